@@ -1,0 +1,5 @@
+"""`python -m bot` behaves like `salescoach`."""
+
+from bot.cli import main
+
+main()

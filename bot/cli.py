@@ -1,0 +1,119 @@
+"""The `salescoach` command: run the bot, the console, and the content tools."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from bot.settings import Settings
+from dialogs.engine import Engine
+from knowledge.loader import ContentError
+from knowledge.validate import load_knowledge
+from knowledge.validate import run as validate_run
+from storage.db import make_engine
+from storage.users import preset_language
+
+EXIT_USAGE = 2
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        sys.stderr.write(f"salescoach: bad setting {'.'.join(map(str, first['loc'])).upper()}: {first['msg']}\n")
+        sys.exit(EXIT_USAGE)
+
+
+def _engine(settings: Settings) -> Engine:
+    """The engine over the configured database; refuses to start on invalid content."""
+    try:
+        knowledge = load_knowledge(settings.knowledge_dirs)
+    except ContentError as exc:
+        sys.stderr.write("salescoach: the content has problems; fix them and start again:\n")
+        for problem in exc.problems:
+            sys.stderr.write(f"  {problem}\n")
+        sys.exit(1)
+    return Engine(make_engine(settings.database_url), knowledge, settings.engine_settings())
+
+
+def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
+    """Chat with the bot in the terminal (or pipe a conversation in)."""
+    from bot.console import Console
+
+    engine = _engine(settings)
+    with Session(engine.db) as session:
+        preset_language(session, args.user, args.name, args.lang)
+    console = Console(engine, user_id=args.user, name=args.name, lang=args.lang, jsonl=args.jsonl)
+    console.run(sys.stdin, interactive=sys.stdin.isatty() and not args.jsonl)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """The Telegram bot with long polling."""
+    from telegram import Update
+
+    from bot.telegram_app import build_application
+
+    if args.base_url:
+        settings.telegram_base_url = args.base_url
+    problem = settings.token_problem()
+    if problem:
+        sys.stderr.write(f"salescoach: {problem}.\n")
+        return EXIT_USAGE
+    app = build_application(settings, _engine(settings))
+    app.run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY])
+    return 0
+
+
+def cmd_main_job(args: argparse.Namespace, settings: Settings) -> int:
+    """No subcommand: the Telegram bot when a token is set, else the terminal console."""
+    if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
+        sys.stderr.write("No TELEGRAM_BOT_TOKEN set: starting the terminal console (type /start; Ctrl-D quits).\n")
+        args.user, args.name, args.lang, args.jsonl = 1, "", "zh", False
+        return cmd_console(args, settings)
+    args.base_url = None
+    return cmd_run(args, settings)
+
+
+def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
+    """Check the shipped content and any extra directories or files."""
+    return validate_run([str(p) for p in settings.knowledge_dirs] + list(args.paths))
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    top = argparse.ArgumentParser(prog="salescoach", description="SalesCoach: a Telegram bot that coaches sales reps.")
+    top.set_defaults(func=cmd_main_job)
+    sub = top.add_subparsers(dest="command")
+
+    console = sub.add_parser("console", help="chat with the bot in the terminal")
+    console.add_argument("--user", type=int, default=1, help="user id (default 1)")
+    console.add_argument("--name", default="", help="display name")
+    console.add_argument("--lang", choices=("zh", "en"), default="zh", help="language (default zh)")
+    console.add_argument("--jsonl", action="store_true", help="print each reply as one JSON object per line")
+    console.set_defaults(func=cmd_console)
+
+    run = sub.add_parser("run", help="run the Telegram bot with long polling")
+    run.add_argument("--base-url", default=None, help="Bot API server URL (also TELEGRAM_BASE_URL)")
+    run.set_defaults(func=cmd_run)
+
+    validate = sub.add_parser("validate", help="check content files and print file:line problems")
+    validate.add_argument("paths", nargs="*", help="extra content directories or files")
+    validate.set_defaults(func=cmd_validate)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of `salescoach` and `python -m bot`."""
+    args = parser().parse_args(argv)
+    settings = _settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("transitions").setLevel(logging.WARNING)
+    sys.exit(args.func(args, settings))

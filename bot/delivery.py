@@ -1,0 +1,57 @@
+"""Sending Replies to Telegram: HTML messages, inline keyboards, notices, edits, files."""
+
+from __future__ import annotations
+
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.text import split_html
+from dialogs.events import Button, Reply
+from knowledge.templates import render
+
+NOTICE_LIMIT = 200
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def keyboard(buttons: list[list[Button]]) -> InlineKeyboardMarkup | None:
+    """The inline keyboard for a reply's buttons (None when it has none)."""
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in buttons])
+
+
+async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> bool:
+    try:
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup, link_preview_options=NO_PREVIEW)
+    except BadRequest as exc:
+        if "not modified" in str(exc).lower():
+            return True
+        return False
+    return True
+
+
+async def deliver(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[Reply], query: CallbackQuery | None) -> None:
+    """Send every reply in order; a button press is always answered exactly once."""
+    answered = False
+    for reply in replies:
+        text = render(reply.lang, reply.key, reply.data)
+        if reply.notice and query is not None and not answered:
+            await query.answer(text[:NOTICE_LIMIT])
+            answered = True
+            continue
+        markup = keyboard(reply.buttons)
+        target = reply.chat_id or chat_id
+        if reply.edit and query is not None and query.message is not None and len(text) <= 4096 and target == chat_id:
+            if await _edit(query, text, markup):
+                continue
+        chunks = split_html(text)
+        for i, chunk in enumerate(chunks):
+            last = i == len(chunks) - 1
+            await context.bot.send_message(target, chunk, parse_mode=ParseMode.HTML, reply_markup=markup if last else None, link_preview_options=NO_PREVIEW)
+        if reply.document is not None:
+            caption = render(reply.lang, reply.document.caption_key, reply.data) if reply.document.caption_key else None
+            await context.bot.send_document(target, reply.document.content, filename=reply.document.filename, caption=caption, parse_mode=ParseMode.HTML)
+    if query is not None and not answered:
+        await query.answer()

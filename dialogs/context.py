@@ -1,0 +1,58 @@
+"""The per-event context a dialog works with: who, where they are, and what to say."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session
+
+from dialogs.events import Button, Event, Reply
+from knowledge.copy import copy_text
+from knowledge.loader import Knowledge
+from storage.dialog_state import Snapshot
+from storage.models import User
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the engine needs to know about its deployment."""
+
+    admin_ids: frozenset[int] = frozenset()
+    bot_username: str = ""
+
+
+@dataclass
+class Ctx:
+    """Everything one event's handling touches; replies collect in `replies`."""
+
+    session: Session
+    user: User
+    snap: Snapshot
+    knowledge: Knowledge
+    event: Event
+    settings: Settings
+    replies: list[Reply] = field(default_factory=list)
+
+    @property
+    def lang(self) -> str:
+        """The user's language: chosen, else guessed from their Telegram client, else zh."""
+        if self.user.lang:
+            return self.user.lang
+        return "en" if self.event.lang_hint.lower().startswith("en") else "zh"
+
+    def say(self, key: str, buttons: list[list[Button]] | None = None, **data: Any) -> None:
+        """Queue a message rendered from template `key`."""
+        self.replies.append(Reply(key, self.lang, data, buttons or []))
+
+    def notice(self, key: str, **data: Any) -> None:
+        """Queue a short notice that answers a button press in place."""
+        self.replies.append(Reply(key, self.lang, data, notice=True))
+
+    def label(self, key: str) -> str:
+        """A button label in the user's language."""
+        return copy_text().label(key, self.lang)
+
+    def button(self, label_key: str, action: str, *, is_global: bool = False) -> Button:
+        """A button whose label comes from the copy catalogue."""
+        return Button(self.label(label_key), action, is_global)

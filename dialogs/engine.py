@@ -1,0 +1,55 @@
+"""The engine: takes an Event, loads the user's state, routes, saves, returns Replies.
+
+Nothing is kept in the process between events: any bot process can take the next
+event of any user, and a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.engine import Engine as DbEngine
+from sqlmodel import Session
+
+from dialogs.callback import encode
+from dialogs.context import Ctx, Settings
+from dialogs.events import Event, Reply
+from dialogs.router import route
+from knowledge.loader import Knowledge
+from storage.dialog_state import StaleState, load_state, save_state
+from storage.users import ensure_user
+
+log = logging.getLogger(__name__)
+ATTEMPTS = 3
+
+
+class Engine:
+    """Transport-free conversation logic shared by the Telegram and console adapters."""
+
+    def __init__(self, db: DbEngine, knowledge: Knowledge, settings: Settings | None = None) -> None:
+        self.db = db
+        self.knowledge = knowledge
+        self.settings = settings or Settings()
+
+    def handle(self, event: Event) -> list[Reply]:
+        """What the bot answers to `event`; retried when another process raced us."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return self._handle_once(event)
+            except StaleState:
+                log.info("state of a user changed under us; retrying (attempt %d)", attempt)
+        return [Reply("busy", "en" if event.lang_hint.lower().startswith("en") else "zh")]
+
+    def _handle_once(self, event: Event) -> list[Reply]:
+        with Session(self.db) as session:
+            user = ensure_user(session, event.user_id, event.name, event.chat_id)
+            snap = load_state(session, user.id)
+            ctx = Ctx(session, user, snap, self.knowledge, event, self.settings)
+            route(ctx)
+            version = save_state(session, snap)
+            session.commit()
+        for reply in ctx.replies:
+            for row in reply.buttons:
+                for button in row:
+                    button.data = encode(button.action, None if button.is_global else version)
+        return ctx.replies

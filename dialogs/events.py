@@ -1,0 +1,61 @@
+"""What goes into the engine (Event) and what comes out (Reply): no transport in sight."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing a user did: typed text, sent a /command, or pressed a button."""
+
+    user_id: int
+    chat_id: int
+    name: str = ""
+    lang_hint: str = ""
+    text: str | None = None
+    command: str | None = None
+    args: str = ""
+    button: str | None = None
+
+
+@dataclass
+class Button:
+    """A button under a message. `action` is stamped into callback data by the engine.
+
+    Global buttons (menu entries) stay valid forever; the others expire as soon as the
+    dialog that showed them moves on.
+    """
+
+    label: str
+    action: str
+    is_global: bool = False
+    data: str = ""
+
+
+@dataclass(frozen=True)
+class Document:
+    """A file the bot sends (exports)."""
+
+    filename: str
+    content: bytes
+    caption_key: str = ""
+
+
+@dataclass
+class Reply:
+    """A message to show: a template key and its data, with buttons.
+
+    `notice` replies answer a button press in place (a toast on Telegram); `edit`
+    replies replace the message whose button was pressed.
+    """
+
+    key: str
+    lang: str
+    data: dict[str, Any] = field(default_factory=dict)
+    buttons: list[list[Button]] = field(default_factory=list)
+    notice: bool = False
+    edit: bool = False
+    chat_id: int | None = None
+    document: Document | None = None

@@ -1,0 +1,94 @@
+"""Routing an event to the right place: global commands, the active dialog, or the menu."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from dialogs.callback import decode
+from dialogs.context import Ctx
+from dialogs.menu import menu_buttons, show_menu
+from dialogs.registry import BY_COMMAND, DIALOGS
+from dialogs.welcome import Welcome
+from knowledge.copy import copy_text
+
+MAX_TEXT = 4096
+GLOBAL_COMMANDS = ("start", "help", "menu", "cancel", "lang")
+
+
+def public_commands() -> list[str]:
+    """Commands shown in Telegram's command menu, in order."""
+    return list(GLOBAL_COMMANDS) + [c for c in BY_COMMAND if c not in GLOBAL_COMMANDS]
+
+
+def route(ctx: Ctx) -> None:
+    """Handle one event; what the user sees collects in ctx.replies."""
+    event = ctx.event
+    if event.command is not None:
+        on_command(ctx, event.command.lower(), event.args)
+    elif event.button is not None:
+        on_button(ctx, event.button)
+    else:
+        on_text(ctx, event.text or "")
+
+
+def on_command(ctx: Ctx, command: str, args: str) -> None:
+    """/start, /help, /menu, /cancel and /lang work anywhere; others start their dialog."""
+    if command == "start":
+        Welcome.drive(ctx, "begin", args)
+    elif command == "help":
+        ctx.say("help", commands=[(c, copy_text().commands[c].get(ctx.lang)) for c in public_commands()])
+    elif command == "menu":
+        show_menu(ctx)
+    elif command == "cancel":
+        cancel(ctx)
+    elif command in BY_COMMAND:
+        BY_COMMAND[command].drive(ctx, "begin", args)
+    else:
+        ctx.say("unknown_command", command=command[:40])
+
+
+def cancel(ctx: Ctx) -> None:
+    """Leaves whatever dialog the user is in; their saved records stay."""
+    if ctx.snap.dialog:
+        ctx.snap.clear()
+        ctx.say("cancelled", menu_buttons(ctx))
+    else:
+        ctx.say("nothing_to_cancel", menu_buttons(ctx))
+
+
+def visible(text: str) -> str:
+    """The text without invisible format characters (zero-width spaces and the like)."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf").strip()
+
+
+def on_text(ctx: Ctx, text: str) -> None:
+    """Typed text goes to the active dialog; empty or overlong text is refused politely."""
+    if len(text) > MAX_TEXT:
+        ctx.say("too_long", length=len(text), limit=MAX_TEXT)
+        return
+    if not visible(text):
+        ctx.say("empty_message")
+        return
+    if ctx.snap.dialog in DIALOGS:
+        DIALOGS[ctx.snap.dialog].drive(ctx, "on_text", text.strip())
+    elif not ctx.user.lang:
+        Welcome.drive(ctx, "begin", "")
+    else:
+        ctx.say("not_understood", menu_buttons(ctx))
+
+
+def on_button(ctx: Ctx, data: str) -> None:
+    """A press of a current button does its job; stale or forged ones change nothing."""
+    press = decode(data)
+    if press is None:
+        ctx.notice("button_expired")
+        return
+    if press.stamp is None:
+        if press.verb == "go" and (press.arg in GLOBAL_COMMANDS or press.arg in BY_COMMAND):
+            on_command(ctx, press.arg, "")
+        else:
+            ctx.notice("button_expired")
+        return
+    dialog = DIALOGS.get(ctx.snap.dialog)
+    if dialog is None or press.stamp != ctx.snap.version or not dialog.drive(ctx, "on_press", press):
+        ctx.notice("button_expired")

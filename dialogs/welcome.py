@@ -1,0 +1,50 @@
+"""/start and /lang: greet the user and let them pick Chinese or English."""
+
+from __future__ import annotations
+
+from dialogs.base import Dialog
+from dialogs.callback import Press
+from dialogs.menu import show_menu
+
+LANG_WORDS = {"zh": "zh", "中文": "zh", "汉语": "zh", "chinese": "zh", "en": "en", "english": "en", "英文": "en", "英语": "en"}
+
+
+class Welcome(Dialog):
+    """Asks for a language, remembers it, and shows the main menu."""
+
+    name = "welcome"
+    command = "lang"
+    states = ["choosing_language", "done"]
+    transitions = [
+        {"trigger": "choose", "source": "choosing_language", "dest": "done", "after": "remember_language"},
+    ]
+    initial = "choosing_language"
+    final = frozenset({"done"})
+
+    def begin(self, args: str) -> None:
+        """Greets the user and offers the two languages as buttons."""
+        self.ask("welcome" if self.ctx.event.command == "start" else "choose_language")
+
+    def ask(self, key: str) -> None:
+        self.ctx.say(key, [[self.ctx.button("lang_zh", "lang:zh"), self.ctx.button("lang_en", "lang:en")]], name=self.ctx.user.name)
+
+    def on_text(self, text: str) -> None:
+        """Accepts a typed language name; anything else gets the question again."""
+        lang = LANG_WORDS.get(text.strip().lower())
+        if lang:
+            self.choose(lang)
+        else:
+            self.ask("choose_language")
+
+    def on_press(self, press: Press) -> bool:
+        """Stores the chosen language and shows the menu in it."""
+        if press.verb != "lang" or press.arg not in ("zh", "en"):
+            return False
+        self.choose(press.arg)
+        return True
+
+    def remember_language(self, lang: str) -> None:
+        self.ctx.user.lang = lang
+        self.ctx.session.add(self.ctx.user)
+        self.ctx.say("language_set")
+        show_menu(self.ctx)

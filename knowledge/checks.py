@@ -1,0 +1,171 @@
+"""Checks across the parts of content files that a schema alone cannot express.
+
+Each check yields `Problem`s pointing at the line of the offending value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from knowledge.loader import Knowledge, Problem, Source
+from knowledge.schema import LANGS, Form, Lesson, Quiz, Scenario, Text
+
+MESSAGE_LIMIT = 4096
+POLL_QUESTION_LIMIT = 300
+POLL_OPTION_LIMIT = 100
+POLL_EXPLANATION_LIMIT = 200
+BUTTON_LABEL_LIMIT = 64
+
+
+def _too_long(src: Source, loc: tuple[Any, ...], text: Text, limit: int, what: str) -> Iterator[Problem]:
+    for lang in LANGS:
+        size = len(text.get(lang))
+        if size > limit:
+            yield Problem(str(src.path), src.line(loc), f"{what} ({lang}) is {size} characters; the limit is {limit}", "shorten it")
+
+
+def check_quiz(quiz: Quiz, src: Source, seen_questions: dict[str, str]) -> Iterator[Problem]:
+    """Answers must be options, kinds must fit their answers, polls must fit Telegram."""
+    for i, q in enumerate(quiz.questions):
+        loc = ("questions", i)
+        where = f"{src.path}"
+        if q.id in seen_questions:
+            yield Problem(where, src.line(loc + ("id",)), f"question id '{q.id}' is used twice (also in {seen_questions[q.id]})", "give each question its own id")
+        seen_questions[q.id] = where
+        ids = [o.id for o in q.options]
+        if len(ids) != len(set(ids)):
+            yield Problem(where, src.line(loc + ("options",)), f"question '{q.id}' repeats an option id")
+        if q.kind == "truefalse" and q.options:
+            yield Problem(where, src.line(loc + ("options",)), f"true/false question '{q.id}' must not list options", "remove options; answer is \"true\" or \"false\"")
+        if q.kind != "truefalse" and len(q.options) < 2:
+            yield Problem(where, src.line(loc), f"question '{q.id}' needs at least two options")
+        for answer in q.answer:
+            if answer not in q.option_ids():
+                yield Problem(where, src.line(loc + ("answer",)), f"answer '{answer}' of question '{q.id}' is not one of its options {q.option_ids()}")
+        if q.kind in ("single", "truefalse") and len(q.answer) != 1:
+            yield Problem(where, src.line(loc + ("answer",)), f"{q.kind} question '{q.id}' needs exactly one answer", "use kind: multiple for several")
+        if q.kind == "multiple" and len(q.answer) < 2:
+            yield Problem(where, src.line(loc + ("answer",)), f"multiple-choice question '{q.id}' needs two or more answers", "use kind: single for one")
+        if quiz.poll:
+            yield from _too_long(src, loc + ("text",), q.text, POLL_QUESTION_LIMIT, f"question '{q.id}'")
+            yield from _too_long(src, loc + ("explanation",), q.explanation, POLL_EXPLANATION_LIMIT, f"explanation of '{q.id}'")
+            for j, option in enumerate(q.options):
+                yield from _too_long(src, loc + ("options", j, "text"), option.text, POLL_OPTION_LIMIT, f"option '{option.id}' of '{q.id}'")
+
+
+def check_lesson(lesson: Lesson, src: Source) -> Iterator[Problem]:
+    """A lesson is sent as one message, so it must fit Telegram's message limit."""
+    for lang in LANGS:
+        parts = [lesson.title, lesson.summary] + [s.heading for s in lesson.sections] + [s.body for s in lesson.sections]
+        parts += [e.text for e in lesson.examples] + [e.note for e in lesson.examples if e.note] + list(lesson.mistakes)
+        size = sum(len(t.get(lang)) + 2 for t in parts)
+        if size > MESSAGE_LIMIT - 200:
+            yield Problem(str(src.path), src.line(), f"lesson '{lesson.id}' ({lang}) is {size} characters; it must fit one message ({MESSAGE_LIMIT - 200})", "shorten sections or split the lesson")
+
+
+def _names(scenario: Scenario) -> tuple[set[str], set[str], set[str], set[str]]:
+    states = {s.id for s in scenario.states}
+    facts = {f.id for f in scenario.facts}
+    flags = {flag for m in scenario.moves for flag in m.flags}
+    triggers = {t.trigger for t in scenario.transitions} | {"leave"}
+    return states, facts, flags, triggers
+
+
+def check_scenario(sc: Scenario, src: Source) -> Iterator[Problem]:
+    """Every reference resolves, every fact can be revealed, every outcome can be reached."""
+    path = str(src.path)
+    states, facts, flags, triggers = _names(sc)
+    known = facts | flags
+    outcomes = {s.outcome for s in sc.states if s.outcome} | {s.end_outcome for s in sc.states if s.end_outcome} | {"abandoned"}
+    for kind, ids in (("state", [s.id for s in sc.states]), ("fact", [f.id for f in sc.facts]), ("move", [m.id for m in sc.moves])):
+        dupes = {i for i in ids if ids.count(i) > 1}
+        for dupe in sorted(dupes):
+            yield Problem(path, src.line(), f"{kind} id '{dupe}' is used twice")
+    if sc.initial not in states:
+        yield Problem(path, src.line(("initial",)), f"initial state '{sc.initial}' is not a state", f"one of {sorted(states)}")
+    if not any(t.trigger == "leave" for t in sc.transitions):
+        yield Problem(path, src.line(("transitions",)), "no 'leave' transition", "add {trigger: leave, source: '*', dest: walked_away}")
+    for i, t in enumerate(sc.transitions):
+        sources = [t.source] if isinstance(t.source, str) else t.source
+        for name in sources + [t.dest]:
+            if name != "*" and name not in states:
+                yield Problem(path, src.line(("transitions", i)), f"transition '{t.trigger}' names unknown state '{name}'")
+    for i, state in enumerate(sc.states):
+        if state.unmatched_trigger and state.unmatched_trigger not in triggers:
+            yield Problem(path, src.line(("states", i, "unmatched_trigger")), f"unknown trigger '{state.unmatched_trigger}'")
+    revealed = {fact for m in sc.moves for fact in m.reveal}
+    for i, fact in enumerate(sc.facts):
+        if fact.id not in revealed:
+            yield Problem(path, src.line(("facts", i)), f"fact '{fact.id}' can never be unlocked: no move reveals it", "add it to a move's reveal list")
+    for i, move in enumerate(sc.moves):
+        loc = ("moves", i)
+        for name in move.states:
+            if name not in states:
+                yield Problem(path, src.line(loc + ("states",)), f"move '{move.id}' names unknown state '{name}'")
+        for name in move.requires + move.unless:
+            if name not in known:
+                yield Problem(path, src.line(loc), f"move '{move.id}' refers to '{name}', which is neither a fact nor a flag any move sets")
+        for name in move.reveal:
+            if name not in facts:
+                yield Problem(path, src.line(loc + ("reveal",)), f"move '{move.id}' reveals unknown fact '{name}'")
+        if move.trigger and move.trigger not in triggers:
+            yield Problem(path, src.line(loc + ("trigger",)), f"move '{move.id}' fires unknown trigger '{move.trigger}'")
+    for i, sug in enumerate(sc.suggestions):
+        for name in sug.states:
+            if name not in states:
+                yield Problem(path, src.line(("suggestions", i)), f"suggestion names unknown state '{name}'")
+        for name in sug.requires + sug.unless:
+            if name not in known:
+                yield Problem(path, src.line(("suggestions", i)), f"suggestion refers to unknown fact or flag '{name}'")
+        yield from _too_long(src, ("suggestions", i, "text"), sug.text, 200, "suggestion")
+    for i, crit in enumerate(sc.rubric):
+        for name in crit.when.facts + crit.when.flags:
+            if name not in known:
+                yield Problem(path, src.line(("rubric", i)), f"criterion '{crit.id}' refers to unknown fact or flag '{name}'")
+        for name in crit.when.outcomes:
+            if name not in outcomes:
+                yield Problem(path, src.line(("rubric", i)), f"criterion '{crit.id}' refers to unknown outcome '{name}'")
+    top = sum(c.points for c in sc.rubric if c.points > 0)
+    if top != 100:
+        yield Problem(path, src.line(("rubric",)), f"positive rubric points add up to {top}, not 100")
+    for i, arch in enumerate(sc.archetypes):
+        for name in arch.outcomes:
+            if name not in outcomes:
+                yield Problem(path, src.line(("archetypes", i)), f"archetype '{arch.id}' refers to unknown outcome '{name}'")
+    move_ids = {m.id for m in sc.moves}
+    for i, upsell in enumerate(sc.upsells):
+        if upsell.move not in move_ids:
+            yield Problem(path, src.line(("upsells", i)), f"upsell '{upsell.id}' refers to unknown move '{upsell.move}'")
+    for i, tip in enumerate(sc.tips):
+        if tip.missing not in known:
+            yield Problem(path, src.line(("tips", i)), f"tip refers to unknown fact or flag '{tip.missing}'")
+
+
+def check_form(form: Form, src: Source) -> Iterator[Problem]:
+    """Choice fields need choices; field ids are unique."""
+    ids = [f.id for f in form.fields]
+    for i, fld in enumerate(form.fields):
+        if ids.count(fld.id) > 1:
+            yield Problem(str(src.path), src.line(("fields", i)), f"field id '{fld.id}' is used twice")
+        if fld.kind == "choice" and len(fld.choices) < 2:
+            yield Problem(str(src.path), src.line(("fields", i)), f"choice field '{fld.id}' needs at least two choices")
+        for j, choice in enumerate(fld.choices):
+            yield from _too_long(src, ("fields", i, "choices", j), choice.label, BUTTON_LABEL_LIMIT, "choice label")
+
+
+def check_all(knowledge: Knowledge) -> list[Problem]:
+    """Every cross-check over all loaded content."""
+    problems: list[Problem] = []
+    seen_questions: dict[str, str] = {}
+    for (kind, item_id), src in sorted(knowledge.sources.items(), key=lambda kv: str(kv[1].path)):
+        item = knowledge.items[kind][item_id]
+        if kind == "quizzes":
+            problems += check_quiz(item, src, seen_questions)
+        elif kind == "lessons":
+            problems += check_lesson(item, src)
+        elif kind == "scenarios":
+            problems += check_scenario(item, src)
+        elif kind == "forms":
+            problems += check_form(item, src)
+    return problems

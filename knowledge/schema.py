@@ -1,0 +1,283 @@
+"""Pydantic schemas for every kind of coaching content.
+
+A trainer edits YAML; these models say what a valid file looks like. Unknown keys are
+errors (``extra="forbid"``) and every user-facing text needs both ``zh`` and ``en``.
+Cross-references between parts of one file (facts, flags, states) are checked in
+``knowledge.checks``, which turns them into ``file:line`` messages.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Lang = Literal["zh", "en"]
+LANGS: tuple[Lang, ...] = ("zh", "en")
+SpinType = Literal["situation", "problem", "implication", "need_payoff", "none"]
+Ident = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)
+
+
+class Strict(BaseModel):
+    """Base for content models: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(Strict):
+    """One user-facing text in both languages."""
+
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def get(self, lang: str) -> str:
+        """The text in the rep's language (Chinese when the language is unknown)."""
+        return self.en if lang == "en" else self.zh
+
+
+class Section(Strict):
+    heading: Text
+    body: Text
+
+
+class Example(Strict):
+    text: Text
+    note: Text | None = None
+
+
+class Practice(Strict):
+    """A customer situation for which the rep writes a question of the lesson's type."""
+
+    id: str = Ident
+    situation: Text
+    strong_example: Text
+
+
+class Lesson(Strict):
+    id: str = Ident
+    topic: Literal["spin", "questioning", "listening", "needs", "kano", "pitfalls"]
+    order: int = Field(ge=0)
+    spin_stage: SpinType | None = None
+    title: Text
+    summary: Text
+    sections: list[Section] = Field(min_length=1)
+    examples: list[Example] = []
+    mistakes: list[Text] = []
+    practice: list[Practice] = []
+
+
+class ScriptStep(Strict):
+    stage: Literal["situation", "problem", "implication", "need_payoff"]
+    question: Text
+    purpose: Text
+    customer_answer: Text
+
+
+class Script(Strict):
+    """A SPIN questioning script for one industry, in S -> P -> I -> N order."""
+
+    id: str = Ident
+    industry: Text
+    customer: Text
+    steps: list[ScriptStep] = Field(min_length=4)
+
+
+class Option(Strict):
+    id: str = Field(pattern=r"^[a-z0-9_]+$", max_length=12)
+    text: Text
+
+
+class Question(Strict):
+    id: str = Ident
+    kind: Literal["single", "multiple", "truefalse"]
+    difficulty: int = Field(ge=1, le=3)
+    tags: list[str] = []
+    text: Text
+    options: list[Option] = []
+    answer: list[str] = Field(min_length=1)
+    explanation: Text
+
+    @field_validator("answer", mode="before")
+    @classmethod
+    def _booleans_as_ids(cls, value: object) -> object:
+        """YAML reads `true` as a boolean; true/false answers use the ids "true"/"false"."""
+        if isinstance(value, list):
+            return [str(v).lower() if isinstance(v, bool) else v for v in value]
+        return value
+
+    def option_ids(self) -> list[str]:
+        """The ids a rep can pick; a true/false question has the implicit true and false."""
+        if self.kind == "truefalse":
+            return ["true", "false"]
+        return [option.id for option in self.options]
+
+
+class Quiz(Strict):
+    id: str = Ident
+    title: Text
+    description: Text
+    pass_mark: int = Field(ge=0, le=100, description="percent needed to pass")
+    poll: bool = Field(default=False, description="may be sent as native Telegram quiz polls")
+    tags: list[str] = []
+    questions: list[Question] = Field(min_length=1)
+
+
+class Cues(Strict):
+    """Words that signal a move, per language; any one of them matches (case-insensitive)."""
+
+    zh: list[str] = []
+    en: list[str] = []
+
+
+class Match(Strict):
+    """One way a rep's message can count as a move; every given condition must hold."""
+
+    cues: Cues | None = None
+    also: Cues | None = None
+    question: bool | None = None
+    form: Literal["open", "closed"] | None = None
+    spin: list[SpinType] | None = None
+
+
+class Fact(Strict):
+    """Something the customer knows and never volunteers."""
+
+    id: str = Ident
+    kind: Literal["explicit", "latent", "info"]
+    label: Text
+    reply: list[Text] = Field(min_length=1)
+
+
+class Move(Strict):
+    """A thing the rep may do, and what it changes in the customer."""
+
+    id: str = Ident
+    match: list[Match] = Field(min_length=1)
+    states: list[str] = []
+    requires: list[str] = []
+    unless: list[str] = []
+    reveal: list[str] = []
+    flags: list[str] = []
+    goodwill: int = 0
+    trigger: str | None = None
+    say: list[Text] = []
+
+
+class State(Strict):
+    id: str = Ident
+    outcome: str | None = Field(default=None, description="set on end states: the role-play's outcome")
+    end_outcome: str | None = Field(default=None, description="outcome if the rep ends here with /end")
+    unmatched_trigger: str | None = None
+    unmatched: list[Text] = []
+
+
+class Transition(Strict):
+    trigger: str = Ident
+    source: str | list[str]
+    dest: str
+
+
+class Suggestion(Strict):
+    """A move offered as a button; `good` ones are also shown by /hint with their reason."""
+
+    states: list[str] = []
+    requires: list[str] = []
+    unless: list[str] = []
+    text: Text
+    quality: Literal["good", "weak"]
+    why: Text
+
+
+class When(Strict):
+    facts: list[str] = []
+    flags: list[str] = []
+    outcomes: list[str] = []
+
+
+class Criterion(Strict):
+    id: str = Ident
+    label: Text
+    points: int
+    when: When
+    reason: Text
+
+
+class Archetype(Strict):
+    """A seller from the story the rep may have played like."""
+
+    id: str = Ident
+    label: Text
+    outcomes: list[str] = Field(min_length=1)
+
+
+class Upsell(Strict):
+    id: str = Ident
+    label: Text
+    move: str
+
+
+class Tip(Strict):
+    """Advice shown at the end when `missing` (a fact or flag) was not reached."""
+
+    missing: str
+    text: Text
+
+
+class Turn(Strict):
+    rep: Text
+    customer: Text
+
+
+class Persona(Strict):
+    name: Text
+    description: Text
+
+
+class Scenario(Strict):
+    id: str = Ident
+    title: Text
+    source: Text
+    persona: Persona
+    setting: Text
+    opening: list[Text] = Field(min_length=1)
+    patience: int = Field(ge=1, description="strikes (negative goodwill) before the customer leaves")
+    initial: str
+    states: list[State] = Field(min_length=2)
+    transitions: list[Transition] = Field(min_length=1)
+    facts: list[Fact] = Field(min_length=1)
+    moves: list[Move] = Field(min_length=1)
+    unmatched: list[Text] = Field(min_length=1, description="vague replies when nothing matched")
+    suggestions: list[Suggestion] = Field(min_length=1)
+    rubric: list[Criterion] = Field(min_length=1)
+    archetypes: list[Archetype] = []
+    upsells: list[Upsell] = []
+    tips: list[Tip] = []
+    lesson: Text
+    model_conversation: list[Turn] = Field(min_length=1)
+
+
+class FormChoice(Strict):
+    id: str = Ident
+    label: Text
+
+
+class FormField(Strict):
+    id: str = Ident
+    kind: Literal["text", "longtext", "number", "date", "choice", "tags"]
+    required: bool
+    label: Text
+    prompt: Text
+    max_length: int | None = Field(default=None, ge=1, le=4000)
+    min_value: float | None = None
+    max_value: float | None = None
+    choices: list[FormChoice] = []
+    group: Literal["customer", "situation", "problem", "implication", "need", "deal", "follow_up"]
+
+
+class Form(Strict):
+    """A guided form, asked one field at a time in order."""
+
+    id: str = Ident
+    title: Text
+    intro: Text
+    fields: list[FormField] = Field(min_length=1)

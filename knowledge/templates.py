@@ -1,0 +1,46 @@
+"""Rendering replies from jinja2 templates, one per message kind and language.
+
+Templates emit Telegram's HTML subset; autoescape makes anything a user typed safe.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+LANGS = ("zh", "en")
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """One jinja2 environment for the process; strict so a missing value is an error."""
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.globals["tr"] = lambda text, lang: text.get(lang) if text is not None else ""
+    return env
+
+
+def render(lang: str, key: str, data: dict[str, Any]) -> str:
+    """The message text for template `key` in `lang` (falls back to zh)."""
+    lang = lang if lang in LANGS else "zh"
+    env = environment()
+    try:
+        template = env.get_template(f"{lang}/{key}.j2")
+    except TemplateNotFound:
+        template = env.get_template(f"zh/{key}.j2")
+    return template.render(lang=lang, **data).strip()
+
+
+def template_keys(lang: str) -> set[str]:
+    """Every message kind that has a template in `lang` (used by tests to check parity)."""
+    return {p.stem for p in (TEMPLATE_DIR / lang).glob("*.j2")}

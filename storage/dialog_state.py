@@ -1,0 +1,70 @@
+"""Per-user dialog state, read and written with optimistic locking."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from storage.models import DialogState, utcnow
+
+
+class StaleState(Exception):
+    """Another process changed this user's state first; the event must be handled again."""
+
+
+@dataclass
+class Snapshot:
+    """A user's dialog state as loaded; dialogs change `dialog`, `state` and `data`."""
+
+    user_id: int
+    dialog: str = ""
+    state: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    version: int = 0
+    exists: bool = False
+    original: tuple[str, str, dict[str, Any]] = ("", "", {})
+
+    def changed(self) -> bool:
+        return (self.dialog, self.state, self.data) != self.original
+
+    def clear(self) -> None:
+        """Leave whatever dialog the user was in."""
+        self.dialog, self.state, self.data = "", "", {}
+
+
+def load_state(session: Session, user_id: int) -> Snapshot:
+    """The user's current dialog state (empty if they are in none)."""
+    row = session.get(DialogState, user_id)
+    if row is None:
+        return Snapshot(user_id=user_id)
+    data = copy.deepcopy(row.data or {})
+    return Snapshot(user_id, row.dialog, row.state, data, row.version, True, (row.dialog, row.state, copy.deepcopy(data)))
+
+
+def save_state(session: Session, snap: Snapshot) -> int:
+    """Write the state if it changed and return the version now current.
+
+    Raises StaleState when another process wrote first, so nothing is silently overwritten.
+    """
+    if not snap.changed():
+        return snap.version
+    if not snap.exists:
+        try:
+            with session.begin_nested():
+                session.add(DialogState(user_id=snap.user_id, dialog=snap.dialog, state=snap.state, data=snap.data, version=1))
+        except IntegrityError as exc:
+            raise StaleState from exc
+        return 1
+    result = session.execute(
+        update(DialogState)
+        .where(DialogState.user_id == snap.user_id, DialogState.version == snap.version)
+        .values(dialog=snap.dialog, state=snap.state, data=snap.data, version=snap.version + 1, updated_at=utcnow())
+    )
+    if result.rowcount != 1:
+        raise StaleState
+    return snap.version + 1

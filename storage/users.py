@@ -1,0 +1,33 @@
+"""Users: created on first contact, language remembered."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from storage.models import User, utcnow
+
+
+def ensure_user(session: Session, user_id: int, name: str, chat_id: int | None) -> User:
+    """The user row for this id, created on first contact; name and chat kept current."""
+    user = session.get(User, user_id)
+    if user is None:
+        user = User(id=user_id, name=name[:200], chat_id=chat_id)
+        session.add(user)
+        session.flush()
+        return user
+    if name and user.name != name[:200]:
+        user.name = name[:200]
+    if chat_id is not None and user.chat_id != chat_id:
+        user.chat_id = chat_id
+    user.last_seen = utcnow()
+    session.add(user)
+    return user
+
+
+def preset_language(session: Session, user_id: int, name: str, lang: str) -> None:
+    """Give a user a language before their first message (console --lang), unless they chose one."""
+    user = ensure_user(session, user_id, name, user_id)
+    if not user.lang:
+        user.lang = lang
+        session.add(user)
+    session.commit()

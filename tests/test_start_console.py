@@ -1,0 +1,75 @@
+"""The same conversations through the terminal console."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.console import Console
+
+
+def lines(console: Console) -> list[dict]:
+    out = console.out.getvalue()  # type: ignore[attr-defined]
+    console.out.seek(0)  # type: ignore[attr-defined]
+    console.out.truncate()  # type: ignore[attr-defined]
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def test_the_rep_picks_a_language_by_typing_the_button_number(console: Console) -> None:
+    console.send("/start")
+    [welcome] = lines(console)
+    assert welcome["buttons"] == [["中文", "English"]]
+    console.send("2")
+    shown = lines(console)
+    assert [r["key"] for r in shown] == ["language_set", "menu"]
+    assert "Main menu" in shown[1]["text"] and "<b>" not in shown[1]["text"]
+
+
+def test_a_number_with_no_button_behind_it_is_just_text(console: Console) -> None:
+    console.send("/start")
+    console.send("1")
+    lines(console)
+    console.send("7")
+    assert lines(console)[0]["key"] == "not_understood"
+
+
+def run_cli(args: list[str], stdin: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
+    environment.update(DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}", **env)
+    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True, cwd=tmp_path, env=environment, timeout=60)
+
+
+def test_piped_console_session_prints_jsonl_and_exits_at_end_of_input(tmp_path: Path) -> None:
+    done = run_cli(["console", "--jsonl", "--lang", "en", "--user", "5"], "/start\n2\n/help\n", tmp_path)
+    assert done.returncode == 0, done.stderr
+    replies = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["key"] for r in replies] == ["welcome", "language_set", "menu", "help"]
+    assert replies[0]["buttons"] == [["中文", "English"]]
+
+
+def test_plain_console_numbers_buttons(tmp_path: Path) -> None:
+    done = run_cli(["console", "--lang", "en"], "/start\n", tmp_path)
+    assert "[1] 中文  [2] English" in done.stdout
+
+
+def test_without_a_token_the_main_job_is_the_console(tmp_path: Path) -> None:
+    done = run_cli([], "/help\n", tmp_path)
+    assert done.returncode == 0
+    assert "No TELEGRAM_BOT_TOKEN set" in done.stderr
+    assert "/cancel" in done.stdout
+    assert (tmp_path / "cli.db").exists()
+
+
+def test_run_without_a_token_is_a_one_line_error(tmp_path: Path) -> None:
+    done = run_cli(["run"], "", tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip() == "salescoach: TELEGRAM_BOT_TOKEN is not set."
+
+
+def test_run_with_a_malformed_token_is_a_one_line_error(tmp_path: Path) -> None:
+    done = run_cli(["run"], "", tmp_path, TELEGRAM_BOT_TOKEN="not-a-token")
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and "malformed" in done.stderr
