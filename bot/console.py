@@ -47,6 +47,8 @@ class Console:
             self.buttons = shown
         number = 0
         for reply in replies:
+            if reply.command_menu is not None:
+                continue
             text = plain_text(render(reply.lang, reply.key, reply.data))
             if self.jsonl:
                 labels = [[b.label for b in row] for row in reply.buttons]

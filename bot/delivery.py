@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import BotCommand, BotCommandScopeChat, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
@@ -36,6 +36,10 @@ async def deliver(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: lis
     """Send every reply in order; a button press is always answered exactly once."""
     answered = False
     for reply in replies:
+        if reply.command_menu is not None:
+            commands = [BotCommand(name, description) for name, description in reply.command_menu]
+            await context.bot.set_my_commands(commands, scope=BotCommandScopeChat(reply.chat_id or chat_id))
+            continue
         text = render(reply.lang, reply.key, reply.data)
         if reply.notice and query is not None and not answered:
             await query.answer(text[:NOTICE_LIMIT])

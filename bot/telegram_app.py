@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from telegram import BotCommand
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import BaseRequest
 
 from bot.handlers import register
 from bot.settings import Settings
+from dialogs.commands import described, visible_commands
 from dialogs.engine import Engine
-from dialogs.router import public_commands
-from knowledge.copy import copy_text
 
 
 def command_list(lang: str) -> list[BotCommand]:
-    """The command menu Telegram shows, in one language."""
-    commands = copy_text().commands
-    return [BotCommand(name, commands[name].get(lang)) for name in public_commands()]
+    """The command menu a rep sees, in one language (other roles get theirs per chat)."""
+    return [BotCommand(name, description) for name, description in described(visible_commands({"rep"}), lang)]
 
 
 async def publish_commands(app: Application) -> None:
-    """Registers the command list with Telegram in Chinese (the default) and English."""
+    """Learns the bot's username for invitation links and registers the command list
+    with Telegram in Chinese (the default) and English."""
+    engine: Engine = app.bot_data["engine"]
+    engine.settings = replace(engine.settings, bot_username=app.bot.username)
     await app.bot.set_my_commands(command_list("zh"))
     await app.bot.set_my_commands(command_list("zh"), language_code="zh")
     await app.bot.set_my_commands(command_list("en"), language_code="en")

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from dialogs.events import Button, Event, Reply
 from knowledge.copy import copy_text
 from knowledge.loader import Knowledge
+from storage.access import audit, roles_of
 from storage.dialog_state import Snapshot
 from storage.models import User
 
@@ -33,6 +34,26 @@ class Ctx:
     event: Event
     settings: Settings
     replies: list[Reply] = field(default_factory=list)
+    _roles: set[str] | None = None
+
+    @property
+    def roles(self) -> set[str]:
+        """The user's roles, read once per event."""
+        if self._roles is None:
+            self._roles = roles_of(self.session, self.user.id, self.settings.admin_ids)
+        return self._roles
+
+    def forget_roles(self) -> None:
+        """Roles changed during this event; read them again when next asked."""
+        self._roles = None
+
+    def allowed(self, action: str, *roles: str) -> bool:
+        """True if the user holds one of `roles`; otherwise say so and log the refusal."""
+        if self.roles & set(roles):
+            return True
+        audit(self.session, self.user.id, action, False, f"needs {'/'.join(roles)}")
+        self.say("not_allowed", action=action)
+        return False
 
     @property
     def lang(self) -> str:

@@ -48,7 +48,8 @@ class Reply:
     """A message to show: a template key and its data, with buttons.
 
     `notice` replies answer a button press in place (a toast on Telegram); `edit`
-    replies replace the message whose button was pressed.
+    replies replace the message whose button was pressed. A reply with `command_menu`
+    shows nothing: it sets the Telegram command menu of chat `chat_id`.
     """
 
     key: str
@@ -59,3 +60,4 @@ class Reply:
     edit: bool = False
     chat_id: int | None = None
     document: Document | None = None
+    command_menu: list[tuple[str, str]] | None = None

@@ -1,12 +1,18 @@
-"""Every dialog kind the bot has, by name and by the command that starts it."""
+"""Every dialog kind and one-shot command the bot has, by name and by command."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from dialogs.access import audit_log, invite, whoami
 from dialogs.base import Dialog
+from dialogs.context import Ctx
+from dialogs.teams import Teams
 from dialogs.welcome import Welcome
 
-DIALOGS: dict[str, type[Dialog]] = {d.name: d for d in (Welcome,)}
+DIALOGS: dict[str, type[Dialog]] = {d.name: d for d in (Welcome, Teams)}
 BY_COMMAND: dict[str, type[Dialog]] = {d.command: d for d in DIALOGS.values()}
+ACTIONS: dict[str, Callable[[Ctx, str], None]] = {"whoami": whoami, "invite": invite, "audit": audit_log}
 
 
 def menu_dialogs() -> list[type[Dialog]]:

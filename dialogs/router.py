@@ -5,19 +5,15 @@ from __future__ import annotations
 import unicodedata
 
 from dialogs.callback import decode
+from dialogs.commands import all_commands, described, visible_commands
 from dialogs.context import Ctx
 from dialogs.menu import menu_buttons, show_menu
-from dialogs.registry import BY_COMMAND, DIALOGS
+from dialogs.permissions import may
+from dialogs.registry import ACTIONS, BY_COMMAND, DIALOGS
 from dialogs.welcome import Welcome
-from knowledge.copy import copy_text
+from storage.access import audit
 
 MAX_TEXT = 4096
-GLOBAL_COMMANDS = ("start", "help", "menu", "cancel", "lang")
-
-
-def public_commands() -> list[str]:
-    """Commands shown in Telegram's command menu, in order."""
-    return list(GLOBAL_COMMANDS) + [c for c in BY_COMMAND if c not in GLOBAL_COMMANDS]
 
 
 def route(ctx: Ctx) -> None:
@@ -32,17 +28,26 @@ def route(ctx: Ctx) -> None:
 
 
 def on_command(ctx: Ctx, command: str, args: str) -> None:
-    """/start, /help, /menu, /cancel and /lang work anywhere; others start their dialog."""
-    if command == "start":
+    """/start, /help, /menu, /cancel and /lang work anywhere; others start their dialog.
+
+    A command the user's roles do not allow is refused (and logged), whether it was typed
+    or came from a button.
+    """
+    if command in all_commands() and not may(ctx.roles, command):
+        audit(ctx.session, ctx.user.id, f"/{command}", False, "role")
+        ctx.say("not_allowed", action=f"/{command}")
+    elif command == "start":
         Welcome.drive(ctx, "begin", args)
     elif command == "help":
-        ctx.say("help", commands=[(c, copy_text().commands[c].get(ctx.lang)) for c in public_commands()])
+        ctx.say("help", commands=described(visible_commands(ctx.roles), ctx.lang))
     elif command == "menu":
         show_menu(ctx)
     elif command == "cancel":
         cancel(ctx)
     elif command in BY_COMMAND:
         BY_COMMAND[command].drive(ctx, "begin", args)
+    elif command in ACTIONS:
+        ACTIONS[command](ctx, args)
     else:
         ctx.say("unknown_command", command=command[:40])
 
@@ -84,7 +89,7 @@ def on_button(ctx: Ctx, data: str) -> None:
         ctx.notice("button_expired")
         return
     if press.stamp is None:
-        if press.verb == "go" and (press.arg in GLOBAL_COMMANDS or press.arg in BY_COMMAND):
+        if press.verb == "go" and press.arg in all_commands():
             on_command(ctx, press.arg, "")
         else:
             ctx.notice("button_expired")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dialogs.access import redeem
 from dialogs.base import Dialog
 from dialogs.callback import Press
+from dialogs.commands import refresh_command_menu
 from dialogs.menu import show_menu
 
 LANG_WORDS = {"zh": "zh", "中文": "zh", "汉语": "zh", "chinese": "zh", "en": "en", "english": "en", "英文": "en", "英语": "en"}
@@ -22,7 +24,9 @@ class Welcome(Dialog):
     final = frozenset({"done"})
 
     def begin(self, args: str) -> None:
-        """Greets the user and offers the two languages as buttons."""
+        """Greets the user (using an invitation link if they came by one) and offers the two languages."""
+        if args.strip():
+            redeem(self.ctx, args)
         self.ask("welcome" if self.ctx.event.command == "start" else "choose_language")
 
     def ask(self, key: str) -> None:
@@ -47,4 +51,5 @@ class Welcome(Dialog):
         self.ctx.user.lang = lang
         self.ctx.session.add(self.ctx.user)
         self.ctx.say("language_set")
+        refresh_command_menu(self.ctx, self.ctx.user.id, lang, self.ctx.roles)
         show_menu(self.ctx)

@@ -11,6 +11,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 
+from knowledge.copy import copy_text
+
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 LANGS = ("zh", "en")
 
@@ -27,6 +29,7 @@ def environment() -> Environment:
         keep_trailing_newline=False,
     )
     env.globals["tr"] = lambda text, lang: text.get(lang) if text is not None else ""
+    env.globals["label"] = lambda key, lang: copy_text().label(key, lang)
     return env
 
 

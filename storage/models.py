@@ -41,3 +41,51 @@ class ProcessedUpdate(SQLModel, table=True):
 
     update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class RoleGrant(SQLModel, table=True):
+    """A role held by a user beyond the default `rep` (admins also come from ADMIN_IDS)."""
+
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    role: str = Field(primary_key=True, max_length=16)
+    granted_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    granted_at: datetime = Field(default_factory=utcnow)
+
+
+class Team(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=60, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Membership(SQLModel, table=True):
+    """A user in a team (reps, trainers and managers alike)."""
+
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    team_id: int = Field(primary_key=True, foreign_key="team.id")
+    joined_at: datetime = Field(default_factory=utcnow)
+
+
+class Invitation(SQLModel, table=True):
+    """A deep-link invitation; only the hash of its code is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(max_length=64, unique=True, index=True)
+    role: str = Field(max_length=16)
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    max_uses: int = 1
+    uses: int = 0
+    expires_at: datetime
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did (or tried to do) a privileged thing, and when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    action: str = Field(max_length=60)
+    allowed: bool
+    detail: str = Field(default="", max_length=300)

@@ -19,6 +19,9 @@ async def test_a_new_rep_is_welcomed_and_chooses_english(telegram: FakeTelegram)
     assert "we will talk in English" in texts(sent)[0]
     assert "Main menu" in texts(sent)[1]
     assert notices(sent) == [""]
+    [menu] = [c for c in sent if c.method == "setMyCommands"]
+    assert menu.params["scope"]["chat_id"] == 7
+    assert "Switch language" in str(menu.params["commands"])
 
 
 async def test_help_lists_every_command_in_the_reps_language(telegram: FakeTelegram) -> None:

@@ -1,0 +1,407 @@
+"""Offline, explainable classifier for the questions a sales rep types (Chinese and English).
+
+Every utterance gets four verdicts: its language, whether it is a question, whether the
+question is open or closed, and its SPIN type (situation / problem / implication /
+need_payoff, or none).  The decisions come from rules that trainers edit as data in
+``knowledge/classifier/{zh,en}.yaml``; this module only loads, validates, compiles and
+applies them, and reports which rules decided (the "cues") so a verdict can be explained.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import opencc
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+RULES_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "classifier"
+LANGUAGES: tuple[str, ...] = ("zh", "en")
+QUESTION_CLASSES: tuple[str, ...] = ("question", "statement")
+FORM_CLASSES: tuple[str, ...] = ("open", "closed")
+SPIN_CLASSES: tuple[str, ...] = ("situation", "problem", "implication", "need_payoff", "none")
+ALL_CLASSES: tuple[str, ...] = QUESTION_CLASSES + FORM_CLASSES + SPIN_CLASSES
+
+Vote = Literal[
+    "question", "statement", "open", "closed",
+    "situation", "problem", "implication", "need_payoff", "none",
+]
+
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff\ufe00-\ufe0f]")
+_EMOJI = re.compile(
+    "[\U0001f000-\U0001faff\U0001fc00-\U0001ffff\u2190-\u21ff\u2300-\u23ff"
+    "\u2460-\u27bf\u2900-\u297f\u2b00-\u2bff\u3030\u303d\u3297\u3299\U000e0000-\U000e007f]"
+)
+_PUNCTUATION = str.maketrans({
+    "。": ".", "、": ",", "，": ",", "“": '"', "”": '"', "‘": "'", "’": "'",
+    "…": "...", "—": ",", "–": ",", "～": "~", "〜": "~", "「": '"', "」": '"',
+})
+_TRAILING_NOISE = re.compile(r"[\s~^*_]+$")
+_SPACES = re.compile(r"\s+")
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_T2S = opencc.OpenCC("t2s")
+
+
+class RuleError(ValueError):
+    """A rules file is missing, malformed, or contains a rule that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The verdict on one utterance, with the cues (rule ids + matched words) that decided it."""
+
+    text: str
+    lang: str
+    is_question: bool
+    form: str
+    spin: str
+    cues: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready mapping, e.g. for storing the verdict or rendering feedback."""
+        return {
+            "text": self.text,
+            "lang": self.lang,
+            "is_question": self.is_question,
+            "form": self.form,
+            "spin": self.spin,
+            "cues": list(self.cues),
+        }
+
+
+class RuleSpec(BaseModel):
+    """One rule as written by a trainer: words and/or regex patterns voting for one class."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    votes: Vote
+    weight: int = Field(ge=1, le=100)
+    note: str = ""
+    words: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _has_something_to_match(self) -> RuleSpec:
+        if not self.words and not self.patterns:
+            raise ValueError("a rule needs at least one entry in 'words' or 'patterns'")
+        if any(not word.strip() for word in self.words):
+            raise ValueError("'words' must not contain empty entries")
+        return self
+
+
+class SettingsSpec(BaseModel):
+    """Per-language settings: word matching, the default form, and the tie-break order."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    word_boundaries: bool
+    default_form: Literal["open", "closed"]
+    priority: tuple[Vote, ...]
+
+    @model_validator(mode="after")
+    def _priority_lists_every_class_once(self) -> SettingsSpec:
+        if sorted(self.priority) != sorted(ALL_CLASSES):
+            raise ValueError(f"'priority' must list each of {list(ALL_CLASSES)} exactly once")
+        return self
+
+
+class RuleFileSpec(BaseModel):
+    """The whole content of ``zh.yaml`` or ``en.yaml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    language: Literal["zh", "en"]
+    settings: SettingsSpec
+    rules: tuple[RuleSpec, ...] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """A validated rule with its regexes compiled once."""
+
+    id: str
+    votes: str
+    weight: int
+    regexes: tuple[re.Pattern[str], ...]
+
+    def first_match(self, text: str) -> str | None:
+        """Return the text the rule matched in ``text`` (possibly empty), or None if it did not fire."""
+        for regex in self.regexes:
+            found = regex.search(text)
+            if found is not None:
+                return found.group(0).strip()
+        return None
+
+
+@dataclass(frozen=True)
+class LanguageRules:
+    """All compiled rules and settings for one language."""
+
+    language: str
+    default_form: str
+    priority: Mapping[str, int]
+    rules: tuple[CompiledRule, ...]
+
+
+@dataclass(frozen=True)
+class RuleBook:
+    """The compiled rules for every supported language, as used by :func:`classify`."""
+
+    languages: Mapping[str, LanguageRules]
+
+
+@dataclass(frozen=True)
+class _Hit:
+    rule: CompiledRule
+    matched: str
+
+    @property
+    def cue(self) -> str:
+        detail = f"({self.matched})" if self.matched else ""
+        return f"{self.rule.votes}:{self.rule.id}{detail}"
+
+
+def load_rules(directory: Path | str | None = None) -> RuleBook:
+    """Load, validate and compile the rule files once per directory (cached).
+
+    Pass ``directory`` to use rules other than the packaged ones, e.g. a trainer's draft copy
+    or a test fixture; a :class:`RuleError` names the file and the rule id on any problem.
+    """
+    return _load_rules_cached(Path(directory or RULES_DIR).resolve())
+
+
+@lru_cache(maxsize=8)
+def _load_rules_cached(directory: Path) -> RuleBook:
+    return RuleBook({lang: _load_language(directory / f"{lang}.yaml", lang) for lang in LANGUAGES})
+
+
+def _load_language(path: Path, language: str) -> LanguageRules:
+    spec = _parse_rule_file(path, _read_yaml(path))
+    if spec.language != language:
+        raise RuleError(f"{path}: 'language' is {spec.language!r} but the file name says {language!r}")
+    _check_unique_ids(path, spec.rules)
+    flags = re.IGNORECASE
+    compiled = tuple(_compile_rule(path, rule, spec.settings.word_boundaries, flags) for rule in spec.rules)
+    priority = {name: rank for rank, name in enumerate(spec.settings.priority)}
+    return LanguageRules(language, spec.settings.default_form, priority, compiled)
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return YAML(typ="safe").load(handle)
+    except FileNotFoundError as exc:
+        raise RuleError(f"{path}: rules file not found") from exc
+    except YAMLError as exc:
+        raise RuleError(f"{path}: not valid YAML: {exc}") from exc
+
+
+def _parse_rule_file(path: Path, raw: Any) -> RuleFileSpec:
+    try:
+        return RuleFileSpec.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(_describe_error(raw, error) for error in exc.errors())
+        raise RuleError(f"{path}: {problems}") from exc
+
+
+def _describe_error(raw: Any, error: Mapping[str, Any]) -> str:
+    location = tuple(error["loc"])
+    message = error["msg"]
+    if len(location) >= 2 and location[0] == "rules" and isinstance(location[1], int):
+        rule_id = _raw_rule_id(raw, location[1])
+        field = ".".join(str(part) for part in location[2:]) or "rule"
+        return f"rule {rule_id!r} (rules[{location[1]}]) at {field!r}: {message}"
+    return f"{'.'.join(str(part) for part in location) or 'file'}: {message}"
+
+
+def _raw_rule_id(raw: Any, index: int) -> str:
+    try:
+        return str(raw["rules"][index].get("id", "<no id>"))
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return "<no id>"
+
+
+def _check_unique_ids(path: Path, rules: Sequence[RuleSpec]) -> None:
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.id in seen:
+            raise RuleError(f"{path}: rule {rule.id!r}: duplicate rule id")
+        seen.add(rule.id)
+
+
+def _compile_rule(path: Path, rule: RuleSpec, word_boundaries: bool, flags: int) -> CompiledRule:
+    sources = list(rule.patterns)
+    if rule.words:
+        sources.append(_words_pattern(rule.words, word_boundaries))
+    regexes = []
+    for source in sources:
+        try:
+            regexes.append(re.compile(source, flags))
+        except re.error as exc:
+            raise RuleError(f"{path}: rule {rule.id!r}: pattern {source!r} does not compile: {exc}") from exc
+    return CompiledRule(rule.id, rule.votes, rule.weight, tuple(regexes))
+
+
+def _words_pattern(words: Iterable[str], word_boundaries: bool) -> str:
+    """Turn a word list into one regex: literal words, longest first, spaces matching any whitespace."""
+    ordered = sorted({_normalise(word) for word in words}, key=len, reverse=True)
+    body = "|".join(re.escape(word).replace(r"\ ", r"\s+") for word in ordered)
+    return rf"(?<!\w)(?:{body})(?!\w)" if word_boundaries else f"(?:{body})"
+
+
+def _normalise(text: str) -> str:
+    """Canonical form that rules match against: NFKC, ASCII punctuation, no emoji, lower case, simplified."""
+    text = _INVISIBLE.sub("", text)
+    text = unicodedata.normalize("NFKC", text).translate(_PUNCTUATION)
+    text = _EMOJI.sub(" ", text)
+    text = _SPACES.sub(" ", _TRAILING_NOISE.sub("", text)).strip().lower()
+    return _T2S.convert(text) if _CJK.search(text) else text
+
+
+def detect_language(normalised: str) -> str:
+    """Pick "zh" or "en" for normalised text: CJK characters are weighed against Latin words.
+
+    A CJK character carries about as much as an English word, so "你们用Salesforce吗" is zh
+    and "Do you use 微信 for orders?" is en; text with neither (emoji, digits) counts as zh,
+    the product's first language.
+    """
+    cjk = len(_CJK.findall(normalised))
+    words = len(_LATIN_WORD.findall(normalised))
+    return "zh" if cjk >= words else "en"
+
+
+def classify(text: str, *, rules: RuleBook | None = None) -> Classification:
+    """Classify one utterance a rep typed: language, question or not, open/closed, and SPIN type.
+
+    ``rules`` defaults to the packaged rule files; the returned cues name every rule that
+    decided a verdict, in the form ``class:rule_id(matched words)``.
+    """
+    book = rules or load_rules()
+    normalised = _normalise(text)
+    lang = detect_language(normalised)
+    language = book.languages[lang]
+    hits = [
+        _Hit(rule, matched)
+        for rule in language.rules
+        if (matched := rule.first_match(normalised)) is not None
+    ]
+    question_class, question_hits = _decide(hits, QUESTION_CLASSES, language.priority)
+    if question_class != "question":
+        cues = [hit.cue for hit in question_hits] or ["statement:no_question_cue"]
+        return Classification(text, lang, False, "none", "none", tuple(cues))
+    form, form_hits = _decide(hits, FORM_CLASSES, language.priority)
+    spin, spin_hits = _decide(hits, SPIN_CLASSES, language.priority)
+    cues = [hit.cue for hit in question_hits]
+    cues += [hit.cue for hit in form_hits] or [f"{language.default_form}:default_form"]
+    cues += [hit.cue for hit in spin_hits] or ["none:no_spin_cue"]
+    return Classification(text, lang, True, form or language.default_form, spin or "none", tuple(cues))
+
+
+def _decide(hits: Sequence[_Hit], classes: Sequence[str], priority: Mapping[str, int]) -> tuple[str | None, list[_Hit]]:
+    """Pick the winning class among ``classes``: strongest rule, then total weight, then priority order."""
+    best: tuple[int, int, int] | None = None
+    winner: str | None = None
+    for name in classes:
+        weights = [hit.rule.weight for hit in hits if hit.rule.votes == name]
+        if not weights:
+            continue
+        key = (max(weights), sum(weights), -priority[name])
+        if best is None or key > best:
+            best, winner = key, name
+    return winner, [hit for hit in hits if hit.rule.votes == winner]
+
+
+class LabelledUtterance(BaseModel):
+    """One hand-labelled utterance from ``tests/data/utterances_*.yaml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str
+    lang: Literal["zh", "en"]
+    is_question: bool
+    form: Literal["open", "closed", "none"]
+    spin: Literal["situation", "problem", "implication", "need_payoff", "none"]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LabelledUtterance:
+        if (self.form == "none") == self.is_question:
+            raise ValueError(f"{self.text!r}: form must be 'none' exactly when is_question is false")
+        if not self.is_question and self.spin != "none":
+            raise ValueError(f"{self.text!r}: a statement must have spin 'none'")
+        return self
+
+
+def load_labelled(path: Path | str) -> list[LabelledUtterance]:
+    """Read a labelled data set (a YAML list of mappings) for the benchmark and the tests."""
+    raw = YAML(typ="safe").load(Path(path).read_text(encoding="utf-8"))
+    try:
+        return [LabelledUtterance.model_validate(item) for item in raw]
+    except ValidationError as exc:
+        raise ValueError(f"{path}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class ClassScore:
+    """Precision and recall of one SPIN class."""
+
+    name: str
+    precision: float
+    recall: float
+    support: int
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Accuracy figures of the classifier on a labelled data set."""
+
+    size: int
+    spin_accuracy: float
+    form_accuracy: float
+    question_accuracy: float
+    lang_accuracy: float
+    per_class: tuple[ClassScore, ...]
+    errors: tuple[tuple[LabelledUtterance, Classification], ...]
+
+
+def evaluate(items: Sequence[LabelledUtterance], rules: RuleBook | None = None) -> Evaluation:
+    """Score :func:`classify` against labelled utterances (open/closed is scored on gold questions only)."""
+    results = [(item, classify(item.text, rules=rules)) for item in items]
+    questions = [(item, got) for item, got in results if item.is_question]
+    errors = tuple(
+        (item, got) for item, got in results
+        if (got.spin, got.form, got.is_question, got.lang) != (item.spin, item.form, item.is_question, item.lang)
+    )
+    return Evaluation(
+        size=len(results),
+        spin_accuracy=_share(results, lambda item, got: item.spin == got.spin),
+        form_accuracy=_share(questions, lambda item, got: item.form == got.form),
+        question_accuracy=_share(results, lambda item, got: item.is_question == got.is_question),
+        lang_accuracy=_share(results, lambda item, got: item.lang == got.lang),
+        per_class=tuple(_class_score(results, name) for name in SPIN_CLASSES),
+        errors=errors,
+    )
+
+
+def _share(pairs: Sequence[tuple[LabelledUtterance, Classification]], correct: Any) -> float:
+    return sum(1 for item, got in pairs if correct(item, got)) / len(pairs) if pairs else 0.0
+
+
+def _class_score(pairs: Sequence[tuple[LabelledUtterance, Classification]], name: str) -> ClassScore:
+    predicted = sum(1 for _, got in pairs if got.spin == name)
+    actual = sum(1 for item, _ in pairs if item.spin == name)
+    hits = sum(1 for item, got in pairs if item.spin == name == got.spin)
+    return ClassScore(
+        name,
+        precision=hits / predicted if predicted else 0.0,
+        recall=hits / actual if actual else 0.0,
+        support=actual,
+    )

@@ -1,0 +1,15 @@
+"""Who may use which command. Checked on the server for commands and buttons alike."""
+
+from __future__ import annotations
+
+EVERYONE = frozenset({"rep", "trainer", "manager", "admin"})
+COMMAND_ROLES: dict[str, frozenset[str]] = {
+    "invite": frozenset({"admin", "trainer"}),
+    "team": frozenset({"admin"}),
+    "audit": frozenset({"admin"}),
+}
+
+
+def may(roles: set[str], command: str) -> bool:
+    """True if someone with `roles` may use `command`."""
+    return bool(roles & COMMAND_ROLES.get(command, EVERYONE))

@@ -1,0 +1,132 @@
+"""Roles, teams, invitations and the audit log."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from storage.models import AuditEntry, Invitation, Membership, RoleGrant, Team, User, utcnow
+
+ROLES = ("rep", "trainer", "manager", "admin")
+
+
+def roles_of(session: Session, user_id: int, admin_ids: frozenset[int]) -> set[str]:
+    """Everyone is a rep; other roles are granted, and ADMIN_IDS are always admins."""
+    roles = {"rep"} | set(session.exec(select(RoleGrant.role).where(RoleGrant.user_id == user_id)).all())
+    if user_id in admin_ids:
+        roles.add("admin")
+    return roles
+
+
+def grant_role(session: Session, user_id: int, role: str, by: int | None) -> bool:
+    """Give a role; False if the user already had it."""
+    if role == "rep" or session.get(RoleGrant, (user_id, role)) is not None:
+        return False
+    session.add(RoleGrant(user_id=user_id, role=role, granted_by=by))
+    return True
+
+
+def revoke_role(session: Session, user_id: int, role: str) -> bool:
+    """Take a granted role away; False if the user did not hold it."""
+    grant = session.get(RoleGrant, (user_id, role))
+    if grant is None:
+        return False
+    session.delete(grant)
+    return True
+
+
+def team_by_name(session: Session, name: str) -> Team | None:
+    return session.exec(select(Team).where(Team.name == name)).first()
+
+
+def all_teams(session: Session) -> list[Team]:
+    return list(session.exec(select(Team).order_by(Team.name)).all())
+
+
+def create_team(session: Session, name: str) -> Team | None:
+    """A new team, or None if the name is taken."""
+    if team_by_name(session, name) is not None:
+        return None
+    team = Team(name=name)
+    session.add(team)
+    session.flush()
+    return team
+
+
+def teams_of(session: Session, user_id: int) -> list[Team]:
+    """The teams a user belongs to."""
+    query = select(Team).join(Membership, col(Membership.team_id) == col(Team.id)).where(Membership.user_id == user_id).order_by(Team.name)
+    return list(session.exec(query).all())
+
+
+def members_of(session: Session, team_id: int) -> list[User]:
+    """The users in a team (those who have talked to the bot)."""
+    query = select(User).join(Membership, col(Membership.user_id) == col(User.id)).where(Membership.team_id == team_id).order_by(User.name)
+    return list(session.exec(query).all())
+
+
+def member_ids(session: Session, team_id: int) -> list[int]:
+    """Ids of everyone in a team, including people who have not written to the bot yet."""
+    return list(session.exec(select(Membership.user_id).where(Membership.team_id == team_id)).all())
+
+
+def add_member(session: Session, user_id: int, team_id: int) -> bool:
+    if session.get(Membership, (user_id, team_id)) is not None:
+        return False
+    session.add(Membership(user_id=user_id, team_id=team_id))
+    return True
+
+
+def remove_member(session: Session, user_id: int, team_id: int) -> bool:
+    membership = session.get(Membership, (user_id, team_id))
+    if membership is None:
+        return False
+    session.delete(membership)
+    return True
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def create_invitation(session: Session, role: str, team_id: int | None, by: int, max_uses: int, days: int) -> str:
+    """A new random invitation code (shown once; only its hash is kept)."""
+    code = secrets.token_urlsafe(18)
+    session.add(Invitation(code_hash=hash_code(code), role=role, team_id=team_id, created_by=by, max_uses=max_uses, expires_at=utcnow() + timedelta(days=days)))
+    return code
+
+
+def redeem_invitation(session: Session, code: str, user_id: int, now: datetime | None = None) -> tuple[str, Invitation | None]:
+    """Use an invitation: ("ok", invitation), or ("unknown" | "expired" | "used", …).
+
+    The use counter is raised with a conditional UPDATE, so two people racing for the
+    last use cannot both get it, whichever process serves them.
+    """
+    invitation = session.exec(select(Invitation).where(Invitation.code_hash == hash_code(code))).first()
+    if invitation is None:
+        return "unknown", None
+    expires = invitation.expires_at if invitation.expires_at.tzinfo else invitation.expires_at.replace(tzinfo=timezone.utc)
+    if expires <= (now or utcnow()):
+        return "expired", invitation
+    claimed = session.execute(
+        update(Invitation).where(col(Invitation.id) == invitation.id, col(Invitation.uses) < Invitation.max_uses).values(uses=Invitation.uses + 1)
+    )
+    if claimed.rowcount != 1:
+        return "used", invitation
+    grant_role(session, user_id, invitation.role, invitation.created_by)
+    if invitation.team_id is not None:
+        add_member(session, user_id, invitation.team_id)
+    return "ok", invitation
+
+
+def audit(session: Session, user_id: int, action: str, allowed: bool, detail: str = "") -> None:
+    """Record a privileged action or a refusal."""
+    session.add(AuditEntry(user_id=user_id, action=action[:60], allowed=allowed, detail=detail[:300]))
+
+
+def recent_audit(session: Session, limit: int = 20) -> list[AuditEntry]:
+    return list(session.exec(select(AuditEntry).order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(limit)).all())
