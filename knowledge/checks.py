@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from knowledge.loader import Knowledge, Problem, Source
-from knowledge.schema import LANGS, Form, Lesson, Quiz, Scenario, Text
+from knowledge.schema import LANGS, Form, Lesson, Quiz, Scenario, Script, Text
 
 MESSAGE_LIMIT = 4096
 POLL_QUESTION_LIMIT = 300
@@ -142,6 +142,20 @@ def check_scenario(sc: Scenario, src: Source) -> Iterator[Problem]:
             yield Problem(path, src.line(("tips", i)), f"tip refers to unknown fact or flag '{tip.missing}'")
 
 
+STAGE_ORDER = ("situation", "problem", "implication", "need_payoff")
+
+
+def check_script(script: Script, src: Source) -> Iterator[Problem]:
+    """A script runs S -> P -> I -> N: every stage present, never going back."""
+    stages = [step.stage for step in script.steps]
+    for stage in STAGE_ORDER:
+        if stage not in stages:
+            yield Problem(str(src.path), src.line(("steps",)), f"script '{script.id}' has no {stage} question", "add one in its place in the order")
+    for i in range(1, len(stages)):
+        if STAGE_ORDER.index(stages[i]) < STAGE_ORDER.index(stages[i - 1]):
+            yield Problem(str(src.path), src.line(("steps", i, "stage")), f"step {i + 1} goes back from {stages[i - 1]} to {stages[i]}", "order the steps situation, problem, implication, need_payoff")
+
+
 def check_form(form: Form, src: Source) -> Iterator[Problem]:
     """Choice fields need choices; field ids are unique."""
     ids = [f.id for f in form.fields]
@@ -168,4 +182,6 @@ def check_all(knowledge: Knowledge) -> list[Problem]:
             problems += check_scenario(item, src)
         elif kind == "forms":
             problems += check_form(item, src)
+        elif kind == "scripts":
+            problems += check_script(item, src)
     return problems
