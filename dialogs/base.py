@@ -28,6 +28,7 @@ class Dialog:
     transitions: ClassVar[list[dict[str, Any]]]
     initial: ClassVar[str]
     final: ClassVar[frozenset[str]] = frozenset()
+    stale_notices: ClassVar[dict[str, str]] = {}
     machine: ClassVar[Machine]
 
     state: str

@@ -45,6 +45,7 @@ _PUNCTUATION = str.maketrans({
 })
 _TRAILING_NOISE = re.compile(r"[\s~^*_]+$")
 _SPACES = re.compile(r"\s+")
+_CLAUSE_BREAK = re.compile(r"[,;:]")
 _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _T2S = opencc.OpenCC("t2s")
@@ -85,6 +86,7 @@ class RuleSpec(BaseModel):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     votes: Vote
     weight: int = Field(ge=1, le=100)
+    scope: Literal["all", "last_clause"] = "all"
     note: str = ""
     words: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()
@@ -105,6 +107,7 @@ class SettingsSpec(BaseModel):
 
     word_boundaries: bool
     default_form: Literal["open", "closed"]
+    default_spin: Literal["situation", "problem", "implication", "need_payoff", "none"]
     priority: tuple[Vote, ...]
 
     @model_validator(mode="after")
@@ -131,6 +134,7 @@ class CompiledRule:
     id: str
     votes: str
     weight: int
+    last_clause_only: bool
     regexes: tuple[re.Pattern[str], ...]
 
     def first_match(self, text: str) -> str | None:
@@ -148,6 +152,7 @@ class LanguageRules:
 
     language: str
     default_form: str
+    default_spin: str
     priority: Mapping[str, int]
     rules: tuple[CompiledRule, ...]
 
@@ -189,10 +194,10 @@ def _load_language(path: Path, language: str) -> LanguageRules:
     if spec.language != language:
         raise RuleError(f"{path}: 'language' is {spec.language!r} but the file name says {language!r}")
     _check_unique_ids(path, spec.rules)
-    flags = re.IGNORECASE
-    compiled = tuple(_compile_rule(path, rule, spec.settings.word_boundaries, flags) for rule in spec.rules)
-    priority = {name: rank for rank, name in enumerate(spec.settings.priority)}
-    return LanguageRules(language, spec.settings.default_form, priority, compiled)
+    settings = spec.settings
+    compiled = tuple(_compile_rule(path, rule, settings.word_boundaries) for rule in spec.rules)
+    priority = {name: rank for rank, name in enumerate(settings.priority)}
+    return LanguageRules(language, settings.default_form, settings.default_spin, priority, compiled)
 
 
 def _read_yaml(path: Path) -> Any:
@@ -238,17 +243,17 @@ def _check_unique_ids(path: Path, rules: Sequence[RuleSpec]) -> None:
         seen.add(rule.id)
 
 
-def _compile_rule(path: Path, rule: RuleSpec, word_boundaries: bool, flags: int) -> CompiledRule:
+def _compile_rule(path: Path, rule: RuleSpec, word_boundaries: bool) -> CompiledRule:
     sources = list(rule.patterns)
     if rule.words:
         sources.append(_words_pattern(rule.words, word_boundaries))
     regexes = []
     for source in sources:
         try:
-            regexes.append(re.compile(source, flags))
+            regexes.append(re.compile(source, re.IGNORECASE))
         except re.error as exc:
             raise RuleError(f"{path}: rule {rule.id!r}: pattern {source!r} does not compile: {exc}") from exc
-    return CompiledRule(rule.id, rule.votes, rule.weight, tuple(regexes))
+    return CompiledRule(rule.id, rule.votes, rule.weight, rule.scope == "last_clause", tuple(regexes))
 
 
 def _words_pattern(words: Iterable[str], word_boundaries: bool) -> str:
@@ -289,11 +294,7 @@ def classify(text: str, *, rules: RuleBook | None = None) -> Classification:
     normalised = _normalise(text)
     lang = detect_language(normalised)
     language = book.languages[lang]
-    hits = [
-        _Hit(rule, matched)
-        for rule in language.rules
-        if (matched := rule.first_match(normalised)) is not None
-    ]
+    hits = _apply_rules(language.rules, normalised)
     question_class, question_hits = _decide(hits, QUESTION_CLASSES, language.priority)
     if question_class != "question":
         cues = [hit.cue for hit in question_hits] or ["statement:no_question_cue"]
@@ -302,8 +303,21 @@ def classify(text: str, *, rules: RuleBook | None = None) -> Classification:
     spin, spin_hits = _decide(hits, SPIN_CLASSES, language.priority)
     cues = [hit.cue for hit in question_hits]
     cues += [hit.cue for hit in form_hits] or [f"{language.default_form}:default_form"]
-    cues += [hit.cue for hit in spin_hits] or ["none:no_spin_cue"]
-    return Classification(text, lang, True, form or language.default_form, spin or "none", tuple(cues))
+    cues += [hit.cue for hit in spin_hits] or [f"{language.default_spin}:default_spin"]
+    return Classification(
+        text, lang, True, form or language.default_form, spin or language.default_spin, tuple(cues)
+    )
+
+
+def _apply_rules(rules: Sequence[CompiledRule], normalised: str) -> list[_Hit]:
+    """Run every rule once; ``last_clause`` rules only see the text after the last comma/semicolon/colon."""
+    last_clause = _CLAUSE_BREAK.split(normalised.rstrip(",;: "))[-1]
+    hits = []
+    for rule in rules:
+        matched = rule.first_match(last_clause if rule.last_clause_only else normalised)
+        if matched is not None:
+            hits.append(_Hit(rule, matched))
+    return hits
 
 
 def _decide(hits: Sequence[_Hit], classes: Sequence[str], priority: Mapping[str, int]) -> tuple[str | None, list[_Hit]]:

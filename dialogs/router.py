@@ -89,11 +89,13 @@ def on_button(ctx: Ctx, data: str) -> None:
         ctx.notice("button_expired")
         return
     if press.stamp is None:
-        if press.verb == "go" and press.arg in all_commands():
-            on_command(ctx, press.arg, "")
+        command, _, args = press.arg.partition(":")
+        if press.verb == "go" and command in all_commands():
+            on_command(ctx, command, args)
         else:
             ctx.notice("button_expired")
         return
     dialog = DIALOGS.get(ctx.snap.dialog)
     if dialog is None or press.stamp != ctx.snap.version or not dialog.drive(ctx, "on_press", press):
-        ctx.notice("button_expired")
+        notices = [d.stale_notices[press.verb] for d in DIALOGS.values() if press.verb in d.stale_notices]
+        ctx.notice(notices[0] if notices else "button_expired")

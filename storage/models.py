@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column
+from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -89,3 +89,61 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=60)
     allowed: bool
     detail: str = Field(default="", max_length=300)
+
+
+class QuizAttempt(SQLModel, table=True):
+    """One run through a quiz (or through the questions missed last time)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    quiz_id: str = Field(max_length=40, index=True)
+    mode: str = Field(default="full", max_length=8)
+    question_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    lang: str = Field(default="zh", max_length=8)
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    correct: int = 0
+    score: int | None = None
+    passed: bool | None = None
+
+
+class QuizAnswer(SQLModel, table=True):
+    """A rep's answer to one question in one attempt; at most one per question."""
+
+    attempt_id: int = Field(primary_key=True, foreign_key="quizattempt.id")
+    question_id: str = Field(primary_key=True, max_length=40)
+    chosen: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    correct: bool
+    answered_at: datetime = Field(default_factory=utcnow)
+
+
+class Assignment(SQLModel, table=True):
+    """A quiz pushed by a trainer to a team or to everyone, with an optional deadline."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    quiz_id: str = Field(max_length=40, index=True)
+    created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    deadline: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    progress_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    progress_message_id: int | None = None
+    progress_shown: int = 0
+    summary_sent: bool = False
+    reminder_queued: bool = False
+
+
+class Delivery(SQLModel, table=True):
+    """One message of a push (invitation or reminder) to one rep, sent at most once."""
+
+    __table_args__ = (UniqueConstraint("assignment_id", "kind", "user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    kind: str = Field(default="invite", max_length=10)
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    status: str = Field(default="pending", max_length=14, index=True)
+    not_before: datetime = Field(default_factory=utcnow)
+    claimed_at: datetime | None = None
+    sent_at: datetime | None = None
+    tries: int = 0
+    error: str = Field(default="", max_length=200)

@@ -1,0 +1,22 @@
+"""/me: a rep's own record — quizzes taken so far, with best and latest scores."""
+
+from __future__ import annotations
+
+from dialogs.context import Ctx
+from storage.quizzes import attempts_of
+
+
+def me(ctx: Ctx, args: str) -> None:
+    """Shows the rep's quiz history."""
+    quizzes = ctx.knowledge.quizzes
+    summary: dict[str, dict[str, object]] = {}
+    for attempt in attempts_of(ctx.session, ctx.user.id):
+        if attempt.quiz_id not in quizzes:
+            continue
+        row = summary.setdefault(attempt.quiz_id, {"attempts": 0, "best": None, "last": attempt.score, "passed": False})
+        row["attempts"] = int(row["attempts"]) + 1  # type: ignore[call-overload]
+        if attempt.mode == "full":
+            row["best"] = max(attempt.score or 0, row["best"] or 0)  # type: ignore[type-var]
+            row["passed"] = bool(row["passed"] or attempt.passed)
+    rows = [(quizzes[q].title.get(ctx.lang), r["attempts"], r["best"], r["last"], r["passed"]) for q, r in summary.items()]
+    ctx.say("me", name=ctx.user.name, quizzes=rows)

@@ -1,0 +1,68 @@
+"""Quiz attempts and answers: recorded once each, whatever buttons are pressed twice."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from storage.models import Assignment, Delivery, QuizAnswer, QuizAttempt, utcnow
+
+
+def start_attempt(session: Session, user_id: int, quiz_id: str, question_ids: list[str], mode: str, lang: str) -> QuizAttempt:
+    """A new attempt at a quiz with its questions in the order they will be asked."""
+    attempt = QuizAttempt(user_id=user_id, quiz_id=quiz_id, question_ids=question_ids, mode=mode, lang=lang)
+    session.add(attempt)
+    session.flush()
+    return attempt
+
+
+def record_answer(session: Session, attempt_id: int, question_id: str, chosen: list[str], correct: bool) -> bool:
+    """Store an answer; False (and nothing stored) if that question was already answered."""
+    try:
+        with session.begin_nested():
+            session.add(QuizAnswer(attempt_id=attempt_id, question_id=question_id, chosen=chosen, correct=correct))
+    except IntegrityError:
+        return False
+    return True
+
+
+def answers_of(session: Session, attempt_id: int) -> list[QuizAnswer]:
+    return list(session.exec(select(QuizAnswer).where(QuizAnswer.attempt_id == attempt_id)).all())
+
+
+def finish_attempt(session: Session, attempt: QuizAttempt, pass_mark: int) -> QuizAttempt:
+    """Score an attempt from its stored answers (so a double press can never count twice)."""
+    answers = answers_of(session, attempt.id or 0)
+    attempt.correct = sum(1 for a in answers if a.correct)
+    attempt.score = round(100 * attempt.correct / max(len(attempt.question_ids), 1))
+    attempt.passed = attempt.score >= pass_mark
+    attempt.finished_at = utcnow()
+    session.add(attempt)
+    return attempt
+
+
+def best_scores(session: Session, user_id: int) -> dict[str, int]:
+    """The rep's best score per quiz, over full (not review) attempts."""
+    rows = session.exec(
+        select(QuizAttempt.quiz_id, func.max(QuizAttempt.score))
+        .where(QuizAttempt.user_id == user_id, QuizAttempt.mode == "full", col(QuizAttempt.finished_at).is_not(None))
+        .group_by(QuizAttempt.quiz_id)
+    ).all()
+    return {quiz_id: score for quiz_id, score in rows}
+
+
+def attempts_of(session: Session, user_id: int) -> list[QuizAttempt]:
+    """Every finished attempt of a rep, newest first."""
+    query = select(QuizAttempt).where(QuizAttempt.user_id == user_id, col(QuizAttempt.finished_at).is_not(None))
+    return list(session.exec(query.order_by(col(QuizAttempt.finished_at).desc())).all())
+
+
+def pushed_to(session: Session, user_id: int) -> list[Assignment]:
+    """Assignments that were pushed to this rep, newest first."""
+    query = (
+        select(Assignment)
+        .join(Delivery, col(Delivery.assignment_id) == col(Assignment.id))
+        .where(Delivery.user_id == user_id, Delivery.kind == "invite")
+        .order_by(col(Assignment.created_at).desc())
+    )
+    return list(session.exec(query).all())
