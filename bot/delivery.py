@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from telegram import BotCommand, BotCommandScopeChat, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.text import split_html
+from storage.deliveries import set_progress_message
 from dialogs.events import Button, Reply
 from knowledge.templates import render
 
@@ -53,7 +56,9 @@ async def deliver(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: lis
         chunks = split_html(text)
         for i, chunk in enumerate(chunks):
             last = i == len(chunks) - 1
-            await context.bot.send_message(target, chunk, parse_mode=ParseMode.HTML, reply_markup=markup if last else None, link_preview_options=NO_PREVIEW)
+            sent = await context.bot.send_message(target, chunk, parse_mode=ParseMode.HTML, reply_markup=markup if last else None, link_preview_options=NO_PREVIEW)
+        if reply.progress_of is not None:
+            await asyncio.to_thread(set_progress_message, context.application.bot_data["engine"].db, reply.progress_of, target, sent.message_id)
         if reply.document is not None:
             caption = render(reply.lang, reply.document.caption_key, reply.data) if reply.document.caption_key else None
             await context.bot.send_document(target, reply.document.content, filename=reply.document.filename, caption=caption, parse_mode=ParseMode.HTML)

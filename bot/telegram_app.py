@@ -9,6 +9,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import BaseRequest
 
 from bot.handlers import register
+from bot.push_sender import PushSender
 from bot.settings import Settings
 from dialogs.commands import described, visible_commands
 from dialogs.engine import Engine
@@ -41,5 +42,10 @@ def build_application(settings: Settings, engine: Engine, *, request: BaseReques
     builder = builder.rate_limiter(AIORateLimiter(max_retries=3)).post_init(publish_commands)
     app = builder.build()
     app.bot_data["engine"] = engine
+    sender = PushSender(engine.db, engine.knowledge)
+    app.bot_data["sender"] = sender
     register(app)
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(sender.tick, interval=2, first=1, name="push-queue")
+        app.job_queue.run_repeating(sender.remind, interval=60, first=5, name="push-reminders")
     return app

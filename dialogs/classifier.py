@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -293,6 +293,8 @@ def classify(text: str, *, rules: RuleBook | None = None) -> Classification:
     book = rules or load_rules()
     normalised = _normalise(text)
     lang = detect_language(normalised)
+    if not any(char.isalpha() for char in normalised):
+        return Classification(text, lang, False, "none", "none", ("statement:no_words",))
     language = book.languages[lang]
     hits = _apply_rules(language.rules, normalised)
     question_class, question_hits = _decide(hits, QUESTION_CLASSES, language.priority)
@@ -405,7 +407,10 @@ def evaluate(items: Sequence[LabelledUtterance], rules: RuleBook | None = None) 
     )
 
 
-def _share(pairs: Sequence[tuple[LabelledUtterance, Classification]], correct: Any) -> float:
+def _share(
+    pairs: Sequence[tuple[LabelledUtterance, Classification]],
+    correct: Callable[[LabelledUtterance, Classification], bool],
+) -> float:
     return sum(1 for item, got in pairs if correct(item, got)) / len(pairs) if pairs else 0.0
 
 

@@ -49,7 +49,8 @@ class Reply:
 
     `notice` replies answer a button press in place (a toast on Telegram); `edit`
     replies replace the message whose button was pressed. A reply with `command_menu`
-    shows nothing: it sets the Telegram command menu of chat `chat_id`.
+    shows nothing: it sets the Telegram command menu of chat `chat_id`. A reply with
+    `progress_of` is the progress message of that push, edited as the push goes out.
     """
 
     key: str
@@ -61,3 +62,4 @@ class Reply:
     chat_id: int | None = None
     document: Document | None = None
     command_menu: list[tuple[str, str]] | None = None
+    progress_of: int | None = None

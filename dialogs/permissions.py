@@ -7,6 +7,8 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     "invite": frozenset({"admin", "trainer"}),
     "team": frozenset({"admin"}),
     "audit": frozenset({"admin"}),
+    "push": frozenset({"trainer", "admin"}),
+    "results": frozenset({"trainer", "manager", "admin"}),
 }
 
 

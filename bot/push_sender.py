@@ -1,0 +1,147 @@
+"""Working the push queue: invitations and reminders go out within Telegram's limits.
+
+At most `rate` messages a second overall and one a second per chat; a 429 (RetryAfter)
+puts the delivery back with its retry_after; a 403 (the rep blocked the bot) or an
+unknown chat marks it undeliverable. Each delivery is marked sent right after Telegram
+accepts it, so a restart resumes where the queue stood.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from datetime import timedelta
+
+from aiolimiter import AsyncLimiter
+from sqlalchemy.engine import Engine as DbEngine
+from sqlmodel import Session
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.ext import ContextTypes
+from telegram.warnings import PTBDeprecationWarning
+
+from dialogs.callback import encode
+from knowledge.copy import copy_text
+from knowledge.loader import Knowledge
+from knowledge.templates import render
+from storage import deliveries
+from storage.deliveries import Claimed, Progress
+from storage.models import Assignment, Team, User
+
+log = logging.getLogger(__name__)
+REMIND_BEFORE = timedelta(hours=24)
+
+
+def retry_after(exc: RetryAfter) -> timedelta:
+    """How long Telegram asked us to wait (PTB is moving this attribute from int to timedelta)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        after = exc.retry_after
+    return after if isinstance(after, timedelta) else timedelta(seconds=after)
+
+
+class PushSender:
+    """Sends what the queue holds; several senders (processes) may share one queue."""
+
+    def __init__(self, db: DbEngine, knowledge: Knowledge, *, rate: float = 30.0, per_chat_seconds: float = 1.0, lease: timedelta = timedelta(seconds=60), batch: int = 30, progress_every: float = 1.0) -> None:
+        self.db = db
+        self.knowledge = knowledge
+        self.limiter = AsyncLimiter(1, 1 / rate)
+        self.per_chat_seconds = per_chat_seconds
+        self.lease = lease
+        self.batch = batch
+        self.progress_every = progress_every
+        self.last_to_chat: dict[int, float] = {}
+        self.last_progress: dict[int, float] = {}
+
+    def _message(self, item: Claimed) -> tuple[str, InlineKeyboardMarkup]:
+        quiz = self.knowledge.quizzes.get(item.quiz_id)
+        title = quiz.title.get(item.lang) if quiz else item.quiz_id
+        deadline = item.deadline.strftime("%Y-%m-%d %H:%M") if item.deadline else ""
+        text = render(item.lang, f"push_{item.kind}", {"title": title, "deadline": deadline})
+        button = InlineKeyboardButton(copy_text().label("push_start", item.lang), callback_data=encode(f"go:quiz:{item.quiz_id}", None))
+        return text, InlineKeyboardMarkup([[button]])
+
+    async def _send(self, bot: Bot, item: Claimed) -> None:
+        wait = self.last_to_chat.get(item.chat_id, 0.0) + self.per_chat_seconds - time.monotonic()
+        if wait > 0:
+            deliveries.mark_retry(self.db, item.id, timedelta(seconds=wait), "per-chat limit", 0)
+            return
+        text, markup = self._message(item)
+        await self.limiter.acquire()
+        self.last_to_chat[item.chat_id] = time.monotonic()
+        try:
+            await bot.send_message(item.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        except RetryAfter as exc:
+            deliveries.mark_retry(self.db, item.id, retry_after(exc), "429 retry after", 0)
+        except Forbidden as exc:
+            deliveries.mark_undeliverable(self.db, item.id, f"403 {exc.message}")
+        except BadRequest as exc:
+            deliveries.mark_undeliverable(self.db, item.id, f"400 {exc.message}")
+        except TelegramError as exc:
+            log.warning("delivery %s failed: %s; will retry", item.id, type(exc).__name__)
+            deliveries.mark_retry(self.db, item.id, timedelta(seconds=5), type(exc).__name__, item.tries)
+        else:
+            deliveries.mark_sent(self.db, item.id)
+
+    async def run_once(self, bot: Bot) -> int:
+        """Send one batch of due deliveries; returns how many were handled."""
+        items = deliveries.claim(self.db, self.batch, self.lease)
+        for item in items:
+            await self._send(bot, item)
+        if items:
+            await self.report(bot, {item.assignment_id for item in items})
+        return len(items)
+
+    async def report(self, bot: Bot, assignment_ids: set[int], force: bool = False) -> None:
+        """Edit each trainer's progress message, and send the summary once a push is complete."""
+        for item in deliveries.progress(self.db, assignment_ids):
+            await self._report_one(bot, item, force)
+
+    def _trainer_lang(self, chat_id: int) -> str:
+        with Session(self.db) as session:
+            user = session.get(User, chat_id)
+            return user.lang if user is not None and user.lang else "zh"
+
+    async def _report_one(self, bot: Bot, item: Progress, force: bool) -> None:
+        if item.chat_id is None or item.message_id is None:
+            return
+        lang = self._trainer_lang(item.chat_id)
+        complete = item.done >= item.total
+        now = time.monotonic()
+        if item.done != item.shown and (complete or force or now - self.last_progress.get(item.assignment_id, 0.0) >= self.progress_every):
+            self.last_progress[item.assignment_id] = now
+            text = render(lang, "push_progress", self._progress_data(item, lang))
+            try:
+                await bot.edit_message_text(text, chat_id=item.chat_id, message_id=item.message_id, parse_mode=ParseMode.HTML)
+            except TelegramError as exc:
+                log.info("could not edit progress of push %s: %s", item.assignment_id, type(exc).__name__)
+            deliveries.set_progress_shown(self.db, item.assignment_id, item.done)
+        if complete and not item.summary_sent and deliveries.claim_summary(self.db, item.assignment_id):
+            text = render(lang, "push_summary", {"sent": item.sent, "undeliverable": item.undeliverable, "total": item.total})
+            await bot.send_message(item.chat_id, text, parse_mode=ParseMode.HTML)
+
+    def _progress_data(self, item: Progress, lang: str) -> dict[str, object]:
+        with Session(self.db) as session:
+            assignment = session.get(Assignment, item.assignment_id)
+            assert assignment is not None
+            team = session.get(Team, assignment.team_id) if assignment.team_id else None
+            quiz = self.knowledge.quizzes.get(assignment.quiz_id)
+            return {
+                "title": quiz.title.get(lang) if quiz else assignment.quiz_id,
+                "target": team.name if team else "all",
+                "done": item.done,
+                "total": item.total,
+                "deadline": assignment.deadline.strftime("%Y-%m-%d %H:%M") if assignment.deadline else "",
+            }
+
+    async def tick(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """JobQueue callback: work the queue until nothing is due."""
+        while await self.run_once(context.bot):
+            pass
+
+    async def remind(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """JobQueue callback: queue reminders for pushes whose deadline is near."""
+        deliveries.queue_reminders(self.db, REMIND_BEFORE)

@@ -1,0 +1,200 @@
+"""The push queue: one Delivery row per message to one rep, claimed row by row.
+
+Several sender processes can work one queue: candidates are selected with
+``FOR UPDATE SKIP LOCKED`` where the database supports it (PostgreSQL), and every claim
+is a conditional UPDATE, so a row is only ever claimed by one sender at a time. A claim
+that is not finished within the lease (the sender died) is claimed again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import and_, or_, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, func, select
+
+from storage.models import Assignment, Delivery, QuizAttempt, User, utcnow
+
+MAX_TRIES = 5
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery this sender now owns, with what it needs to render the message."""
+
+    id: int
+    kind: str
+    user_id: int
+    chat_id: int
+    lang: str
+    assignment_id: int
+    quiz_id: str
+    deadline: datetime | None
+    tries: int
+
+
+@dataclass(frozen=True)
+class Progress:
+    assignment_id: int
+    total: int
+    sent: int
+    undeliverable: int
+    chat_id: int | None
+    message_id: int | None
+    shown: int
+    summary_sent: bool
+
+    @property
+    def done(self) -> int:
+        return self.sent + self.undeliverable
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything here is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def create_push(session: Session, quiz_id: str, by: int, team_id: int | None, deadline: datetime | None, user_ids: list[int]) -> Assignment:
+    """An assignment and one pending invitation per target rep."""
+    assignment = Assignment(quiz_id=quiz_id, created_by=by, team_id=team_id, deadline=deadline)
+    session.add(assignment)
+    session.flush()
+    for user_id in sorted(set(user_ids)):
+        session.add(Delivery(assignment_id=assignment.id or 0, kind="invite", user_id=user_id))
+    return assignment
+
+
+def claim(engine: Engine, limit: int, lease: timedelta, now: datetime | None = None) -> list[Claimed]:
+    """Take up to `limit` due deliveries for this sender."""
+    now = now or utcnow()
+    due = or_(
+        and_(col(Delivery.status) == "pending", col(Delivery.not_before) <= now),
+        and_(col(Delivery.status) == "sending", col(Delivery.claimed_at) < now - lease),
+    )
+    claimed: list[Claimed] = []
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Delivery, Assignment, User)
+            .join(Assignment, col(Assignment.id) == col(Delivery.assignment_id))
+            .join(User, col(User.id) == col(Delivery.user_id), isouter=True)
+            .where(due)
+            .order_by(col(Delivery.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=Delivery)
+        ).all()
+        for delivery, assignment, user in rows:
+            taken = session.execute(
+                update(Delivery)
+                .where(col(Delivery.id) == delivery.id, col(Delivery.status) == delivery.status, col(Delivery.tries) == delivery.tries)
+                .values(status="sending", claimed_at=now, tries=delivery.tries + 1)
+            )
+            if taken.rowcount == 1:
+                chat_id = user.chat_id if user is not None and user.chat_id else delivery.user_id
+                lang = user.lang if user is not None and user.lang else "zh"
+                claimed.append(Claimed(delivery.id or 0, delivery.kind, delivery.user_id, chat_id, lang, assignment.id or 0, assignment.quiz_id, assignment.deadline, delivery.tries + 1))
+        session.commit()
+    return claimed
+
+
+def _finish(engine: Engine, delivery_id: int, **values: object) -> None:
+    with Session(engine) as session:
+        session.execute(update(Delivery).where(col(Delivery.id) == delivery_id, col(Delivery.status) == "sending").values(**values))
+        session.commit()
+
+
+def mark_sent(engine: Engine, delivery_id: int) -> None:
+    """The message went out; it will never be sent again."""
+    _finish(engine, delivery_id, status="sent", sent_at=utcnow(), error="")
+
+
+def mark_undeliverable(engine: Engine, delivery_id: int, error: str) -> None:
+    """Telegram refused for good (blocked bot, unknown chat)."""
+    _finish(engine, delivery_id, status="undeliverable", error=error[:200])
+
+
+def mark_retry(engine: Engine, delivery_id: int, after: timedelta, error: str, tries: int) -> None:
+    """Try again later (rate limit, network); give up after MAX_TRIES."""
+    if tries >= MAX_TRIES:
+        mark_undeliverable(engine, delivery_id, f"gave up: {error}")
+        return
+    _finish(engine, delivery_id, status="pending", not_before=utcnow() + after, error=error[:200])
+
+
+def progress(engine: Engine, assignment_ids: set[int]) -> list[Progress]:
+    """How far each push has got (invitations only)."""
+    out: list[Progress] = []
+    with Session(engine) as session:
+        for assignment_id in sorted(assignment_ids):
+            assignment = session.get(Assignment, assignment_id)
+            if assignment is None:
+                continue
+            counts = dict(
+                session.exec(
+                    select(Delivery.status, func.count()).where(Delivery.assignment_id == assignment_id, Delivery.kind == "invite").group_by(Delivery.status)
+                ).all()
+            )
+            total = sum(counts.values())
+            out.append(Progress(assignment_id, total, counts.get("sent", 0), counts.get("undeliverable", 0), assignment.progress_chat_id, assignment.progress_message_id, assignment.progress_shown, assignment.summary_sent))
+    return out
+
+
+def set_progress_message(engine: Engine, assignment_id: int, chat_id: int, message_id: int) -> None:
+    """Remember the trainer's progress message so the sender can edit it."""
+    with Session(engine) as session:
+        session.execute(update(Assignment).where(col(Assignment.id) == assignment_id).values(progress_chat_id=chat_id, progress_message_id=message_id))
+        session.commit()
+
+
+def set_progress_shown(engine: Engine, assignment_id: int, shown: int) -> None:
+    with Session(engine) as session:
+        session.execute(update(Assignment).where(col(Assignment.id) == assignment_id).values(progress_shown=shown))
+        session.commit()
+
+
+def claim_summary(engine: Engine, assignment_id: int) -> bool:
+    """True for exactly one sender: the one that sends the trainer the final summary."""
+    with Session(engine) as session:
+        result = session.execute(update(Assignment).where(col(Assignment.id) == assignment_id, col(Assignment.summary_sent).is_(False)).values(summary_sent=True))
+        session.commit()
+        return result.rowcount == 1
+
+
+def queue_reminders(engine: Engine, before: timedelta, now: datetime | None = None) -> int:
+    """Queue one reminder per rep who has not finished a quiz whose deadline is near.
+
+    Each assignment's reminders are queued once (a conditional UPDATE claims the job),
+    so any number of bot processes can run this on a timer.
+    """
+    now = now or utcnow()
+    queued = 0
+    with Session(engine) as session:
+        candidates = session.exec(
+            select(Assignment).where(col(Assignment.deadline).is_not(None), col(Assignment.reminder_queued).is_(False), col(Assignment.deadline) > now)
+        ).all()
+        for assignment in candidates:
+            deadline, created = aware(assignment.deadline), aware(assignment.created_at)  # type: ignore[arg-type]
+            remind_at = max(deadline - before, created + (deadline - created) / 2)
+            if now < remind_at:
+                continue
+            won = session.execute(update(Assignment).where(col(Assignment.id) == assignment.id, col(Assignment.reminder_queued).is_(False)).values(reminder_queued=True))
+            if won.rowcount != 1:
+                continue
+            invited = session.exec(select(Delivery.user_id).where(Delivery.assignment_id == assignment.id, Delivery.kind == "invite", Delivery.status != "undeliverable")).all()
+            finished = set(
+                session.exec(
+                    select(QuizAttempt.user_id).where(
+                        QuizAttempt.quiz_id == assignment.quiz_id,
+                        QuizAttempt.mode == "full",
+                        col(QuizAttempt.finished_at).is_not(None),
+                        col(QuizAttempt.started_at) >= assignment.created_at,
+                    )
+                ).all()
+            )
+            for user_id in invited:
+                if user_id not in finished:
+                    session.add(Delivery(assignment_id=assignment.id or 0, kind="reminder", user_id=user_id))
+                    queued += 1
+        session.commit()
+    return queued
