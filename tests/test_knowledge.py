@@ -1,0 +1,123 @@
+"""The knowledge base: shipped content validates, broken content is reported by file and line."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from knowledge.loader import Knowledge
+from knowledge.validate import load_knowledge, run, validate
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SHIPPED_QUIZZES = Path(__file__).parent.parent / "knowledge" / "content" / "quizzes"
+
+
+def test_every_shipped_file_validates() -> None:
+    _, problems = validate()
+    assert problems == []
+
+
+def test_the_seed_quizzes_are_complete(knowledge: Knowledge) -> None:
+    assert len(knowledge.quizzes["quiz_a_phone_need_mining"].questions) == 15
+    assert len(knowledge.quizzes["quiz_b_need_oriented_selling"].questions) == 12
+    kinds_a = [q.kind for q in knowledge.quizzes["quiz_a_phone_need_mining"].questions]
+    assert kinds_a.count("single") == 12 and kinds_a.count("truefalse") == 3
+
+
+def test_there_are_enough_authored_and_spin_questions(knowledge: Knowledge) -> None:
+    seed_quizzes = {"quiz_a_phone_need_mining", "quiz_b_need_oriented_selling"}
+    spin = [q for quiz in knowledge.quizzes.values() if quiz.id.startswith("spin") for q in quiz.questions]
+    authored = [q for quiz in knowledge.quizzes.values() if quiz.id not in seed_quizzes and not quiz.id.startswith("spin") for q in quiz.questions]
+    assert len(spin) >= 20
+    assert len(authored) >= 30
+    kinds = {q.kind for quiz in knowledge.quizzes.values() for q in quiz.questions}
+    assert kinds == {"single", "multiple", "truefalse"}
+
+
+def test_the_lessons_scripts_scenarios_and_form_exist(knowledge: Knowledge) -> None:
+    for lesson in ("spin_situation", "spin_problem", "spin_implication", "spin_need_payoff", "open_closed_questions",
+                   "five_question_types", "listening", "eight_pitfalls", "explicit_latent_needs", "kano_needs"):
+        assert lesson in knowledge.lessons
+    for stage in ("spin_situation", "spin_problem", "spin_implication", "spin_need_payoff"):
+        lesson = knowledge.lessons[stage]
+        assert len(lesson.examples) >= 3 and lesson.mistakes and len(lesson.practice) >= 3
+    assert {"fruit_retail", "home_broadband", "b2b_software", "logistics", "insurance", "office_equipment"} <= set(knowledge.scripts)
+    assert {"plum", "plum_two_days", "mop", "liquor_hotel", "telecom_group", "insurance_call"} <= set(knowledge.scenarios)
+    assert "need" in knowledge.forms
+
+
+def problems_for(path: Path) -> list[str]:
+    _, problems = validate([path])
+    return [str(p) for p in problems]
+
+
+def test_broken_content_is_reported_by_file_and_line() -> None:
+    found = problems_for(FIXTURES / "broken")
+    expected = [
+        "lessons/half_translated.yaml:5: summary.en: Field required",
+        "quizzes/unknown_key.yaml:10: questions.0.colour: Extra inputs are not permitted",
+        "quizzes/bad_answer.yaml:13: answer 'e' of question 'bad01' is not one of its options",
+        "quizzes/duplicate_question.yaml:6: question id 'qa01' is used twice",
+        "forms/no_choices.yaml:5: choice field 'priority' needs at least two choices",
+        "scenarios/locked_fact.yaml:22: fact 'secret' can never be unlocked",
+        "scenarios/locked_fact.yaml:30: move 'ask_secret' refers to 'trust', which is neither a fact nor a flag",
+        "scenarios/locked_fact.yaml:33: move 'ask_secret' fires unknown trigger 'explode'",
+        "scripts/backwards.yaml:13: step 3 goes back from implication to problem",
+    ]
+    for message in expected:
+        assert any(message in line for line in found), (message, found)
+    assert len(found) == len(expected)
+
+
+def test_a_yaml_syntax_error_names_the_line() -> None:
+    [problem] = problems_for(FIXTURES / "syntax")
+    assert "quizzes/unclosed.yaml:3: YAML syntax" in problem
+
+
+def test_overlong_poll_texts_are_reported(tmp_path: Path) -> None:
+    (tmp_path / "quizzes").mkdir()
+    text = (SHIPPED_QUIZZES / "quiz_b_need_oriented_selling.yaml").read_text(encoding="utf-8")
+    quiz = tmp_path / "quizzes" / "quiz_b_need_oriented_selling.yaml"
+    first_explanation = text.index("explanation:")
+    quiz.write_text(text[:first_explanation] + "explanation:\n      zh: " + "长" * 201 + "\n      en: short\n" + text[text.index("\n  - id:", first_explanation):], encoding="utf-8")
+    assert any("is 201 characters; the limit is 200" in p for p in problems_for(tmp_path))
+
+
+def test_validate_prints_ok_or_every_problem(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert run([]) == 0
+    assert capsys.readouterr().out.startswith("OK: ")
+    assert run([str(FIXTURES / "broken")]) == 1
+    assert "9 problem(s) found." in capsys.readouterr().out
+
+
+def test_a_company_directory_overrides_shipped_content_by_id(tmp_path: Path) -> None:
+    (tmp_path / "quizzes").mkdir()
+    source = (SHIPPED_QUIZZES / "plum_case.yaml").read_text(encoding="utf-8")
+    (tmp_path / "quizzes" / "plum_case.yaml").write_text(source.replace("title:", "title:\n  zh: 公司版李子测验\n  en: Our plum quiz\nold_title:", 1), encoding="utf-8")
+    assert any("old_title" in p for p in problems_for(tmp_path))
+    shutil.copy(FIXTURES / "broken" / "forms" / "no_choices.yaml", tmp_path / "ignored.yaml")
+    (tmp_path / "quizzes" / "plum_case.yaml").write_text(source, encoding="utf-8")
+    extra = tmp_path / "quizzes" / "our_quiz.yaml"
+    extra.write_text((SHIPPED_QUIZZES / "plum_case.yaml").read_text(encoding="utf-8").replace("id: plum_case", "id: our_quiz").replace("id: pc", "id: ours_pc"), encoding="utf-8")
+    knowledge = load_knowledge((tmp_path,))
+    assert "our_quiz" in knowledge.quizzes and "plum_case" in knowledge.quizzes
+
+
+def test_the_bot_refuses_to_start_on_invalid_content(tmp_path: Path) -> None:
+    env = {**os.environ, "KNOWLEDGE_DIRS": str(FIXTURES / "broken"), "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    done = subprocess.run([sys.executable, "-m", "bot", "console"], input="/start\n", capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 1
+    assert "bad_answer.yaml:13: answer 'e'" in done.stderr
+    assert done.stdout == ""
+
+
+def test_graph_draws_a_scenario_machine(tmp_path: Path) -> None:
+    out = tmp_path / "plum.mmd"
+    done = subprocess.run([sys.executable, "-m", "bot", "graph", "plum", "--out", str(out)], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    diagram = out.read_text(encoding="utf-8")
+    assert diagram.count("stateDiagram-v2") == 1 and "walked_away" in diagram and "[*] --> opening" in diagram
