@@ -105,6 +105,19 @@ def cmd_graph(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
+    """Classify utterances (arguments, or one per line on stdin) as JSON lines."""
+    import json
+
+    from dialogs.classifier import classify
+
+    lines = args.utterances or (line.rstrip("\n") for line in sys.stdin)
+    for line in lines:
+        if line.strip():
+            sys.stdout.write(json.dumps(classify(line).as_dict(), ensure_ascii=False) + "\n")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     top = argparse.ArgumentParser(prog="salescoach", description="SalesCoach: a Telegram bot that coaches sales reps.")
@@ -125,6 +138,10 @@ def parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check content files and print file:line problems")
     validate.add_argument("paths", nargs="*", help="extra content directories or files")
     validate.set_defaults(func=cmd_validate)
+
+    classify = sub.add_parser("classify", help="classify questions (open/closed, SPIN type) as JSON lines")
+    classify.add_argument("utterances", nargs="*", help="utterances to classify (default: one per line on stdin)")
+    classify.set_defaults(func=cmd_classify)
 
     graph = sub.add_parser("graph", help="write a Mermaid diagram of a scenario's or dialog's state machine")
     graph.add_argument("name", help="scenario id (e.g. plum) or dialog name (e.g. welcome)")
