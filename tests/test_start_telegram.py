@@ -92,3 +92,16 @@ async def test_a_dialog_survives_a_restart(settings: Settings, engine: Engine) -
     sent = await second.press_data(7, data)
     assert "we will talk in English" in texts(sent)[0]
     await second.app.shutdown()
+
+
+async def test_an_internal_error_is_logged_without_personal_data_and_the_user_is_told(telegram: FakeTelegram, caplog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    engine = telegram.app.bot_data["engine"]
+
+    def broken(event: object) -> None:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(engine, "handle", broken)
+    sent = await telegram.send(7, "my secret customer list", lang="en")
+    assert "Something went wrong" in texts(sent)[0] and "progress is kept" in texts(sent)[0]
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "RuntimeError" in logged and "secret customer" not in logged
