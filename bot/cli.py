@@ -118,6 +118,17 @@ def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Export quiz results to a file: csv, xlsx, or jsonl (xAPI statements)."""
+    from storage.quiz_results import results_file
+
+    with Session(_engine(settings).db) as session:
+        content = results_file(session, args.format, args.quiz, None)
+    with open(args.out, "wb") as handle:
+        handle.write(content)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     top = argparse.ArgumentParser(prog="salescoach", description="SalesCoach: a Telegram bot that coaches sales reps.")
@@ -142,6 +153,13 @@ def parser() -> argparse.ArgumentParser:
     classify = sub.add_parser("classify", help="classify questions (open/closed, SPIN type) as JSON lines")
     classify.add_argument("utterances", nargs="*", help="utterances to classify (default: one per line on stdin)")
     classify.set_defaults(func=cmd_classify)
+
+    export = sub.add_parser("export", help="export data to a file")
+    export.add_argument("what", choices=("quiz-results",), help="what to export")
+    export.add_argument("--format", choices=("csv", "xlsx", "jsonl"), required=True)
+    export.add_argument("--out", required=True, help="file to write")
+    export.add_argument("--quiz", default=None, help="only this quiz")
+    export.set_defaults(func=cmd_export)
 
     graph = sub.add_parser("graph", help="write a Mermaid diagram of a scenario's or dialog's state machine")
     graph.add_argument("name", help="scenario id (e.g. plum) or dialog name (e.g. welcome)")

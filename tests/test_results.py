@@ -1,0 +1,84 @@
+"""Trainers read quiz results and export them (CSV, XLSX, xAPI JSON lines)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from openpyxl import load_workbook
+from sqlmodel import Session
+
+from dialogs.engine import Engine
+from storage.access import add_member, create_team, grant_role
+from storage.users import preset_language
+from tests.chat import Chat
+
+ADMIN = 42
+
+
+def take_plum_quiz(chat: Chat, pick: str) -> None:
+    """Answer every question of plum_case with option `pick` (submitting multiple choices)."""
+    chat.send("/quiz plum_case")
+    for _ in range(40):
+        actions = [b.action for b in chat.buttons]
+        if any(a.startswith("qr:") for a in actions):
+            return
+        chat.send(pick)
+        if any(b.action.startswith("qs:") for b in chat.buttons):
+            chat.send(str(next(i for i, b in enumerate(chat.buttons, 1) if b.action.startswith("qs:"))))
+
+
+def setup(engine: Engine) -> Chat:
+    with Session(engine.db) as session:
+        team = create_team(session, "east")
+        grant_role(session, 2, "trainer", ADMIN)
+        for uid in (2, 11, 12, 13):
+            add_member(session, uid, team.id)
+            preset_language(session, uid, f"rep{uid}", "en")
+    trainer = Chat(engine, 2, lang="en")
+    trainer.send("/push plum_case east")
+    take_plum_quiz(Chat(engine, 11, name="=HYPERLINK(1)", lang="en"), "1")
+    take_plum_quiz(Chat(engine, 12, lang="en"), "2")
+    Chat(engine, 13, lang="en").send("/quiz plum_case")
+    return trainer
+
+
+def test_a_trainer_sees_completion_scores_and_the_most_missed_questions(engine: Engine) -> None:
+    trainer = setup(engine)
+    text = trainer.text("/results plum_case")
+    assert "3 pushed or taking part · 2 finished · 1 in progress · 0 not started" in text
+    assert "average" in text and "median" in text and "pass rate" in text
+    assert "Most missed questions" in text and "most chose" in text
+    assert "not allowed" in Chat(engine, 11, lang="en").text("/results plum_case")
+
+
+def test_results_export_in_telegram_as_files(engine: Engine) -> None:
+    trainer = setup(engine)
+    trainer.send("/results plum_case")
+    [reply] = [r for r in trainer.press("⬇ CSV") if r.document]
+    assert reply.document is not None and reply.document.content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(reply.document.content.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["user_id", "name", "quiz_id"] and len(rows) == 3
+    assert rows[1][1] == "'=HYPERLINK(1)"
+    [xlsx] = [r for r in trainer.press("⬇ Excel") if r.document]
+    sheet = load_workbook(io.BytesIO(xlsx.document.content)).active  # type: ignore[union-attr]
+    assert [c.value for c in next(sheet.iter_rows())][:3] == ["user_id", "name", "quiz_id"]
+    [jsonl] = [r for r in trainer.press("⬇ xAPI") if r.document]
+    assert jsonl.document is not None and jsonl.document.filename == "plum_case-results.jsonl"
+    assert json.loads(jsonl.document.content.splitlines()[0])["verb"]["display"]["en-US"] == "answered"
+
+
+def test_cli_exports_xapi_statements(engine: Engine, db_url: str, tmp_path: Path) -> None:
+    setup(engine)
+    out = tmp_path / "results.jsonl"
+    done = subprocess.run([sys.executable, "-m", "bot", "export", "quiz-results", "--format", "jsonl", "--out", str(out)], capture_output=True, text=True, timeout=60, env={"DATABASE_URL": db_url, "PATH": "/usr/bin:/bin"}, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    statements = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    verbs = {s["verb"]["display"]["en-US"] for s in statements}
+    assert "answered" in verbs and verbs & {"passed", "failed"}
+    final = [s for s in statements if s["verb"]["display"]["en-US"] in ("passed", "failed")]
+    assert len(final) == 2 and all(s["actor"]["account"]["homePage"] == "https://t.me" and "score" in s["result"] for s in final)
