@@ -221,3 +221,17 @@ def test_reminders_go_to_those_who_have_not_finished(engine: Engine) -> None:
     with Session(engine.db) as session:
         reminded = session.exec(select(Delivery.user_id).where(Delivery.kind == "reminder")).all()
     assert sorted(reminded) == reps[1:]
+
+
+async def test_on_telegram_the_push_reply_becomes_the_progress_message(engine: Engine, settings: object) -> None:
+    from tests.conftest import make_telegram
+
+    team_with_reps(engine, 2)
+    telegram = await make_telegram(settings, engine)  # type: ignore[arg-type]
+    sent = await telegram.send(2, "/push plum_case east", lang="en")
+    [message] = [c for c in sent if c.method == "sendMessage"]
+    assert "sent 0 / 2" in message.params["text"]
+    with Session(engine.db) as session:
+        assignment = session.exec(select(Assignment)).one()
+    assert assignment.progress_chat_id == 2 and assignment.progress_message_id is not None
+    await telegram.app.shutdown()
