@@ -30,7 +30,7 @@ class Teams(Dialog):
     name = "teams"
     command = "team"
     states = ["browsing"]
-    transitions = [{"trigger": "browse", "source": "browsing", "dest": "browsing"}]
+    transitions: list[dict[str, str]] = []
     initial = "browsing"
 
     def begin(self, args: str) -> None:
