@@ -22,6 +22,7 @@ from telegram.ext import (
 )
 
 from bot.delivery import deliver
+from dialogs.context import guess_lang
 from dialogs.engine import Engine
 from dialogs.events import Event, Reply
 from dialogs.registry import BY_COMMAND
@@ -99,7 +100,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("error while handling update %s: %s", update_id, type(context.error).__name__, exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
-    lang = "en" if update.effective_user and (update.effective_user.language_code or "").startswith("en") else "zh"
+    lang = guess_lang(update.effective_user.language_code or "" if update.effective_user else "")
     try:
         await deliver(context, update.effective_chat.id, [Reply("error", lang)], None)
         if update.callback_query is not None:

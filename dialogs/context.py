@@ -15,6 +15,11 @@ from storage.dialog_state import Snapshot
 from storage.models import User
 
 
+def guess_lang(hint: str) -> str:
+    """The language for someone who has not chosen one: English if their client is, else Chinese."""
+    return "en" if hint.lower().startswith("en") else "zh"
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the engine needs to know about its deployment."""
@@ -60,7 +65,7 @@ class Ctx:
         """The user's language: chosen, else guessed from their Telegram client, else zh."""
         if self.user.lang:
             return self.user.lang
-        return "en" if self.event.lang_hint.lower().startswith("en") else "zh"
+        return guess_lang(self.event.lang_hint)
 
     def say(self, key: str, buttons: list[list[Button]] | None = None, **data: Any) -> None:
         """Queue a message rendered from template `key`."""

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine as DbEngine
 from sqlmodel import Session
 
 from dialogs.callback import encode
-from dialogs.context import Ctx, Settings
+from dialogs.context import Ctx, Settings, guess_lang
 from dialogs.events import Event, Reply
 from dialogs.router import route
 from knowledge.loader import Knowledge
@@ -38,7 +38,7 @@ class Engine:
                 return self._handle_once(event)
             except StaleState:
                 log.info("state of a user changed under us; retrying (attempt %d)", attempt)
-        return [Reply("busy", "en" if event.lang_hint.lower().startswith("en") else "zh")]
+        return [Reply("busy", guess_lang(event.lang_hint))]
 
     def _handle_once(self, event: Event) -> list[Reply]:
         with Session(self.db) as session:

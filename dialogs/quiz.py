@@ -18,7 +18,7 @@ from storage.quizzes import answers_of, best_scores, finish_attempt, pushed_to, 
 LETTERS = "ABCDEFGHIJ"
 
 
-def option_label(question: Question, option_id: str, lang: str, true_false: dict[str, str]) -> str:
+def option_label(question: Question, option_id: str, true_false: dict[str, str]) -> str:
     """How an option is named to the rep: its letter, or True/False."""
     if question.kind == "truefalse":
         return true_false[option_id]
@@ -109,7 +109,7 @@ class QuizDialog(Dialog):
             toggles = [Button(("✅ " if o.id in selected else "▫️ ") + LETTERS[i], f"qt:{question.id}:{o.id}") for i, o in enumerate(question.options)]
             buttons = [toggles, [Button(self.ctx.label("quiz_submit"), f"qs:{question.id}")]]
         else:
-            buttons = [[Button(option_label(question, oid, lang, tf), f"qa:{question.id}:{oid}") for oid in question.option_ids()]]
+            buttons = [[Button(option_label(question, oid, tf), f"qa:{question.id}:{oid}") for oid in question.option_ids()]]
         options = [(LETTERS[i], o.text.get(lang)) for i, o in enumerate(question.options)]
         self.ctx.say(
             "quiz_question",
@@ -160,7 +160,7 @@ class QuizDialog(Dialog):
         self.ctx.say(
             "quiz_feedback",
             correct=correct,
-            answer=[(option_label(question, oid, lang, tf), self.option_text(question, oid)) for oid in question.answer],
+            answer=[(option_label(question, oid, tf), self.option_text(question, oid)) for oid in question.answer],
             explanation=question.explanation.get(lang),
         )
         self.data["selected"] = []
@@ -183,7 +183,7 @@ class QuizDialog(Dialog):
         wrong = {a.question_id for a in answers_of(self.ctx.session, attempt.id or 0) if not a.correct}
         lang, tf = self.ctx.lang, self.true_false()
         missed = [
-            (q.text.get(lang), [option_label(q, oid, lang, tf) for oid in q.answer], q.explanation.get(lang))
+            (q.text.get(lang), [option_label(q, oid, tf) for oid in q.answer], q.explanation.get(lang))
             for q in self.quiz.questions
             if q.id in wrong
         ]
