@@ -119,13 +119,28 @@ def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    """Export quiz results to a file: csv, xlsx, or jsonl (xAPI statements)."""
+    """Export quiz results (csv, xlsx, or xAPI jsonl) or finished role-plays (jsonl, csv) to a file."""
     from storage.quiz_results import results_file
 
+    if args.what == "roleplays":
+        return export_roleplays(args, settings)
     with Session(_engine(settings).db) as session:
         content = results_file(session, args.format, args.quiz, None)
     with open(args.out, "wb") as handle:
         handle.write(content)
+    return 0
+
+
+def export_roleplays(args: argparse.Namespace, settings: Settings) -> int:
+    """One record per finished role-play, streamed to the file."""
+    from storage.roleplays import write_roleplays
+
+    if args.format not in ("jsonl", "csv"):
+        sys.stderr.write("salescoach: role-plays export as jsonl or csv\n")
+        return EXIT_USAGE
+    with Session(_engine(settings).db) as session, open(args.out, "wb") as handle:
+        count = write_roleplays(session, args.format, handle)
+    sys.stderr.write(f"salescoach: wrote {count} role-plays to {args.out}\n")
     return 0
 
 
@@ -155,7 +170,7 @@ def parser() -> argparse.ArgumentParser:
     classify.set_defaults(func=cmd_classify)
 
     export = sub.add_parser("export", help="export data to a file")
-    export.add_argument("what", choices=("quiz-results",), help="what to export")
+    export.add_argument("what", choices=("quiz-results", "roleplays"), help="what to export")
     export.add_argument("--format", choices=("csv", "xlsx", "jsonl"), required=True)
     export.add_argument("--out", required=True, help="file to write")
     export.add_argument("--quiz", default=None, help="only this quiz")

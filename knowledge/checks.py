@@ -92,6 +92,8 @@ def check_scenario(sc: Scenario, src: Source) -> Iterator[Problem]:
             if name != "*" and name not in states:
                 yield Problem(path, src.line(("transitions", i)), f"transition '{t.trigger}' names unknown state '{name}'")
     for i, state in enumerate(sc.states):
+        if state.outcome and state.label is None:
+            yield Problem(path, src.line(("states", i)), f"end state '{state.id}' has no label", "add label: {zh: ..., en: ...}: the outcome as the scorecard shows it")
         if state.unmatched_trigger and state.unmatched_trigger not in triggers:
             yield Problem(path, src.line(("states", i, "unmatched_trigger")), f"unknown trigger '{state.unmatched_trigger}'")
     revealed = {fact for m in sc.moves for fact in m.reveal}

@@ -147,3 +147,38 @@ class Delivery(SQLModel, table=True):
     sent_at: datetime | None = None
     tries: int = 0
     error: str = Field(default="", max_length=200)
+
+
+class RolePlay(SQLModel, table=True):
+    """One role-play of one rep: where the customer stands now, and the result once it ends."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    scenario_id: str = Field(max_length=40, index=True)
+    lang: str = Field(default="zh", max_length=8)
+    state: str = Field(max_length=40)
+    turns: int = 0
+    strikes: int = 0
+    goodwill: int = 0
+    marks: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = Field(default=None, index=True)
+    outcome: str | None = Field(default=None, max_length=40)
+    score: int | None = None
+    facts_uncovered: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    question_counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class RolePlayTurn(SQLModel, table=True):
+    """One exchange of a role-play: what the rep said (and how it was classified), what the customer answered."""
+
+    __table_args__ = (UniqueConstraint("roleplay_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    roleplay_id: int = Field(foreign_key="roleplay.id", index=True)
+    number: int
+    rep_text: str
+    suggested: bool = False
+    verdict: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    move: str | None = Field(default=None, max_length=40)
+    customer_text: str = ""
+    at: datetime = Field(default_factory=utcnow)

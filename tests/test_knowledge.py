@@ -65,6 +65,7 @@ def test_broken_content_is_reported_by_file_and_line() -> None:
         "scenarios/locked_fact.yaml:22: fact 'secret' can never be unlocked",
         "scenarios/locked_fact.yaml:30: move 'ask_secret' refers to 'trust', which is neither a fact nor a flag",
         "scenarios/locked_fact.yaml:33: move 'ask_secret' fires unknown trigger 'explode'",
+        "scenarios/locked_fact.yaml:13: end state 'walked_away' has no label",
         "scripts/backwards.yaml:13: step 3 goes back from implication to problem",
     ]
     for message in expected:
@@ -90,7 +91,7 @@ def test_validate_prints_ok_or_every_problem(capsys) -> None:  # type: ignore[no
     assert run([]) == 0
     assert capsys.readouterr().out.startswith("OK: ")
     assert run([str(FIXTURES / "broken")]) == 1
-    assert "9 problem(s) found." in capsys.readouterr().out
+    assert "10 problem(s) found." in capsys.readouterr().out
 
 
 def test_a_company_directory_overrides_shipped_content_by_id(tmp_path: Path) -> None:

@@ -82,3 +82,12 @@ def test_classify_writes_one_json_object_per_line(tmp_path: Path) -> None:
     assert set(first) == {"text", "lang", "is_question", "form", "spin", "cues"}
     assert (first["lang"], first["is_question"], first["form"]) == ("zh", True, "closed")
     assert (second["lang"], second["spin"]) == ("en", "implication")
+
+
+def test_a_whole_roleplay_piped_into_the_console(tmp_path: Path) -> None:
+    lines = "/roleplay plum\n您要什么样的李子？\n为什么要酸的呢？\n/end\n"
+    result = run_cli(["console", "--jsonl"], lines, tmp_path)
+    replies = [json.loads(line) for line in result.stdout.splitlines()]
+    keys = [r["key"] for r in replies]
+    assert keys.count("roleplay_customer") == 3 and keys[-1] == "roleplay_scorecard"
+    assert "儿媳妇" in replies[-2]["text"] and "得分：40/100" in replies[-1]["text"]

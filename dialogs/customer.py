@@ -1,0 +1,193 @@
+"""The customer in a role-play: a `transitions` machine built from the scenario YAML.
+
+The scenario lists the customer's states and transitions as data; this module turns them
+into one Machine per scenario and plays one rep message at a time against it. The customer
+never volunteers a hidden fact: a fact is revealed only by a move whose conditions the rep's
+message meets (topic cues, question form and SPIN type from the classifier, prerequisites).
+Moves are tried in file order and the first that matches wins, so scenario authors put the
+specific moves (and the ones that cost goodwill) first.
+
+Everything here is pure: the progress of a role-play is a plain value the caller stores.
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from dataclasses import dataclass, field
+from transitions import Machine
+
+from dialogs.classifier import Classification, _normalise
+from knowledge.schema import Cues, Match, Move, Scenario, Text
+
+LEAVE = "leave"
+_LOCK = threading.Lock()
+_MACHINES: dict[tuple[str, int], tuple[Scenario, Machine]] = {}
+
+
+@dataclass
+class Progress:
+    """Where a role-play stands: the customer's state and what the rep has found out so far.
+
+    `marks` remembers the turn at which each fact was revealed or flag was set, so the
+    scorecard can say which turn earned (or lost) each point.
+    """
+
+    state: str
+    turn: int = 0
+    strikes: int = 0
+    goodwill: int = 0
+    marks: dict[str, int] = field(default_factory=dict)
+
+    def knows(self, name: str) -> bool:
+        """True if the fact has been revealed or the flag set."""
+        return name in self.marks
+
+    def mark(self, name: str) -> bool:
+        """Record a fact or flag at this turn; False if it was already known."""
+        if name in self.marks:
+            return False
+        self.marks[name] = self.turn
+        return True
+
+
+@dataclass(frozen=True)
+class Response:
+    """What one rep message did: the move it counted as, what the customer says, what changed."""
+
+    move: str | None
+    lines: tuple[str, ...]
+    revealed: tuple[str, ...]
+    left: bool
+    outcome: str | None
+
+
+class _Customer:
+    """The model a scenario's machine drives; `state` is the customer's state."""
+
+    state: str
+
+
+def machine_for(scenario: Scenario) -> Machine:
+    """The scenario's state machine, built from its states and transitions once and shared."""
+    key = (scenario.id, id(scenario))
+    with _LOCK:
+        if key not in _MACHINES:
+            transitions = [{"trigger": t.trigger, "source": t.source, "dest": t.dest} for t in scenario.transitions]
+            machine = Machine(model=None, states=[s.id for s in scenario.states], transitions=transitions, initial=scenario.initial, auto_transitions=False)
+            _MACHINES[key] = (scenario, machine)
+        return _MACHINES[key][1]
+
+
+def fire(scenario: Scenario, state: str, trigger: str) -> str:
+    """The state after `trigger` fires in `state`; unchanged if the trigger does not apply there."""
+    machine = machine_for(scenario)
+    customer = _Customer()
+    with _LOCK:
+        machine.add_model(customer, initial=state)
+        try:
+            if trigger in machine.get_triggers(state):
+                customer.trigger(trigger)  # type: ignore[attr-defined]
+            return customer.state
+        finally:
+            machine.remove_model(customer)
+
+
+def outcome_of(scenario: Scenario, state: str) -> str | None:
+    """The role-play's outcome if `state` is an end state."""
+    return next((s.outcome for s in scenario.states if s.id == state), None)
+
+
+def end_early_outcome(scenario: Scenario, state: str) -> str:
+    """The outcome when the rep ends the role-play in `state` with /end."""
+    return outcome_of(scenario, state) or next((s.end_outcome for s in scenario.states if s.id == state and s.end_outcome), None) or "abandoned"
+
+
+def pick(variants: list[Text], lang: str, *salt: object) -> str:
+    """One of several ways to say something: varied between turns, the same for the same transcript."""
+    index = zlib.crc32(":".join(str(s) for s in salt).encode()) % len(variants)
+    return variants[index].get(lang)
+
+
+def _has_cue(cues: Cues | None, text: str) -> bool:
+    if cues is None:
+        return True
+    return any(_normalise(cue) in text for cue in (*cues.zh, *cues.en))
+
+
+def _matches(match: Match, text: str, verdict: Classification) -> bool:
+    return (
+        _has_cue(match.cues, text)
+        and (match.also is None or _has_cue(match.also, text))
+        and (match.question is None or match.question == verdict.is_question)
+        and (match.form is None or match.form == verdict.form)
+        and (match.spin is None or verdict.spin in match.spin)
+    )
+
+
+def applicable(move: Move, progress: Progress) -> bool:
+    """True if the move can happen now: right state, prerequisites known, exclusions not."""
+    return (
+        (not move.states or progress.state in move.states)
+        and all(progress.knows(name) for name in move.requires)
+        and not any(progress.knows(name) for name in move.unless)
+    )
+
+
+def find_move(scenario: Scenario, progress: Progress, text: str, verdict: Classification) -> Move | None:
+    """The first move, in file order, that the rep's message counts as."""
+    normalised = _normalise(text)
+    for move in scenario.moves:
+        if applicable(move, progress) and any(_matches(m, normalised, verdict) for m in move.match):
+            return move
+    return None
+
+
+def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classification, lang: str) -> Response:
+    """Play one rep message: the customer reacts in character and `progress` moves on.
+
+    A matched move reveals its facts, sets its flags, changes goodwill and fires its trigger.
+    When nothing matches the customer gives the state's vague answer (and some states move on:
+    a customer who has paid and hears nothing useful leaves). Each strike (negative goodwill)
+    counts; when the strikes reach the scenario's patience the customer walks away.
+    """
+    progress.turn += 1
+    turn = progress.turn
+    move = find_move(scenario, progress, text, verdict)
+    lines: list[str] = []
+    revealed: list[str] = []
+    state_before = progress.state
+    if move is None:
+        state = next(s for s in scenario.states if s.id == progress.state)
+        lines.append(pick(state.unmatched or scenario.unmatched, lang, scenario.id, turn, "unmatched"))
+        if state.unmatched_trigger:
+            progress.state = fire(scenario, progress.state, state.unmatched_trigger)
+    else:
+        if move.say:
+            lines.append(pick(move.say, lang, scenario.id, turn, move.id))
+        facts = {f.id: f for f in scenario.facts}
+        for fact_id in move.reveal:
+            if progress.mark(fact_id):
+                revealed.append(fact_id)
+                lines.append(pick(facts[fact_id].reply, lang, scenario.id, turn, fact_id))
+        for flag in move.flags:
+            progress.mark(flag)
+        progress.goodwill += move.goodwill
+        if move.goodwill < 0:
+            progress.strikes -= move.goodwill
+        if move.trigger:
+            progress.state = fire(scenario, progress.state, move.trigger)
+        if not lines:
+            state = next(s for s in scenario.states if s.id == state_before)
+            lines.append(pick(state.unmatched or scenario.unmatched, lang, scenario.id, turn, "unmatched"))
+    left = False
+    if outcome_of(scenario, progress.state) is None and progress.strikes >= scenario.patience:
+        progress.state = fire(scenario, progress.state, LEAVE)
+        left = True
+    return Response(move.id if move else None, tuple(lines), tuple(revealed), left, outcome_of(scenario, progress.state))
+
+
+def opening_line(scenario: Scenario, lang: str, attempt: int) -> str:
+    """How the customer opens; varies from one attempt to the next."""
+    return scenario.opening[attempt % len(scenario.opening)].get(lang)
+

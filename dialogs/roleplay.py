@@ -1,0 +1,272 @@
+"""/roleplay: the bot plays a customer from the knowledge base, the rep plays the seller.
+
+The rep types freely (zh or en) or taps a suggested move; every message is classified and
+played against the scenario's customer machine (`dialogs.customer`). /hint suggests a good
+next move with the reason, /end stops early, and every role-play ends with a scorecard.
+The customer's state lives in the `RolePlay` row, so a role-play survives restarts and may
+continue in any bot process.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+from dialogs.base import Dialog
+from dialogs.callback import Press
+from dialogs.classifier import classify
+from dialogs.context import Ctx
+from dialogs.customer import Progress, end_early_outcome, opening_line, respond
+from dialogs.events import Button
+from dialogs.scorecard import Scorecard, score_roleplay
+from knowledge.schema import Scenario, Suggestion
+from storage.models import RolePlay, RolePlayTurn
+from storage.roleplays import attempts_at, finish_roleplay, finished_of, record_turn, start_roleplay, turns_of
+
+MAX_SUGGESTIONS = 3
+
+
+class RolePlayDialog(Dialog):
+    """Lists the scenarios, plays the customer turn by turn, and ends with a scorecard."""
+
+    name = "roleplay"
+    command = "roleplay"
+    menu_label = "menu_roleplay"
+    states = ["choosing", "playing", "finished"]
+    transitions = [
+        {"trigger": "browse", "source": ["choosing", "playing", "finished"], "dest": "choosing", "after": "show_list"},
+        {"trigger": "play", "source": ["choosing", "playing", "finished"], "dest": "playing", "before": "prepare", "after": "open_scene"},
+        {"trigger": "conclude", "source": "playing", "dest": "finished", "after": "show_scorecard"},
+    ]
+    initial = "choosing"
+
+    # --- entry points -------------------------------------------------------------
+
+    def begin(self, args: str) -> None:
+        """`/roleplay` lists the scenarios; `/roleplay plum` starts that one."""
+        scenario_id = args.strip()
+        if scenario_id in self.ctx.knowledge.scenarios:
+            self.play(scenario_id=scenario_id)
+            return
+        if scenario_id:
+            self.ctx.say("roleplay_unknown", scenario_id=scenario_id[:40])
+        if self.state == "playing":
+            self.remind()
+        else:
+            self.browse()
+
+    def on_text(self, text: str) -> None:
+        """In a role-play the rep's message goes to the customer; otherwise it may name a scenario."""
+        if self.state == "playing":
+            self.take_turn(text, suggested=False)
+        elif text.strip() in self.ctx.knowledge.scenarios:
+            self.play(scenario_id=text.strip())
+        else:
+            self.ctx.say("roleplay_pick_with_buttons")
+            self.browse()
+
+    def on_press(self, press: Press) -> bool:
+        """Picks a scenario, says a suggested move, shows ideas, ends, retries, or shows the model."""
+        playing = self.state == "playing"
+        if press.verb == "rpp" and press.arg in self.ctx.knowledge.scenarios:
+            self.play(scenario_id=press.arg)
+        elif press.verb == "rpi" and playing:
+            self.show_ideas()
+        elif press.verb == "rps" and playing and press.arg.isdigit():
+            return self.say_suggestion(int(press.arg))
+        elif press.verb == "rpe" and playing:
+            self.on_end()
+        elif press.verb == "rpa" and self.state == "finished":
+            self.play(scenario_id=self.data["scenario_id"])
+        elif press.verb == "rpm" and self.state == "finished":
+            self.show_model()
+        elif press.verb == "rpl":
+            self.browse()
+        else:
+            return False
+        return True
+
+    def on_hint(self) -> None:
+        """/hint: a good next move for where the conversation is, and why it works."""
+        if self.state != "playing":
+            self.ctx.say("roleplay_none")
+            return
+        good = next((s for s in self.suggestions() if s.quality == "good"), None)
+        tip = good.text.get(self.ctx.lang) if good else ""
+        why = good.why.get(self.ctx.lang) if good else ""
+        buttons = [[Button("💬 " + _short(tip), "rps:0")]] if good else []
+        self.ctx.say("roleplay_hint", buttons, text=tip, why=why)
+
+    def on_end(self) -> None:
+        """/end: the role-play stops here and is scored as it stands."""
+        if self.state != "playing":
+            self.ctx.say("roleplay_none")
+            return
+        self.conclude(outcome=end_early_outcome(self.scenario, self.roleplay.state), early=True)
+
+    # --- the scene -----------------------------------------------------------------
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.ctx.knowledge.scenarios[self.data["scenario_id"]]
+
+    @property
+    def roleplay(self) -> RolePlay:
+        if "_row" not in self.__dict__:
+            row = self.ctx.session.get(RolePlay, self.data["roleplay_id"])
+            assert row is not None
+            self.__dict__["_row"] = row
+        return self.__dict__["_row"]
+
+    def progress(self) -> Progress:
+        return progress_of(self.roleplay)
+
+    def prepare(self, scenario_id: str, **_: Any) -> None:
+        if self.data.get("roleplay_id") and self.state == "playing":
+            previous = self.roleplay
+            self._finish(previous, self.ctx.knowledge.scenarios.get(previous.scenario_id), "abandoned")
+            self.__dict__.pop("_row", None)
+        scenario = self.ctx.knowledge.scenarios[scenario_id]
+        attempt = attempts_at(self.ctx.session, self.ctx.user.id, scenario_id)
+        row = start_roleplay(self.ctx.session, self.ctx.user.id, scenario_id, scenario.initial, self.ctx.lang)
+        self.data.clear()
+        self.data.update(scenario_id=scenario_id, roleplay_id=row.id, attempt=attempt)
+        self.__dict__["_row"] = row
+
+    def open_scene(self, **_: Any) -> None:
+        """The setting and the rep's goal, then the customer's first words."""
+        sc, lang = self.scenario, self.ctx.lang
+        self.ctx.say("roleplay_intro", title=sc.title.get(lang), setting=sc.setting.get(lang), customer=sc.persona.name.get(lang))
+        self.ctx.say("roleplay_customer", self.play_buttons(), customer=sc.persona.name.get(lang), lines=[opening_line(sc, lang, self.data["attempt"])], verdict=None, left=False)
+
+    def remind(self) -> None:
+        """Back in a role-play in progress: what the customer said last."""
+        sc, lang = self.scenario, self.ctx.lang
+        turns = turns_of(self.ctx.session, self.data["roleplay_id"])
+        last = turns[-1].customer_text if turns else opening_line(sc, lang, self.data["attempt"])
+        self.ctx.say("roleplay_resume", title=sc.title.get(lang))
+        self.ctx.say("roleplay_customer", self.play_buttons(), customer=sc.persona.name.get(lang), lines=[last], verdict=None, left=False)
+
+    def play_buttons(self) -> list[list[Button]]:
+        return [[self.ctx.button("roleplay_ideas", "rpi"), self.ctx.button("roleplay_end", "rpe")]]
+
+    def take_turn(self, text: str, suggested: bool) -> None:
+        """The customer answers the rep's message; an ended conversation goes to the scorecard."""
+        sc, lang = self.scenario, self.ctx.lang
+        verdict = classify(text)
+        progress = self.progress()
+        response = respond(sc, progress, text, verdict, lang)
+        row = self.roleplay
+        keep_progress(row, progress)
+        customer_text = "\n".join(response.lines)
+        turn = RolePlayTurn(roleplay_id=row.id or 0, number=progress.turn, rep_text=text, suggested=suggested, verdict=verdict.as_dict(), move=response.move, customer_text=customer_text)
+        record_turn(self.ctx.session, row, turn)
+        self.data["turn"] = progress.turn  # a new version: older buttons expire and racing turns retry
+        buttons = [] if response.outcome else self.play_buttons()
+        self.ctx.say("roleplay_customer", buttons, customer=sc.persona.name.get(lang), lines=list(response.lines), verdict=verdict.as_dict(), left=response.left)
+        if response.outcome:
+            self.conclude(outcome=response.outcome, early=False)
+
+    # --- suggested moves ------------------------------------------------------------
+
+    def suggestions(self) -> list[Suggestion]:
+        """Up to three moves that fit the moment: one good, the rest tempting but weak, in varied order."""
+        progress = self.progress()
+        fitting = [
+            s
+            for s in self.scenario.suggestions
+            if (not s.states or progress.state in s.states) and all(progress.knows(n) for n in s.requires) and not any(progress.knows(n) for n in s.unless)
+        ]
+        good = [s for s in fitting if s.quality == "good"][:1]
+        chosen = good + [s for s in fitting if s.quality == "weak"][: MAX_SUGGESTIONS - len(good)]
+        shift = zlib.crc32(f"{self.data['roleplay_id']}:{progress.turn}".encode()) % max(len(chosen), 1)
+        return chosen[shift:] + chosen[:shift]
+
+    def show_ideas(self) -> None:
+        """Numbered suggested moves, each a button the rep can tap to say it."""
+        ideas = self.suggestions()
+        lang = self.ctx.lang
+        buttons = [[Button(f"💬 {i + 1}", f"rps:{i}") for i in range(len(ideas))], [self.ctx.button("roleplay_end", "rpe")]]
+        self.ctx.say("roleplay_ideas", buttons, ideas=[s.text.get(lang) for s in ideas])
+
+    def say_suggestion(self, index: int) -> bool:
+        ideas = self.suggestions()
+        if index >= len(ideas):
+            return False
+        self.take_turn(ideas[index].text.get(self.ctx.lang), suggested=True)
+        return True
+
+    # --- the end -----------------------------------------------------------------------
+
+    def _finish(self, row: RolePlay, scenario: Scenario | None, outcome: str) -> Scorecard | None:
+        if scenario is None:
+            finish_roleplay(self.ctx.session, row, outcome, 0, [], {})
+            return None
+        turns = turns_of(self.ctx.session, row.id or 0)
+        card = score_roleplay(scenario, progress_of(row), outcome, [t.verdict for t in turns], [t.move or "" for t in turns], self.ctx.lang)
+        finish_roleplay(self.ctx.session, row, outcome, card.score, card.facts_uncovered, card.question_counts)
+        return card
+
+    def show_scorecard(self, outcome: str, early: bool, **_: Any) -> None:
+        """Outcome, score, points with reasons and turns, needs found and missed, question mix, lesson, tip."""
+        card = self._finish(self.roleplay, self.scenario, outcome)
+        assert card is not None
+        buttons = [
+            [self.ctx.button("roleplay_again", "rpa"), self.ctx.button("roleplay_model", "rpm")],
+            [self.ctx.button("roleplay_others", "rpl")],
+        ]
+        self.ctx.say("roleplay_scorecard", buttons, title=self.scenario.title.get(self.ctx.lang), card=card, early=early)
+
+    def show_model(self) -> None:
+        """The scenario's model conversation, turn by turn."""
+        sc, lang = self.scenario, self.ctx.lang
+        turns = [(t.rep.get(lang), t.customer.get(lang)) for t in sc.model_conversation]
+        buttons = [[self.ctx.button("roleplay_again", "rpa"), self.ctx.button("roleplay_others", "rpl")]]
+        self.ctx.say("roleplay_model_conversation", buttons, title=sc.title.get(lang), customer=sc.persona.name.get(lang), turns=turns)
+
+    def show_list(self, **_: Any) -> None:
+        """Every scenario in the knowledge base, with the rep's best score so far."""
+        lang = self.ctx.lang
+        scenarios = self.ctx.knowledge.scenarios
+        best = best_roleplay_scores(self.ctx)
+        rows = [(sc.title.get(lang), sc.id, best.get(sc.id)) for sc in scenarios.values()]
+        buttons = [[Button(sc.title.get(lang)[:60], f"rpp:{sc.id}")] for sc in scenarios.values()]
+        self.ctx.say("roleplay_list", buttons, scenarios=rows)
+
+
+def progress_of(row: RolePlay) -> Progress:
+    """Where the customer of a stored role-play stands."""
+    return Progress(state=row.state, turn=row.turns, strikes=row.strikes, goodwill=row.goodwill, marks=dict(row.marks))
+
+
+def keep_progress(row: RolePlay, progress: Progress) -> None:
+    """Copy the customer's new state onto the stored role-play."""
+    row.state, row.turns, row.strikes, row.goodwill, row.marks = progress.state, progress.turn, progress.strikes, progress.goodwill, dict(progress.marks)
+
+
+def best_roleplay_scores(ctx: Ctx) -> dict[str, int]:
+    """The rep's best score per scenario."""
+    best: dict[str, int] = {}
+    for row in finished_of(ctx.session, ctx.user.id):
+        best[row.scenario_id] = max(best.get(row.scenario_id, 0), row.score or 0)
+    return best
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def hint(ctx: Ctx, args: str) -> None:
+    """/hint outside a role-play says how to start one."""
+    if ctx.snap.dialog == RolePlayDialog.name:
+        RolePlayDialog.drive(ctx, "on_hint")
+    else:
+        ctx.say("roleplay_none")
+
+
+def end(ctx: Ctx, args: str) -> None:
+    """/end stops the role-play in progress and shows its scorecard."""
+    if ctx.snap.dialog == RolePlayDialog.name:
+        RolePlayDialog.drive(ctx, "on_end")
+    else:
+        ctx.say("roleplay_none")

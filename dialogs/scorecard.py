@@ -1,0 +1,124 @@
+"""The scorecard at the end of a role-play: what the rep earned, missed, and should try next.
+
+Scoring is a pure function of the scenario and what happened (facts revealed, flags set, the
+outcome), so the same transcript always gets the same score. The positive rubric points of
+every scenario add up to 100 (the content checks see to it); penalties subtract, and the score
+is kept within 0-100.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dialogs.customer import Progress
+from knowledge.schema import Criterion, Scenario
+
+SPIN_TYPES = ("situation", "problem", "implication", "need_payoff")
+
+
+@dataclass(frozen=True)
+class Point:
+    """One rubric line: its points, why, and the turn that earned or lost them."""
+
+    criterion: str
+    label: str
+    points: int
+    reason: str
+    turn: int | None
+
+
+@dataclass(frozen=True)
+class Need:
+    """A need the customer had, and the turn it came out (None if it never did)."""
+
+    fact: str
+    kind: str
+    label: str
+    turn: int | None
+
+
+@dataclass
+class Scorecard:
+    """Everything the rep sees at the end, and the figures that are stored and exported."""
+
+    outcome: str
+    outcome_label: str
+    score: int
+    earned: list[Point] = field(default_factory=list)
+    missed: list[Point] = field(default_factory=list)
+    needs_found: list[Need] = field(default_factory=list)
+    needs_missed: list[Need] = field(default_factory=list)
+    question_counts: dict[str, int] = field(default_factory=dict)
+    archetype: str = ""
+    upsells: list[str] = field(default_factory=list)
+    tip: str = ""
+    lesson: str = ""
+
+    @property
+    def facts_uncovered(self) -> list[str]:
+        """The ids of the needs the rep uncovered, in the order they came out."""
+        return [n.fact for n in self.needs_found]
+
+
+def _met(criterion: Criterion, progress: Progress, outcome: str) -> bool:
+    when = criterion.when
+    return all(progress.knows(n) for n in when.facts + when.flags) and (not when.outcomes or outcome in when.outcomes)
+
+
+def _turn_of(criterion: Criterion, progress: Progress) -> int:
+    names = criterion.when.facts + criterion.when.flags
+    if criterion.when.outcomes or not names:
+        return progress.turn
+    return max(progress.marks[n] for n in names)
+
+
+def question_counts(verdicts: list[dict[str, Any]]) -> dict[str, int]:
+    """How many of the rep's messages were questions, by form and by SPIN type."""
+    questions = [v for v in verdicts if v.get("is_question")]
+    counts = {"questions": len(questions), "open": 0, "closed": 0, **{t: 0 for t in SPIN_TYPES}}
+    for verdict in questions:
+        for key in (verdict.get("form"), verdict.get("spin")):
+            if key in counts:
+                counts[key] += 1
+    return counts
+
+
+def score_roleplay(scenario: Scenario, progress: Progress, outcome: str, verdicts: list[dict[str, Any]], moves: list[str], lang: str) -> Scorecard:
+    """Score a finished role-play against the scenario's rubric.
+
+    `verdicts` are the classifications of the rep's messages, `moves` the moves they counted as.
+    """
+    end_state = next((s for s in scenario.states if s.outcome == outcome and s.label), None)
+    outcome_label = end_state.label.get(lang) if end_state and end_state.label else ""
+    card = Scorecard(outcome=outcome, outcome_label=outcome_label, score=0, lesson=scenario.lesson.get(lang), question_counts=question_counts(verdicts))
+    total = 0
+    for criterion in scenario.rubric:
+        met = _met(criterion, progress, outcome)
+        point = Point(criterion.id, criterion.label.get(lang), criterion.points, criterion.reason.get(lang), _turn_of(criterion, progress) if met else None)
+        if met:
+            total += criterion.points
+            card.earned.append(point)
+        elif criterion.points > 0:
+            card.missed.append(point)
+    card.score = max(0, min(100, total))
+    for fact in scenario.facts:
+        if fact.kind == "info":
+            continue
+        need = Need(fact.id, fact.kind, fact.label.get(lang), progress.marks.get(fact.id))
+        (card.needs_found if need.turn is not None else card.needs_missed).append(need)
+    card.needs_found.sort(key=lambda n: n.turn or 0)
+    card.archetype = next((a.label.get(lang) for a in scenario.archetypes if outcome in a.outcomes), "")
+    played = set(moves)
+    card.upsells = [u.label.get(lang) for u in scenario.upsells if u.move in played]
+    card.tip = _tip(scenario, progress, card, lang)
+    return card
+
+
+def _tip(scenario: Scenario, progress: Progress, card: Scorecard, lang: str) -> str:
+    """One concrete thing to do next time: the first thing missed, else the first penalty's lesson."""
+    missing = next((t.text.get(lang) for t in scenario.tips if not progress.knows(t.missing)), None)
+    if missing:
+        return missing
+    penalty = next((p for p in card.earned if p.points < 0), None)
+    return penalty.reason if penalty else ""

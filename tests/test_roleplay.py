@@ -1,0 +1,202 @@
+"""A rep role-plays with a customer: choosing, hints, suggested moves, ending, restarts, exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine as DbEngine
+from sqlmodel import Session, select
+
+from bot.settings import Settings
+from dialogs.engine import Engine
+from knowledge.loader import Knowledge
+from storage.db import make_engine
+from storage.models import RolePlay, RolePlayTurn
+from tests.chat import Chat, shown
+
+
+@pytest.fixture
+def rep(engine: Engine) -> Chat:
+    return Chat(engine, 5, name="Wang", lang="en")
+
+
+def test_roleplay_lists_every_scenario_and_a_button_starts_one(rep: Chat, knowledge: Knowledge) -> None:
+    text = rep.text("/roleplay")
+    assert "Role-plays" in text and "/roleplay plum" in text
+    assert len(rep.buttons) == len(knowledge.scenarios)
+    text = shown(rep.press("The old lady buys plums (one trip, three stalls)"))
+    assert "You run a fruit stall" in text and "Granny Li: How are your plums?" in text
+    assert [b.label for b in rep.buttons] == ["💡 Ideas", "⏹ End"]
+
+
+def test_the_customer_never_volunteers_her_reason(rep: Chat) -> None:
+    rep.send("/roleplay plum")
+    answer = rep.text("What kind of plums would you like?")
+    assert "sour" in answer and "daughter-in-law" not in answer
+    answer = rep.text("Nice weather today.")
+    assert "daughter-in-law" not in answer and "pregnant" not in answer
+    assert "daughter-in-law" in rep.text("Why do you want sour ones?")
+
+
+def test_each_message_is_classified_where_the_rep_sees_it(rep: Chat) -> None:
+    rep.send("/roleplay plum")
+    assert "🔎 closed question" in rep.text("Would you like sweet ones or sour ones?")
+    assert "🔎 open question · situation" in rep.text("What do you usually cook with plums?")
+    assert "🔎 statement" in rep.text("Lovely morning.")
+
+
+def test_nonsense_gets_an_answer_in_character(rep: Chat, knowledge: Knowledge) -> None:
+    rep.send("/roleplay plum")
+    answer = rep.text("asdf qwerty")
+    vague = [t.en for s in knowledge.scenarios["plum"].states for t in s.unmatched] + [t.en for t in knowledge.scenarios["plum"].unmatched]
+    assert any(line in answer for line in vague)
+    assert "understand" not in answer.lower()
+
+
+def test_hint_suggests_a_good_move_with_its_reason_and_can_say_it(rep: Chat) -> None:
+    assert "not in a role-play" in rep.text("/hint")
+    rep.send("/roleplay plum")
+    text = rep.text("/hint")
+    assert "Try: Hello! I have sour plums and sweet ones. What kind would you like?" in text
+    assert "Ask before you sell" in text
+    answer = shown(rep.press(rep.buttons[0].label))
+    assert "sour" in answer
+
+
+def test_ideas_offer_one_good_and_some_weak_moves_that_the_rep_can_tap(rep: Chat, db: DbEngine) -> None:
+    rep.send("/roleplay plum")
+    text = shown(rep.press("💡 Ideas"))
+    assert "What kind would you like?" in text and "big and sweet" in text and "Special price" in text
+    assert [b.label for b in rep.buttons] == ["💬 1", "💬 2", "💬 3", "⏹ End"]
+    number = next(i for i, line in enumerate(text.splitlines()) if "What kind would you like?" in line)
+    answer = shown(rep.press(f"💬 {number}"))
+    assert "sour" in answer
+    with Session(db) as session:
+        [turn] = session.exec(select(RolePlayTurn)).all()
+    assert turn.suggested and turn.move == "ask_kind" and turn.verdict["form"] in ("open", "closed")
+
+
+def test_an_old_or_forged_suggestion_button_changes_nothing(rep: Chat, db: DbEngine) -> None:
+    rep.send("/roleplay plum")
+    rep.press("💡 Ideas")
+    old = rep.data_of("💬 1")
+    rep.send("What kind of plums would you like?")
+    assert [r.key for r in rep.press_data(old)] == ["button_expired"]
+    forged = old.rsplit("|", 1)[0] + "|rps:9"
+    assert [r.key for r in rep.press_data(forged)] == ["button_expired"]
+    with Session(db) as session:
+        assert len(session.exec(select(RolePlayTurn)).all()) == 1
+
+
+def test_end_stops_early_and_scores_what_happened(rep: Chat, db: DbEngine) -> None:
+    rep.send("/roleplay plum")
+    rep.send("What kind of plums would you like?")
+    rep.send("Why do you want sour ones?")
+    rep.send("Here you go, a jin of sour ones.")
+    text = rep.text("/end")
+    assert "Outcome: Sold her sour plums (you ended the role-play)" in text
+    assert "Score: 45/100" in text and "the second vendor" in text
+    assert [b.label for b in rep.buttons] == ["🔁 Try again", "📖 Model conversation", "🎭 Other role-plays"]
+    assert "not in a role-play" in rep.text("/end")
+    with Session(db) as session:
+        row = session.exec(select(RolePlay)).one()
+    assert (row.outcome, row.score, row.facts_uncovered) == ("sale", 45, ["wants_sour", "dil_pregnant"])
+    assert row.question_counts["questions"] == 2 and row.finished_at is not None
+
+
+def test_model_conversation_and_try_again(rep: Chat, db: DbEngine) -> None:
+    rep.send("/roleplay plum")
+    rep.send("My plums are big and sweet!")
+    text = shown(rep.press("📖 Model conversation"))
+    assert "Model conversation" in text and "Seller: Hello! I have both sour and sweet plums." in text
+    text = shown(rep.press("🔁 Try again"))
+    assert "Granny Li:" in text
+    with Session(db) as session:
+        assert len(session.exec(select(RolePlay)).all()) == 2
+
+
+def test_a_roleplay_survives_a_restart(db_url: str, knowledge: Knowledge, settings: Settings) -> None:
+    first = Chat(Engine(make_engine(db_url), knowledge, settings.engine_settings()), 5, lang="en")
+    first.send("/roleplay plum")
+    first.send("What kind of plums would you like?")
+    again = Chat(Engine(make_engine(db_url), knowledge, settings.engine_settings()), 5, lang="en")
+    text = again.text("/roleplay")
+    assert "in the middle of a role-play" in text and "sour" in text
+    assert "daughter-in-law" in again.text("Who are they for?")
+
+
+def test_starting_another_roleplay_closes_the_unfinished_one(rep: Chat, db: DbEngine) -> None:
+    rep.send("/roleplay plum")
+    rep.send("What kind of plums would you like?")
+    rep.send("/roleplay mop")
+    with Session(db) as session:
+        rows = session.exec(select(RolePlay).order_by(RolePlay.id)).all()  # type: ignore[arg-type]
+    assert [(r.scenario_id, r.outcome) for r in rows] == [("plum", "abandoned"), ("mop", None)]
+
+
+def test_an_overlong_message_is_refused_and_the_roleplay_goes_on(rep: Chat, db: DbEngine) -> None:
+    rep.send("/roleplay plum")
+    assert rep.keys("x" * 5000) == ["too_long"]
+    assert "sour" in rep.text("What kind of plums would you like?")
+    with Session(db) as session:
+        assert session.exec(select(RolePlay)).one().turns == 1
+
+
+def test_unknown_scenario_is_named_and_the_list_shown(rep: Chat) -> None:
+    text = rep.text("/roleplay bananas")
+    assert "no role-play called “bananas”" in text and "Role-plays" in text
+
+
+def test_same_transcript_same_score(engine: Engine) -> None:
+    lines = ["What kind would you like?", "Why sour ones?", "Congratulations!", "A jin of these sour ones?", "Kiwi is rich in vitamins, want some?", "Bye!"]
+    scores = []
+    for user in (11, 12):
+        chat = Chat(engine, user, lang="en")
+        chat.send("/roleplay plum")
+        for line in lines:
+            text = chat.text(line)
+        scores.append(text)
+    assert scores[0] == scores[1] and "Score: 85/100" in scores[0]
+
+
+def test_scores_rank_the_vendors_as_the_story_does(engine: Engine) -> None:
+    vendors = {
+        "first": ["Big sweet plums here, the best!"],
+        "second": ["What kind would you like?", "Here, a jin of sour ones?"],
+        "third": ["What kind would you like?", "Why sour ones?", "Congratulations!", "A jin of these?", "Kiwi is full of vitamins, good for her. Some?", "Come again!"],
+    }
+    scores = {}
+    for user, (vendor, lines) in enumerate(vendors.items(), start=20):
+        chat = Chat(engine, user, lang="en")
+        chat.send("/roleplay plum")
+        for line in lines:
+            text = chat.text(line)
+        scores[vendor] = int(text.split("Score: ")[1].split("/")[0])
+    assert scores["first"] < scores["second"] < scores["third"]
+
+
+def test_export_roleplays_as_jsonl_and_csv(engine: Engine, db_url: str, tmp_path: Path) -> None:
+    chat = Chat(engine, 5, lang="en")
+    chat.send("/roleplay plum")
+    chat.send("=What kind would you like?")
+    chat.send("A jin of sour ones?")
+    env = {"DATABASE_URL": db_url, "PATH": "/usr/bin:/bin"}
+    out = tmp_path / "rp.jsonl"
+    subprocess.run([sys.executable, "-m", "bot", "export", "roleplays", "--format", "jsonl", "--out", str(out)], check=True, env=env, capture_output=True)
+    [record] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert (record["rep_id"], record["scenario"], record["outcome"], record["score"]) == (5, "plum", "sale", 20)
+    assert record["facts_uncovered"] == ["wants_sour"] and record["question_counts"]["questions"] == 2
+    assert [t["rep"] for t in record["transcript"]] == ["=What kind would you like?", "A jin of sour ones?"]
+    out = tmp_path / "rp.csv"
+    subprocess.run([sys.executable, "-m", "bot", "export", "roleplays", "--format", "csv", "--out", str(out)], check=True, env=env, capture_output=True)
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    [row] = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert row["outcome"] == "sale" and row["score"] == "20"
+    assert json.loads(row["transcript"])[0]["rep"] == "=What kind would you like?"
