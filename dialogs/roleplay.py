@@ -40,6 +40,10 @@ class RolePlayDialog(Dialog):
     ]
     initial = "choosing"
 
+    def __init__(self, ctx: Ctx) -> None:
+        super().__init__(ctx)
+        self._row: RolePlay | None = None
+
     # --- entry points -------------------------------------------------------------
 
     def begin(self, args: str) -> None:
@@ -112,11 +116,11 @@ class RolePlayDialog(Dialog):
 
     @property
     def roleplay(self) -> RolePlay:
-        if "_row" not in self.__dict__:
-            row = self.ctx.session.get(RolePlay, self.data["roleplay_id"])
-            assert row is not None
-            self.__dict__["_row"] = row
-        return self.__dict__["_row"]
+        """The stored role-play in progress, read once per event."""
+        if self._row is None:
+            self._row = self.ctx.session.get(RolePlay, self.data["roleplay_id"])
+            assert self._row is not None
+        return self._row
 
     def progress(self) -> Progress:
         return progress_of(self.roleplay)
@@ -125,13 +129,12 @@ class RolePlayDialog(Dialog):
         if self.data.get("roleplay_id") and self.state == "playing":
             previous = self.roleplay
             self._finish(previous, self.ctx.knowledge.scenarios.get(previous.scenario_id), "abandoned")
-            self.__dict__.pop("_row", None)
         scenario = self.ctx.knowledge.scenarios[scenario_id]
         attempt = attempts_at(self.ctx.session, self.ctx.user.id, scenario_id)
         row = start_roleplay(self.ctx.session, self.ctx.user.id, scenario_id, scenario.initial, self.ctx.lang)
         self.data.clear()
         self.data.update(scenario_id=scenario_id, roleplay_id=row.id, attempt=attempt)
-        self.__dict__["_row"] = row
+        self._row = row
 
     def open_scene(self, **_: Any) -> None:
         """The setting and the rep's goal, then the customer's first words."""
