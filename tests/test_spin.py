@@ -6,14 +6,17 @@ import json
 
 import pytest
 from markupsafe import escape
+from ruamel.yaml import YAML
 from sqlmodel import Session
 
 from bot.settings import Settings
+from dialogs.classifier import RULES_DIR
 from dialogs.engine import Engine
 from dialogs.spin import lesson_for
+from dialogs.verdict import explanations
 from knowledge.loader import Knowledge
 from storage.db import make_engine
-from storage.spin_progress import spin_completed
+from storage.spin_progress import ROUNDS_PER_STEP, SPIN_STAGES, spin_completed
 from tests.chat import Chat, shown
 from tests.conftest import make_telegram
 from tests.telegram_fake import Call, FakeTelegram, texts
@@ -210,19 +213,12 @@ async def test_the_coach_on_telegram_resumes_after_a_restart(telegram: FakeTeleg
 
 
 def test_every_classifier_rule_is_explained_in_both_languages() -> None:
-    from ruamel.yaml import YAML
-
-    from dialogs.classifier import RULES_DIR
-    from dialogs.verdict import explanations
-
     ids = {rule["id"] for lang in ("zh", "en") for rule in YAML(typ="safe").load((RULES_DIR / f"{lang}.yaml").read_text(encoding="utf-8"))["rules"]}
     ids |= {"default_form", "default_spin", "no_question_cue", "no_words"}
     assert ids - set(explanations()) == set()
 
 
 def test_every_step_has_a_lesson_with_examples_and_enough_practice(knowledge: Knowledge) -> None:
-    from storage.spin_progress import ROUNDS_PER_STEP, SPIN_STAGES
-
     for stage in SPIN_STAGES:
         lesson = lesson_for(knowledge.lessons.values(), stage)
         assert lesson.examples and len(lesson.practice) > ROUNDS_PER_STEP
