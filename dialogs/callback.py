@@ -1,7 +1,8 @@
 """Callback data for buttons: short, versioned, and decoded in this one place.
 
 Format ``1|<stamp>|<action>``: ``1`` is the format version, the stamp is ``g`` for a
-global button or the dialog-state version (base 36) at the time the button was shown.
+global button or the dialog-state version (hexadecimal, so no stamp can read as ``g``) at
+the time the button was shown.
 Telegram allows 64 bytes.
 """
 
@@ -32,21 +33,11 @@ class Press:
         return self.action.split(":", 1)[1] if ":" in self.action else ""
 
 
-def _base36(number: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while True:
-        number, rest = divmod(number, 36)
-        out = digits[rest] + out
-        if number == 0:
-            return out
-
-
 def encode(action: str, stamp: int | None) -> str:
     """Callback data for `action`; raises ValueError for an action that could not round-trip."""
     if not _ACTION.match(action):
         raise ValueError(f"bad button action {action!r}")
-    data = f"{FORMAT}|{GLOBAL if stamp is None else _base36(stamp)}|{action}"
+    data = f"{FORMAT}|{GLOBAL if stamp is None else f'{stamp:x}'}|{action}"
     if len(data.encode()) > MAX_BYTES:
         raise ValueError(f"callback data over {MAX_BYTES} bytes: {data!r}")
     return data
@@ -63,6 +54,6 @@ def decode(data: str) -> Press | None:
     if stamp == GLOBAL:
         return Press(None, action)
     try:
-        return Press(int(stamp, 36), action)
+        return Press(int(stamp, 16), action)
     except ValueError:
         return None

@@ -1,13 +1,15 @@
-"""/me: a rep's own record — quizzes taken so far, with best and latest scores."""
+"""/me: a rep's own record — SPIN coach progress, and quizzes taken so far with best and latest scores."""
 
 from __future__ import annotations
 
 from dialogs.context import Ctx
+from dialogs.verdict import kind_name
 from storage.quizzes import attempts_of
+from storage.spin_progress import summary_of
 
 
 def me(ctx: Ctx, args: str) -> None:
-    """Shows the rep's quiz history."""
+    """Shows the rep's SPIN steps (done, first-try accuracy) and quiz history."""
     quizzes = ctx.knowledge.quizzes
     summary: dict[str, dict[str, object]] = {}
     for attempt in attempts_of(ctx.session, ctx.user.id):
@@ -19,4 +21,6 @@ def me(ctx: Ctx, args: str) -> None:
             row["best"] = max(attempt.score or 0, row["best"] or 0)  # type: ignore[type-var]
             row["passed"] = bool(row["passed"] or attempt.passed)
     rows = [(quizzes[q].title.get(ctx.lang), r["attempts"], r["best"], r["last"], r["passed"]) for q, r in summary.items()]
-    ctx.say("me", name=ctx.user.name, quizzes=rows)
+    steps = summary_of(ctx.session, ctx.user.id)
+    spin = [(kind_name(s.stage, ctx.lang), s.finished, s.first_try, s.rounds_done, s.accuracy) for s in steps]
+    ctx.say("me", name=ctx.user.name, quizzes=rows, spin=spin, spin_done=sum(s.finished for s in steps))

@@ -12,10 +12,12 @@ from dialogs.push import Push
 from dialogs.quiz import QuizDialog
 from dialogs.results import Results
 from dialogs.roleplay import RolePlayDialog, end, hint
+from dialogs.scripts import Scripts
+from dialogs.spin import SpinCoach
 from dialogs.teams import Teams
 from dialogs.welcome import Welcome
 
-DIALOGS: dict[str, type[Dialog]] = {d.name: d for d in (Welcome, QuizDialog, RolePlayDialog, Push, Results, Teams)}
+DIALOGS: dict[str, type[Dialog]] = {d.name: d for d in (Welcome, SpinCoach, Scripts, RolePlayDialog, QuizDialog, Push, Results, Teams)}
 BY_COMMAND: dict[str, type[Dialog]] = {d.command: d for d in DIALOGS.values()}
 ACTIONS: dict[str, Callable[[Ctx, str], None]] = {"me": me, "whoami": whoami, "invite": invite, "audit": audit_log, "hint": hint, "end": end}
 

@@ -182,3 +182,18 @@ class RolePlayTurn(SQLModel, table=True):
     move: str | None = Field(default=None, max_length=40)
     customer_text: str = ""
     at: datetime = Field(default_factory=utcnow)
+
+
+class SpinStep(SQLModel, table=True):
+    """A rep's progress in one step of the SPIN coach: rounds done, first-try hits, the current situation."""
+
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    stage: str = Field(primary_key=True, max_length=16)
+    rounds_done: int = 0
+    first_try: int = 0
+    skipped: int = 0
+    served: int = 0
+    practice_id: str = Field(default="", max_length=40)
+    tries: int = 0
+    misses: int = 0
+    finished_at: datetime | None = None

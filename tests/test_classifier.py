@@ -209,6 +209,12 @@ def test_heldout_accuracy_floors() -> None:
     assert result.form_accuracy >= 0.93
 
 
+def test_fresh_phrasing_accuracy_floors() -> None:
+    result = evaluate(load_labelled(DATA / "utterances_fresh.yaml"))
+    assert result.spin_accuracy >= 0.68
+    assert result.form_accuracy >= 0.95
+
+
 # ------------------------------------------------------------------ rule files
 
 @pytest.fixture
