@@ -71,6 +71,11 @@ class Dialog:
             ctx.snap.dialog, ctx.snap.state = cls.name, model.state
         return result
 
+    @classmethod
+    def in_menu(cls, ctx: Ctx) -> bool:
+        """True if the main menu offers this dialog to the user (when it has a menu label)."""
+        return cls.menu_label is not None
+
     def begin(self, args: str) -> None:
         """The user started this dialog (by command or menu button)."""
         raise NotImplementedError

@@ -1,15 +1,17 @@
-"""/me: a rep's own record — SPIN coach progress, and quizzes taken so far with best and latest scores."""
+"""/me: a rep's own record — SPIN coach progress, role-plays, and quizzes taken so far with best and latest scores."""
 
 from __future__ import annotations
 
 from dialogs.context import Ctx
+from dialogs.scorecard import outcome_label
 from dialogs.verdict import kind_name
 from storage.quizzes import attempts_of
+from storage.roleplays import finished_of
 from storage.spin_progress import summary_of
 
 
 def me(ctx: Ctx, args: str) -> None:
-    """Shows the rep's SPIN steps (done, first-try accuracy) and quiz history."""
+    """Shows the rep's SPIN steps (done, first-try accuracy), role-plays and quiz history."""
     quizzes = ctx.knowledge.quizzes
     summary: dict[str, dict[str, object]] = {}
     for attempt in attempts_of(ctx.session, ctx.user.id):
@@ -23,4 +25,16 @@ def me(ctx: Ctx, args: str) -> None:
     rows = [(quizzes[q].title.get(ctx.lang), r["attempts"], r["best"], r["last"], r["passed"]) for q, r in summary.items()]
     steps = summary_of(ctx.session, ctx.user.id)
     spin = [(kind_name(s.stage, ctx.lang), s.finished, s.first_try, s.rounds_done, s.accuracy) for s in steps]
-    ctx.say("me", name=ctx.user.name, quizzes=rows, spin=spin, spin_done=sum(s.finished for s in steps))
+    ctx.say("me", name=ctx.user.name, quizzes=rows, spin=spin, spin_done=sum(s.finished for s in steps), roleplays=roleplay_rows(ctx))
+
+
+def roleplay_rows(ctx: Ctx) -> list[tuple[str, int, int, str]]:
+    """Per scenario played: title, how many times, best score, and how the latest one ended."""
+    rows: dict[str, tuple[str, int, int, str]] = {}
+    for roleplay in finished_of(ctx.session, ctx.user.id):
+        sc = ctx.knowledge.scenarios.get(roleplay.scenario_id)
+        if sc is None:
+            continue
+        title, count, best, latest = rows.get(sc.id, (sc.title.get(ctx.lang), 0, 0, outcome_label(sc, roleplay.outcome or "", ctx.lang)))
+        rows[sc.id] = (title, count + 1, max(best, roleplay.score or 0), latest)
+    return list(rows.values())

@@ -10,7 +10,7 @@ def menu_buttons(ctx: Ctx) -> list[list[Button]]:
     """Menu entries stay valid forever, so they are global buttons that act like commands."""
     from dialogs.registry import menu_dialogs
 
-    entries = [ctx.button(d.menu_label, f"go:{d.command}", is_global=True) for d in menu_dialogs() if d.menu_label]
+    entries = [ctx.button(d.menu_label, f"go:{d.command}", is_global=True) for d in menu_dialogs() if d.menu_label and d.in_menu(ctx)]
     entries += [ctx.button("menu_lang", "go:lang", is_global=True), ctx.button("menu_help", "go:help", is_global=True)]
     return [entries[i : i + 2] for i in range(0, len(entries), 2)]
 

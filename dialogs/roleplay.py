@@ -22,6 +22,7 @@ from dialogs.scorecard import Scorecard, score_roleplay
 from knowledge.schema import Scenario, Suggestion
 from storage.models import RolePlay, RolePlayTurn
 from storage.roleplays import attempts_at, finish_roleplay, finished_of, record_turn, start_roleplay, turns_of
+from storage.spin_progress import spin_completed
 
 MAX_SUGGESTIONS = 3
 
@@ -43,6 +44,11 @@ class RolePlayDialog(Dialog):
     def __init__(self, ctx: Ctx) -> None:
         super().__init__(ctx)
         self._row: RolePlay | None = None
+
+    @classmethod
+    def in_menu(cls, ctx: Ctx) -> bool:
+        """Reps find role-plays in the menu once they have finished the SPIN coach; /roleplay always works."""
+        return ctx.roles != {"rep"} or spin_completed(ctx.session, ctx.user.id)
 
     # --- entry points -------------------------------------------------------------
 

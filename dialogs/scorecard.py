@@ -61,6 +61,12 @@ class Scorecard:
         return [n.fact for n in self.needs_found]
 
 
+def outcome_label(scenario: Scenario, outcome: str, lang: str) -> str:
+    """The outcome as the rep reads it; empty for a role-play ended before any outcome."""
+    end_state = next((s for s in scenario.states if s.outcome == outcome and s.label), None)
+    return end_state.label.get(lang) if end_state and end_state.label else ""
+
+
 def _met(criterion: Criterion, progress: Progress, outcome: str) -> bool:
     when = criterion.when
     return all(progress.knows(n) for n in when.facts + when.flags) and (not when.outcomes or outcome in when.outcomes)
@@ -89,9 +95,7 @@ def score_roleplay(scenario: Scenario, progress: Progress, outcome: str, verdict
 
     `verdicts` are the classifications of the rep's messages, `moves` the moves they counted as.
     """
-    end_state = next((s for s in scenario.states if s.outcome == outcome and s.label), None)
-    outcome_label = end_state.label.get(lang) if end_state and end_state.label else ""
-    card = Scorecard(outcome=outcome, outcome_label=outcome_label, score=0, lesson=scenario.lesson.get(lang), question_counts=question_counts(verdicts))
+    card = Scorecard(outcome=outcome, outcome_label=outcome_label(scenario, outcome, lang), score=0, lesson=scenario.lesson.get(lang), question_counts=question_counts(verdicts))
     total = 0
     for criterion in scenario.rubric:
         met = _met(criterion, progress, outcome)

@@ -213,7 +213,8 @@ class SpinCoach(Dialog):
         rows = [(kind_name(s.stage, self.ctx.lang), s.first_try, s.rounds_done, s.accuracy, s.skipped) for s in summary]
         done = sum(s.rounds_done for s in summary)
         overall = round(100 * sum(s.first_try for s in summary) / done) if done else 0
-        self.ctx.say("spin_summary", [[self.ctx.button("spin_free", "sp:free")]], rows=rows, overall=overall)
+        buttons = [[self.ctx.button("menu_roleplay", "go:roleplay", is_global=True), self.ctx.button("spin_free", "sp:free")]]
+        self.ctx.say("spin_summary", buttons, rows=rows, overall=overall)
         self.data.pop("turn", None)
 
     def invite_free(self, **_: Any) -> None:

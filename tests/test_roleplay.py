@@ -200,3 +200,29 @@ def test_export_roleplays_as_jsonl_and_csv(engine: Engine, db_url: str, tmp_path
     [row] = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert row["outcome"] == "sale" and row["score"] == "20"
     assert json.loads(row["transcript"])[0]["rep"] == "=What kind would you like?"
+
+
+def test_role_plays_join_a_reps_menu_once_the_spin_coach_is_done(rep: Chat, engine: Engine) -> None:
+    rep.send("/menu")
+    assert "🎭 Role-play" not in [b.label for b in rep.buttons]
+    rep.send("/spin")
+    for _ in range(8):
+        text = shown(rep.press("⏭ Skip"))
+    assert "All four steps done!" in text
+    assert "🎭 Role-play" in [b.label for b in rep.buttons]
+    rep.send("/menu")
+    assert "🎭 Role-play" in [b.label for b in rep.buttons]
+    trainer_or_admin = Chat(engine, 42, lang="en")
+    trainer_or_admin.send("/menu")
+    assert "🎭 Role-play" in [b.label for b in trainer_or_admin.buttons]
+
+
+def test_me_shows_the_roleplays_played(rep: Chat) -> None:
+    assert "None yet. Type /roleplay" in rep.text("/me")
+    rep.send("/roleplay plum")
+    rep.send("Big sweet plums, the best!")
+    rep.send("/roleplay plum")
+    rep.send("What kind would you like?")
+    rep.send("A jin of these sour ones?")
+    text = rep.text("/me")
+    assert "The old lady buys plums (one trip, three stalls): played 2×, best 20, latest: Sold her sour plums" in text
