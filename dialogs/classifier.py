@@ -258,12 +258,12 @@ def _compile_rule(path: Path, rule: RuleSpec, word_boundaries: bool) -> Compiled
 
 def _words_pattern(words: Iterable[str], word_boundaries: bool) -> str:
     """Turn a word list into one regex: literal words, longest first, spaces matching any whitespace."""
-    ordered = sorted({_normalise(word) for word in words}, key=len, reverse=True)
+    ordered = sorted({normalise(word) for word in words}, key=len, reverse=True)
     body = "|".join(re.escape(word).replace(r"\ ", r"\s+") for word in ordered)
     return rf"(?<!\w)(?:{body})(?!\w)" if word_boundaries else f"(?:{body})"
 
 
-def _normalise(text: str) -> str:
+def normalise(text: str) -> str:
     """Canonical form that rules match against: NFKC, ASCII punctuation, no emoji, lower case, simplified."""
     text = _INVISIBLE.sub("", text)
     text = unicodedata.normalize("NFKC", text).translate(_PUNCTUATION)
@@ -291,7 +291,7 @@ def classify(text: str, *, rules: RuleBook | None = None) -> Classification:
     decided a verdict, in the form ``class:rule_id(matched words)``.
     """
     book = rules or load_rules()
-    normalised = _normalise(text)
+    normalised = normalise(text)
     lang = detect_language(normalised)
     if not any(char.isalpha() for char in normalised):
         return Classification(text, lang, False, "none", "none", ("statement:no_words",))

@@ -15,9 +15,10 @@ from __future__ import annotations
 import threading
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from transitions import Machine
 
-from dialogs.classifier import Classification, _normalise
+from dialogs.classifier import Classification, normalise
 from knowledge.schema import Cues, Match, Move, Scenario, Text
 
 LEAVE = "leave"
@@ -109,10 +110,16 @@ def pick(variants: list[Text], lang: str, *salt: object) -> str:
     return variants[index].get(lang)
 
 
+@lru_cache(maxsize=4096)
+def _cue(word: str) -> str:
+    return normalise(word)
+
+
 def _has_cue(cues: Cues | None, text: str) -> bool:
+    """True if the text holds any of the cues, in either language (reps mix them)."""
     if cues is None:
         return True
-    return any(_normalise(cue) in text for cue in (*cues.zh, *cues.en))
+    return any(_cue(cue) in text for cue in (*cues.zh, *cues.en))
 
 
 def _matches(match: Match, text: str, verdict: Classification) -> bool:
@@ -136,7 +143,7 @@ def applicable(move: Move, progress: Progress) -> bool:
 
 def find_move(scenario: Scenario, progress: Progress, text: str, verdict: Classification) -> Move | None:
     """The first move, in file order, that the rep's message counts as."""
-    normalised = _normalise(text)
+    normalised = normalise(text)
     for move in scenario.moves:
         if applicable(move, progress) and any(_matches(m, normalised, verdict) for m in move.match):
             return move
