@@ -115,7 +115,7 @@ def write_report(out: IO[bytes], session: Session, flt: NeedFilter, scope: set[i
     template = environment().get_template(f"{lang if lang in ('zh', 'en') else 'zh'}/needs_report.j2")
     summary = report_summary(session, flt, scope, batch)
     chunks = template.generate(
-        lang=lang, title=form.title.get(lang), generated=_stamp(utcnow()), filters=flt.active(),
+        lang=lang, generated=_stamp(utcnow()), filters=flt.active(),
         records=report_records(session, flt, scope, form, lang, batch), **summary,
     )
     for chunk in chunks:
