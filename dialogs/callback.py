@@ -1,7 +1,8 @@
 """Callback data for buttons: short, versioned, and decoded in this one place.
 
 Format ``1|<stamp>|<action>``: ``1`` is the format version, the stamp is ``g`` for a
-global button or the dialog-state version (base 36) at the time the button was shown.
+global button or the dialog-state version (base 36, upper-case digits, so version 16 is
+``G`` and never the global ``g``) at the time the button was shown.
 Telegram allows 64 bytes.
 """
 
@@ -33,7 +34,7 @@ class Press:
 
 
 def _base36(number: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     out = ""
     while True:
         number, rest = divmod(number, 36)
