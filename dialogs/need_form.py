@@ -71,8 +71,8 @@ class NeedForm(Dialog):
     menu_label = "menu_need"
     states = ["starting", "resuming", "asking", "reviewing", "picking", "editing", "done"]
     transitions = [
-        {"trigger": "offer_resume", "source": "starting", "dest": "resuming", "after": "show_resume"},
-        {"trigger": "ask_next", "source": ["starting", "resuming", "asking"], "dest": "asking", "after": "ask"},
+        {"trigger": "offer_resume", "source": "*", "dest": "resuming", "after": "show_resume"},
+        {"trigger": "ask_next", "source": "*", "dest": "asking", "after": "ask"},
         {"trigger": "review", "source": ["starting", "resuming", "asking", "reviewing", "picking", "editing"], "dest": "reviewing", "after": "show_summary"},
         {"trigger": "choose_field", "source": "reviewing", "dest": "picking", "after": "show_fields"},
         {"trigger": "edit_field", "source": ["picking", "reviewing"], "dest": "editing", "after": "ask"},

@@ -26,7 +26,7 @@ def _check_types(source: str, fields: dict[str, object]) -> None:
     for key, value in fields.items():
         if not isinstance(key, str):
             raise TypeError(f"field ids are strings, not {key!r}")
-        if key == "tags":
+        if key == "tags" and value is not None:
             if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
                 raise TypeError("tags must be a list of strings")
         elif isinstance(value, bool) or not isinstance(value, (str, int, float, type(None))):
