@@ -7,7 +7,7 @@ from sqlmodel import Session
 from dialogs.engine import Engine
 from storage.access import add_member, create_team, grant_role
 from storage.users import preset_language
-from tests.chat import Chat
+from tests.chat import Chat, shown
 
 ADMIN = 42
 MANAGER = 3
@@ -74,8 +74,6 @@ def log_need(chat: Chat, lang: str = "en", **overrides: str | None) -> str:
     answers = dict(EN_ANSWERS if lang == "en" else ZH_ANSWERS, **overrides)
     chat.send("/need")
     answer_all(chat, answers, lang)
-    from tests.chat import shown
-
     return shown(chat.press(SAVE[lang]))
 
 

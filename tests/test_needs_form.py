@@ -11,7 +11,7 @@ from storage.db import make_engine
 from storage.models import Need, NeedChange, NeedDraft, NeedTag
 from storage.needs import record_need
 from tests.chat import Chat, shown
-from tests.needs_helpers import EN_ANSWERS, SKIP, ZH_ANSWERS, answer_all, log_need, rep
+from tests.needs_helpers import EN_ANSWERS, ZH_ANSWERS, answer_all, rep
 
 
 def saved_needs(engine: Engine) -> list[Need]:

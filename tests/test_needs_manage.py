@@ -18,11 +18,11 @@ from sqlmodel import Session, select
 from dialogs.callback import encode
 from dialogs.engine import Engine
 from dialogs.need_export import export_needs
-from dialogs.needs_browser import NeedFilter
 from storage import needs as needs_store
 from storage.models import DialogState, Need, NeedChange, utcnow
-from storage.needs import iter_needs, record_need
-from tests.chat import Chat, shown
+from storage.access import grant_role
+from storage.needs import NeedFilter, iter_needs, record_need
+from tests.chat import shown
 from tests.needs_helpers import ADMIN, log_need, manager, rep
 
 INJECTION = {"customer_company": "=HYPERLINK(\"http://evil\",\"x\")", "contact_name": "<b>Boss</b>", "situation": "@SUM(A1:A9)", "problems": "+1-2", "explicit_needs": "-cmd|' /C calc'!A0"}
@@ -76,8 +76,6 @@ def test_a_rep_cannot_open_someone_elses_need(engine: Engine) -> None:
 
 @pytest.mark.parametrize(("role", "allowed"), [("rep", False), ("trainer", False), ("manager", True), ("admin", True)])
 def test_only_managers_and_admins_read_and_export_needs(engine: Engine, role: str, allowed: bool) -> None:
-    from storage.access import grant_role
-
     user_id = ADMIN if role == "admin" else 9
     if role in ("trainer", "manager"):
         with Session(engine.db) as session:
