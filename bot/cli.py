@@ -119,11 +119,16 @@ def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    """Export quiz results (csv, xlsx, or xAPI jsonl) or finished role-plays (jsonl, csv) to a file."""
+    """Export quiz results (csv, xlsx, or jsonl xAPI statements), captured needs or finished role-plays to a file."""
     from storage.quiz_results import results_file
 
+    if args.what == "needs":
+        return export_needs_file(args, settings)
     if args.what == "roleplays":
         return export_roleplays(args, settings)
+    if args.format == "html":
+        sys.stderr.write("salescoach: quiz results export as csv, xlsx or jsonl\n")
+        return EXIT_USAGE
     with Session(_engine(settings).db) as session:
         content = results_file(session, args.format, args.quiz, None)
     with open(args.out, "wb") as handle:
@@ -141,6 +146,26 @@ def export_roleplays(args: argparse.Namespace, settings: Settings) -> int:
     with Session(_engine(settings).db) as session, open(args.out, "wb") as handle:
         count = write_roleplays(session, args.format, handle)
     sys.stderr.write(f"salescoach: wrote {count} role-plays to {args.out}\n")
+    return 0
+
+
+NEED_FILTERS = ("rep", "team", "tag", "priority", "source", "from", "to", "search")
+
+
+def export_needs_file(args: argparse.Namespace, settings: Settings) -> int:
+    """Stream the needs matching the filters to a file, batch by batch, in bounded memory."""
+    from dialogs.need_export import export_needs
+    from dialogs.need_filters import FilterError, parse_filters
+
+    engine = _engine(settings)
+    words = [f"{'q' if name == 'search' else name}:{getattr(args, name)}" for name in NEED_FILTERS if getattr(args, name) is not None]
+    try:
+        flt = parse_filters(words, engine.knowledge.forms["need"])
+    except FilterError as exc:
+        sys.stderr.write(f"salescoach: cannot read the filter {exc.word!r} ({exc.reason})\n")
+        return EXIT_USAGE
+    with Session(engine.db) as session, open(args.out, "wb") as handle:
+        export_needs(handle, args.format, session, flt, None, engine.knowledge.forms["need"], args.lang)
     return 0
 
 
@@ -170,10 +195,13 @@ def parser() -> argparse.ArgumentParser:
     classify.set_defaults(func=cmd_classify)
 
     export = sub.add_parser("export", help="export data to a file")
-    export.add_argument("what", choices=("quiz-results", "roleplays"), help="what to export")
-    export.add_argument("--format", choices=("csv", "xlsx", "jsonl"), required=True)
+    export.add_argument("what", choices=("quiz-results", "needs", "roleplays"), help="what to export")
+    export.add_argument("--format", choices=("csv", "xlsx", "html", "jsonl"), required=True, help="html: needs only; role-plays: jsonl or csv")
     export.add_argument("--out", required=True, help="file to write")
     export.add_argument("--quiz", default=None, help="only this quiz")
+    for name in NEED_FILTERS:
+        export.add_argument(f"--{name}", default=None, help=f"needs: only those matching this {name}" + (" (YYYY-MM-DD)" if name in ("from", "to") else ""))
+    export.add_argument("--lang", choices=("zh", "en"), default="zh", help="needs: language of labels and the report (default zh)")
     export.set_defaults(func=cmd_export)
 
     graph = sub.add_parser("graph", help="write a Mermaid diagram of a scenario's or dialog's state machine")

@@ -9,6 +9,8 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     "audit": frozenset({"admin"}),
     "push": frozenset({"trainer", "admin"}),
     "results": frozenset({"trainer", "manager", "admin"}),
+    "needs": frozenset({"manager", "admin"}),
+    "export": frozenset({"manager", "admin"}),
 }
 
 

@@ -1,4 +1,8 @@
-"""Writing tables to files people open: CSV for Excel, XLSX, and JSON lines."""
+"""Writing tables to files people open: CSV for Excel, XLSX, and JSON lines.
+
+The `write_*` functions stream rows into an open binary file, so an export of any size
+runs in bounded memory; the `to_*` functions return the whole file as bytes.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import IO, Any
 
 from openpyxl import Workbook
 
@@ -20,28 +24,50 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    """UTF-8 with a byte-order mark, so Excel shows Chinese correctly."""
-    out = io.StringIO()
-    writer = csv.writer(out)
+def write_csv(out: IO[bytes], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """UTF-8 with a byte-order mark, so Excel shows Chinese correctly; written row by row."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    text.write("\ufeff")
+    writer = csv.writer(text)
     writer.writerow(header)
     for row in rows:
         writer.writerow([safe_cell("" if v is None else v) for v in row])
-    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+    text.flush()
+    text.detach()
 
 
-def to_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], title: str = "export") -> bytes:
-    """A write-only workbook, streamed row by row."""
+def write_xlsx(out: IO[bytes], header: Sequence[str], rows: Iterable[Sequence[Any]], title: str = "export") -> None:
+    """A write-only workbook: rows go to disk as they come, never all held at once."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title[:31])
     sheet.append(list(header))
     for row in rows:
         sheet.append([safe_cell(v) for v in row])
-    out = io.BytesIO()
     book.save(out)
+
+
+def write_jsonl(out: IO[bytes], records: Iterable[dict[str, Any]]) -> None:
+    """One JSON object per line."""
+    for record in records:
+        out.write(json.dumps(record, ensure_ascii=False, default=str).encode() + b"\n")
+
+
+def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """The CSV file as bytes (see write_csv)."""
+    out = io.BytesIO()
+    write_csv(out, header, rows)
+    return out.getvalue()
+
+
+def to_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], title: str = "export") -> bytes:
+    """The XLSX file as bytes (see write_xlsx)."""
+    out = io.BytesIO()
+    write_xlsx(out, header, rows, title)
     return out.getvalue()
 
 
 def to_jsonl(records: Iterable[dict[str, Any]]) -> bytes:
-    """One JSON object per line."""
-    return b"".join(json.dumps(r, ensure_ascii=False, default=str).encode() + b"\n" for r in records)
+    """One JSON object per line, as bytes."""
+    out = io.BytesIO()
+    write_jsonl(out, records)
+    return out.getvalue()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -197,3 +197,59 @@ class SpinStep(SQLModel, table=True):
     tries: int = 0
     misses: int = 0
     finished_at: datetime | None = None
+
+
+class Need(SQLModel, table=True):
+    """A customer need a rep captured (source `field`) or uncovered in a role-play (`roleplay`).
+
+    `fields` holds every answer by form field id; customer, priority and search text are
+    copied into columns so managers can filter on any database. `roleplay_id` is a plain
+    number: the role-play record it came from.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    rep_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    source: str = Field(default="field", max_length=10, index=True)
+    status: str = Field(default="active", max_length=10, index=True)
+    lang: str = Field(default="zh", max_length=8)
+    customer: str = Field(default="", max_length=200)
+    priority: str = Field(default="", max_length=20, index=True)
+    fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    search_text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    evidence: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    roleplay_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def ref(self) -> str:
+        """The reference number a rep is given and quotes later."""
+        return f"N-{self.id or 0:06d}"
+
+
+class NeedTag(SQLModel, table=True):
+    """One tag of a need, kept apart so managers can filter by tag on any database."""
+
+    need_id: int = Field(primary_key=True, foreign_key="need.id")
+    tag: str = Field(primary_key=True, max_length=40, index=True)
+
+
+class NeedChange(SQLModel, table=True):
+    """The history of a need: who created, edited or withdrew it, what changed, and when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    need_id: int = Field(foreign_key="need.id", index=True)
+    at: datetime = Field(default_factory=utcnow)
+    by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    action: str = Field(max_length=12)
+    field: str = Field(default="", max_length=40)
+    old: str = Field(default="", sa_column=Column(Text, nullable=False))
+    new: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class NeedDraft(SQLModel, table=True):
+    """A rep's unfinished need: the answers so far, saved after every answer."""
+
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    values: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)

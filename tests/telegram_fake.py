@@ -26,6 +26,7 @@ _UPDATE_IDS = itertools.count(1)
 class Call:
     method: str
     params: dict[str, Any]
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
 
 class RecordingRequest(BaseRequest):
@@ -59,7 +60,8 @@ class RecordingRequest(BaseRequest):
     async def do_request(self, url: str, method: str, request_data: RequestData | None = None, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
         name = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
-        self.calls.append(Call(name, params))
+        files = {key: (part[0], part[1]) for key, part in (request_data.multipart_data or {}).items()} if request_data and request_data.contains_files else {}
+        self.calls.append(Call(name, params, files))
         if name == "getMe":
             result: Any = BOT
         elif name in ("sendMessage", "editMessageText"):

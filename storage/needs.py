@@ -1,0 +1,293 @@
+"""Captured needs: recording them, editing and withdrawing with history, drafts, and the
+filtered queries managers list and export."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from storage.models import Membership, Need, NeedChange, NeedDraft, NeedTag, Team, User, utcnow
+
+SOURCES = ("field", "roleplay")
+BATCH = 500
+TAG_LIMIT = 40
+CUSTOMER_FIELDS = ("customer_company", "contact_name")
+
+
+def _check_types(source: str, fields: dict[str, object]) -> None:
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
+    for key, value in fields.items():
+        if not isinstance(key, str):
+            raise TypeError(f"field ids are strings, not {key!r}")
+        if key == "tags" and value is not None:
+            if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+                raise TypeError("tags must be a list of strings")
+        elif isinstance(value, bool) or not isinstance(value, (str, int, float, type(None))):
+            raise TypeError(f"field {key!r} must be text or a number, not {type(value).__name__}")
+
+
+def normal_tags(tags: list[str]) -> list[str]:
+    """Tags as stored: trimmed, lower-case, no repeats, in the order given."""
+    out: list[str] = []
+    for tag in tags:
+        clean = tag.strip().lower()[:TAG_LIMIT]
+        if clean and clean not in out:
+            out.append(clean)
+    return out
+
+
+def _search_text(fields: dict[str, Any]) -> str:
+    """Every text answer, lower-cased, for the managers' free-text search."""
+    return "\n".join(str(v) for k, v in fields.items() if isinstance(v, str) and k != "priority").casefold()
+
+
+def _apply(need: Need, fields: dict[str, Any]) -> None:
+    """Copies the answers into the need and its filter columns."""
+    need.fields = dict(fields)
+    need.customer = str(fields.get("customer_company") or "")[:200]
+    need.priority = str(fields.get("priority") or "")[:20]
+    need.search_text = _search_text(fields)
+
+
+def _set_tags(session: Session, need_id: int, tags: list[str]) -> None:
+    session.execute(delete(NeedTag).where(col(NeedTag.need_id) == need_id))
+    for tag in tags:
+        session.add(NeedTag(need_id=need_id, tag=tag))
+
+
+def _as_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+def record_need(
+    session: Session,
+    *,
+    rep_id: int,
+    source: str,
+    fields: dict[str, object],
+    lang: str,
+    roleplay_id: int | None = None,
+    evidence: str | None = None,
+) -> Need:
+    """Store a need with its first history entry and give it a reference number (`need.ref`).
+
+    Checks only the types of what it is given; the caller's transaction commits.
+    """
+    _check_types(source, fields)
+    clean: dict[str, Any] = {k: v for k, v in fields.items() if v is not None and v != "" and v != []}
+    if "tags" in clean:
+        clean["tags"] = normal_tags(clean["tags"])  # type: ignore[arg-type]
+    need = Need(rep_id=rep_id, source=source, lang=lang, roleplay_id=roleplay_id, evidence=evidence)
+    _apply(need, clean)
+    session.add(need)
+    session.flush()
+    assert need.id is not None
+    _set_tags(session, need.id, clean.get("tags", []))
+    session.add(NeedChange(need_id=need.id, by=rep_id, action="created", new=need.ref))
+    session.flush()
+    return need
+
+
+def change_field(session: Session, need: Need, field_id: str, value: object, by: int) -> bool:
+    """Change one answer of a need, keeping who changed what and when; False if nothing changed."""
+    fields = dict(need.fields)
+    old = fields.get(field_id)
+    if field_id == "tags" and isinstance(value, list):
+        value = normal_tags(value)
+    if value in (None, "", []):
+        fields.pop(field_id, None)
+        value = None
+    else:
+        fields[field_id] = value
+    if old == value:
+        return False
+    _apply(need, fields)
+    need.updated_at = utcnow()
+    session.add(need)
+    if field_id == "tags":
+        _set_tags(session, need.id or 0, fields.get("tags", []))
+    session.add(NeedChange(need_id=need.id or 0, by=by, action="edited", field=field_id, old=_as_text(old), new=_as_text(value)))
+    return True
+
+
+def withdraw(session: Session, need: Need, by: int) -> bool:
+    """Withdraw a need (it stays in the history); False if it already was."""
+    if need.status == "withdrawn":
+        return False
+    need.status = "withdrawn"
+    need.updated_at = utcnow()
+    session.add(need)
+    session.add(NeedChange(need_id=need.id or 0, by=by, action="withdrawn", old="active", new="withdrawn"))
+    return True
+
+
+def history(session: Session, need_id: int) -> list[tuple[NeedChange, str]]:
+    """Every change of a need, oldest first, with the name of who made it."""
+    query = select(NeedChange, User.name).join(User, col(User.id) == col(NeedChange.by), isouter=True).where(NeedChange.need_id == need_id)
+    return [(change, name or str(change.by)) for change, name in session.exec(query.order_by(col(NeedChange.id))).all()]
+
+
+def tags_of(session: Session, need_id: int) -> list[str]:
+    return list(session.exec(select(NeedTag.tag).where(NeedTag.need_id == need_id)).all())
+
+
+def own_needs(session: Session, rep_id: int, page: int, per_page: int) -> tuple[list[Need], int]:
+    """A page of a rep's own needs, newest first, and how many there are."""
+    query = select(Need).where(Need.rep_id == rep_id)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(col(Need.created_at).desc(), col(Need.id).desc()).offset(page * per_page).limit(per_page)).all()
+    return list(rows), int(total)
+
+
+# --- drafts -----------------------------------------------------------------------
+
+
+def load_draft(session: Session, user_id: int) -> NeedDraft | None:
+    return session.get(NeedDraft, user_id)
+
+
+def save_draft(session: Session, user_id: int, values: dict[str, Any]) -> None:
+    """Keep the rep's answers so far; written in the same transaction as their dialog state."""
+    draft = session.get(NeedDraft, user_id)
+    if draft is None:
+        draft = NeedDraft(user_id=user_id)
+    draft.values = dict(values)
+    draft.updated_at = utcnow()
+    session.add(draft)
+
+
+def drop_draft(session: Session, user_id: int) -> None:
+    session.execute(delete(NeedDraft).where(col(NeedDraft.user_id) == user_id))
+
+
+# --- managers' filters ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NeedFilter:
+    """What a manager narrowed the list to; every condition given must hold."""
+
+    rep: str = ""
+    team: str = ""
+    tag: str = ""
+    priority: str = ""
+    source: str = "field"
+    date_from: date | None = None
+    date_to: date | None = None
+    text: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        """The filter as it is kept in the dialog state."""
+        out = {k: v for k, v in self.__dict__.items() if isinstance(v, str)}
+        out.update(date_from=self.date_from.isoformat() if self.date_from else "", date_to=self.date_to.isoformat() if self.date_to else "")
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, str]) -> NeedFilter:
+        dates = {k: date.fromisoformat(data[k]) if data.get(k) else None for k in ("date_from", "date_to")}
+        return cls(**{k: v for k, v in data.items() if k not in dates}, **dates)
+
+    def with_(self, **changes: Any) -> NeedFilter:
+        return replace(self, **changes)
+
+    def active(self) -> list[tuple[str, str]]:
+        """The conditions in force, as (name, value) pairs, for showing them back."""
+        pairs = [(k, getattr(self, k)) for k in ("rep", "team", "tag", "priority", "source", "text")]
+        shown = [(k, v) for k, v in pairs if v]
+        if self.date_from:
+            shown.append(("from", self.date_from.isoformat()))
+        if self.date_to:
+            shown.append(("to", self.date_to.isoformat()))
+        return shown
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+
+
+def _filtered(session: Session, flt: NeedFilter, scope: set[int] | None) -> SelectOfScalar[Need]:
+    query = select(Need).where(Need.status == "active")
+    if flt.source in SOURCES:
+        query = query.where(Need.source == flt.source)
+    if scope is not None:
+        query = query.where(col(Need.rep_id).in_(scope or {-1}))
+    if flt.rep:
+        if flt.rep.isdigit():
+            query = query.where(Need.rep_id == int(flt.rep))
+        else:
+            query = query.where(col(Need.rep_id).in_(select(User.id).where(col(User.name).icontains(flt.rep, autoescape=True))))
+    if flt.team:
+        members = select(Membership.user_id).join(Team, col(Team.id) == col(Membership.team_id)).where(Team.name == flt.team)
+        query = query.where(col(Need.rep_id).in_(members))
+    if flt.tag:
+        query = query.where(col(Need.id).in_(select(NeedTag.need_id).where(NeedTag.tag == flt.tag.strip().lower())))
+    if flt.priority:
+        query = query.where(Need.priority == flt.priority)
+    if flt.date_from:
+        query = query.where(col(Need.created_at) >= _start_of(flt.date_from))
+    if flt.date_to:
+        query = query.where(col(Need.created_at) < _start_of(flt.date_to + timedelta(days=1)))
+    if flt.text:
+        query = query.where(col(Need.search_text).contains(flt.text.casefold(), autoescape=True))
+    return query
+
+
+def count_needs(session: Session, flt: NeedFilter, scope: set[int] | None) -> int:
+    """How many needs match."""
+    return int(session.exec(select(func.count()).select_from(_filtered(session, flt, scope).subquery())).one())
+
+
+def page_of_needs(session: Session, flt: NeedFilter, scope: set[int] | None, page: int, per_page: int) -> list[Need]:
+    """One page of the matching needs, newest first."""
+    query = _filtered(session, flt, scope).order_by(col(Need.created_at).desc(), col(Need.id).desc())
+    return list(session.exec(query.offset(page * per_page).limit(per_page)).all())
+
+
+def iter_needs(session: Session, flt: NeedFilter, scope: set[int] | None, batch: int = BATCH) -> Iterator[list[Need]]:
+    """The matching needs newest first, `batch` at a time, so an export never holds them all.
+
+    Each batch is fetched after the last one (keyset paging on created_at, id) and let
+    go of before the next, whatever the database.
+    """
+    last: tuple[datetime, int] | None = None
+    while True:
+        query = _filtered(session, flt, scope)
+        if last is not None:
+            at, need_id = last
+            query = query.where(or_(col(Need.created_at) < at, and_(col(Need.created_at) == at, col(Need.id) < need_id)))
+        rows = list(session.exec(query.order_by(col(Need.created_at).desc(), col(Need.id).desc()).limit(batch)).all())
+        if not rows:
+            return
+        last = (rows[-1].created_at, rows[-1].id or 0)
+        yield rows
+        for need in rows:
+            session.expunge(need)
+        if len(rows) < batch:
+            return
+
+
+def top_tags(session: Session, flt: NeedFilter, scope: set[int] | None, limit: int = 12) -> list[str]:
+    """The most used tags among the matching needs (for filter buttons)."""
+    ids = _filtered(session, flt.with_(tag=""), scope).with_only_columns(col(Need.id))
+    query = select(NeedTag.tag, func.count()).where(col(NeedTag.need_id).in_(ids)).group_by(col(NeedTag.tag)).order_by(func.count().desc(), col(NeedTag.tag)).limit(limit)
+    return [tag for tag, _ in session.exec(query).all()]
+
+
+def reps_with_needs(session: Session, scope: set[int] | None, limit: int = 20) -> list[tuple[int, str]]:
+    """Reps who have captured needs (for filter buttons), most needs first."""
+    query = select(Need.rep_id, User.name, func.count()).join(User, col(User.id) == col(Need.rep_id), isouter=True).where(Need.status == "active")
+    if scope is not None:
+        query = query.where(col(Need.rep_id).in_(scope or {-1}))
+    rows = session.exec(query.group_by(col(Need.rep_id), col(User.name)).order_by(func.count().desc()).limit(limit)).all()
+    return [(rep_id, name or str(rep_id)) for rep_id, name, _ in rows]
