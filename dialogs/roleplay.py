@@ -21,6 +21,7 @@ from dialogs.events import Button
 from dialogs.scorecard import Scorecard, score_roleplay
 from knowledge.schema import Scenario, Suggestion
 from storage.models import RolePlay, RolePlayTurn
+from storage.needs import record_need
 from storage.roleplays import attempts_at, finish_roleplay, finished_of, record_turn, start_roleplay, turns_of
 from storage.spin_progress import spin_completed
 
@@ -214,7 +215,22 @@ class RolePlayDialog(Dialog):
         turns = turns_of(self.ctx.session, row.id or 0)
         card = score_roleplay(scenario, progress_of(row), outcome, [t.verdict for t in turns], [t.move or "" for t in turns], self.ctx.lang)
         finish_roleplay(self.ctx.session, row, outcome, card.score, card.facts_uncovered, card.question_counts)
+        self._log_needs(row, scenario, card, turns)
         return card
+
+    def _log_needs(self, row: RolePlay, scenario: Scenario, card: Scorecard, turns: list[RolePlayTurn]) -> None:
+        """Each need the rep uncovered goes to the shared needs store, with the turn that uncovered it."""
+        lang = self.ctx.lang
+        said = {t.number: t.rep_text for t in turns}
+        for need in card.needs_found:
+            field = "explicit_needs" if need.kind == "explicit" else "latent_needs"
+            fields: dict[str, object] = {
+                "customer_company": f"{scenario.persona.name.get(lang)} · {scenario.title.get(lang)}"[:100],
+                field: need.label,
+                "tags": [scenario.id],
+            }
+            evidence = f"{self.ctx.label('roleplay_turn').format(n=need.turn)}: {said.get(need.turn or 0, '')}"[:500]
+            record_need(self.ctx.session, rep_id=self.ctx.user.id, source="roleplay", fields=fields, lang=lang, roleplay_id=row.id, evidence=evidence)
 
     def show_scorecard(self, outcome: str, early: bool, **_: Any) -> None:
         """Outcome, score, points with reasons and turns, needs found and missed, question mix, lesson, tip."""

@@ -226,3 +226,17 @@ def test_me_shows_the_roleplays_played(rep: Chat) -> None:
     rep.send("A jin of these sour ones?")
     text = rep.text("/me")
     assert "The old lady buys plums (one trip, three stalls): played 2×, best 20, latest: Sold her sour plums" in text
+
+
+def test_needs_uncovered_in_a_roleplay_reach_the_shared_store(rep: Chat, engine: Engine) -> None:
+    rep.send("/roleplay plum")
+    rep.send("What kind would you like?")
+    rep.send("Who are the sour plums for?")
+    rep.send("/end")
+    manager = Chat(engine, 42, lang="en")
+    assert "No needs match" in manager.text("/needs")
+    listing = manager.text("/needs source:roleplay")
+    assert "Team needs (2)" in listing and "Granny Li · The old lady buys plums" in listing and "She wants sourish plums" in listing
+    record = shown(manager.press(manager.buttons[0].label))
+    assert "source: 🎭 role-play" in record and "Tags: plum" in record
+    assert "Her daughter-in-law is pregnant" in record and "Evidence: turn 2: Who are the sour plums for?" in record
