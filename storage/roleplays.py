@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from sqlmodel import Session, col, select
 
-from storage.exports import safe_cell
+from storage.exports import write_csv, write_jsonl
 from storage.models import RolePlay, RolePlayTurn, utcnow
 
 
@@ -90,21 +88,19 @@ def export_records(session: Session, batch: int = 200) -> Iterator[dict[str, Any
 def write_roleplays(session: Session, fmt: str, handle: BinaryIO) -> int:
     """Stream every finished role-play to `handle` as JSON lines or CSV; returns how many were written.
 
-    CSV is UTF-8 with a byte-order mark (Excel shows Chinese correctly); the nested fields
-    (facts, counts, transcript) are JSON inside their cells, neutralised against formula injection.
+    In CSV the nested fields (facts, counts, transcript) are JSON inside their cells.
     """
-    count = 0
-    if fmt == "csv":
-        text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
-        writer = csv.writer(text)
-        writer.writerow(EXPORT_FIELDS)
+    written = 0
+
+    def counted() -> Iterator[dict[str, Any]]:
+        nonlocal written
         for record in export_records(session):
-            writer.writerow([safe_cell(v if isinstance(v, (str, int)) or v is None else json.dumps(v, ensure_ascii=False)) for v in record.values()])
-            count += 1
-        text.flush()
-        text.detach()
-        return count
-    for record in export_records(session):
-        handle.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
-        count += 1
-    return count
+            written += 1
+            yield record
+
+    if fmt == "csv":
+        rows = ([v if isinstance(v, (str, int)) or v is None else json.dumps(v, ensure_ascii=False) for v in r.values()] for r in counted())
+        write_csv(handle, EXPORT_FIELDS, rows)
+    else:
+        write_jsonl(handle, counted())
+    return written
