@@ -200,7 +200,6 @@ class _Webhook:
     url: str
     secret: str | None
     max_connections: int
-    allowed: list[str] | None
     last_error: tuple[datetime, str] | None = None
 
 
@@ -489,7 +488,8 @@ class Emulator:
             return 500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}
 
     def _deliverable(self) -> list[dict[str, Any]]:
-        return [u for u in self._updates if next(k for k in u if k != "update_id") in self._allowed]
+        """Pending updates of the kinds the bot asked for (allowed_updates)."""
+        return [u for u in self._updates if not self._allowed.isdisjoint(u)]
 
     async def api_getMe(self, params: _Params) -> Any:
         return self.bot.to_dict()
@@ -507,7 +507,7 @@ class Emulator:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
         elif offset < 0:
             self._updates = self._updates[offset:]
-        self._updates = [u for u in self._updates if u in self._deliverable()]
+        self._updates = self._deliverable()
         self.polls += 1
         self._poller += 1
         mine = self._poller
@@ -531,7 +531,7 @@ class Emulator:
             self._allowed = frozenset(allowed) if allowed else UPDATE_KINDS_BY_DEFAULT
         if params.flag("drop_pending_updates"):
             self._updates.clear()
-        self.webhook = _Webhook(url, secret, params.number("max_connections", 40) or 40, allowed)
+        self.webhook = _Webhook(url, secret, params.number("max_connections", 40) or 40)
         self._poller += 1
         self.changed()
         return True
