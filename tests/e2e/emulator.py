@@ -36,6 +36,7 @@ from tests.e2e.telegram_html import HtmlError, parse_html, utf16_len
 COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]+)?")
 SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 BOT_COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
+# What Telegram sends when allowed_updates is empty (of the kinds the emulator makes).
 UPDATE_KINDS_BY_DEFAULT = frozenset({"message", "edited_message", "callback_query"})
 DEFAULT_WAIT = 15.0
 
@@ -283,7 +284,6 @@ class Emulator:
         self.token, self.limits = token, limits
         self.bot = User(int(token.split(":", 1)[0]), "SalesCoach", True, username=username, can_join_groups=True, can_read_all_group_messages=False, supports_inline_queries=False, can_connect_to_business=False, has_main_web_app=False)
         self.port = 0
-        self.calls: list[tuple[str, dict[str, Any]]] = []
         self.errors: list[tuple[str, int, str]] = []
         self.crashes: list[str] = []
         self.users: dict[int, TelegramUser] = {}
@@ -472,7 +472,6 @@ class Emulator:
             if token != self.token:
                 raise ApiError(401, "Unauthorized")
             params = _Params.of(handler.request)
-            self.calls.append((method, dict(params.values)))
             if name not in self._methods:
                 raise ApiError(404, "Not Found")
             if name == "getupdates":
