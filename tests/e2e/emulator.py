@@ -5,8 +5,8 @@ subset of the Bot API the bot uses, in Telegram's shapes (built with PTB's own t
 with Telegram's limits and error answers. Updates reach the bot by long polling or,
 once a webhook is set, by POSTs carrying the secret token.
 
-Tests talk to it as people do: `rep = emu.user(1001, "Li Lei", "zh")`, `rep.send("/start")`,
-`rep.wait_for("欢迎")`, `rep.press("English")`.
+Tests talk to it as people do (see people.py): `rep = emu.user(1001, "Li Lei", "zh")`,
+`rep.send("/start")`, `rep.wait_for("欢迎")`, `rep.press("English")`.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import tornado.web
 from tornado.httpclient import AsyncHTTPClient
 from telegram import CallbackQuery, Chat, Document, InlineKeyboardMarkup, Message, MessageEntity, Update, User, WebhookInfo
 
+from tests.e2e.people import DEFAULT_WAIT, Seen, TelegramUser
 from tests.e2e.telegram_html import HtmlError, parse_html, utf16_len
 
 COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]+)?")
@@ -38,7 +39,6 @@ SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 BOT_COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
 # What Telegram sends when allowed_updates is empty (of the kinds the emulator makes).
 UPDATE_KINDS_BY_DEFAULT = frozenset({"message", "edited_message", "callback_query"})
-DEFAULT_WAIT = 15.0
 
 
 @dataclass(frozen=True)
@@ -171,88 +171,12 @@ class _BotMessage:
         return Message(self.message_id, self.date, chat, from_user=bot, text=self.text, entities=self.entities, reply_markup=markup, edit_date=self.edit_date)
 
 
-@dataclass(frozen=True)
-class Seen:
-    """Something the bot showed a user: a message, an edit of one, a document, or a notice
-    (the text a button press was answered with). `text` is what the user reads."""
-
-    kind: str
-    text: str
-    message_id: int | None = None
-    buttons: tuple[tuple[str, ...], ...] = ()
-    filename: str | None = None
-    content: bytes | None = None
-
-    def __str__(self) -> str:
-        shown = self.text if len(self.text) <= 400 else self.text[:400] + "…"
-        extra = f" [file {self.filename}]" if self.filename else ""
-        keys = " ".join(f"[{label}]" for row in self.buttons for label in row)
-        return f"{self.kind}: {shown}{extra}{(' ' + keys) if keys else ''}"
-
-    def matches(self, what: str | Callable[[Seen], bool]) -> bool:
-        """`what` is in the text, a button label or the file name (or `what(self)` holds)."""
-        if callable(what):
-            return bool(what(self))
-        return what in self.text or any(what in label for row in self.buttons for label in row) or (self.filename is not None and what in self.filename)
-
-
 @dataclass
 class _Webhook:
     url: str
     secret: str | None
     max_connections: int
     last_error: tuple[datetime, str] | None = None
-
-
-class TelegramUser:
-    """A simulated person in a private chat with the bot. Actions return at once; read the
-    bot's answers with `wait_for` (the bot is another process)."""
-
-    def __init__(self, emulator: Emulator, user_id: int, name: str, lang: str) -> None:
-        self.emulator, self.id, self.name, self.lang = emulator, user_id, name, lang
-        self.blocked = False
-        self.mark = 0
-
-    def as_user(self) -> User:
-        return User(self.id, self.name, False, language_code=self.lang or None)
-
-    def as_chat(self) -> Chat:
-        return Chat(self.id, Chat.PRIVATE, first_name=self.name)
-
-    def send(self, text: str) -> None:
-        """Types `text` and sends it; /commands carry bot_command entities as in Telegram."""
-        if not text.strip() or len(text) > self.emulator.limits.text:
-            raise ValueError(f"a Telegram client cannot send a message of {len(text)} characters")
-        self.emulator.on_loop(self.emulator.user_message, self, text)
-
-    def press(self, label: str, message: Seen | None = None) -> None:
-        """Presses the inline button `label` on `message`, or on the newest bot message that has one."""
-        self.emulator.on_loop(self.emulator.user_press, self, label, message.message_id if message else None)
-
-    def block(self) -> None:
-        """The user blocks the bot: from now on sending to them is refused with 403."""
-        self.blocked = True
-
-    def messages(self) -> list[Seen]:
-        """What the bot showed this user since their last message or press."""
-        return self.emulator.on_loop(lambda: self.emulator.seen(self.id)[self.mark :])
-
-    def transcript(self) -> list[Seen]:
-        """Everything the bot showed this user."""
-        return self.emulator.on_loop(self.emulator.seen, self.id)
-
-    def wait_for(self, what: str | Callable[[Seen], bool], timeout: float = DEFAULT_WAIT) -> Seen:
-        """The first thing the bot showed since the user's last action that contains `what`
-        (in its text, a button label or a file name; or that satisfies `what`, given a
-        function); waits for it to arrive."""
-        return self.emulator.wait_for(self, what, timeout)
-
-    def commands(self) -> list[tuple[str, str]]:
-        """The command menu this user sees (their chat's, else the default, in their language)."""
-        return self.emulator.on_loop(self.emulator.menu_for, self)
-
-    def __repr__(self) -> str:
-        return f"TelegramUser({self.id}, {self.name!r})"
 
 
 class _ApiHandler(tornado.web.RequestHandler):

@@ -6,7 +6,8 @@ import itertools
 from dataclasses import replace
 
 from tests.e2e.bot_process import BotProcess
-from tests.e2e.emulator import Emulator, TelegramUser
+from tests.e2e.emulator import Emulator
+from tests.e2e.people import TelegramUser
 
 TOLERATED = (403, 429)
 USERS_PER_SCENE = 100

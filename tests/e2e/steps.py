@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tests.e2e.emulator import TelegramUser
+from tests.e2e.people import TelegramUser
 from tests.e2e.scene import Scene
 
 LANGUAGE_BUTTON = {"en": "English", "zh": "中文"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 
-from tests.e2e.emulator import TelegramUser
+from tests.e2e.people import TelegramUser
 from tests.e2e.scene import Scene
 from tests.e2e.steps import join, team_with_reps
 
