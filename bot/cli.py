@@ -56,9 +56,7 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """The Telegram bot with long polling."""
-    from telegram import Update
-
-    from bot.telegram_app import build_application
+    from bot.telegram_app import ALLOWED_UPDATES, build_application
 
     if args.base_url:
         settings.telegram_base_url = args.base_url
@@ -67,7 +65,33 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         sys.stderr.write(f"salescoach: {problem}.\n")
         return EXIT_USAGE
     app = build_application(settings, _engine(settings))
-    app.run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY])
+    app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    return 0
+
+
+def cmd_webhook(args: argparse.Namespace, settings: Settings) -> int:
+    """The Telegram bot behind a webhook: PTB's web server refuses (403) any post without the secret token."""
+    from urllib.parse import urlsplit
+
+    from bot.telegram_app import ALLOWED_UPDATES, build_application
+
+    for flag, name in (("base_url", "telegram_base_url"), ("url", "webhook_url"), ("listen", "webhook_listen"), ("port", "webhook_port")):
+        if getattr(args, flag) is not None:
+            setattr(settings, name, getattr(args, flag))
+    problem = settings.token_problem() or settings.webhook_problem()
+    if problem:
+        sys.stderr.write(f"salescoach: {problem}.\n")
+        return EXIT_USAGE
+    assert settings.webhook_url is not None and settings.webhook_secret is not None
+    app = build_application(settings, _engine(settings))
+    app.run_webhook(
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        url_path=urlsplit(settings.webhook_url).path,
+        webhook_url=settings.webhook_url,
+        secret_token=settings.webhook_secret.get_secret_value(),
+        allowed_updates=ALLOWED_UPDATES,
+    )
     return 0
 
 
@@ -169,6 +193,13 @@ def export_needs_file(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _port(text: str) -> int:
+    """A TCP port number for --port."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1 to 65535)")
+    return int(text)
+
+
 def parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     top = argparse.ArgumentParser(prog="salescoach", description="SalesCoach: a Telegram bot that coaches sales reps.")
@@ -185,6 +216,13 @@ def parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the Telegram bot with long polling")
     run.add_argument("--base-url", default=None, help="Bot API server URL (also TELEGRAM_BASE_URL)")
     run.set_defaults(func=cmd_run)
+
+    webhook = sub.add_parser("webhook", help="run the Telegram bot behind a webhook (needs WEBHOOK_URL and WEBHOOK_SECRET)")
+    webhook.add_argument("--base-url", default=None, help="Bot API server URL (also TELEGRAM_BASE_URL)")
+    webhook.add_argument("--url", default=None, help="public URL Telegram posts updates to (also WEBHOOK_URL)")
+    webhook.add_argument("--listen", default=None, help="address to listen on (also WEBHOOK_LISTEN, default 127.0.0.1)")
+    webhook.add_argument("--port", type=_port, default=None, help="port to listen on (also WEBHOOK_PORT, default 8443)")
+    webhook.set_defaults(func=cmd_webhook)
 
     validate = sub.add_parser("validate", help="check content files and print file:line problems")
     validate.add_argument("paths", nargs="*", help="extra content directories or files")
@@ -218,4 +256,5 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("transitions").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     sys.exit(args.func(args, settings))

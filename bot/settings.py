@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from dialogs.context import Settings as EngineSettings
 
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
+SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 class Settings(BaseSettings):
@@ -53,6 +54,19 @@ class Settings(BaseSettings):
             return "TELEGRAM_BOT_TOKEN is not set"
         if not TOKEN_PATTERN.match(self.telegram_bot_token.get_secret_value()):
             return "TELEGRAM_BOT_TOKEN is malformed (expected digits, a colon and the secret, as BotFather gives it)"
+        return None
+
+    def webhook_problem(self) -> str | None:
+        """Why webhook mode cannot start, or None: it needs the public URL and a secret token
+        (without one, anyone who finds the URL could post forged updates)."""
+        if not self.webhook_url:
+            return "WEBHOOK_URL is not set (the public URL Telegram posts updates to)"
+        if not self.webhook_url.startswith(("https://", "http://")):
+            return "WEBHOOK_URL must start with https:// (or http:// behind a TLS proxy or a local Bot API server)"
+        if self.webhook_secret is None or not self.webhook_secret.get_secret_value():
+            return "WEBHOOK_SECRET is not set (Telegram sends it with every update, so forged posts are refused)"
+        if not SECRET_PATTERN.match(self.webhook_secret.get_secret_value()):
+            return "WEBHOOK_SECRET may hold only letters, digits, _ and - (1 to 256 of them)"
         return None
 
     def engine_settings(self) -> EngineSettings:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from telegram import BotCommand
+from telegram import BotCommand, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import BaseRequest
 
@@ -13,6 +13,9 @@ from bot.push_sender import PushSender
 from bot.settings import Settings
 from dialogs.commands import described, visible_commands
 from dialogs.engine import Engine
+
+# The kinds of update the handlers use; Telegram is asked for no others.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
 
 def command_list(lang: str) -> list[BotCommand]:

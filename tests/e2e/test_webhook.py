@@ -1,0 +1,47 @@
+"""Webhook mode: only Telegram, which knows the secret token, can hand the bot updates."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+import pytest
+from telegram import Message, MessageEntity, Update
+
+from tests.e2e.bot_process import ROOT, SECRET, TOKEN, BotProcess
+from tests.e2e.scene import Scene
+
+
+@pytest.mark.parametrize("bot", ["webhook"], indirect=True)
+def test_posts_without_the_right_secret_token_are_refused(bot: BotProcess, telegram: Scene) -> None:
+    forger = telegram.user("Forger", "en")
+    message = Message(1, datetime.now(timezone.utc), forger.as_chat(), from_user=forger.as_user(), text="/help", entities=[MessageEntity(MessageEntity.BOT_COMMAND, 0, 5)])
+    update = Update(424242, message=message).to_dict()
+    for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "guessed"}, {"X-Telegram-Bot-Api-Secret-Token": SECRET.upper()}):
+        assert httpx.post(bot.webhook_url, json=update, headers=headers).status_code == 403
+    assert httpx.post(bot.webhook_url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}).status_code == 200
+    forger.wait_for("/lang")
+    time.sleep(0.3)
+    assert len(forger.transcript()) == 1, "only the post with the secret token was handled"
+
+
+@pytest.mark.parametrize(
+    ("settings", "problem"),
+    [
+        ({}, "WEBHOOK_URL is not set (the public URL Telegram posts updates to)"),
+        ({"WEBHOOK_URL": "bot.example.com/tg"}, "WEBHOOK_URL must start with https://"),
+        ({"WEBHOOK_URL": "https://bot.example.com/tg"}, "WEBHOOK_SECRET is not set"),
+        ({"WEBHOOK_URL": "https://bot.example.com/tg", "WEBHOOK_SECRET": "two words"}, "WEBHOOK_SECRET may hold only letters, digits, _ and -"),
+    ],
+)
+def test_webhook_mode_needs_a_url_and_a_proper_secret(tmp_path: Path, settings: dict[str, str], problem: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_"))}
+    env.update({"TELEGRAM_BOT_TOKEN": TOKEN, "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "WEBHOOK_URL": "", "WEBHOOK_SECRET": ""} | settings)
+    done = subprocess.run([sys.executable, "-m", "bot", "webhook"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"salescoach: {problem}") and len(done.stderr.strip().splitlines()) == 1
