@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from ruamel.yaml import YAML
 from sqlalchemy.engine import Engine as DbEngine
 from sqlmodel import Session, select
 
@@ -28,7 +28,7 @@ USERS = itertools.count(1000)
 def golden_conversations() -> list[Any]:
     cases = []
     for path in sorted(GOLDEN.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
         for conversation in data["conversations"]:
             cases.append(pytest.param(data["scenario"], conversation, id=f"{path.stem}: {conversation['name']}"))
     return cases
