@@ -3,7 +3,7 @@
 Run ``python bench/classifier_bench.py`` after editing knowledge/classifier/*.yaml.
 Targets on the held-out set: SPIN accuracy >= 90 %, open/closed accuracy >= 95 %;
 throughput >= 5,000 utterances per second.  ``--errors`` lists the tuning-set mistakes
-with their cues; held-out and fresh-phrasing mistakes are never listed, so that nobody tunes rules on them.
+with their cues; held-out and blind-set mistakes are never listed, so that nobody tunes rules on them.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     heldout = load_labelled(DATA / "utterances_heldout.yaml")
     heldout_eval = evaluate(heldout)
     _print_report("HELD-OUT (never tuned on)", heldout_eval)
-    _print_report("FRESH PHRASING (never tuned on; idiomatic questions as reps type them)", evaluate(load_labelled(DATA / "utterances_fresh.yaml")))
+    _print_report("BLIND (never tuned on; fresh phrasing as reps type it)", evaluate(load_labelled(DATA / "utterances_blind.yaml")))
     tune_eval = evaluate(tune)
     _print_report("TUNING (rules were fitted to this part)", tune_eval)
     if args.errors:

@@ -103,6 +103,19 @@ def test_wh_questions_and_describe_requests_are_open(text: str) -> None:
     assert verdict(text)[2] == "open"
 
 
+@pytest.mark.parametrize("text, spin", [
+    ("How much does the premium plan cost per month?", "situation"),
+    ("What does the slow network cost you each month?", "implication"),
+    ("现在查发票信息方便吗？", "problem"),
+    ("要是能在手机上查，会不会更方便？", "need_payoff"),
+    ("Mind if I bring the contract round tomorrow?", "none"),
+    ("When the van breaks down, what happens to the day's deliveries?", "implication"),
+    ("Walk me through what happens after a booking comes in.", "situation"),
+])
+def test_price_versus_cost_convenience_and_the_reps_own_if(text: str, spin: str) -> None:
+    assert verdict(text)[3] == spin
+
+
 def test_polite_describe_request_is_open_despite_ma() -> None:
     assert verdict("能介绍一下你们的采购流程吗？")[2] == "open"
     assert "open:describe_request_open(能介绍)" in cues_of("能介绍一下你们的采购流程吗？")
@@ -209,10 +222,20 @@ def test_heldout_accuracy_floors() -> None:
     assert result.form_accuracy >= 0.93
 
 
-def test_fresh_phrasing_accuracy_floors() -> None:
-    result = evaluate(load_labelled(DATA / "utterances_fresh.yaml"))
-    assert result.spin_accuracy >= 0.68
-    assert result.form_accuracy >= 0.95
+def test_blind_set_is_disjoint_and_balanced() -> None:
+    blind = load_labelled(DATA / "utterances_blind.yaml")
+    seen = load_labelled(DATA / "utterances_tune.yaml") + load_labelled(DATA / "utterances_heldout.yaml")
+    assert not {item.text for item in blind} & {item.text for item in seen}
+    for lang in ("zh", "en"):
+        for spin in ("situation", "problem", "implication", "need_payoff", "none"):
+            assert sum(item.lang == lang and item.spin == spin for item in blind) >= 10
+
+
+def test_blind_set_accuracy_floors() -> None:
+    result = evaluate(load_labelled(DATA / "utterances_blind.yaml"))
+    assert result.spin_accuracy >= 0.90
+    assert result.form_accuracy >= 0.96
+    assert result.question_accuracy >= 0.98
 
 
 # ------------------------------------------------------------------ rule files
