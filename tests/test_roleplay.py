@@ -26,6 +26,12 @@ def rep(engine: Engine) -> Chat:
     return Chat(engine, 5, name="Wang", lang="en")
 
 
+def play_plum(chat: Chat, *lines: str) -> str:
+    """The rep starts the plum case and says each line; what the bot answered to the last one."""
+    chat.send("/roleplay plum")
+    return [chat.text(line) for line in lines][-1]
+
+
 def test_roleplay_lists_every_scenario_and_a_button_starts_one(rep: Chat, knowledge: Knowledge) -> None:
     text = rep.text("/roleplay")
     assert "Role-plays" in text and "/roleplay plum" in text
@@ -95,11 +101,7 @@ def test_an_old_or_forged_suggestion_button_changes_nothing(rep: Chat, db: DbEng
 
 
 def test_end_stops_early_and_scores_what_happened(rep: Chat, db: DbEngine) -> None:
-    rep.send("/roleplay plum")
-    rep.send("What kind of plums would you like?")
-    rep.send("Why do you want sour ones?")
-    rep.send("Here you go, a jin of sour ones.")
-    text = rep.text("/end")
+    text = play_plum(rep, "What kind of plums would you like?", "Why do you want sour ones?", "Here you go, a jin of sour ones.", "/end")
     assert "Outcome: Sold her sour plums (you ended the role-play)" in text
     assert "Score: 45/100" in text and "the second vendor" in text
     assert [b.label for b in rep.buttons] == ["🔁 Try again", "📖 Model conversation", "🎭 Other role-plays"]
@@ -157,11 +159,7 @@ def test_same_transcript_same_score(engine: Engine) -> None:
     lines = ["What kind would you like?", "Why sour ones?", "Congratulations!", "A jin of these sour ones?", "Kiwi is rich in vitamins, want some?", "Bye!"]
     scores = []
     for user in (11, 12):
-        chat = Chat(engine, user, lang="en")
-        chat.send("/roleplay plum")
-        for line in lines:
-            text = chat.text(line)
-        scores.append(text)
+        scores.append(play_plum(Chat(engine, user, lang="en"), *lines))
     assert scores[0] == scores[1] and "Score: 85/100" in scores[0]
 
 
@@ -173,10 +171,7 @@ def test_scores_rank_the_vendors_as_the_story_does(engine: Engine) -> None:
     }
     scores = {}
     for user, (vendor, lines) in enumerate(vendors.items(), start=20):
-        chat = Chat(engine, user, lang="en")
-        chat.send("/roleplay plum")
-        for line in lines:
-            text = chat.text(line)
+        text = play_plum(Chat(engine, user, lang="en"), *lines)
         scores[vendor] = int(text.split("Score: ")[1].split("/")[0])
     assert scores["first"] < scores["second"] < scores["third"]
 
@@ -219,20 +214,14 @@ def test_role_plays_join_a_reps_menu_once_the_spin_coach_is_done(rep: Chat, engi
 
 def test_me_shows_the_roleplays_played(rep: Chat) -> None:
     assert "None yet. Type /roleplay" in rep.text("/me")
-    rep.send("/roleplay plum")
-    rep.send("Big sweet plums, the best!")
-    rep.send("/roleplay plum")
-    rep.send("What kind would you like?")
-    rep.send("A jin of these sour ones?")
+    play_plum(rep, "Big sweet plums, the best!")
+    play_plum(rep, "What kind would you like?", "A jin of these sour ones?")
     text = rep.text("/me")
     assert "The old lady buys plums (one trip, three stalls): played 2×, best 20, latest: Sold her sour plums" in text
 
 
 def test_needs_uncovered_in_a_roleplay_reach_the_shared_store(rep: Chat, engine: Engine) -> None:
-    rep.send("/roleplay plum")
-    rep.send("What kind would you like?")
-    rep.send("Who are the sour plums for?")
-    rep.send("/end")
+    play_plum(rep, "What kind would you like?", "Who are the sour plums for?", "/end")
     manager = Chat(engine, 42, lang="en")
     assert "No needs match" in manager.text("/needs")
     listing = manager.text("/needs source:roleplay")
