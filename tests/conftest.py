@@ -71,6 +71,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
+def pg_url(postgres: PostgresServer) -> Iterator[str]:
+    """A fresh PostgreSQL database, for tests about several bot processes sharing one."""
+    with postgres.fresh_database() as url:
+        yield url
+
+
+@pytest.fixture
 def db(db_url: str) -> Iterator[DbEngine]:
     engine = make_engine(db_url)
     yield engine
