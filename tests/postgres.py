@@ -94,14 +94,14 @@ class PostgresServer:
             conn.execute(sql)  # type: ignore[arg-type]
 
     @contextmanager
-    def fresh_database(self) -> Iterator[str]:
-        """A new database with every table already created; dropped (connections and all) afterwards.
+    def fresh_database(self, empty: bool = False) -> Iterator[str]:
+        """A new database with every table already created (none if `empty`); dropped (connections and all) afterwards.
 
         Tests open engines of their own (a restarted bot); every connection opened during
         the test is closed at its end, so none is left for the garbage collector to warn about.
         """
         name = f"t_{uuid.uuid4().hex[:16]}"
-        self._admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+        self._admin(f"CREATE DATABASE {name} TEMPLATE {'template0' if empty else TEMPLATE}")
         opened: list[psycopg.Connection[object]] = []
 
         def remember(dbapi_connection: psycopg.Connection[object], _record: object) -> None:

@@ -24,6 +24,7 @@ from knowledge.loader import Knowledge
 from storage.db import make_engine
 from storage.models import Delivery, RolePlay, RolePlayTurn, User
 from tests.chat import Chat, shown
+from tests.postgres import PostgresServer
 from tests.telegram_fake import TOKEN
 from tests.test_push import FlakyTelegram, drain, team_with_reps
 
@@ -45,6 +46,13 @@ def at_once(*jobs: Callable[[], T]) -> list[T]:
 
 def two_processes(pg_url: str, knowledge: Knowledge, settings: Settings) -> tuple[Engine, Engine]:
     return Engine(make_engine(pg_url), knowledge, settings.engine_settings()), Engine(make_engine(pg_url), knowledge, settings.engine_settings())
+
+
+def test_bot_processes_started_together_on_an_empty_database_all_come_up(postgres: PostgresServer) -> None:
+    with postgres.fresh_database(empty=True) as url:
+        engines = at_once(*[lambda: make_engine(url)] * 3)
+        with Session(engines[0]) as session:
+            assert session.exec(select(User)).all() == []
 
 
 def test_a_new_rep_whose_first_messages_reach_two_processes_at_once_is_answered_by_both(pg_url: str, knowledge: Knowledge, settings: Settings) -> None:
