@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -109,8 +109,7 @@ def redeem_invitation(session: Session, code: str, user_id: int, now: datetime |
     invitation = session.exec(select(Invitation).where(Invitation.code_hash == hash_code(code))).first()
     if invitation is None:
         return "unknown", None
-    expires = invitation.expires_at if invitation.expires_at.tzinfo else invitation.expires_at.replace(tzinfo=timezone.utc)
-    if expires <= (now or utcnow()):
+    if invitation.expires_at <= (now or utcnow()):
         return "expired", invitation
     claimed = session.execute(
         update(Invitation).where(col(Invitation.id) == invitation.id, col(Invitation.uses) < Invitation.max_uses).values(uses=Invitation.uses + 1)
