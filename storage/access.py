@@ -65,7 +65,7 @@ def teams_of(session: Session, user_id: int) -> list[Team]:
 
 def members_of(session: Session, team_id: int) -> list[User]:
     """The users in a team (those who have talked to the bot)."""
-    query = select(User).join(Membership, col(Membership.user_id) == col(User.id)).where(Membership.team_id == team_id).order_by(User.name)
+    query = select(User).join(Membership, col(Membership.user_id) == col(User.id)).where(Membership.team_id == team_id).order_by(col(User.name), col(User.id))
     return list(session.exec(query).all())
 
 
