@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -46,6 +47,7 @@ def find_bin_dir() -> Path:
 
 
 def free_port() -> int:
+    """A loopback port nobody listens on right now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -67,6 +69,7 @@ class PostgresServer:
             raise RuntimeError(f"{args[0]} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
 
     def start(self) -> None:
+        """Create the cluster, start the server and prepare the template every test database is copied from."""
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
         options = " ".join([
             f"-p {self.port}",
@@ -84,9 +87,11 @@ class PostgresServer:
         template.dispose()
 
     def stop(self) -> None:
+        """Stop the server at once (its data is thrown away anyway)."""
         self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
 
     def url(self, database: str) -> str:
+        """The SQLAlchemy URL of one database on this server."""
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
     def _admin(self, sql: str) -> None:
@@ -121,8 +126,14 @@ class PostgresServer:
 def postgres_server() -> Iterator[PostgresServer]:
     """Start a cluster in a temporary directory (owned by `postgres` when we are root); stop and delete it at the end."""
     bin_dir = find_bin_dir()
+    as_root = os.geteuid() == 0
+    if as_root:
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            raise ServerMissing("running as root needs a `postgres` user to run the server as: install postgresql (Debian: apt-get install -y postgresql)") from None
     root = Path(tempfile.mkdtemp(prefix="salescoach-pg-"))
-    if os.geteuid() == 0:
+    if as_root:
         shutil.chown(root, "postgres", "postgres")
     server = PostgresServer(bin_dir, root, free_port())
     try:
