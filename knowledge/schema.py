@@ -165,9 +165,9 @@ class Move(Strict):
 
 class State(Strict):
     id: str = Ident
-    outcome: str | None = Field(default=None, description="set on end states: the role-play's outcome")
+    outcome: str | None = Field(default=None, max_length=40, description="set on end states: the role-play's outcome")
     label: Text | None = Field(default=None, description="end states: the outcome as the rep reads it on the scorecard")
-    end_outcome: str | None = Field(default=None, description="outcome if the rep ends here with /end")
+    end_outcome: str | None = Field(default=None, max_length=40, description="outcome if the rep ends here with /end")
     unmatched_trigger: str | None = None
     unmatched: list[Text] = []
 

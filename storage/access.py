@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -65,7 +65,7 @@ def teams_of(session: Session, user_id: int) -> list[Team]:
 
 def members_of(session: Session, team_id: int) -> list[User]:
     """The users in a team (those who have talked to the bot)."""
-    query = select(User).join(Membership, col(Membership.user_id) == col(User.id)).where(Membership.team_id == team_id).order_by(User.name)
+    query = select(User).join(Membership, col(Membership.user_id) == col(User.id)).where(Membership.team_id == team_id).order_by(col(User.name), col(User.id))
     return list(session.exec(query).all())
 
 
@@ -109,8 +109,7 @@ def redeem_invitation(session: Session, code: str, user_id: int, now: datetime |
     invitation = session.exec(select(Invitation).where(Invitation.code_hash == hash_code(code))).first()
     if invitation is None:
         return "unknown", None
-    expires = invitation.expires_at if invitation.expires_at.tzinfo else invitation.expires_at.replace(tzinfo=timezone.utc)
-    if expires <= (now or utcnow()):
+    if invitation.expires_at <= (now or utcnow()):
         return "expired", invitation
     claimed = session.execute(
         update(Invitation).where(col(Invitation.id) == invitation.id, col(Invitation.uses) < Invitation.max_uses).values(uses=Invitation.uses + 1)

@@ -9,7 +9,7 @@ that is not finished within the lease (the sender died) is claimed again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, update
 from sqlalchemy.engine import Engine
@@ -49,11 +49,6 @@ class Progress:
     @property
     def done(self) -> int:
         return self.sent + self.undeliverable
-
-
-def aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything here is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def create_push(session: Session, quiz_id: str, by: int, team_id: int | None, deadline: datetime | None, user_ids: list[int]) -> Assignment:
@@ -174,7 +169,8 @@ def queue_reminders(engine: Engine, before: timedelta, now: datetime | None = No
             select(Assignment).where(col(Assignment.deadline).is_not(None), col(Assignment.reminder_queued).is_(False), col(Assignment.deadline) > now)
         ).all()
         for assignment in candidates:
-            deadline, created = aware(assignment.deadline), aware(assignment.created_at)  # type: ignore[arg-type]
+            deadline, created = assignment.deadline, assignment.created_at
+            assert deadline is not None
             remind_at = max(deadline - before, created + (deadline - created) / 2)
             if now < remind_at:
                 continue

@@ -289,5 +289,5 @@ def reps_with_needs(session: Session, scope: set[int] | None, limit: int = 20) -
     query = select(Need.rep_id, User.name, func.count()).join(User, col(User.id) == col(Need.rep_id), isouter=True).where(Need.status == "active")
     if scope is not None:
         query = query.where(col(Need.rep_id).in_(scope or {-1}))
-    rows = session.exec(query.group_by(col(Need.rep_id), col(User.name)).order_by(func.count().desc()).limit(limit)).all()
+    rows = session.exec(query.group_by(col(Need.rep_id), col(User.name)).order_by(func.count().desc(), col(Need.rep_id)).limit(limit)).all()
     return [(rep_id, name or str(rep_id)) for rep_id, name, _ in rows]

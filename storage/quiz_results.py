@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from storage.exports import to_csv, to_jsonl, to_xlsx
 from storage.models import Assignment, Delivery, QuizAnswer, QuizAttempt, User
+from storage.quizzes import answers_of
 
 XAPI_VERBS = {
     "answered": "http://adlnet.gov/expapi/verbs/answered",
@@ -52,7 +53,7 @@ class Summary:
 def summarize(session: Session, quiz_id: str, scope: set[int] | None) -> Summary:
     """Completion among reps the quiz was pushed to (or who took it), each rep's latest full attempt."""
     pushed = set(session.exec(select(Delivery.user_id).join(Assignment, col(Assignment.id) == col(Delivery.assignment_id)).where(Assignment.quiz_id == quiz_id, Delivery.kind == "invite")).all())
-    attempts = session.exec(select(QuizAttempt).where(QuizAttempt.quiz_id == quiz_id, QuizAttempt.mode == "full").order_by(col(QuizAttempt.started_at))).all()
+    attempts = session.exec(select(QuizAttempt).where(QuizAttempt.quiz_id == quiz_id, QuizAttempt.mode == "full").order_by(col(QuizAttempt.started_at), col(QuizAttempt.id))).all()
     if scope is not None:
         pushed &= scope
         attempts = [a for a in attempts if a.user_id in scope]
@@ -106,7 +107,7 @@ def xapi_statements(session: Session, quiz_id: str | None, scope: set[int] | Non
     out: list[dict[str, Any]] = []
     for attempt, user in finished_attempts(session, quiz_id, scope):
         actor = _actor(attempt.user_id, user)
-        for answer in session.exec(select(QuizAnswer).where(QuizAnswer.attempt_id == attempt.id)).all():
+        for answer in answers_of(session, attempt.id or 0):
             out.append({
                 "actor": actor,
                 "verb": _verb("answered"),

@@ -27,7 +27,8 @@ def record_answer(session: Session, attempt_id: int, question_id: str, chosen: l
 
 
 def answers_of(session: Session, attempt_id: int) -> list[QuizAnswer]:
-    return list(session.exec(select(QuizAnswer).where(QuizAnswer.attempt_id == attempt_id)).all())
+    """An attempt's answers in the order they were given (the same on every database)."""
+    return list(session.exec(select(QuizAnswer).where(QuizAnswer.attempt_id == attempt_id).order_by(col(QuizAnswer.answered_at), col(QuizAnswer.question_id))).all())
 
 
 def finish_attempt(session: Session, attempt: QuizAttempt, pass_mark: int) -> QuizAttempt:
@@ -54,7 +55,7 @@ def best_scores(session: Session, user_id: int) -> dict[str, int]:
 def attempts_of(session: Session, user_id: int) -> list[QuizAttempt]:
     """Every finished attempt of a rep, newest first."""
     query = select(QuizAttempt).where(QuizAttempt.user_id == user_id, col(QuizAttempt.finished_at).is_not(None))
-    return list(session.exec(query.order_by(col(QuizAttempt.finished_at).desc())).all())
+    return list(session.exec(query.order_by(col(QuizAttempt.finished_at).desc(), col(QuizAttempt.id).desc())).all())
 
 
 def pushed_to(session: Session, user_id: int) -> list[Assignment]:
@@ -63,6 +64,6 @@ def pushed_to(session: Session, user_id: int) -> list[Assignment]:
         select(Assignment)
         .join(Delivery, col(Delivery.assignment_id) == col(Assignment.id))
         .where(Delivery.user_id == user_id, Delivery.kind == "invite")
-        .order_by(col(Assignment.created_at).desc())
+        .order_by(col(Assignment.created_at).desc(), col(Assignment.id).desc())
     )
     return list(session.exec(query).all())

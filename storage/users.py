@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from storage.models import User, utcnow
 
 
 def ensure_user(session: Session, user_id: int, name: str, chat_id: int | None) -> User:
-    """The user row for this id, created on first contact; name and chat kept current."""
+    """The user row for this id, created on first contact; name and chat kept current.
+
+    When a new user's first messages reach two bot processes at once, both try to create
+    the row; the one that loses the race reads the row the other created and goes on.
+    """
     user = session.get(User, user_id)
     if user is None:
-        user = User(id=user_id, name=name[:200], chat_id=chat_id)
-        session.add(user)
-        session.flush()
-        return user
+        created = User(id=user_id, name=name[:200], chat_id=chat_id)
+        try:
+            with session.begin_nested():
+                session.add(created)
+            return created
+        except IntegrityError:
+            user = session.get(User, user_id)
+            assert user is not None
     if name and user.name != name[:200]:
         user.name = name[:200]
     if chat_id is not None and user.chat_id != chat_id:

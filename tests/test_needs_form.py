@@ -13,6 +13,8 @@ from storage.needs import record_need
 from tests.chat import Chat, shown
 from tests.needs_helpers import EN_ANSWERS, ZH_ANSWERS, answer_all, rep
 
+pytestmark = pytest.mark.both_databases
+
 
 def saved_needs(engine: Engine) -> list[Need]:
     with Session(engine.db) as session:

@@ -25,6 +25,8 @@ from storage.needs import NeedFilter, iter_needs, record_need
 from tests.chat import shown
 from tests.needs_helpers import ADMIN, log_need, manager, rep
 
+pytestmark = pytest.mark.both_databases
+
 INJECTION = {"customer_company": "=HYPERLINK(\"http://evil\",\"x\")", "contact_name": "<b>Boss</b>", "situation": "@SUM(A1:A9)", "problems": "+1-2", "explicit_needs": "-cmd|' /C calc'!A0"}
 
 

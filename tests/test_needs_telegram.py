@@ -5,9 +5,13 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
 from dialogs.engine import Engine
 from tests.needs_helpers import log_need, manager, rep
 from tests.telegram_fake import FakeTelegram, texts
+
+pytestmark = pytest.mark.both_databases
 
 
 async def test_a_rep_starts_the_form_and_a_skip_is_offered_only_for_optional_fields(telegram: FakeTelegram) -> None:

@@ -22,6 +22,8 @@ from storage.users import preset_language
 from tests.chat import Chat, shown
 from tests.telegram_fake import TOKEN, RecordingRequest
 
+pytestmark = pytest.mark.both_databases
+
 ADMIN = 42
 
 

@@ -15,6 +15,8 @@ from storage.db import make_engine
 from storage.models import QuizAnswer
 from tests.chat import Chat, shown
 
+pytestmark = pytest.mark.both_databases
+
 CONTENT = Path(__file__).parent / "fixtures" / "content"
 
 

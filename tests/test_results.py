@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session
 
@@ -16,6 +17,8 @@ from dialogs.engine import Engine
 from storage.access import add_member, create_team, grant_role
 from storage.users import preset_language
 from tests.chat import Chat
+
+pytestmark = pytest.mark.both_databases
 
 ADMIN = 42
 

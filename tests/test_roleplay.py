@@ -20,6 +20,8 @@ from storage.db import make_engine
 from storage.models import RolePlay, RolePlayTurn
 from tests.chat import Chat, shown
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
 def rep(engine: Engine) -> Chat:

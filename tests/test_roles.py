@@ -12,6 +12,8 @@ from storage.access import add_member, create_team, grant_role, redeem_invitatio
 from storage.models import AuditEntry, Invitation, utcnow
 from tests.chat import Chat, shown
 
+pytestmark = pytest.mark.both_databases
+
 ADMIN = 42
 
 

@@ -21,6 +21,8 @@ from tests.chat import Chat, shown
 from tests.conftest import make_telegram
 from tests.telegram_fake import Call, FakeTelegram, texts
 
+pytestmark = pytest.mark.both_databases
+
 GOOD = {
     "situation": "How many people in your home use the internet?",
     "problem": "What are you unhappy with about the way it works now?",

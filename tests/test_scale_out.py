@@ -1,0 +1,107 @@
+"""Several bot processes on one PostgreSQL database: nothing a rep does is lost or done twice.
+
+Each "process" here is an Engine (or a push sender) with its own connection pool, run in
+its own thread, so their transactions really overlap in the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from sqlmodel import Session, col, select
+from telegram.ext import ExtBot
+
+from bot.push_sender import PushSender
+from bot.settings import Settings
+from dialogs.engine import Engine
+from dialogs.events import Event
+from knowledge.loader import Knowledge
+from storage.db import make_engine
+from storage.models import Delivery, RolePlay, RolePlayTurn, User
+from tests.chat import Chat, shown
+from tests.postgres import PostgresServer
+from tests.telegram_fake import TOKEN
+from tests.test_push import FlakyTelegram, drain, team_with_reps
+
+BIG_ID = 7_000_000_001  # Telegram ids no longer fit in 32 bits
+T = TypeVar("T")
+
+
+def at_once(*jobs: Callable[[], T]) -> list[T]:
+    """Run the jobs in threads released together, and return their results in order."""
+    start = threading.Barrier(len(jobs))
+
+    def run(job: Callable[[], T]) -> T:
+        start.wait()
+        return job()
+
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        return list(pool.map(run, jobs))
+
+
+def two_processes(pg_url: str, knowledge: Knowledge, settings: Settings) -> tuple[Engine, Engine]:
+    return Engine(make_engine(pg_url), knowledge, settings.engine_settings()), Engine(make_engine(pg_url), knowledge, settings.engine_settings())
+
+
+def test_bot_processes_started_together_on_an_empty_database_all_come_up(postgres: PostgresServer) -> None:
+    with postgres.fresh_database(empty=True) as url:
+        engines = at_once(*[lambda: make_engine(url)] * 3)
+        with Session(engines[0]) as session:
+            assert session.exec(select(User)).all() == []
+
+
+def test_a_new_rep_whose_first_messages_reach_two_processes_at_once_is_answered_by_both(pg_url: str, knowledge: Knowledge, settings: Settings) -> None:
+    first, second = two_processes(pg_url, knowledge, settings)
+    for user_id in range(BIG_ID, BIG_ID + 5):
+        hello = Event(user_id, user_id, f"rep{user_id}", "en", command="help")
+        answers = at_once(lambda: first.handle(hello), lambda: second.handle(hello))
+        assert all("/quiz" in shown(replies) for replies in answers)
+    with Session(first.db) as session:
+        assert len(session.exec(select(User)).all()) == 5
+
+
+def test_two_processes_take_turns_of_one_roleplay_at_once_without_losing_or_repeating_one(pg_url: str, knowledge: Knowledge, settings: Settings) -> None:
+    first, second = two_processes(pg_url, knowledge, settings)
+    Chat(first, BIG_ID, lang="en").send("/roleplay plum")
+    said = {engine: [f"What do you usually cook with plums, {name} {n}?" for n in range(8)] for engine, name in ((first, "first"), (second, "second"))}
+
+    def talk(engine: Engine) -> list[str]:
+        return [shown(engine.handle(Event(BIG_ID, BIG_ID, "Wang", "en", text=line))) for line in said[engine]]
+
+    for answers in at_once(lambda: talk(first), lambda: talk(second)):
+        assert all("Granny Li" in answer for answer in answers), answers
+    with Session(first.db) as session:
+        roleplay = session.exec(select(RolePlay)).one()
+        turns = session.exec(select(RolePlayTurn).order_by(col(RolePlayTurn.number))).all()
+    assert roleplay.turns == 16 and roleplay.finished_at is None
+    assert [t.number for t in turns] == list(range(1, 17))
+    assert sorted(t.rep_text for t in turns) == sorted(said[first] + said[second])
+
+
+def test_two_push_senders_share_the_queue_and_nobody_gets_an_invitation_twice(pg_url: str, knowledge: Knowledge, settings: Settings) -> None:
+    first, second = two_processes(pg_url, knowledge, settings)
+    trainer, reps = team_with_reps(first, 120)
+    trainer.send("/push plum_case east")
+    telegrams = [FlakyTelegram(set(), set()), FlakyTelegram(set(), set())]
+
+    def send_all(engine: Engine, telegram: FlakyTelegram) -> None:
+        async def run() -> None:
+            bot = ExtBot(TOKEN, request=telegram)
+            await bot.initialize()
+            sender = PushSender(engine.db, knowledge, rate=400.0, batch=10)
+            await drain(sender, bot, time.monotonic() + 3)
+            await bot.shutdown()
+
+        asyncio.run(run())
+
+    at_once(lambda: send_all(first, telegrams[0]), lambda: send_all(second, telegrams[1]))
+    received = [chat for telegram in telegrams for _, chat in telegram.sends]
+    assert sorted(received) == reps, "an invitation was lost or sent twice"
+    assert all(telegram.sends for telegram in telegrams), "one sender did all the work: nothing was shared"
+    with Session(first.db) as session:
+        assert set(session.exec(select(Delivery.status)).all()) == {"sent"}
