@@ -138,10 +138,6 @@ def history(session: Session, need_id: int) -> list[tuple[NeedChange, str]]:
     return [(change, name or str(change.by)) for change, name in session.exec(query.order_by(col(NeedChange.id))).all()]
 
 
-def tags_of(session: Session, need_id: int) -> list[str]:
-    return list(session.exec(select(NeedTag.tag).where(NeedTag.need_id == need_id)).all())
-
-
 def own_needs(session: Session, rep_id: int, page: int, per_page: int) -> tuple[list[Need], int]:
     """A page of a rep's own needs, newest first, and how many there are."""
     query = select(Need).where(Need.rep_id == rep_id)
