@@ -252,10 +252,10 @@ class RolePlayDialog(Dialog):
     def show_list(self, **_: Any) -> None:
         """Every scenario in the knowledge base, with the rep's best score so far."""
         lang = self.ctx.lang
-        scenarios = self.ctx.knowledge.scenarios
+        scenarios = sorted(self.ctx.knowledge.scenarios.values(), key=lambda sc: (sc.order, sc.id))
         best = best_roleplay_scores(self.ctx)
-        rows = [(sc.title.get(lang), sc.id, best.get(sc.id)) for sc in scenarios.values()]
-        buttons = [[Button(sc.title.get(lang)[:60], f"rpp:{sc.id}")] for sc in scenarios.values()]
+        rows = [(sc.title.get(lang), sc.id, best.get(sc.id)) for sc in scenarios]
+        buttons = [[Button(sc.title.get(lang)[:60], f"rpp:{sc.id}")] for sc in scenarios]
         self.ctx.say("roleplay_list", buttons, scenarios=rows)
 
 

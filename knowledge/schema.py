@@ -236,6 +236,7 @@ class Persona(Strict):
 
 class Scenario(Strict):
     id: str = Ident
+    order: int = Field(default=100, ge=0, description="place in the /roleplay list, lowest first")
     title: Text
     source: Text
     persona: Persona

@@ -38,6 +38,7 @@ def test_roleplay_lists_every_scenario_and_a_button_starts_one(rep: Chat, knowle
     text = rep.text("/roleplay")
     assert "Role-plays" in text and "/roleplay plum" in text
     assert len(rep.buttons) == len(knowledge.scenarios)
+    assert rep.buttons[0].label.startswith("The old lady buys plums"), "the plum case comes first"
     text = shown(rep.press("The old lady buys plums (one trip, three stalls)"))
     assert "You run a fruit stall" in text and "Granny Li: How are your plums?" in text
     assert [b.label for b in rep.buttons] == ["💡 Ideas", "⏹ End"]
