@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage.models import AuditEntry, Invitation, Membership, RoleGrant, Team, User, utcnow
@@ -26,7 +27,11 @@ def grant_role(session: Session, user_id: int, role: str, by: int | None) -> boo
     """Give a role; False if the user already had it."""
     if role == "rep" or session.get(RoleGrant, (user_id, role)) is not None:
         return False
-    session.add(RoleGrant(user_id=user_id, role=role, granted_by=by))
+    try:
+        with session.begin_nested():
+            session.add(RoleGrant(user_id=user_id, role=role, granted_by=by))
+    except IntegrityError:
+        return False
     return True
 
 
@@ -48,12 +53,15 @@ def all_teams(session: Session) -> list[Team]:
 
 
 def create_team(session: Session, name: str) -> Team | None:
-    """A new team, or None if the name is taken."""
+    """A new team, or None if the name is taken (also when another process took it a moment ago)."""
     if team_by_name(session, name) is not None:
         return None
     team = Team(name=name)
-    session.add(team)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(team)
+    except IntegrityError:
+        return None
     return team
 
 

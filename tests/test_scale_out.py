@@ -105,3 +105,12 @@ def test_two_push_senders_share_the_queue_and_nobody_gets_an_invitation_twice(pg
     assert all(telegram.sends for telegram in telegrams), "one sender did all the work: nothing was shared"
     with Session(first.db) as session:
         assert set(session.exec(select(Delivery.status)).all()) == {"sent"}
+
+
+def test_two_admins_creating_the_same_team_at_once_get_one_team_and_clear_answers(pg_url: str, knowledge: Knowledge, settings: Settings) -> None:
+    two_admins = settings.model_copy(update={"admin_ids": frozenset({42, 43})})
+    first, second = two_processes(pg_url, knowledge, two_admins)
+    for attempt in range(10):
+        name = f"east{attempt}"
+        create = [lambda engine=engine, admin=admin: engine.handle(Event(admin, admin, "Boss", "en", command="team", args=f"create {name}"))[0].key for engine, admin in ((first, 42), (second, 43))]
+        assert sorted(at_once(*create)) == ["team_created", "team_exists"]
