@@ -1,18 +1,26 @@
-"""/results QUIZ_ID: completion, scores and the questions most people miss, plus exports."""
+"""/results QUIZ_OR_SCENARIO: quiz completion, scores and the questions most people miss; role-play scores,
+outcomes and the needs most reps miss; plus exports."""
 
 from __future__ import annotations
+
+import io
 
 from dialogs.base import Dialog
 from dialogs.callback import Press
 from dialogs.events import Button, Document
+from dialogs.scorecard import outcome_label
 from storage.access import member_ids, teams_of
 from storage.quiz_results import results_file, summarize
+from storage.roleplays import roleplay_results, write_roleplays
 
 FORMATS = ("csv", "xlsx", "jsonl")
+ROLEPLAY_FORMATS = ("csv", "jsonl")
+MOST_MISSED = 5
+REPS_SHOWN = 20
 
 
 class Results(Dialog):
-    """Shows one quiz's results for the people the viewer looks after; exports them as files."""
+    """Shows one quiz's or role-play's results for the people the viewer looks after; exports them as files."""
 
     name = "results"
     command = "results"
@@ -27,16 +35,23 @@ class Results(Dialog):
         return {uid for team in teams_of(self.ctx.session, self.ctx.user.id) for uid in member_ids(self.ctx.session, team.id or 0)}
 
     def begin(self, args: str) -> None:
-        """With a quiz id shows its results; without, lists the quizzes to pick from."""
-        quiz_id = args.strip()
-        if quiz_id in self.ctx.knowledge.quizzes:
-            self.data["quiz_id"] = quiz_id
-            self.view()
+        """With a quiz or scenario id shows its results; without, lists quizzes and role-plays to pick from."""
+        wanted = args.strip()
+        if wanted in self.ctx.knowledge.quizzes or wanted in self.ctx.knowledge.scenarios:
+            self.pick("quiz_id" if wanted in self.ctx.knowledge.quizzes else "scenario_id", wanted)
             return
-        if quiz_id:
-            self.ctx.say("quiz_unknown", quiz_id=quiz_id[:40])
-        quizzes = self.ctx.knowledge.quizzes
-        self.ctx.say("results_pick", [[Button(quizzes[q].title.get(self.ctx.lang)[:60], f"rq:{q}")] for q in sorted(quizzes)])
+        if wanted:
+            self.ctx.say("quiz_unknown", quiz_id=wanted[:40])
+        lang = self.ctx.lang
+        quizzes, scenarios = self.ctx.knowledge.quizzes, self.ctx.knowledge.scenarios
+        buttons = [[Button("📝 " + quizzes[q].title.get(lang)[:58], f"rq:{q}")] for q in sorted(quizzes)]
+        buttons += [[Button("🎭 " + sc.title.get(lang)[:58], f"rr:{sc.id}")] for sc in sorted(scenarios.values(), key=lambda sc: (sc.order, sc.id))]
+        self.ctx.say("results_pick", buttons)
+
+    def pick(self, key: str, item_id: str) -> None:
+        self.data.clear()
+        self.data[key] = item_id
+        self.view()
 
     def on_text(self, text: str) -> None:
         """A typed quiz id shows that quiz's results."""
@@ -44,20 +59,26 @@ class Results(Dialog):
 
     def on_press(self, press: Press) -> bool:
         """Pick a quiz or export its results; the role is checked again on every press."""
-        if press.verb not in ("rq", "rx"):
+        if press.verb not in ("rq", "rr", "rx"):
             return False
         if not self.ctx.allowed("/results", "trainer", "manager", "admin"):
             return True
         if press.verb == "rq" and press.arg in self.ctx.knowledge.quizzes:
-            self.data["quiz_id"] = press.arg
-            self.view()
+            self.pick("quiz_id", press.arg)
+        elif press.verb == "rr" and press.arg in self.ctx.knowledge.scenarios:
+            self.pick("scenario_id", press.arg)
         elif press.verb == "rx" and press.arg in FORMATS and "quiz_id" in self.data:
             self.export(press.arg)
+        elif press.verb == "rx" and press.arg in ROLEPLAY_FORMATS and "scenario_id" in self.data:
+            self.export_roleplays(press.arg)
         else:
             return False
         return True
 
     def show(self) -> None:
+        if "scenario_id" in self.data:
+            self.show_roleplays()
+            return
         quiz = self.ctx.knowledge.quizzes[self.data["quiz_id"]]
         summary = summarize(self.ctx.session, quiz.id, self.scope())
         texts = {q.id: q.text.get(self.ctx.lang) for q in quiz.questions}
@@ -85,3 +106,37 @@ class Results(Dialog):
         content = results_file(self.ctx.session, fmt, quiz_id, self.scope())
         self.ctx.say("results_export", quiz_id=quiz_id, fmt=fmt)
         self.ctx.replies[-1].document = Document(f"{quiz_id}-results.{fmt}", content)
+
+    def show_roleplays(self) -> None:
+        """A scenario's role-plays: who played, best scores, how they ended, and the needs most reps missed."""
+        lang = self.ctx.lang
+        sc = self.ctx.knowledge.scenarios[self.data["scenario_id"]]
+        scope = self.scope()
+        results = roleplay_results(self.ctx.session, sc.id, None if scope is None else scope - {self.ctx.user.id})
+        needs = [f for f in sc.facts if f.kind != "info"]
+        missed = sorted(((f.label.get(lang), results.played - results.uncovered[f.id]) for f in needs), key=lambda m: -m[1])
+        outcomes = [(outcome_label(sc, outcome, lang), count) for outcome, count in results.outcomes.most_common()]
+        reps = sorted(((results.names[uid], best) for uid, best in results.best.items()), key=lambda r: (-r[1], r[0]))
+        buttons = [[self.ctx.button("export_csv", "rx:csv"), self.ctx.button("export_json_lines", "rx:jsonl")]]
+        self.ctx.say(
+            "results_roleplay",
+            buttons,
+            title=sc.title.get(lang),
+            reps=results.reps,
+            players=len(results.best),
+            played=results.played,
+            average=results.average,
+            median=results.median,
+            outcomes=outcomes,
+            missed=[m for m in missed if m[1] > 0][:MOST_MISSED],
+            best=reps[:REPS_SHOWN],
+            more=max(0, len(reps) - REPS_SHOWN),
+        )
+
+    def export_roleplays(self, fmt: str) -> None:
+        """Sends the scenario's finished role-plays, with their transcripts, as a file."""
+        scenario_id = self.data["scenario_id"]
+        out = io.BytesIO()
+        write_roleplays(self.ctx.session, fmt, out, scenario_id, self.scope())
+        self.ctx.say("results_export", quiz_id=scenario_id, fmt=fmt)
+        self.ctx.replies[-1].document = Document(f"{scenario_id}-roleplays.{fmt}", out.getvalue())

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import statistics
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from sqlmodel import Session, col, select
 
 from storage.exports import write_csv, write_jsonl
-from storage.models import RolePlay, RolePlayTurn, utcnow
+from storage.models import RolePlay, RolePlayTurn, User, utcnow
 
 
 def start_roleplay(session: Session, user_id: int, scenario_id: str, state: str, lang: str) -> RolePlay:
@@ -56,15 +59,19 @@ def finished_of(session: Session, user_id: int) -> list[RolePlay]:
 EXPORT_FIELDS = ("rep_id", "scenario", "lang", "outcome", "score", "facts_uncovered", "question_counts", "started_at", "finished_at", "transcript")
 
 
-def export_records(session: Session, batch: int = 200) -> Iterator[dict[str, Any]]:
-    """One record per finished role-play, oldest first, read in batches so memory stays flat."""
+def export_records(session: Session, scenario_id: str | None = None, scope: set[int] | None = None, batch: int = 200) -> Iterator[dict[str, Any]]:
+    """One record per finished role-play (of one scenario, by the reps in scope), oldest first, read in batches."""
     last_id = 0
     while True:
-        query = select(RolePlay).where(col(RolePlay.finished_at).is_not(None), col(RolePlay.id) > last_id).order_by(col(RolePlay.id)).limit(batch)
-        rows = list(session.exec(query).all())
+        query = select(RolePlay).where(col(RolePlay.finished_at).is_not(None), col(RolePlay.id) > last_id)
+        if scenario_id is not None:
+            query = query.where(RolePlay.scenario_id == scenario_id)
+        rows = list(session.exec(query.order_by(col(RolePlay.id)).limit(batch)).all())
         if not rows:
             return
         for roleplay in rows:
+            if scope is not None and roleplay.user_id not in scope:
+                continue
             transcript = [
                 {"turn": t.number, "rep": t.rep_text, "suggested": t.suggested, "form": t.verdict.get("form"), "spin": t.verdict.get("spin"), "move": t.move, "customer": t.customer_text}
                 for t in turns_of(session, roleplay.id or 0)
@@ -85,7 +92,7 @@ def export_records(session: Session, batch: int = 200) -> Iterator[dict[str, Any
         session.expunge_all()
 
 
-def write_roleplays(session: Session, fmt: str, handle: BinaryIO) -> int:
+def write_roleplays(session: Session, fmt: str, handle: BinaryIO, scenario_id: str | None = None, scope: set[int] | None = None) -> int:
     """Stream every finished role-play to `handle` as JSON lines or CSV; returns how many were written.
 
     In CSV the nested fields (facts, counts, transcript) are JSON inside their cells.
@@ -94,7 +101,7 @@ def write_roleplays(session: Session, fmt: str, handle: BinaryIO) -> int:
 
     def counted() -> Iterator[dict[str, Any]]:
         nonlocal written
-        for record in export_records(session):
+        for record in export_records(session, scenario_id, scope):
             written += 1
             yield record
 
@@ -104,3 +111,42 @@ def write_roleplays(session: Session, fmt: str, handle: BinaryIO) -> int:
     else:
         write_jsonl(handle, counted())
     return written
+
+
+@dataclass
+class RolePlayResults:
+    """What trainers and managers see for one scenario over the reps in their scope."""
+
+    reps: int = 0
+    played: int = 0
+    best: dict[int, int] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    uncovered: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def average(self) -> float | None:
+        """The average of each rep's best score."""
+        return round(float(statistics.mean(self.best.values())), 1) if self.best else None
+
+    @property
+    def median(self) -> float | None:
+        """The median of each rep's best score."""
+        return float(statistics.median(self.best.values())) if self.best else None
+
+
+def roleplay_results(session: Session, scenario_id: str, scope: set[int] | None) -> RolePlayResults:
+    """Finished role-plays of a scenario by the reps in scope (None: everyone)."""
+    query = select(RolePlay, User.name).join(User, col(User.id) == col(RolePlay.user_id), isouter=True)
+    query = query.where(RolePlay.scenario_id == scenario_id, col(RolePlay.finished_at).is_not(None)).order_by(col(RolePlay.id))
+    results = RolePlayResults()
+    for roleplay, name in session.exec(query).all():
+        if scope is not None and roleplay.user_id not in scope:
+            continue
+        results.played += 1
+        results.best[roleplay.user_id] = max(results.best.get(roleplay.user_id, 0), roleplay.score or 0)
+        results.names[roleplay.user_id] = name or str(roleplay.user_id)
+        results.outcomes[roleplay.outcome or "abandoned"] += 1
+        results.uncovered.update(roleplay.facts_uncovered)
+    results.reps = len(scope) if scope is not None else len(results.best)
+    return results

@@ -16,8 +16,10 @@ from sqlmodel import Session, select
 from bot.settings import Settings
 from dialogs.engine import Engine
 from knowledge.loader import Knowledge
+from storage.access import add_member, create_team, grant_role
 from storage.db import make_engine
 from storage.models import RolePlay, RolePlayTurn
+from storage.users import preset_language
 from tests.chat import Chat, shown
 
 pytestmark = pytest.mark.both_databases
@@ -232,3 +234,31 @@ def test_needs_uncovered_in_a_roleplay_reach_the_shared_store(rep: Chat, engine:
     record = shown(manager.press(manager.buttons[0].label))
     assert "source: 🎭 role-play" in record and "Tags: plum" in record
     assert "Her daughter-in-law is pregnant" in record and "Evidence: turn 2: Who are the sour plums for?" in record
+
+
+def test_trainers_see_how_their_team_did_in_a_roleplay(engine: Engine) -> None:
+    with Session(engine.db) as session:
+        team = create_team(session, "east")
+        assert team is not None
+        grant_role(session, 2, "trainer", 42)
+        for uid in (2, 11, 12, 13):
+            add_member(session, uid, team.id or 0)
+            preset_language(session, uid, f"rep{uid}", "en")
+    play_plum(Chat(engine, 11, name="Ann", lang="en"), "My plums are big and sweet!")
+    play_plum(Chat(engine, 11, name="Ann", lang="en"), "What kind would you like?", "A jin of these sour ones?")
+    play_plum(Chat(engine, 12, name="=Bob", lang="en"), "What kind would you like?", "Why sour ones?", "Congratulations!", "A jin of these?", "Kiwi is full of vitamins, good for her. Some?", "Come again!")
+    play_plum(Chat(engine, 99, name="Outsider", lang="en"), "What kind would you like?", "/end")
+
+    trainer = Chat(engine, 2, lang="en")
+    trainer.send("/results")
+    text = shown(trainer.press("🎭 The old lady buys plums (one trip, three stalls)"))
+    assert "Role-play results: The old lady buys plums" in text
+    assert "2 of 3 reps played · 3 role-plays finished" in text
+    assert "Best score per rep: average 60.0 · median 60.0" in text
+    assert "She shook her head and walked away: 1" in text and "She became a regular customer: 1" in text
+    assert "Her daughter-in-law is pregnant and craves sour things (the reason behind the sour plums) — missed in 2 of 3" in text
+    assert "• =Bob: 100" in text and "• Ann: 20" in text and "Outsider" not in text
+    document = next(r.document for r in trainer.press("⬇ CSV") if r.document)
+    rows = list(csv.DictReader(io.StringIO(document.content.decode("utf-8-sig"))))
+    assert sorted(int(r["rep_id"]) for r in rows) == [11, 11, 12]
+    assert "not_allowed" in Chat(engine, 11, lang="en").keys("/results plum")
