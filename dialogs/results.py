@@ -41,7 +41,7 @@ class Results(Dialog):
             self.pick("quiz_id" if wanted in self.ctx.knowledge.quizzes else "scenario_id", wanted)
             return
         if wanted:
-            self.ctx.say("quiz_unknown", quiz_id=wanted[:40])
+            self.ctx.say("results_unknown", item_id=wanted[:40])
         lang = self.ctx.lang
         quizzes, scenarios = self.ctx.knowledge.quizzes, self.ctx.knowledge.scenarios
         buttons = [[Button("📝 " + quizzes[q].title.get(lang)[:58], f"rq:{q}")] for q in sorted(quizzes)]

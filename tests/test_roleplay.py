@@ -262,3 +262,9 @@ def test_trainers_see_how_their_team_did_in_a_roleplay(engine: Engine) -> None:
     rows = list(csv.DictReader(io.StringIO(document.content.decode("utf-8-sig"))))
     assert sorted(int(r["rep_id"]) for r in rows) == [11, 11, 12]
     assert "not_allowed" in Chat(engine, 11, lang="en").keys("/results plum")
+
+
+def test_results_for_an_unknown_id_say_so_and_offer_the_list(engine: Engine) -> None:
+    admin = Chat(engine, 42, lang="en")
+    text = admin.text("/results bananas")
+    assert 'There is no quiz or role-play with the id "bananas"' in text and "pick a quiz (📝) or a role-play (🎭)" in text
