@@ -84,6 +84,9 @@ class Dialog:
         """The user typed text while in this dialog."""
         raise NotImplementedError
 
+    def on_cancel(self) -> None:
+        """The user typed /cancel: a dialog with something half-done may wrap it up (nothing by default)."""
+
     def on_press(self, press: Press) -> bool:
         """The user pressed one of this dialog's current buttons; False if it is not ours."""
         raise NotImplementedError

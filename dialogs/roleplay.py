@@ -115,6 +115,11 @@ class RolePlayDialog(Dialog):
             return
         self.conclude(outcome=end_early_outcome(self.scenario, self.roleplay.state), early=True)
 
+    def on_cancel(self) -> None:
+        """/cancel mid-role-play: it is stored as abandoned (the needs found so far still count)."""
+        if self.state == "playing":
+            self._finish(self.roleplay, self.scenario, "abandoned")
+
     # --- the scene -----------------------------------------------------------------
 
     @property

@@ -55,6 +55,8 @@ def on_command(ctx: Ctx, command: str, args: str) -> None:
 def cancel(ctx: Ctx) -> None:
     """Leaves whatever dialog the user is in; their saved records stay."""
     if ctx.snap.dialog:
+        if ctx.snap.dialog in DIALOGS:
+            DIALOGS[ctx.snap.dialog].drive(ctx, "on_cancel")
         ctx.snap.clear()
         ctx.say("cancelled", menu_buttons(ctx))
     else:

@@ -138,13 +138,15 @@ def test_a_roleplay_survives_a_restart(db_url: str, knowledge: Knowledge, settin
     assert "daughter-in-law" in again.text("Who are they for?")
 
 
-def test_starting_another_roleplay_closes_the_unfinished_one(rep: Chat, db: DbEngine) -> None:
+def test_starting_another_roleplay_or_cancelling_closes_the_unfinished_one(rep: Chat, db: DbEngine) -> None:
     rep.send("/roleplay plum")
     rep.send("What kind of plums would you like?")
     rep.send("/roleplay mop")
+    assert rep.keys("/cancel") == ["cancelled"]
     with Session(db) as session:
         rows = session.exec(select(RolePlay).order_by(RolePlay.id)).all()  # type: ignore[arg-type]
-    assert [(r.scenario_id, r.outcome) for r in rows] == [("plum", "abandoned"), ("mop", None)]
+    assert [(r.scenario_id, r.outcome, r.score) for r in rows] == [("plum", "abandoned", 15), ("mop", "abandoned", 0)]
+    assert "latest: ended early" in rep.text("/me")
 
 
 def test_an_overlong_message_is_refused_and_the_roleplay_goes_on(rep: Chat, db: DbEngine) -> None:
