@@ -8,6 +8,7 @@ import io
 from dialogs.base import Dialog
 from dialogs.callback import Press
 from dialogs.events import Button, Document
+from dialogs.quiz import option_label
 from dialogs.scorecard import outcome_label
 from storage.access import member_ids, teams_of
 from storage.quiz_results import results_file, summarize
@@ -15,6 +16,7 @@ from storage.roleplays import roleplay_results, write_roleplays
 
 FORMATS = ("csv", "xlsx", "jsonl")
 ROLEPLAY_FORMATS = ("csv", "jsonl")
+TRUE_FALSE_MARKS = {"true": "✔", "false": "✘"}
 MOST_MISSED = 5
 REPS_SHOWN = 20
 
@@ -81,9 +83,12 @@ class Results(Dialog):
             return
         quiz = self.ctx.knowledge.quizzes[self.data["quiz_id"]]
         summary = summarize(self.ctx.session, quiz.id, self.scope())
-        texts = {q.id: q.text.get(self.ctx.lang) for q in quiz.questions}
-        letters = {q.id: {o.id: chr(65 + i) for i, o in enumerate(q.options)} | {"true": "✔", "false": "✘"} for q in quiz.questions}
-        missed = [(texts.get(qid, qid), count, ",".join(letters.get(qid, {}).get(c, c) for c in (choice or "").split(","))) for qid, count, choice in summary.missed]
+        questions = {q.id: q for q in quiz.questions}
+        missed = [
+            (questions[qid].text.get(self.ctx.lang), count, ",".join(option_label(questions[qid], c, TRUE_FALSE_MARKS) for c in (choice or "").split(",") if c in questions[qid].option_ids()))
+            for qid, count, choice in summary.missed
+            if qid in questions
+        ]
         buttons = [[self.ctx.button(f"export_{f}", f"rx:{f}") for f in FORMATS]]
         self.ctx.say(
             "results",
