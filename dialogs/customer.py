@@ -19,7 +19,7 @@ from functools import lru_cache
 from transitions import Machine
 
 from dialogs.classifier import Classification, normalise
-from knowledge.schema import Cues, Match, Move, Scenario, Text
+from knowledge.schema import Cues, Match, Move, Scenario, Suggestion, Text
 
 LEAVE = "leave"
 _LOCK = threading.Lock()
@@ -132,12 +132,12 @@ def _matches(match: Match, text: str, verdict: Classification) -> bool:
     )
 
 
-def applicable(move: Move, progress: Progress) -> bool:
-    """True if the move can happen now: right state, prerequisites known, exclusions not."""
+def applicable(item: Move | Suggestion, progress: Progress) -> bool:
+    """True if a move (or a suggested one) fits now: right state, prerequisites known, exclusions not."""
     return (
-        (not move.states or progress.state in move.states)
-        and all(progress.knows(name) for name in move.requires)
-        and not any(progress.knows(name) for name in move.unless)
+        (not item.states or progress.state in item.states)
+        and all(progress.knows(name) for name in item.requires)
+        and not any(progress.knows(name) for name in item.unless)
     )
 
 

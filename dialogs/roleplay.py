@@ -16,7 +16,7 @@ from dialogs.base import Dialog
 from dialogs.callback import Press
 from dialogs.classifier import classify
 from dialogs.context import Ctx
-from dialogs.customer import Progress, end_early_outcome, opening_line, respond
+from dialogs.customer import Progress, applicable, end_early_outcome, opening_line, respond
 from dialogs.events import Button
 from dialogs.scorecard import Scorecard, score_roleplay
 from knowledge.schema import Scenario, Suggestion
@@ -187,11 +187,7 @@ class RolePlayDialog(Dialog):
     def suggestions(self) -> list[Suggestion]:
         """Up to three moves that fit the moment: one good, the rest tempting but weak, in varied order."""
         progress = self.progress()
-        fitting = [
-            s
-            for s in self.scenario.suggestions
-            if (not s.states or progress.state in s.states) and all(progress.knows(n) for n in s.requires) and not any(progress.knows(n) for n in s.unless)
-        ]
+        fitting = [s for s in self.scenario.suggestions if applicable(s, progress)]
         good = [s for s in fitting if s.quality == "good"][:1]
         chosen = good + [s for s in fitting if s.quality == "weak"][: MAX_SUGGESTIONS - len(good)]
         shift = zlib.crc32(f"{self.data['roleplay_id']}:{progress.turn}".encode()) % max(len(chosen), 1)
