@@ -163,10 +163,10 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
     move = find_move(scenario, progress, text, verdict)
     lines: list[str] = []
     revealed: list[str] = []
-    state_before = progress.state
+    state = next(s for s in scenario.states if s.id == progress.state)
+    vague = pick(state.unmatched or scenario.unmatched, lang, scenario.id, turn, "unmatched")
     if move is None:
-        state = next(s for s in scenario.states if s.id == progress.state)
-        lines.append(pick(state.unmatched or scenario.unmatched, lang, scenario.id, turn, "unmatched"))
+        lines.append(vague)
         if state.unmatched_trigger:
             progress.state = fire(scenario, progress.state, state.unmatched_trigger)
     else:
@@ -185,8 +185,7 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
         if move.trigger:
             progress.state = fire(scenario, progress.state, move.trigger)
         if not lines:
-            state = next(s for s in scenario.states if s.id == state_before)
-            lines.append(pick(state.unmatched or scenario.unmatched, lang, scenario.id, turn, "unmatched"))
+            lines.append(vague)
     left = False
     if outcome_of(scenario, progress.state) is None and progress.strikes >= scenario.patience:
         progress.state = fire(scenario, progress.state, LEAVE)
