@@ -9,6 +9,7 @@ from dialogs.base import Dialog
 from dialogs.callback import Press
 from dialogs.events import Button, Document
 from dialogs.quiz import option_label
+from dialogs.roleplay import in_list_order
 from dialogs.scorecard import outcome_label
 from storage.access import member_ids, teams_of
 from storage.quiz_results import results_file, summarize
@@ -47,7 +48,7 @@ class Results(Dialog):
         lang = self.ctx.lang
         quizzes, scenarios = self.ctx.knowledge.quizzes, self.ctx.knowledge.scenarios
         buttons = [[Button("📝 " + quizzes[q].title.get(lang)[:58], f"rq:{q}")] for q in sorted(quizzes)]
-        buttons += [[Button("🎭 " + sc.title.get(lang)[:58], f"rr:{sc.id}")] for sc in sorted(scenarios.values(), key=lambda sc: (sc.order, sc.id))]
+        buttons += [[Button("🎭 " + sc.title.get(lang)[:58], f"rr:{sc.id}")] for sc in in_list_order(scenarios.values())]
         self.ctx.say("results_pick", buttons)
 
     def pick(self, key: str, item_id: str) -> None:

@@ -10,6 +10,7 @@ continue in any bot process.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterable
 from typing import Any
 
 from dialogs.base import Dialog
@@ -253,11 +254,16 @@ class RolePlayDialog(Dialog):
     def show_list(self, **_: Any) -> None:
         """Every scenario in the knowledge base, with the rep's best score so far."""
         lang = self.ctx.lang
-        scenarios = sorted(self.ctx.knowledge.scenarios.values(), key=lambda sc: (sc.order, sc.id))
+        scenarios = in_list_order(self.ctx.knowledge.scenarios.values())
         best = best_roleplay_scores(self.ctx)
         rows = [(sc.title.get(lang), sc.id, best.get(sc.id)) for sc in scenarios]
         buttons = [[Button(sc.title.get(lang)[:60], f"rpp:{sc.id}")] for sc in scenarios]
         self.ctx.say("roleplay_list", buttons, scenarios=rows)
+
+
+def in_list_order(scenarios: Iterable[Scenario]) -> list[Scenario]:
+    """Scenarios as every list shows them: by their `order`, the plum case first."""
+    return sorted(scenarios, key=lambda sc: (sc.order, sc.id))
 
 
 def progress_of(row: RolePlay) -> Progress:
