@@ -66,15 +66,19 @@ def export_records(session: Session, scenario_id: str | None = None, scope: set[
         query = select(RolePlay).where(col(RolePlay.finished_at).is_not(None), col(RolePlay.id) > last_id)
         if scenario_id is not None:
             query = query.where(RolePlay.scenario_id == scenario_id)
-        rows = list(session.exec(query.order_by(col(RolePlay.id)).limit(batch)).all())
-        if not rows:
+        page = list(session.exec(query.order_by(col(RolePlay.id)).limit(batch)).all())
+        if not page:
             return
+        last_id = page[-1].id or last_id
+        rows = [r for r in page if scope is None or r.user_id in scope]
+        turns: dict[int, list[RolePlayTurn]] = {}
+        batch_turns = select(RolePlayTurn).where(col(RolePlayTurn.roleplay_id).in_([r.id for r in rows])).order_by(col(RolePlayTurn.roleplay_id), col(RolePlayTurn.number))
+        for turn in session.exec(batch_turns).all():
+            turns.setdefault(turn.roleplay_id, []).append(turn)
         for roleplay in rows:
-            if scope is not None and roleplay.user_id not in scope:
-                continue
             transcript = [
                 {"turn": t.number, "rep": t.rep_text, "suggested": t.suggested, "form": t.verdict.get("form"), "spin": t.verdict.get("spin"), "move": t.move, "customer": t.customer_text}
-                for t in turns_of(session, roleplay.id or 0)
+                for t in turns.get(roleplay.id or 0, [])
             ]
             yield {
                 "rep_id": roleplay.user_id,
@@ -88,7 +92,6 @@ def export_records(session: Session, scenario_id: str | None = None, scope: set[
                 "finished_at": roleplay.finished_at.isoformat() if roleplay.finished_at else None,
                 "transcript": transcript,
             }
-        last_id = rows[-1].id or last_id
         session.expunge_all()
 
 

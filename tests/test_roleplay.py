@@ -19,6 +19,7 @@ from knowledge.loader import Knowledge
 from storage.access import add_member, create_team, grant_role
 from storage.db import make_engine
 from storage.models import RolePlay, RolePlayTurn
+from storage.roleplays import export_records
 from storage.users import preset_language
 from tests.chat import Chat, shown
 
@@ -270,3 +271,12 @@ def test_results_for_an_unknown_id_say_so_and_offer_the_list(engine: Engine) -> 
     admin = Chat(engine, 42, lang="en")
     text = admin.text("/results bananas")
     assert 'There is no quiz or role-play with the id "bananas"' in text and "pick a quiz (📝) or a role-play (🎭)" in text
+
+
+def test_the_roleplay_export_reads_batch_by_batch_and_keeps_every_transcript(engine: Engine) -> None:
+    for user in (11, 12, 13, 99):
+        play_plum(Chat(engine, user, lang="en"), "What kind would you like?", "A jin of these sour ones?")
+    with Session(engine.db) as session:
+        records = list(export_records(session, "plum", scope={11, 12, 99}, batch=2))
+    assert [r["rep_id"] for r in records] == [11, 12, 99]
+    assert all([t["turn"] for t in r["transcript"]] == [1, 2] for r in records)
