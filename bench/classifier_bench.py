@@ -1,6 +1,6 @@
-"""Benchmark for dialogs/classifier.py: accuracy on the labelled data and single-core throughput.
+"""Benchmark for dialogs/understanding/classifier.py: accuracy on the labelled data and single-core throughput.
 
-Run ``python bench/classifier_bench.py`` after editing knowledge/classifier/*.yaml.
+Run ``python bench/classifier_bench.py`` after editing knowledge/understanding/*.yaml.
 Targets on the held-out set: SPIN accuracy >= 90 %, open/closed accuracy >= 95 %;
 throughput >= 5,000 utterances per second.  ``--errors`` lists the tuning-set mistakes
 with their cues; held-out and blind-set mistakes are never listed, so that nobody tunes rules on them.
@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dialogs.classifier import (  # noqa: E402  (needs the repository root on sys.path)
+from dialogs.understanding.classifier import (  # noqa: E402  (needs the repository root on sys.path)
     Evaluation,
     LabelledUtterance,
     classify,

@@ -68,7 +68,7 @@ def fill(url: str, count: int, reps: int = 200) -> None:
 
 def export_once(url: str, fmt: str, out: str) -> None:
     """Child process: export once and print the seconds taken and peak memory in MiB."""
-    from dialogs.need_export import export_needs
+    from dialogs.needs.export import export_needs
     from knowledge.validate import cached_knowledge
     from storage.needs import NeedFilter
 

@@ -12,7 +12,7 @@ from typing import TextIO
 
 from bot.text import plain_text
 from dialogs.engine import Engine
-from dialogs.events import Button, Event, Reply
+from dialogs.core.events import Button, Event, Reply
 from knowledge.templates import render
 
 

@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 
 from bot.text import split_html
 from storage.deliveries import set_progress_message
-from dialogs.events import Button, Reply
+from dialogs.core.events import Button, Reply
 from knowledge.templates import render
 
 NOTICE_LIMIT = 200

@@ -22,9 +22,9 @@ from telegram.ext import (
 )
 
 from bot.delivery import deliver
-from dialogs.context import guess_lang
+from dialogs.core.context import guess_lang
 from dialogs.engine import Engine
-from dialogs.events import Event, Reply
+from dialogs.core.events import Event, Reply
 from dialogs.registry import BY_COMMAND
 from storage.updates import claim_update
 

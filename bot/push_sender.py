@@ -22,7 +22,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 from telegram.warnings import PTBDeprecationWarning
 
-from dialogs.callback import encode
+from dialogs.core.callback import encode
 from knowledge.copy import copy_text
 from knowledge.loader import Knowledge
 from knowledge.templates import render

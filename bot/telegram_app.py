@@ -11,8 +11,9 @@ from telegram.request import BaseRequest
 from bot.handlers import register
 from bot.push_sender import PushSender
 from bot.settings import Settings
-from dialogs.commands import described, visible_commands
+from dialogs.core.commands import described
 from dialogs.engine import Engine
+from dialogs.registry import CATALOGUE
 
 # The kinds of update the handlers use; Telegram is asked for no others.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
@@ -20,7 +21,7 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
 def command_list(lang: str) -> list[BotCommand]:
     """The command menu a rep sees, in one language (other roles get theirs per chat)."""
-    return [BotCommand(name, description) for name, description in described(visible_commands({"rep"}), lang)]
+    return [BotCommand(name, description) for name, description in described(CATALOGUE.visible({"rep"}), lang)]
 
 
 async def publish_commands(app: Application) -> None:

@@ -11,9 +11,10 @@ import logging
 from sqlalchemy.engine import Engine as DbEngine
 from sqlmodel import Session
 
-from dialogs.callback import encode
-from dialogs.context import Ctx, Settings, guess_lang
-from dialogs.events import Event, Reply
+from dialogs.core.callback import encode
+from dialogs.core.context import Ctx, Settings, guess_lang
+from dialogs.core.events import Event, Reply
+from dialogs.registry import CATALOGUE
 from dialogs.router import route
 from knowledge.loader import Knowledge
 from storage.dialog_state import StaleState, load_state, save_state
@@ -44,7 +45,7 @@ class Engine:
         with Session(self.db) as session:
             user = ensure_user(session, event.user_id, event.name, event.chat_id)
             snap = load_state(session, user.id)
-            ctx = Ctx(session, user, snap, self.knowledge, event, self.settings)
+            ctx = Ctx(session, user, snap, self.knowledge, event, self.settings, CATALOGUE)
             route(ctx)
             version = save_state(session, snap)
             session.commit()

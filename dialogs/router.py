@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import unicodedata
 
-from dialogs.callback import decode
-from dialogs.commands import all_commands, described, visible_commands
-from dialogs.context import Ctx
-from dialogs.menu import menu_buttons, show_menu
-from dialogs.permissions import may
+from dialogs.core.callback import decode
+from dialogs.core.commands import described
+from dialogs.core.context import Ctx
+from dialogs.core.menu import menu_buttons, show_menu
+from dialogs.core.permissions import may
 from dialogs.registry import ACTIONS, BY_COMMAND, DIALOGS
-from dialogs.welcome import Welcome
+from dialogs.people.welcome import Welcome
 from storage.access import audit
 
 MAX_TEXT = 4096
@@ -33,13 +33,13 @@ def on_command(ctx: Ctx, command: str, args: str) -> None:
     A command the user's roles do not allow is refused (and logged), whether it was typed
     or came from a button.
     """
-    if command in all_commands() and not may(ctx.roles, command):
+    if command in ctx.catalogue.commands and not may(ctx.roles, command):
         audit(ctx.session, ctx.user.id, f"/{command}", False, "role")
         ctx.say("not_allowed", action=f"/{command}")
     elif command == "start":
         Welcome.drive(ctx, "begin", args)
     elif command == "help":
-        ctx.say("help", commands=described(visible_commands(ctx.roles), ctx.lang))
+        ctx.say("help", commands=described(ctx.catalogue.visible(ctx.roles), ctx.lang))
     elif command == "menu":
         show_menu(ctx)
     elif command == "cancel":
@@ -92,7 +92,7 @@ def on_button(ctx: Ctx, data: str) -> None:
         return
     if press.stamp is None:
         command, _, args = press.arg.partition(":")
-        if press.verb == "go" and command in all_commands():
+        if press.verb == "go" and command in ctx.catalogue.commands:
             on_command(ctx, command, args)
         else:
             ctx.notice("button_expired")

@@ -7,7 +7,7 @@ import io
 from bot.console import Console
 from bot.text import plain_text
 from dialogs.engine import Engine
-from dialogs.events import Reply
+from dialogs.core.events import Reply
 from knowledge.templates import render
 
 
@@ -38,7 +38,7 @@ class Chat(Console):
 
     def press_data(self, data: str) -> list[Reply]:
         """Press a button by its raw callback data, as a forged or replayed press would."""
-        from dialogs.events import Event
+        from dialogs.core.events import Event
 
         return self.engine.handle(Event(self.user_id, self.user_id, self.name, self.lang, button=data))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dialogs.callback import decode, encode
+from dialogs.core.callback import decode, encode
 
 
 def test_every_stamp_round_trips_and_never_reads_as_global() -> None:

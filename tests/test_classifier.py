@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from dialogs.classifier import (
+from dialogs.understanding.classifier import (
     RULES_DIR,
     Classification,
     RuleError,

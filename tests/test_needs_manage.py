@@ -15,9 +15,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
-from dialogs.callback import encode
+from dialogs.core.callback import encode
 from dialogs.engine import Engine
-from dialogs.need_export import export_needs
+from dialogs.needs.export import export_needs
 from storage import needs as needs_store
 from storage.models import DialogState, Need, NeedChange, utcnow
 from storage.access import grant_role
@@ -243,7 +243,7 @@ def test_exports_read_the_needs_in_batches(engine: Engine, monkeypatch: pytest.M
                 seen.append(len(batch))
                 yield batch
 
-        monkeypatch.setattr("dialogs.need_export.iter_needs", counting)
+        monkeypatch.setattr("dialogs.needs.export.iter_needs", counting)
         out = io.BytesIO()
         export_needs(out, "jsonl", session, NeedFilter(), None, engine.knowledge.forms["need"], "en", batch=7)
         assert seen == [7, 7, 7, 4]

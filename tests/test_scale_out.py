@@ -19,7 +19,7 @@ from telegram.ext import ExtBot
 from bot.push_sender import PushSender
 from bot.settings import Settings
 from dialogs.engine import Engine
-from dialogs.events import Event
+from dialogs.core.events import Event
 from knowledge.loader import Knowledge
 from storage.db import make_engine
 from storage.models import Delivery, RolePlay, RolePlayTurn, User

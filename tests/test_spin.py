@@ -10,10 +10,10 @@ from ruamel.yaml import YAML
 from sqlmodel import Session
 
 from bot.settings import Settings
-from dialogs.classifier import RULES_DIR
+from dialogs.understanding.classifier import RULES_DIR
 from dialogs.engine import Engine
-from dialogs.spin import lesson_for
-from dialogs.verdict import explanations
+from dialogs.coach.spin import lesson_for
+from dialogs.coach.verdict import explanations
 from knowledge.loader import Knowledge
 from storage.db import make_engine
 from storage.spin_progress import ROUNDS_PER_STEP, SPIN_STAGES, spin_completed

@@ -1,7 +1,7 @@
 """A classifier verdict put into words for the rep: what kind of question it is, and why.
 
-The cues (`class:rule_id(matched words)`) come from `dialogs.classifier`; the sentences that
-explain each rule are data in `knowledge/classifier/explain.yaml`.
+The cues (`class:rule_id(matched words)`) come from `dialogs.understanding.classifier`; the sentences that
+explain each rule are data in `knowledge/understanding/explain.yaml`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from ruamel.yaml import YAML
 
-from dialogs.classifier import RULES_DIR, Classification
+from dialogs.understanding.classifier import RULES_DIR, Classification
 from knowledge.copy import copy_text
 from knowledge.schema import Text
 

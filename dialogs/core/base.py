@@ -12,8 +12,8 @@ from typing import Any, ClassVar
 
 from transitions import Machine
 
-from dialogs.callback import Press
-from dialogs.context import Ctx
+from dialogs.core.callback import Press
+from dialogs.core.context import Ctx
 
 _MACHINE_LOCK = threading.Lock()
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from dialogs.events import Button, Event, Reply
+from dialogs.core.catalogue import Catalogue
+from dialogs.core.events import Button, Event, Reply
 from knowledge.copy import copy_text
 from knowledge.loader import Knowledge
 from storage.access import audit, roles_of
@@ -38,6 +39,7 @@ class Ctx:
     knowledge: Knowledge
     event: Event
     settings: Settings
+    catalogue: Catalogue
     replies: list[Reply] = field(default_factory=list)
     _roles: set[str] | None = None
 

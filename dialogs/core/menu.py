@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from dialogs.context import Ctx
-from dialogs.events import Button
-from dialogs.permissions import may
+from dialogs.core.context import Ctx
+from dialogs.core.events import Button
+from dialogs.core.permissions import may
 
 
 def menu_buttons(ctx: Ctx) -> list[list[Button]]:
     """Menu entries stay valid forever, so they are global buttons that act like commands;
     each person sees only the dialogs their roles allow."""
-    from dialogs.registry import menu_dialogs
-
     entries = [
         ctx.button(d.menu_label, f"go:{d.command}", is_global=True)
-        for d in menu_dialogs()
+        for d in ctx.catalogue.menu
         if d.menu_label and may(ctx.roles, d.command) and d.in_menu(ctx)
     ]
     entries += [ctx.button("menu_lang", "go:lang", is_global=True), ctx.button("menu_help", "go:help", is_global=True)]

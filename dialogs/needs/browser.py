@@ -11,13 +11,13 @@ import io
 from datetime import timedelta
 from typing import Any
 
-from dialogs.base import Dialog
-from dialogs.callback import Press
-from dialogs.context import Ctx
-from dialogs.events import Button, Document
-from dialogs.need_export import export_needs
-from dialogs.need_filters import ALL_SOURCES, FilterError, parse_filters, split_words
-from dialogs.need_views import PER_PAGE, card, card_buttons, need_form, pages, paging, show_record
+from dialogs.core.base import Dialog
+from dialogs.core.callback import Press
+from dialogs.core.context import Ctx
+from dialogs.core.events import Button, Document
+from dialogs.needs.export import export_needs
+from dialogs.needs.filters import ALL_SOURCES, FilterError, parse_filters, split_words
+from dialogs.needs.views import PER_PAGE, card, card_buttons, need_form, pages, paging, show_record
 from storage.access import all_teams, member_ids, teams_of
 from storage.models import Need, utcnow
 from storage.needs import NeedFilter, count_needs, page_of_needs, reps_with_needs, top_tags

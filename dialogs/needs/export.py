@@ -13,7 +13,7 @@ from typing import IO, Any
 
 from sqlmodel import Session, col, select
 
-from dialogs.need_fields import display
+from dialogs.needs.fields import display
 from knowledge.schema import Form
 from knowledge.templates import environment
 from storage.exports import write_csv, write_jsonl, write_xlsx

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shlex
 from datetime import date
 
-from dialogs.need_fields import parse_answer
+from dialogs.needs.fields import parse_answer
 from knowledge.schema import Form, FormField
 from storage.needs import SOURCES, NeedFilter
 

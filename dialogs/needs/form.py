@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from dialogs.base import Dialog
-from dialogs.callback import Press
-from dialogs.events import Button
-from dialogs.need_fields import Problem, display, is_skip, limit_of, parse_answer
-from dialogs.need_views import FORM_ID
+from dialogs.core.base import Dialog
+from dialogs.core.callback import Press
+from dialogs.core.events import Button
+from dialogs.needs.fields import Problem, display, is_skip, limit_of, parse_answer
+from dialogs.needs.views import FORM_ID
 from knowledge.schema import Form, FormField
 from storage.needs import drop_draft, load_draft, record_need, save_draft
 

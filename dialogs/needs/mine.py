@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from dialogs.base import Dialog
-from dialogs.callback import Press
-from dialogs.need_fields import Problem, is_skip, parse_answer
-from dialogs.need_form import ask_data, choice_buttons, field_buttons
-from dialogs.need_views import PER_PAGE, card, card_buttons, need_form, pages, paging, show_record
+from dialogs.core.base import Dialog
+from dialogs.core.callback import Press
+from dialogs.needs.fields import Problem, is_skip, parse_answer
+from dialogs.needs.form import ask_data, choice_buttons, field_buttons
+from dialogs.needs.views import PER_PAGE, card, card_buttons, need_form, pages, paging, show_record
 from knowledge.schema import FormField
 from storage.models import Need
 from storage.needs import change_field, own_needs, withdraw

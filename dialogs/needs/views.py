@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from dialogs.context import Ctx
-from dialogs.events import Button
-from dialogs.need_fields import display
+from dialogs.core.context import Ctx
+from dialogs.core.events import Button
+from dialogs.needs.fields import display
 from knowledge.schema import Form
 from storage.models import Need, User
 from storage.needs import history

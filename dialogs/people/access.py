@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dialogs.commands import refresh_command_menu
-from dialogs.context import Ctx
+from dialogs.core.commands import refresh_command_menu
+from dialogs.core.context import Ctx
 from storage.access import ROLES, audit, create_invitation, recent_audit, redeem_invitation, team_by_name, teams_of
 
 INVITE_DAYS = 7

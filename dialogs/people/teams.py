@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dialogs.base import Dialog
-from dialogs.callback import Press
-from dialogs.commands import refresh_command_menu
-from dialogs.events import Button
+from dialogs.core.base import Dialog
+from dialogs.core.callback import Press
+from dialogs.core.commands import refresh_command_menu
+from dialogs.core.events import Button
 from storage.access import (
     ROLES,
     add_member,

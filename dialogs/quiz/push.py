@@ -11,9 +11,9 @@ from datetime import datetime, timedelta, timezone
 
 from sqlmodel import select
 
-from dialogs.base import Dialog
-from dialogs.callback import Press
-from dialogs.events import Button
+from dialogs.core.base import Dialog
+from dialogs.core.callback import Press
+from dialogs.core.events import Button
 from storage.access import all_teams, audit, member_ids, team_by_name, teams_of
 from storage.deliveries import create_push
 from storage.models import Team, User

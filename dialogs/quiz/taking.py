@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from dialogs.base import Dialog
-from dialogs.callback import Press
-from dialogs.events import Button
+from dialogs.core.base import Dialog
+from dialogs.core.callback import Press
+from dialogs.core.events import Button
 from knowledge.schema import Question, Quiz
 from storage.models import QuizAttempt
 from storage.quizzes import answers_of, best_scores, finish_attempt, pushed_to, record_answer, start_attempt

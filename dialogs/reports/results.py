@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import io
 
-from dialogs.base import Dialog
-from dialogs.callback import Press
-from dialogs.events import Button, Document
-from dialogs.quiz import option_label
-from dialogs.roleplay import in_list_order
-from dialogs.scorecard import outcome_label
+from dialogs.core.base import Dialog
+from dialogs.core.callback import Press
+from dialogs.core.events import Button, Document
+from dialogs.quiz.taking import option_label
+from dialogs.roleplay.dialog import in_list_order
+from dialogs.roleplay.scorecard import outcome_label
 from storage.access import member_ids, teams_of
 from storage.quiz_results import results_file, summarize
 from storage.roleplays import roleplay_results, write_roleplays

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from transitions import Machine
 
-from dialogs.classifier import Classification, normalise
+from dialogs.understanding.classifier import Classification, normalise
 from knowledge.schema import Cues, Match, Move, Scenario, Suggestion, Text
 
 LEAVE = "leave"

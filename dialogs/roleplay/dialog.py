@@ -1,7 +1,7 @@
 """/roleplay: the bot plays a customer from the knowledge base, the rep plays the seller.
 
 The rep types freely (zh or en) or taps a suggested move; every message is classified and
-played against the scenario's customer machine (`dialogs.customer`). /hint suggests a good
+played against the scenario's customer machine (`dialogs.roleplay.customer`). /hint suggests a good
 next move with the reason, /end stops early, and every role-play ends with a scorecard.
 The customer's state lives in the `RolePlay` row, so a role-play survives restarts and may
 continue in any bot process.
@@ -13,13 +13,13 @@ import zlib
 from collections.abc import Iterable
 from typing import Any
 
-from dialogs.base import Dialog
-from dialogs.callback import Press
-from dialogs.classifier import classify
-from dialogs.context import Ctx
-from dialogs.customer import Progress, applicable, end_early_outcome, opening_line, respond
-from dialogs.events import Button
-from dialogs.scorecard import Scorecard, score_roleplay
+from dialogs.core.base import Dialog
+from dialogs.core.callback import Press
+from dialogs.understanding.classifier import classify
+from dialogs.core.context import Ctx
+from dialogs.roleplay.customer import Progress, applicable, end_early_outcome, opening_line, respond
+from dialogs.core.events import Button
+from dialogs.roleplay.scorecard import Scorecard, score_roleplay
 from knowledge.schema import Scenario, Suggestion
 from storage.models import RolePlay, RolePlayTurn
 from storage.needs import record_need

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialogs.customer import Progress
+from dialogs.roleplay.customer import Progress
 from knowledge.schema import Criterion, Scenario
 
 SPIN_TYPES = ("situation", "problem", "implication", "need_payoff")

@@ -3,7 +3,7 @@
 Every utterance gets four verdicts: its language, whether it is a question, whether the
 question is open or closed, and its SPIN type (situation / problem / implication /
 need_payoff, or none).  The decisions come from rules that trainers edit as data in
-``knowledge/classifier/{zh,en}.yaml``; this module only loads, validates, compiles and
+``knowledge/understanding/{zh,en}.yaml``; this module only loads, validates, compiles and
 applies them, and reports which rules decided (the "cues") so a verdict can be explained.
 """
 
@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-RULES_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "classifier"
+RULES_DIR = Path(__file__).resolve().parents[2] / "knowledge" / "understanding"
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 QUESTION_CLASSES: tuple[str, ...] = ("question", "statement")
 FORM_CLASSES: tuple[str, ...] = ("open", "closed")

@@ -1,0 +1,1 @@
+"""The `salescoach` command line, one module per subcommand family; `main` builds the parser."""

@@ -1,0 +1,83 @@
+"""`salescoach run` and `salescoach webhook`: the Telegram bot, by long polling or behind a webhook."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from bot.cli.common import EXIT_USAGE, start_engine
+from bot.cli.terminal import cmd_console
+from bot.settings import Settings
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """The Telegram bot with long polling."""
+    from bot.telegram_app import ALLOWED_UPDATES, build_application
+
+    if args.base_url:
+        settings.telegram_base_url = args.base_url
+    problem = settings.token_problem()
+    if problem:
+        sys.stderr.write(f"salescoach: {problem}.\n")
+        return EXIT_USAGE
+    app = build_application(settings, start_engine(settings))
+    app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    return 0
+
+
+def cmd_webhook(args: argparse.Namespace, settings: Settings) -> int:
+    """The Telegram bot behind a webhook: PTB's web server refuses (403) any post without the secret token."""
+    from urllib.parse import urlsplit
+
+    from bot.telegram_app import ALLOWED_UPDATES, build_application
+
+    for flag, name in (("base_url", "telegram_base_url"), ("url", "webhook_url"), ("listen", "webhook_listen"), ("port", "webhook_port")):
+        if getattr(args, flag) is not None:
+            setattr(settings, name, getattr(args, flag))
+    problem = settings.token_problem() or settings.webhook_problem()
+    if problem:
+        sys.stderr.write(f"salescoach: {problem}.\n")
+        return EXIT_USAGE
+    assert settings.webhook_url is not None and settings.webhook_secret is not None
+    app = build_application(settings, start_engine(settings))
+    app.run_webhook(
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        url_path=urlsplit(settings.webhook_url).path,
+        webhook_url=settings.webhook_url,
+        secret_token=settings.webhook_secret.get_secret_value(),
+        allowed_updates=ALLOWED_UPDATES,
+    )
+    return 0
+
+
+def cmd_main_job(args: argparse.Namespace, settings: Settings) -> int:
+    """No subcommand: the Telegram bot when a token is set, else the terminal console."""
+    if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
+        sys.stderr.write("No TELEGRAM_BOT_TOKEN set: starting the terminal console (type /start; Ctrl-D quits).\n")
+        args.user, args.name, args.lang, args.jsonl = 1, "", "zh", False
+        return cmd_console(args, settings)
+    args.base_url = None
+    return cmd_run(args, settings)
+
+
+def _port(text: str) -> int:
+    """A TCP port number for --port."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1 to 65535)")
+    return int(text)
+
+
+def add(sub: Any) -> None:
+    """Register `run` and `webhook`."""
+    run = sub.add_parser("run", help="run the Telegram bot with long polling")
+    run.add_argument("--base-url", default=None, help="Bot API server URL (also TELEGRAM_BASE_URL)")
+    run.set_defaults(func=cmd_run)
+
+    webhook = sub.add_parser("webhook", help="run the Telegram bot behind a webhook (needs WEBHOOK_URL and WEBHOOK_SECRET)")
+    webhook.add_argument("--base-url", default=None, help="Bot API server URL (also TELEGRAM_BASE_URL)")
+    webhook.add_argument("--url", default=None, help="public URL Telegram posts updates to (also WEBHOOK_URL)")
+    webhook.add_argument("--listen", default=None, help="address to listen on (also WEBHOOK_LISTEN, default 127.0.0.1)")
+    webhook.add_argument("--port", type=_port, default=None, help="port to listen on (also WEBHOOK_PORT, default 8443)")
+    webhook.set_defaults(func=cmd_webhook)

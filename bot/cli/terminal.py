@@ -1,0 +1,35 @@
+"""`salescoach console`: chat with the bot in the terminal, or pipe a conversation in."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.cli.common import start_engine
+from bot.settings import Settings
+from storage.users import preset_language
+
+
+def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
+    """Chat with the bot in the terminal (or pipe a conversation in)."""
+    from bot.console import Console
+
+    engine = start_engine(settings)
+    with Session(engine.db) as session:
+        preset_language(session, args.user, args.name, args.lang)
+    console = Console(engine, user_id=args.user, name=args.name, lang=args.lang, jsonl=args.jsonl)
+    console.run(sys.stdin, interactive=sys.stdin.isatty() and not args.jsonl)
+    return 0
+
+
+def add(sub: Any) -> None:
+    """Register `console`."""
+    console = sub.add_parser("console", help="chat with the bot in the terminal")
+    console.add_argument("--user", type=int, default=1, help="user id (default 1)")
+    console.add_argument("--name", default="", help="display name")
+    console.add_argument("--lang", choices=("zh", "en"), default="zh", help="language (default zh)")
+    console.add_argument("--jsonl", action="store_true", help="print each reply as one JSON object per line")
+    console.set_defaults(func=cmd_console)
