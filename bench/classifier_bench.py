@@ -17,12 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from dialogs.understanding.evaluation import Evaluation, LabelledUtterance, evaluate, load_labelled  # noqa: E402
 from dialogs.understanding.classifier import (  # noqa: E402  (needs the repository root on sys.path)
-    Evaluation,
-    LabelledUtterance,
     classify,
-    evaluate,
-    load_labelled,
     load_rules,
 )
 

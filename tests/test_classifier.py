@@ -10,13 +10,12 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
+from dialogs.understanding.evaluation import evaluate, load_labelled
 from dialogs.understanding.classifier import (
     RULES_DIR,
     Classification,
     RuleError,
     classify,
-    evaluate,
-    load_labelled,
     load_rules,
 )
 

@@ -1,12 +1,14 @@
-"""`salescoach classify`: how the bot reads a rep's lines, as JSON lines."""
+"""`salescoach classify` and `salescoach eval`: how the bot reads a rep's lines, and how well."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
+from bot.cli.common import EXIT_USAGE, start_engine
 from bot.settings import Settings
 
 
@@ -21,8 +23,72 @@ def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """Score a labelled file (SPIN type and form) or a folder of role-play scripts; aggregate figures only."""
+    path = Path(args.path)
+    if path.is_dir():
+        return _eval_scripts(path, settings)
+    if not path.is_file():
+        sys.stderr.write(f"salescoach: {path} is neither a labelled file nor a folder of role-play scripts\n")
+        return EXIT_USAGE
+    return _eval_labelled(path)
+
+
+def _eval_labelled(path: Path) -> int:
+    from dialogs.understanding.classifier import SPIN_CLASSES
+    from dialogs.understanding.evaluation import FORMS, confusion_table, evaluate, load_labelled
+
+    try:
+        items = load_labelled(path)
+    except (ValueError, KeyError) as exc:
+        sys.stderr.write(f"salescoach: {exc}\n")
+        return EXIT_USAGE
+    result = evaluate(items)
+    out = sys.stdout
+    out.write(f"{path.name}: {result.size} utterances\n")
+    out.write(f"SPIN type accuracy:   {result.spin_accuracy:6.1%}\n")
+    out.write(f"form accuracy:        {result.form_accuracy:6.1%}   (open / closed / statement)\n")
+    out.write(f"question accuracy:    {result.question_accuracy:6.1%}\n")
+    out.write(f"{'SPIN class':<12} {'precision':>9} {'recall':>7} {'n':>4}\n")
+    for score in result.per_class:
+        out.write(f"{score.name:<12} {score.precision:9.1%} {score.recall:7.1%} {score.support:4d}\n")
+    out.write("\nSPIN confusion:\n" + "\n".join(confusion_table(result.spin_confusion, SPIN_CLASSES)) + "\n")
+    out.write("\nform confusion (none = statement):\n" + "\n".join(confusion_table(result.form_confusion, FORMS)) + "\n")
+    out.write(f"spin_accuracy={result.spin_accuracy:.3f} form_accuracy={result.form_accuracy:.3f} size={result.size}\n")
+    return 0
+
+
+def _eval_scripts(folder: Path, settings: Settings) -> int:
+    from dialogs.roleplay.replay import LEVELS, by_pair, load_scripts, replay_all
+
+    scenarios = start_engine(settings).knowledge.scenarios
+    try:
+        scripts = load_scripts(folder)
+    except (ValueError, KeyError) as exc:
+        sys.stderr.write(f"salescoach: {exc}\n")
+        return EXIT_USAGE
+    unknown = sorted({s.scenario for s in scripts} - set(scenarios))
+    if unknown:
+        sys.stderr.write(f"salescoach: no scenario called {', '.join(unknown)}\n")
+        return EXIT_USAGE
+    pairs = by_pair(scenarios, replay_all(scenarios, scripts))
+    out = sys.stdout
+    out.write(f"{folder}: {len(scripts)} scripts, {len(pairs)} scenario-language pairs\n")
+    out.write(f"{'scenario':<16} {'lang':<4} " + " ".join(f"{level:>8}" for level in LEVELS) + "  rising  skilled-best\n")
+    for pair in pairs:
+        means = " ".join(f"{pair.mean_score.get(level, float('nan')):8.1f}" for level in LEVELS)
+        out.write(f"{pair.scenario:<16} {pair.lang:<4} {means}  {'yes' if pair.rising else 'no':>6}  {'yes' if pair.skilled_best else 'no':>12}\n")
+    passed = sum(p.passed for p in pairs)
+    out.write(f"pairs_passed={passed} pairs={len(pairs)} share={passed / len(pairs) if pairs else 0:.2f}\n")
+    return 0
+
+
 def add(sub: Any) -> None:
-    """Register `classify`."""
+    """Register `classify` and `eval`."""
     classify = sub.add_parser("classify", help="classify questions (open/closed, SPIN type) as JSON lines")
     classify.add_argument("utterances", nargs="*", help="utterances to classify (default: one per line on stdin)")
     classify.set_defaults(func=cmd_classify)
+
+    evaluate = sub.add_parser("eval", help="score a labelled file or a folder of role-play scripts (aggregate figures only)")
+    evaluate.add_argument("path", help="labelled utterances (.yaml, .jsonl, .tsv with text, lang, spin, form) or a folder of rep-only role-play scripts (*.jsonl)")
+    evaluate.set_defaults(func=cmd_eval)
