@@ -35,7 +35,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     heldout = load_labelled(DATA / "utterances_heldout.yaml")
     heldout_eval = evaluate(heldout)
     _print_report("HELD-OUT (never tuned on)", heldout_eval)
-    _print_report("BLIND (never tuned on; fresh phrasing as reps type it)", evaluate(load_labelled(DATA / "utterances_blind.yaml")))
+    for name in ("chat", "textbook"):
+        _print_report(f"FROZEN {name} (written blind, never tuned on; aggregate only)", evaluate(load_labelled(DATA / "frozen" / f"{name}.yaml")))
     tune_eval = evaluate(tune)
     _print_report("TUNING (rules were fitted to this part)", tune_eval)
     if args.errors:
