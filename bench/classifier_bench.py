@@ -24,6 +24,7 @@ from dialogs.understanding.classifier import (  # noqa: E402  (needs the reposit
 )
 
 DATA = ROOT / "tests" / "data"
+EXAMPLES = ROOT / "knowledge" / "understanding" / "examples"
 TARGETS = {"spin": 0.90, "form": 0.95, "throughput": 5000.0}
 
 
@@ -31,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Print the accuracy report for both data sets and the throughput; exit 1 if a target is missed."""
     args = _parse_args(argv)
     load_rules()
-    tune = load_labelled(DATA / "utterances_tune.yaml")
+    tune = load_labelled(EXAMPLES / "utterances.yaml")
     heldout = load_labelled(DATA / "utterances_heldout.yaml")
     heldout_eval = evaluate(heldout)
     _print_report("HELD-OUT (never tuned on)", heldout_eval)

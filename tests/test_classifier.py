@@ -21,6 +21,7 @@ from dialogs.understanding.classifier import (
 )
 
 DATA = Path(__file__).resolve().parent / "data"
+EXAMPLES = Path(__file__).resolve().parent.parent / "knowledge" / "understanding" / "examples"
 CUE = re.compile(r"^[a-z_]+:[a-z0-9_]+(\(.+\))?$")
 
 
@@ -150,10 +151,25 @@ def test_problem_in_the_premise_does_not_make_a_problem_question() -> None:
     assert verdict("If gloves run out mid-shift, do procedures get postponed?")[3] == "implication"
 
 
-def test_question_without_spin_cue_defaults_to_situation_and_says_so() -> None:
+def test_question_without_spin_cue_is_decided_by_the_learned_layer_which_names_its_words() -> None:
     result = classify("Do you already have a 企业微信 account?")
     assert (result.lang, result.spin) == ("en", "situation")
-    assert "situation:default_spin" in result.cues
+    assert any(cue.startswith("situation:model(") and "do_you" in cue for cue in result.cues), result.cues
+
+
+def test_without_a_sure_model_the_default_spin_applies_and_says_so(rules_copy: Path) -> None:
+    for name in ("zh.yaml", "en.yaml"):
+        path = rules_copy / name
+        path.write_text(path.read_text(encoding="utf-8").replace("model_confidence: 0.7", "model_confidence: 1.0"), encoding="utf-8")
+    result = classify("Do you already have a 企业微信 account?", rules=load_rules(rules_copy))
+    assert result.spin == "situation" and "situation:default_spin" in result.cues
+
+
+def test_a_greeting_or_thanks_in_front_does_not_change_the_verdict() -> None:
+    for question in ("What sort of plums are you looking for?", "您要什么样的李子？", "What happens when the truck is late?"):
+        plain = verdict(question)
+        for lead in ("Good morning! ", "Thanks. ", "您好！", "谢谢。"):
+            assert verdict(lead + question)[1:] == plain[1:], lead + question
 
 
 # ------------------------------------------------------------------ normalisation and robustness
@@ -206,7 +222,7 @@ def test_rules_are_compiled_once() -> None:
 # ------------------------------------------------------------------ labelled data and accuracy
 
 def test_labelled_data_is_large_balanced_and_disjoint() -> None:
-    tune, heldout = load_labelled(DATA / "utterances_tune.yaml"), load_labelled(DATA / "utterances_heldout.yaml")
+    tune, heldout = load_labelled(EXAMPLES / "utterances.yaml"), load_labelled(DATA / "utterances_heldout.yaml")
     everything = tune + heldout
     assert len(everything) >= 420
     assert not {item.text for item in tune} & {item.text for item in heldout}
@@ -224,7 +240,7 @@ def test_heldout_accuracy_floors() -> None:
 
 def test_frozen_sets_are_disjoint_from_everything_tuned_on() -> None:
     """Near-duplicates count: texts are compared after normalising (traditional -> simplified, width, case)."""
-    seen = {normalise(item.text) for item in load_labelled(DATA / "utterances_tune.yaml") + load_labelled(DATA / "utterances_heldout.yaml")}
+    seen = {normalise(item.text) for item in load_labelled(EXAMPLES / "utterances.yaml") + load_labelled(DATA / "utterances_heldout.yaml")}
     for name in ("chat.yaml", "textbook.yaml"):
         frozen = {normalise(item.text) for item in load_labelled(DATA / "frozen" / name)}
         assert len(frozen & seen) == 0, f"{name}: {len(frozen & seen)} items are also in the tuning or held-out data"  # counts only: never print frozen items

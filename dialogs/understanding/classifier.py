@@ -46,6 +46,7 @@ _PUNCTUATION = str.maketrans({
 _TRAILING_NOISE = re.compile(r"[\s~^*_]+$")
 _SPACES = re.compile(r"\s+")
 _CLAUSE_BREAK = re.compile(r"[,;:]")
+_SENTENCE_BREAK = re.compile(r"(?<=[?!])\s*|(?<=[^\d]\.)\s*|(?<=\.)\s+")
 _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _T2S = opencc.OpenCC("t2s")
@@ -109,6 +110,7 @@ class SettingsSpec(BaseModel):
     default_form: Literal["open", "closed"]
     default_spin: Literal["situation", "problem", "implication", "need_payoff", "none"]
     priority: tuple[Vote, ...]
+    model_confidence: float = Field(default=0.7, gt=0, le=1, description="the learned layer decides the SPIN type of a question no SPIN rule names when it is at least this sure")
 
     @model_validator(mode="after")
     def _priority_lists_every_class_once(self) -> SettingsSpec:
@@ -155,6 +157,7 @@ class LanguageRules:
     default_spin: str
     priority: Mapping[str, int]
     rules: tuple[CompiledRule, ...]
+    model_confidence: float
 
 
 @dataclass(frozen=True)
@@ -197,7 +200,7 @@ def _load_language(path: Path, language: str) -> LanguageRules:
     settings = spec.settings
     compiled = tuple(_compile_rule(path, rule, settings.word_boundaries) for rule in spec.rules)
     priority = {name: rank for rank, name in enumerate(settings.priority)}
-    return LanguageRules(language, settings.default_form, settings.default_spin, priority, compiled)
+    return LanguageRules(language, settings.default_form, settings.default_spin, priority, compiled, settings.model_confidence)
 
 
 def _read_yaml(path: Path) -> Any:
@@ -284,9 +287,16 @@ def detect_language(normalised: str) -> str:
     return "zh" if cjk >= words else "en"
 
 
-def classify(text: str, *, rules: RuleBook | None = None) -> Classification:
-    """Classify one utterance a rep typed: language, question or not, open/closed, and SPIN type.
+def sentences(normalised: str) -> list[str]:
+    """The sentences of a normalised message: split after ? and ! and after a full stop (not inside 3.5)."""
+    return [part for part in _SENTENCE_BREAK.split(normalised) if any(char.isalnum() for char in part)]
 
+
+def classify(text: str, *, rules: RuleBook | None = None) -> Classification:
+    """Classify one message a rep typed: language, question or not, open/closed, and SPIN type.
+
+    Each sentence is read on its own and the message's main ask is its last question, so a
+    greeting, a lead-in or a thank-you in front of the question does not decide the verdict.
     ``rules`` defaults to the packaged rule files; the returned cues name every rule that
     decided a verdict, in the form ``class:rule_id(matched words)``.
     """
@@ -296,6 +306,12 @@ def classify(text: str, *, rules: RuleBook | None = None) -> Classification:
     if not any(char.isalpha() for char in normalised):
         return Classification(text, lang, False, "none", "none", ("statement:no_words",))
     language = book.languages[lang]
+    verdicts = [_classify_sentence(text, lang, language, sentence) for sentence in sentences(normalised) or [normalised]]
+    questions = [verdict for verdict in verdicts if verdict.is_question]
+    return questions[-1] if questions else verdicts[-1]
+
+
+def _classify_sentence(text: str, lang: str, language: LanguageRules, normalised: str) -> Classification:
     hits = _apply_rules(language.rules, normalised)
     question_class, question_hits = _decide(hits, QUESTION_CLASSES, language.priority)
     if question_class != "question":
@@ -305,10 +321,28 @@ def classify(text: str, *, rules: RuleBook | None = None) -> Classification:
     spin, spin_hits = _decide(hits, SPIN_CLASSES, language.priority)
     cues = [hit.cue for hit in question_hits]
     cues += [hit.cue for hit in form_hits] or [f"{language.default_form}:default_form"]
-    cues += [hit.cue for hit in spin_hits] or [f"{language.default_spin}:default_spin"]
-    return Classification(
-        text, lang, True, form or language.default_form, spin or language.default_spin, tuple(cues)
-    )
+    if spin is None:
+        spin, spin_cues = _learned_spin(normalised, lang, language)
+    else:
+        spin_cues = [hit.cue for hit in spin_hits]
+    cues += spin_cues
+    return Classification(text, lang, True, form or language.default_form, spin, tuple(cues))
+
+
+def _learned_spin(normalised: str, lang: str, language: LanguageRules) -> tuple[str, list[str]]:
+    """No SPIN rule fired: the learned layer decides when it is sure enough, else the default applies.
+
+    Its cue names the n-grams that weighed most, e.g. ``implication:model(lose,custom)``.
+    """
+    from dialogs.understanding.learned import features, spin_model
+
+    model = spin_model()
+    feats = features(normalised, lang)
+    probabilities = model.scores(feats)
+    best = max(probabilities, key=probabilities.__getitem__)
+    if probabilities[best] >= language.model_confidence:
+        return best, [f"{best}:model({','.join(model.heaviest(feats, best))})"]
+    return language.default_spin, [f"{language.default_spin}:default_spin"]
 
 
 def _apply_rules(rules: Sequence[CompiledRule], normalised: str) -> list[_Hit]:

@@ -1,0 +1,137 @@
+"""The learned layer next to the rules: a small linear model over word and character n-grams.
+
+Rules are strong evidence and stay in charge where they fire; the model fills the gaps that
+keywords miss (a question no SPIN rule names falls back to the model instead of `situation`).
+It is trained at first use on the labelled tuning utterances (knowledge/understanding/ holds
+the rules; knowledge/understanding/examples/utterances.yaml and the SPIN scripts' questions the examples) with
+scikit-learn, then cached on disk as plain arrays keyed by a hash of the training data, so an
+unchanged start loads the arrays without importing scikit-learn, and inference is a few
+dictionary look-ups and one small matrix sum.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import snowballstemmer
+
+FEATURES_VERSION = "1"
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_CJK_RUN = re.compile("[\u3400-\u9fff]+")
+_STEMMER = snowballstemmer.stemmer("english")
+_LOCK = threading.Lock()
+
+
+def cache_dir() -> Path:
+    """Where trained weights are kept: SALESCOACH_CACHE_DIR, else the user's cache folder."""
+    base = os.environ.get("SALESCOACH_CACHE_DIR") or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "salescoach")
+    return Path(base)
+
+
+def features(normalised: str, lang: str) -> list[str]:
+    """The n-grams the model weighs: stemmed English words and word pairs; Chinese characters, pairs and triples."""
+    if lang == "en":
+        words = [_STEMMER.stemWord(w) for w in _WORD.findall(normalised)]
+        return [f"w:{w}" for w in words] + [f"b:{a}_{b}" for a, b in zip(words, words[1:])] + [f"h:{words[0]}" if words else "h:"]
+    found: list[str] = []
+    for run in _CJK_RUN.findall(normalised):
+        found += [f"c:{ch}" for ch in run] + [f"c:{run[i:i + 2]}" for i in range(len(run) - 1)] + [f"c:{run[i:i + 3]}" for i in range(len(run) - 2)]
+    found += [f"w:{_STEMMER.stemWord(w)}" for w in _WORD.findall(normalised)]
+    return found
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    """Trained weights as plain arrays: one row of coefficients per class over a feature index."""
+
+    classes: tuple[str, ...]
+    index: dict[str, int]
+    coef: np.ndarray
+    intercept: np.ndarray
+
+    def scores(self, feats: list[str]) -> dict[str, float]:
+        """Class probabilities for these features (softmax over the linear scores)."""
+        columns = [self.index[f] for f in feats if f in self.index]
+        logits = self.intercept + (self.coef[:, columns].sum(axis=1) if columns else 0.0)
+        exp = np.exp(logits - logits.max())
+        probs = exp / exp.sum()
+        return dict(zip(self.classes, probs.tolist()))
+
+    def heaviest(self, feats: list[str], label: str, how_many: int = 3) -> list[str]:
+        """The n-grams that weighed most for `label`: how the model explains itself."""
+        row = self.classes.index(label)
+        weighted = sorted({f for f in feats if f in self.index}, key=lambda f: -float(self.coef[row, self.index[f]]))
+        return [f.split(":", 1)[1] for f in weighted[:how_many] if self.coef[row, self.index[f]] > 0]
+
+
+def train(texts: list[tuple[str, str]], labels: list[str]) -> LinearModel:
+    """Fit a logistic regression on (normalised text, lang) pairs; scikit-learn is imported only here."""
+    from scipy.sparse import csr_matrix
+    from sklearn.linear_model import LogisticRegression
+
+    index: dict[str, int] = {}
+    rows, cols = [], []
+    for row, (text, lang) in enumerate(texts):
+        for feat in set(features(text, lang)):
+            rows.append(row)
+            cols.append(index.setdefault(feat, len(index)))
+    matrix = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(texts), len(index)))
+    model = LogisticRegression(C=4.0, max_iter=2000)
+    model.fit(matrix, labels)
+    return LinearModel(tuple(model.classes_), index, model.coef_.astype(np.float32), model.intercept_.astype(np.float32))
+
+
+def fingerprint(*parts: str) -> str:
+    """A short hash of the training data and the feature version: the cache key."""
+    digest = hashlib.sha256(FEATURES_VERSION.encode())
+    for part in parts:
+        digest.update(part.encode())
+    return digest.hexdigest()[:16]
+
+
+def load_or_train(name: str, key: str, make: Callable[[], LinearModel]) -> LinearModel:
+    """The cached model for `key`, or a freshly trained one that is then cached (best effort)."""
+    path = cache_dir() / f"{name}-{key}.npz"
+    with _LOCK:
+        if path.exists():
+            try:
+                with np.load(path, allow_pickle=False) as data:
+                    meta = json.loads(str(data["meta"]))
+                    return LinearModel(tuple(meta["classes"]), meta["index"], data["coef"], data["intercept"])
+            except (OSError, ValueError, KeyError):
+                pass
+        model = make()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+            meta = json.dumps({"classes": list(model.classes), "index": model.index}, ensure_ascii=False)
+            np.savez(tmp, meta=np.array(meta), coef=model.coef, intercept=model.intercept)
+            os.replace(tmp, path)
+        except OSError:
+            pass
+        return model
+
+
+@lru_cache(maxsize=1)
+def spin_model() -> LinearModel:
+    """The SPIN model, trained on the tuning utterances and the scripts' stage questions (cached)."""
+    from dialogs.understanding.classifier import detect_language, normalise
+    from dialogs.understanding.training import spin_examples, spin_sources
+
+    key = fingerprint(*(path.read_text(encoding="utf-8") for path in spin_sources()))
+
+    def make() -> LinearModel:
+        examples = spin_examples()
+        texts = [(normalise(t), detect_language(normalise(t))) for t, _ in examples]
+        return train(texts, [label for _, label in examples])
+
+    return load_or_train("spin", key, make)
