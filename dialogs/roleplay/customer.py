@@ -19,6 +19,7 @@ from functools import lru_cache
 from transitions import Machine
 
 from dialogs.understanding.classifier import Classification, normalise
+from dialogs.understanding.tokens import Words, compile_cue, words_of
 from knowledge.schema import Cues, Match, Move, Scenario, Suggestion, Text
 
 LEAVE = "leave"
@@ -110,19 +111,20 @@ def pick(variants: list[Text], lang: str, *salt: object) -> str:
     return variants[index].get(lang)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=16384)
 def _cue(word: str) -> str:
-    return normalise(word)
+    """The cue in the form messages are matched in; a trailing `*` (match word beginnings) is kept."""
+    return normalise(word.rstrip("*")) + ("*" if word.endswith("*") else "")
 
 
-def _has_cue(cues: Cues | None, text: str) -> bool:
-    """True if the text holds any of the cues, in either language (reps mix them)."""
+def _has_cue(cues: Cues | None, text: Words) -> bool:
+    """True if the text holds any of the cues as whole words, in either language (reps mix them)."""
     if cues is None:
         return True
-    return any(_cue(cue) in text for cue in (*cues.zh, *cues.en))
+    return any(compile_cue(_cue(cue)).found_in(text) for cue in (*cues.zh, *cues.en))
 
 
-def _matches(match: Match, text: str, verdict: Classification) -> bool:
+def _matches(match: Match, text: Words, verdict: Classification) -> bool:
     return (
         _has_cue(match.cues, text)
         and (match.also is None or _has_cue(match.also, text))
@@ -143,9 +145,9 @@ def applicable(item: Move | Suggestion, progress: Progress) -> bool:
 
 def find_move(scenario: Scenario, progress: Progress, text: str, verdict: Classification) -> Move | None:
     """The first move, in file order, that the rep's message counts as."""
-    normalised = normalise(text)
+    words = words_of(normalise(text))
     for move in scenario.moves:
-        if applicable(move, progress) and any(_matches(m, normalised, verdict) for m in move.match):
+        if applicable(move, progress) and any(_matches(m, words, verdict) for m in move.match):
             return move
     return None
 
@@ -153,10 +155,11 @@ def find_move(scenario: Scenario, progress: Progress, text: str, verdict: Classi
 def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classification, lang: str) -> Response:
     """Play one rep message: the customer reacts in character and `progress` moves on.
 
-    A matched move reveals its facts, sets its flags, changes goodwill and fires its trigger.
-    When nothing matches the customer gives the state's vague answer (and some states move on:
-    a customer who has paid and hears nothing useful leaves). Each strike (negative goodwill)
-    counts; when the strikes reach the scenario's patience the customer walks away.
+    The first move the message counts as reveals its facts, sets its flags, changes goodwill and
+    fires its trigger. When nothing matches the customer gives the state's vague answer (and
+    some states move on: a customer who has paid and hears nothing useful leaves). Each strike
+    (negative goodwill) counts; when the strikes reach the scenario's patience the customer
+    walks away.
     """
     progress.turn += 1
     turn = progress.turn

@@ -1,0 +1,81 @@
+"""Whole-word matching of cues: "who" never matches inside "whole", "worries" matches "worry".
+
+English text and cues are cut into words and compared by their dictionary form (simplemma's
+lemma, e.g. "worries" -> "worry", "sweetest" -> "sweet", while "useful" stays apart from "used";
+a word simplemma does not know is compared by its Snowball stem), so a cue matches only a whole
+word or a run of whole words. A cue word ending in `*` (`congrat*`)
+deliberately matches every word that begins with it. Chinese has no spaces between words;
+a Chinese cue matches where its characters appear (see the notes on issue #14: jieba
+segmentation with a shipped dictionary is the next step).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import simplemma
+import snowballstemmer
+
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?\*?")
+_CJK = re.compile("[\u3400-\u9fff]")
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+@dataclass(frozen=True)
+class Words:
+    """A normalised message as the cue matcher sees it: its text and its English words' compared forms."""
+
+    text: str
+    stems: tuple[str, ...]
+    raw: tuple[str, ...]
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """The form a word is compared by: its lemma when simplemma knows it, else its Snowball stem.
+
+    Contractions stay as they are ("shouldn't" must not become "shall").
+    """
+    if "'" in word:
+        return word
+    if simplemma.is_known(word, lang="en"):
+        return str(simplemma.lemmatize(word, lang="en")).lower()
+    return str(_STEMMER.stemWord(word))
+
+
+def words_of(normalised: str) -> Words:
+    """Cut a normalised message into words once, for every cue to be checked against."""
+    raw = tuple(_WORD.findall(normalised))
+    return Words(normalised, tuple(stem(w) for w in raw), raw)
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A compiled cue: Chinese characters to find, or a run of English word stems (or prefixes)."""
+
+    chinese: str | None
+    parts: tuple[tuple[str, bool], ...]
+
+    def found_in(self, words: Words) -> bool:
+        """True if the cue occurs in the message as whole words (or as Chinese characters)."""
+        if self.chinese is not None:
+            return self.chinese in words.text
+        size = len(self.parts)
+        for start in range(len(words.stems) - size + 1):
+            if all(
+                words.raw[start + i].startswith(value) if prefix else words.stems[start + i] == value
+                for i, (value, prefix) in enumerate(self.parts)
+            ):
+                return True
+        return False
+
+
+@lru_cache(maxsize=16384)
+def compile_cue(normalised_cue: str) -> Cue:
+    """A cue as written by a trainer (already normalised) ready to match."""
+    if _CJK.search(normalised_cue):
+        return Cue(normalised_cue, ())
+    parts = tuple((w[:-1], True) if w.endswith("*") else (stem(w), False) for w in _WORD.findall(normalised_cue))
+    return Cue(None, parts) if parts else Cue(normalised_cue, ())

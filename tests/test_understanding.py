@@ -1,0 +1,45 @@
+"""Cues match whole words: the rep says X, the customer hears words, not letters inside other words."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dialogs.roleplay.customer import Progress, find_move
+from dialogs.understanding.classifier import classify, normalise
+from dialogs.understanding.tokens import compile_cue, words_of
+from knowledge.validate import cached_knowledge
+
+PLUM = cached_knowledge().scenarios["plum"]
+ENGLISH_CUES = sorted({c for sc in cached_knowledge().scenarios.values() for m in sc.moves for mm in m.match for cues in (mm.cues, mm.also) if cues for c in cues.en if not c.endswith("*")})
+
+
+def move_in(state: str, text: str, *known: str) -> str | None:
+    progress = Progress(state=state, marks={name: 0 for name in known})
+    move = find_move(PLUM, progress, text, classify(text))
+    return move.id if move else None
+
+
+def test_who_inside_whole_does_not_ask_who_the_plums_are_for() -> None:
+    """'Shall I weigh you a whole bag?' is an offer to sell, not a question about who they are for."""
+    assert move_in("discovery", "Shall I weigh you a whole bag?", "wants_sour") == "sell_plums"
+
+
+def test_a_word_matches_its_other_forms() -> None:
+    """'worries' matches the cue 'worry'; 'sweetest' the cue 'sweet'; 'useful' is not 'used'."""
+    assert compile_cue("worry").found_in(words_of("any worries about the price?"))
+    assert compile_cue("sweet").found_in(words_of("the sweetest plums in town"))
+    assert not compile_cue("useful").found_in(words_of("what are they used for?"))
+
+
+def test_a_star_matches_word_beginnings_only_where_asked() -> None:
+    assert compile_cue("congrat*").found_in(words_of("congratulations, granny!"))
+    assert not compile_cue("congrat").found_in(words_of("congratulations, granny!"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(cue=st.sampled_from(ENGLISH_CUES), before=st.text("bcdfghjklmnpqrstvwxz", min_size=2, max_size=4), after=st.text("bcdfghjklmnpqrstvwxz", min_size=2, max_size=4))
+def test_no_cue_fires_inside_another_word(cue: str, before: str, after: str) -> None:
+    """A scenario's English cue glued inside a longer made-up word never matches."""
+    text = normalise(f"well {before}{cue}{after} then")
+    assert not compile_cue(normalise(cue)).found_in(words_of(text))
