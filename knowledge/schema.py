@@ -122,6 +122,9 @@ class Quiz(Strict):
     questions: list[Question] = Field(min_length=1)
 
 
+Act = Literal["greeting", "empathy", "pitch", "price", "closing", "leading", "hurrying", "rude", "intrusive", "improper_offer", "disparage", "scare", "question", "other"]
+
+
 class Cues(Strict):
     """Words that signal a move, per language; any one of them matches (case-insensitive)."""
 
@@ -137,6 +140,7 @@ class Match(Strict):
     question: bool | None = None
     form: Literal["open", "closed"] | None = None
     spin: list[SpinType] | None = None
+    acts: list[Act] | None = Field(default=None, description="the message must do one of these (any sentence): greeting, pitch, closing, question…")
 
 
 class Fact(Strict):
@@ -161,6 +165,7 @@ class Move(Strict):
     goodwill: int = 0
     trigger: str | None = None
     say: list[Text] = []
+    examples: Cues | None = Field(default=None, description="natural rep lines that count as this move, zh and en: matched by meaning when no cue fits")
 
 
 class State(Strict):

@@ -210,7 +210,7 @@ def test_mixed_chinese_and_english_uses_the_dominant_script() -> None:
 def test_result_is_json_ready_and_cues_are_readable() -> None:
     result = classify("酸的还是甜的?")
     data = json.loads(json.dumps(result.as_dict(), ensure_ascii=False))
-    assert set(data) == {"text", "lang", "is_question", "form", "spin", "cues"}
+    assert set(data) == {"text", "lang", "is_question", "form", "spin", "cues", "acts"}
     assert data["cues"] == list(result.cues)
     assert all(CUE.match(cue) for cue in result.cues)
 

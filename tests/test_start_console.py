@@ -79,7 +79,7 @@ def test_classify_writes_one_json_object_per_line(tmp_path: Path) -> None:
     done = run_cli(["classify"], "您想要酸的还是甜的？\nIf deliveries are late, how does that affect your sales?\n\n", tmp_path)
     assert done.returncode == 0, done.stderr
     first, second = [json.loads(line) for line in done.stdout.splitlines()]
-    assert set(first) == {"text", "lang", "is_question", "form", "spin", "cues"}
+    assert set(first) == {"text", "lang", "is_question", "form", "spin", "cues", "acts"}
     assert (first["lang"], first["is_question"], first["form"]) == ("zh", True, "closed")
     assert (second["lang"], second["spin"]) == ("en", "implication")
 

@@ -43,3 +43,24 @@ def test_no_cue_fires_inside_another_word(cue: str, before: str, after: str) -> 
     """A scenario's English cue glued inside a longer made-up word never matches."""
     text = normalise(f"well {before}{cue}{after} then")
     assert not compile_cue(normalise(cue)).found_in(words_of(text))
+
+
+def test_a_greeting_with_a_nice_word_is_not_a_pitch() -> None:
+    """'Morning granny! Lovely day' greets her; she does not walk off as from the first vendor."""
+    for line in ("Morning granny! Lovely day", "That's lovely news", "阿姨早！今天天气真好"):
+        assert move_in("opening", line) != "pitch_first", line
+    assert move_in("opening", "My plums are big and sweet!") == "pitch_first"
+
+
+def test_a_discovery_question_never_completes_a_sale() -> None:
+    """Asking why she wants sour ones, or how the pregnancy is going, sells nothing by itself."""
+    assert move_in("discovery", "酸的拿来做什么呀？", "wants_sour") == "ask_why"
+    assert move_in("need_known", "几个月了？胃口怎么样？", "wants_sour", "dil_pregnant") not in ("sell_plums", "offer_kiwi_with_plums")
+    assert move_in("discovery", "Would you like me to weigh you a jin of these sour ones?", "wants_sour") == "sell_plums"
+
+
+def test_each_sentence_gets_its_speech_act() -> None:
+    """A reworded kickback is an improper offer; a greeting in front of a question is a greeting."""
+    assert classify("每进一箱我单独返您两百，不走账").act == "improper_offer"
+    assert classify("Good morning! What sort of plums are you looking for?").acts == ("greeting", "question")
+    assert classify("Look, old woman, are you buying or not?").act == "rude"

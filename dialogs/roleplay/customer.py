@@ -19,12 +19,15 @@ from functools import lru_cache
 from transitions import Machine
 
 from dialogs.understanding.classifier import Classification, normalise
+from dialogs.understanding.similarity import ExampleIndex
 from dialogs.understanding.tokens import Words, compile_cue, words_of
 from knowledge.schema import Cues, Match, Move, Scenario, Suggestion, Text
 
 LEAVE = "leave"
 _LOCK = threading.Lock()
 _MACHINES: dict[tuple[str, int], tuple[Scenario, Machine]] = {}
+_EXAMPLES: dict[tuple[str, int], ExampleIndex] = {}
+EXAMPLE_SIMILARITY = 0.4
 
 
 @dataclass
@@ -131,7 +134,34 @@ def _matches(match: Match, text: Words, verdict: Classification) -> bool:
         and (match.question is None or match.question == verdict.is_question)
         and (match.form is None or match.form == verdict.form)
         and (match.spin is None or verdict.spin in match.spin)
+        and (match.acts is None or bool(set(match.acts) & set(verdict.acts)))
     )
+
+
+def rewarded_outcomes(scenario: Scenario) -> frozenset[str]:
+    """The outcomes the rubric rewards: a sale, an appointment, a trial (not walking away or a put-off)."""
+    return frozenset(o for c in scenario.rubric if c.points > 0 for o in c.when.outcomes)
+
+
+def closes(scenario: Scenario, state: str, move: Move) -> bool:
+    """True if the move's trigger would take the customer from `state` to a rewarded outcome: a sale, a trial…"""
+    if move.trigger is None or move.trigger == LEAVE:
+        return False
+    after = fire(scenario, state, move.trigger)
+    rewarded = rewarded_outcomes(scenario)
+    return after != state and any(s.id == after and (s.outcome or s.end_outcome) in rewarded for s in scenario.states)
+
+
+def proposes(verdict: Classification) -> bool:
+    """False for a discovery question (its main ask is a question seeking information and nothing in
+    the message proposes): such a question never completes a sale on its own."""
+    return not (verdict.is_question and verdict.act == "question" and "closing" not in verdict.acts)
+
+
+def substantive(move: Move) -> bool:
+    """A move that counts for something: reveals a fact, moves the customer on, marks the rep or changes goodwill
+    (a mere greeting or small-talk answer does not)."""
+    return bool(move.reveal or move.trigger or move.flags or move.goodwill)
 
 
 def applicable(item: Move | Suggestion, progress: Progress) -> bool:
@@ -143,13 +173,33 @@ def applicable(item: Move | Suggestion, progress: Progress) -> bool:
     )
 
 
+def examples_of(scenario: Scenario) -> ExampleIndex:
+    """The scenario's move examples, indexed once per loaded scenario."""
+    key = (scenario.id, id(scenario))
+    with _LOCK:
+        if key not in _EXAMPLES:
+            labelled = [(move.id, line) for move in scenario.moves if move.examples for line in (*move.examples.zh, *move.examples.en)]
+            _EXAMPLES[key] = ExampleIndex(labelled)
+        return _EXAMPLES[key]
+
+
 def find_move(scenario: Scenario, progress: Progress, text: str, verdict: Classification) -> Move | None:
-    """The first move, in file order, that the rep's message counts as."""
+    """The move the rep's message counts as: the first whose cues it holds, in file order; else the
+    move whose example lines it is most like, when it is like one closely enough."""
     words = words_of(normalise(text))
-    for move in scenario.moves:
-        if applicable(move, progress) and any(_matches(m, words, verdict) for m in move.match):
-            return move
-    return None
+    fitting = [
+        move for move in scenario.moves
+        if applicable(move, progress) and (proposes(verdict) or not closes(scenario, progress.state, move))
+    ]
+    by_cue = [move for move in fitting if any(_matches(m, words, verdict) for m in move.match)]
+    strong = [move for move in by_cue if substantive(move)]
+    if strong:
+        return strong[0]
+    index = examples_of(scenario)
+    similarity, nearest = index.nearest(index.vector(text), {move.id for move in fitting if move.examples})
+    if nearest is not None and similarity >= EXAMPLE_SIMILARITY:
+        return next(move for move in fitting if move.id == nearest.label)
+    return by_cue[0] if by_cue else None
 
 
 def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classification, lang: str) -> Response:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -66,6 +66,12 @@ class Classification:
     form: str
     spin: str
     cues: tuple[str, ...]
+    acts: tuple[str, ...] = ()
+
+    @property
+    def act(self) -> str:
+        """The speech act of the main ask (the last question, else the last sentence)."""
+        return self.acts[-1] if self.acts else "other"
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-ready mapping, e.g. for storing the verdict or rendering feedback."""
@@ -76,6 +82,7 @@ class Classification:
             "form": self.form,
             "spin": self.spin,
             "cues": list(self.cues),
+            "acts": list(self.acts),
         }
 
 
@@ -306,9 +313,30 @@ def classify(text: str, *, rules: RuleBook | None = None) -> Classification:
     if not any(char.isalpha() for char in normalised):
         return Classification(text, lang, False, "none", "none", ("statement:no_words",))
     language = book.languages[lang]
-    verdicts = [_classify_sentence(text, lang, language, sentence) for sentence in sentences(normalised) or [normalised]]
-    questions = [verdict for verdict in verdicts if verdict.is_question]
-    return questions[-1] if questions else verdicts[-1]
+    parts = sentences(normalised) or [normalised]
+    verdicts = [_classify_sentence(text, lang, language, sentence) for sentence in parts]
+    main = max((i for i, verdict in enumerate(verdicts) if verdict.is_question), default=len(verdicts) - 1)
+    acts = [speech_act(sentence, lang, verdict.is_question) for sentence, verdict in zip(parts, verdicts)]
+    acts.append(acts.pop(main))
+    return replace(verdicts[main], acts=tuple(acts))
+
+
+def speech_act(normalised: str, lang: str, is_question: bool) -> str:
+    """What one sentence does (greeting, pitch, closing, question, improper offer…).
+
+    The act rules (knowledge/understanding/acts.yaml) decide when one of their cues is in the
+    sentence; otherwise the learned act model does. A sentence the question rules read as a
+    statement is never the act `question`.
+    """
+    from dialogs.understanding.acts import act_by_rules
+    from dialogs.understanding.learned import act_model, features
+
+    by_rule = act_by_rules(normalised)
+    if by_rule is not None:
+        return by_rule
+    probabilities = act_model().scores(features(normalised, lang))
+    ranked = sorted(probabilities, key=probabilities.__getitem__, reverse=True)
+    return next(act for act in ranked if is_question or act != "question")
 
 
 def _classify_sentence(text: str, lang: str, language: LanguageRules, normalised: str) -> Classification:

@@ -121,17 +121,29 @@ def load_or_train(name: str, key: str, make: Callable[[], LinearModel]) -> Linea
         return model
 
 
+def _trained_on(name: str, sources: list[Path], examples: Callable[[], list[tuple[str, str]]]) -> LinearModel:
+    from dialogs.understanding.classifier import detect_language, normalise
+
+    key = fingerprint(*(path.read_text(encoding="utf-8") for path in sources))
+
+    def make() -> LinearModel:
+        pairs = examples()
+        return train([(normalise(t), detect_language(normalise(t))) for t, _ in pairs], [label for _, label in pairs])
+
+    return load_or_train(name, key, make)
+
+
+@lru_cache(maxsize=1)
+def act_model() -> LinearModel:
+    """The speech-act model (greeting, pitch, closing, question, improper offer…), trained on acts.yaml (cached)."""
+    from dialogs.understanding.training import act_examples, acts_sources
+
+    return _trained_on("acts", acts_sources(), act_examples)
+
+
 @lru_cache(maxsize=1)
 def spin_model() -> LinearModel:
     """The SPIN model, trained on the tuning utterances and the scripts' stage questions (cached)."""
-    from dialogs.understanding.classifier import detect_language, normalise
     from dialogs.understanding.training import spin_examples, spin_sources
 
-    key = fingerprint(*(path.read_text(encoding="utf-8") for path in spin_sources()))
-
-    def make() -> LinearModel:
-        examples = spin_examples()
-        texts = [(normalise(t), detect_language(normalise(t))) for t, _ in examples]
-        return train(texts, [label for _, label in examples])
-
-    return load_or_train("spin", key, make)
+    return _trained_on("spin", spin_sources(), spin_examples)

@@ -62,14 +62,21 @@ class Cue:
         """True if the cue occurs in the message as whole words (or as Chinese characters)."""
         if self.chinese is not None:
             return self.chinese in words.text
-        size = len(self.parts)
-        for start in range(len(words.stems) - size + 1):
-            if all(
-                words.raw[start + i].startswith(value) if prefix else words.stems[start + i] == value
-                for i, (value, prefix) in enumerate(self.parts)
-            ):
-                return True
-        return False
+        return any(self._at(words, start) for start in range(len(words.stems) - len(self.parts) + 1))
+
+    def starts(self, words: Words) -> bool:
+        """True if the message begins with the cue."""
+        if self.chinese is not None:
+            return words.text.lstrip(" ,.!?'\"").startswith(self.chinese)
+        return bool(words.raw) and words.text.lstrip(" ,.!?'\"")[:1].isascii() and self._at(words, 0)
+
+    def _at(self, words: Words, start: int) -> bool:
+        if start + len(self.parts) > len(words.stems):
+            return False
+        return all(
+            words.raw[start + i].startswith(value) if prefix else words.stems[start + i] == value
+            for i, (value, prefix) in enumerate(self.parts)
+        )
 
 
 @lru_cache(maxsize=16384)

@@ -2,6 +2,7 @@
 
 SPIN: the labelled utterances in knowledge/understanding/examples/utterances.yaml (questions
 only) and every questioning script's stage questions in both languages.
+Speech acts: knowledge/understanding/examples/acts.yaml (one act per line).
 """
 
 from __future__ import annotations
@@ -28,3 +29,20 @@ def spin_examples() -> list[tuple[str, str]]:
         for step in (yaml.load(path.read_text(encoding="utf-8")) or {}).get("steps", []):
             pairs += [(step["question"][lang], step["stage"]) for lang in ("zh", "en")]
     return pairs
+
+
+ACTS: tuple[str, ...] = (
+    "greeting", "empathy", "pitch", "price", "closing", "leading", "hurrying",
+    "rude", "intrusive", "improper_offer", "disparage", "scare", "question", "other",
+)
+
+
+def acts_sources() -> list[Path]:
+    """The files the speech-act model learns from; their bytes are the cache key."""
+    return [EXAMPLES_DIR / "acts.yaml"]
+
+
+def act_examples() -> list[tuple[str, str]]:
+    """(text, act) pairs, one act per line."""
+    raw = YAML(typ="safe").load((EXAMPLES_DIR / "acts.yaml").read_text(encoding="utf-8"))
+    return [(item["text"], item["act"]) for item in raw]

@@ -1,0 +1,46 @@
+"""Speech-act rules: the words that say what a sentence does, read from knowledge/understanding/acts.yaml."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from dialogs.understanding.tokens import Cue, Words, compile_cue, words_of
+
+ACTS_FILE = Path(__file__).resolve().parents[2] / "knowledge" / "understanding" / "acts.yaml"
+
+
+@dataclass(frozen=True)
+class ActRule:
+    """One act's cues, and whether they must begin the sentence."""
+
+    act: str
+    cues: tuple[Cue, ...]
+    at_start: bool
+
+    def fires(self, words: Words) -> bool:
+        """True if a cue is in the sentence (at its start, for an `at_start` act)."""
+        if not self.at_start:
+            return any(cue.found_in(words) for cue in self.cues)
+        return any(cue.starts(words) for cue in self.cues)
+
+
+@lru_cache(maxsize=1)
+def act_rules() -> tuple[ActRule, ...]:
+    """Each act with its compiled cues, in the file's order (the first act that fires wins)."""
+    from dialogs.understanding.classifier import normalise
+
+    raw = YAML(typ="safe").load(ACTS_FILE.read_text(encoding="utf-8"))["acts"]
+    return tuple(
+        ActRule(act, tuple(compile_cue(normalise(w.rstrip("*")) + ("*" if w.endswith("*") else "")) for w in (*spec.get("zh", []), *spec.get("en", []))), bool(spec.get("at_start")))
+        for act, spec in raw.items()
+    )
+
+
+def act_by_rules(normalised: str) -> str | None:
+    """The first act one of whose cues the (normalised) sentence holds, or None."""
+    words = words_of(normalised)
+    return next((rule.act for rule in act_rules() if rule.fires(words)), None)

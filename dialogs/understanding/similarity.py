@@ -1,0 +1,69 @@
+"""Matching by meaning: how close a rep's line is to labelled example lines.
+
+Lines become TF-IDF vectors over the same n-grams as the learned layer (English word lemmas and
+word pairs, Chinese characters and character pairs and triples), weighted by how rare each
+n-gram is among the examples, and compared by cosine similarity. The nearest example explains
+the match ("it is most like: 'Why do you want them sour?'").
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from dialogs.understanding.classifier import detect_language, normalise
+from dialogs.understanding.learned import features
+
+Vector = dict[str, float]
+
+
+def _weighted(feats: Iterable[str], idf: dict[str, float], default: float) -> Vector:
+    counts = Counter(feats)
+    vector = {f: (1.0 + math.log(n)) * idf.get(f, default) for f, n in counts.items()}
+    norm = math.sqrt(sum(w * w for w in vector.values())) or 1.0
+    return {f: w / norm for f, w in vector.items()}
+
+
+def cosine(a: Vector, b: Vector) -> float:
+    """Cosine similarity of two unit vectors."""
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(w * b.get(f, 0.0) for f, w in a.items())
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled line: what it counts as, its text, and its vector."""
+
+    label: str
+    text: str
+    vector: Vector
+
+
+class ExampleIndex:
+    """Labelled example lines, ready for nearest-example look-ups."""
+
+    def __init__(self, labelled: Sequence[tuple[str, str]]) -> None:
+        feats = [features(normalise(text), detect_language(normalise(text))) for _, text in labelled]
+        documents = len(feats) or 1
+        frequency = Counter(f for fs in feats for f in set(fs))
+        self.idf = {f: math.log((1 + documents) / (1 + n)) + 1.0 for f, n in frequency.items()}
+        self.default_idf = math.log(1 + documents) + 1.0
+        self.examples = [Example(label, text, _weighted(fs, self.idf, self.default_idf)) for (label, text), fs in zip(labelled, feats)]
+
+    def vector(self, text: str) -> Vector:
+        """The vector of a new line, weighted like the examples."""
+        normalised = normalise(text)
+        return _weighted(features(normalised, detect_language(normalised)), self.idf, self.default_idf)
+
+    def nearest(self, vector: Vector, labels: set[str]) -> tuple[float, Example | None]:
+        """The most similar example among those labelled with one of `labels`, with its similarity."""
+        best: tuple[float, Example | None] = (0.0, None)
+        for example in self.examples:
+            if example.label in labels:
+                score = cosine(vector, example.vector)
+                if score > best[0]:
+                    best = (score, example)
+        return best
