@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
+from dialogs.understanding.text import normalise
 from dialogs.understanding.tokens import Cue, Words, compile_cue, words_of
 
 ACTS_FILE = Path(__file__).resolve().parents[2] / "knowledge" / "understanding" / "acts.yaml"
@@ -31,8 +32,6 @@ class ActRule:
 @lru_cache(maxsize=1)
 def act_rules() -> tuple[ActRule, ...]:
     """Each act with its compiled cues, in the file's order (the first act that fires wins)."""
-    from dialogs.understanding.classifier import normalise
-
     raw = YAML(typ="safe").load(ACTS_FILE.read_text(encoding="utf-8"))["acts"]
     return tuple(
         ActRule(act, tuple(compile_cue(normalise(w.rstrip("*")) + ("*" if w.endswith("*") else "")) for w in (*spec.get("zh", []), *spec.get("en", []))), bool(spec.get("at_start")))

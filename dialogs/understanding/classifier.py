@@ -10,18 +10,21 @@ applies them, and reports which rules decided (the "cues") so a verdict can be e
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-import opencc
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from dialogs.understanding.acts import act_by_rules
+from dialogs.understanding.learned import act_model, features, spin_model
+from dialogs.understanding.text import detect_language, normalise, sentences
+
+_CLAUSE_BREAK = re.compile(r"[,;:]")
 RULES_DIR = Path(__file__).resolve().parents[2] / "knowledge" / "understanding"
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 QUESTION_CLASSES: tuple[str, ...] = ("question", "statement")
@@ -33,24 +36,6 @@ Vote = Literal[
     "question", "statement", "open", "closed",
     "situation", "problem", "implication", "need_payoff", "none",
 ]
-
-_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff\ufe00-\ufe0f]")
-_EMOJI = re.compile(
-    "[\U0001f000-\U0001faff\U0001fc00-\U0001ffff\u2190-\u21ff\u2300-\u23ff"
-    "\u2460-\u27bf\u2900-\u297f\u2b00-\u2bff\u3030\u303d\u3297\u3299\U000e0000-\U000e007f]"
-)
-_PUNCTUATION = str.maketrans({
-    "。": ".", "、": ",", "，": ",", "“": '"', "”": '"', "‘": "'", "’": "'",
-    "…": "...", "—": ",", "–": ",", "～": "~", "〜": "~", "「": '"', "」": '"',
-})
-_TRAILING_NOISE = re.compile(r"[\s~^*_]+$")
-_SPACES = re.compile(r"\s+")
-_CLAUSE_BREAK = re.compile(r"[,;:]")
-_SENTENCE_BREAK = re.compile(r"(?<=[?!])\s*|(?<=[^\d]\.)\s*|(?<=\.)\s+")
-_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LATIN_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
-_T2S = opencc.OpenCC("t2s")
-
 
 class RuleError(ValueError):
     """A rules file is missing, malformed, or contains a rule that cannot be used."""
@@ -273,32 +258,6 @@ def _words_pattern(words: Iterable[str], word_boundaries: bool) -> str:
     return rf"(?<!\w)(?:{body})(?!\w)" if word_boundaries else f"(?:{body})"
 
 
-def normalise(text: str) -> str:
-    """Canonical form that rules match against: NFKC, ASCII punctuation, no emoji, lower case, simplified."""
-    text = _INVISIBLE.sub("", text)
-    text = unicodedata.normalize("NFKC", text).translate(_PUNCTUATION)
-    text = _EMOJI.sub(" ", text)
-    text = _SPACES.sub(" ", _TRAILING_NOISE.sub("", text)).strip().lower()
-    return _T2S.convert(text) if _CJK.search(text) else text
-
-
-def detect_language(normalised: str) -> str:
-    """Pick "zh" or "en" for normalised text: CJK characters are weighed against Latin words.
-
-    A CJK character carries about as much as an English word, so "你们用Salesforce吗" is zh
-    and "Do you use 微信 for orders?" is en; text with neither (emoji, digits) counts as zh,
-    the product's first language.
-    """
-    cjk = len(_CJK.findall(normalised))
-    words = len(_LATIN_WORD.findall(normalised))
-    return "zh" if cjk >= words else "en"
-
-
-def sentences(normalised: str) -> list[str]:
-    """The sentences of a normalised message: split after ? and ! and after a full stop (not inside 3.5)."""
-    return [part for part in _SENTENCE_BREAK.split(normalised) if any(char.isalnum() for char in part)]
-
-
 def classify(text: str, *, rules: RuleBook | None = None) -> Classification:
     """Classify one message a rep typed: language, question or not, open/closed, and SPIN type.
 
@@ -328,9 +287,6 @@ def speech_act(normalised: str, lang: str, is_question: bool) -> str:
     sentence; otherwise the learned act model does. A sentence the question rules read as a
     statement is never the act `question`.
     """
-    from dialogs.understanding.acts import act_by_rules
-    from dialogs.understanding.learned import act_model, features
-
     by_rule = act_by_rules(normalised)
     if by_rule is not None:
         return by_rule
@@ -362,8 +318,6 @@ def _learned_spin(normalised: str, lang: str, language: LanguageRules) -> tuple[
 
     Its cue names the n-grams that weighed most, e.g. ``implication:model(lose,custom)``.
     """
-    from dialogs.understanding.learned import features, spin_model
-
     model = spin_model()
     feats = features(normalised, lang)
     probabilities = model.scores(feats)

@@ -20,9 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 import snowballstemmer
+
+from dialogs.understanding.text import detect_language, normalise
+
+if TYPE_CHECKING:
+    import numpy as np
 
 FEATURES_VERSION = "1"
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
@@ -60,6 +65,8 @@ class LinearModel:
 
     def scores(self, feats: list[str]) -> dict[str, float]:
         """Class probabilities for these features (softmax over the linear scores)."""
+        import numpy as np
+
         columns = [self.index[f] for f in feats if f in self.index]
         logits = self.intercept + (self.coef[:, columns].sum(axis=1) if columns else 0.0)
         exp = np.exp(logits - logits.max())
@@ -75,6 +82,7 @@ class LinearModel:
 
 def train(texts: list[tuple[str, str]], labels: list[str]) -> LinearModel:
     """Fit a logistic regression on (normalised text, lang) pairs; scikit-learn is imported only here."""
+    import numpy as np
     from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
 
@@ -100,6 +108,8 @@ def fingerprint(*parts: str) -> str:
 
 def load_or_train(name: str, key: str, make: Callable[[], LinearModel]) -> LinearModel:
     """The cached model for `key`, or a freshly trained one that is then cached (best effort)."""
+    import numpy as np
+
     path = cache_dir() / f"{name}-{key}.npz"
     with _LOCK:
         if path.exists():
@@ -122,8 +132,6 @@ def load_or_train(name: str, key: str, make: Callable[[], LinearModel]) -> Linea
 
 
 def _trained_on(name: str, sources: list[Path], examples: Callable[[], list[tuple[str, str]]]) -> LinearModel:
-    from dialogs.understanding.classifier import detect_language, normalise
-
     key = fingerprint(*(path.read_text(encoding="utf-8") for path in sources))
 
     def make() -> LinearModel:

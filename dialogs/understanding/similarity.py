@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from dialogs.understanding.classifier import detect_language, normalise
+from dialogs.understanding.text import detect_language, normalise
 from dialogs.understanding.learned import features
 
 Vector = dict[str, float]

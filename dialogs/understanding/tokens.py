@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-import simplemma
 import snowballstemmer
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?\*?")
@@ -38,6 +37,8 @@ def stem(word: str) -> str:
 
     Contractions stay as they are ("shouldn't" must not become "shall").
     """
+    import simplemma  # its dictionaries load on the first English word, not at start-up
+
     if "'" in word:
         return word
     if simplemma.is_known(word, lang="en"):
