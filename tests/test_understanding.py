@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dialogs.roleplay.customer import Progress, find_move
 from dialogs.understanding.classifier import classify, normalise
+from dialogs.understanding.evaluation import load_labelled
 from dialogs.understanding.tokens import compile_cue, words_of
 from knowledge.validate import cached_knowledge
 
+EXAMPLES = Path(__file__).resolve().parent.parent / "knowledge" / "understanding" / "examples"
 PLUM = cached_knowledge().scenarios["plum"]
 ENGLISH_CUES = sorted({c for sc in cached_knowledge().scenarios.values() for m in sc.moves for mm in m.match for cues in (mm.cues, mm.also) if cues for c in cues.en if not c.endswith("*")})
 
@@ -64,3 +68,15 @@ def test_each_sentence_gets_its_speech_act() -> None:
     assert classify("每进一箱我单独返您两百，不走账").act == "improper_offer"
     assert classify("Good morning! What sort of plums are you looking for?").acts == ("greeting", "question")
     assert classify("Look, old woman, are you buying or not?").act == "rude"
+
+
+QUESTIONS = [item.text for item in load_labelled(EXAMPLES / "utterances.yaml") if item.is_question]
+LEAD_INS = ["Hi! ", "Good morning! ", "Thanks. ", "Thank you! ", "Hello there. ", "您好！", "谢谢。", "早上好！", "阿姨好！", "明白了，谢谢。"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(question=st.sampled_from(QUESTIONS), lead=st.sampled_from(LEAD_INS))
+def test_a_greeting_or_thanks_in_front_never_changes_the_verdict(question: str, lead: str) -> None:
+    """The main ask is the last question: what comes before it does not change its form or SPIN type."""
+    plain, led = classify(question), classify(lead + question)
+    assert (led.is_question, led.form, led.spin) == (plain.is_question, plain.form, plain.spin)

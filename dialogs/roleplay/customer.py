@@ -20,7 +20,7 @@ from transitions import Machine
 
 from dialogs.understanding.classifier import Classification, normalise
 from dialogs.understanding.similarity import ExampleIndex
-from dialogs.understanding.tokens import Words, compile_cue, words_of
+from dialogs.understanding.tokens import Words, cue_set, words_of
 from knowledge.schema import Cues, Match, Move, Scenario, Suggestion, Text
 
 LEAVE = "leave"
@@ -124,7 +124,7 @@ def _has_cue(cues: Cues | None, text: Words) -> bool:
     """True if the text holds any of the cues as whole words, in either language (reps mix them)."""
     if cues is None:
         return True
-    return any(compile_cue(_cue(cue)).found_in(text) for cue in (*cues.zh, *cues.en))
+    return cue_set(tuple(_cue(cue) for cue in (*cues.zh, *cues.en))).found_in(text)
 
 
 def _matches(match: Match, text: Words, verdict: Classification) -> bool:

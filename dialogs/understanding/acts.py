@@ -9,7 +9,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 
 from dialogs.understanding.text import normalise
-from dialogs.understanding.tokens import Cue, Words, compile_cue, words_of
+from dialogs.understanding.tokens import CueSet, Words, cue_set, words_of
 
 ACTS_FILE = Path(__file__).resolve().parents[2] / "knowledge" / "understanding" / "acts.yaml"
 
@@ -19,14 +19,12 @@ class ActRule:
     """One act's cues, and whether they must begin the sentence."""
 
     act: str
-    cues: tuple[Cue, ...]
+    cues: CueSet
     at_start: bool
 
     def fires(self, words: Words) -> bool:
         """True if a cue is in the sentence (at its start, for an `at_start` act)."""
-        if not self.at_start:
-            return any(cue.found_in(words) for cue in self.cues)
-        return any(cue.starts(words) for cue in self.cues)
+        return self.cues.starts(words) if self.at_start else self.cues.found_in(words)
 
 
 @lru_cache(maxsize=1)
@@ -34,7 +32,7 @@ def act_rules() -> tuple[ActRule, ...]:
     """Each act with its compiled cues, in the file's order (the first act that fires wins)."""
     raw = YAML(typ="safe").load(ACTS_FILE.read_text(encoding="utf-8"))["acts"]
     return tuple(
-        ActRule(act, tuple(compile_cue(normalise(w.rstrip("*")) + ("*" if w.endswith("*") else "")) for w in (*spec.get("zh", []), *spec.get("en", []))), bool(spec.get("at_start")))
+        ActRule(act, cue_set(tuple(normalise(w.rstrip("*")) + ("*" if w.endswith("*") else "") for w in (*spec.get("zh", []), *spec.get("en", [])))), bool(spec.get("at_start")))
         for act, spec in raw.items()
     )
 

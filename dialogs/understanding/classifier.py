@@ -176,7 +176,7 @@ def load_rules(directory: Path | str | None = None) -> RuleBook:
     Pass ``directory`` to use rules other than the packaged ones, e.g. a trainer's draft copy
     or a test fixture; a :class:`RuleError` names the file and the rule id on any problem.
     """
-    return _load_rules_cached(Path(directory or RULES_DIR).resolve())
+    return _load_rules_cached(Path(directory).resolve() if directory else RULES_DIR)
 
 
 @lru_cache(maxsize=8)

@@ -42,15 +42,20 @@ def cache_dir() -> Path:
     return Path(base)
 
 
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return str(_STEMMER.stemWord(word))
+
+
 def features(normalised: str, lang: str) -> list[str]:
     """The n-grams the model weighs: stemmed English words and word pairs; Chinese characters, pairs and triples."""
     if lang == "en":
-        words = [_STEMMER.stemWord(w) for w in _WORD.findall(normalised)]
+        words = [_stem(w) for w in _WORD.findall(normalised)]
         return [f"w:{w}" for w in words] + [f"b:{a}_{b}" for a, b in zip(words, words[1:])] + [f"h:{words[0]}" if words else "h:"]
     found: list[str] = []
     for run in _CJK_RUN.findall(normalised):
         found += [f"c:{ch}" for ch in run] + [f"c:{run[i:i + 2]}" for i in range(len(run) - 1)] + [f"c:{run[i:i + 3]}" for i in range(len(run) - 2)]
-    found += [f"w:{_STEMMER.stemWord(w)}" for w in _WORD.findall(normalised)]
+    found += [f"w:{_stem(w)}" for w in _WORD.findall(normalised)]
     return found
 
 

@@ -87,3 +87,44 @@ def compile_cue(normalised_cue: str) -> Cue:
         return Cue(normalised_cue, ())
     parts = tuple((w[:-1], True) if w.endswith("*") else (stem(w), False) for w in _WORD.findall(normalised_cue))
     return Cue(None, parts) if parts else Cue(normalised_cue, ())
+
+
+class CueSet:
+    """Many cues checked at once: Chinese ones as one pattern, English ones indexed by their first word."""
+
+    def __init__(self, cues: tuple[Cue, ...]) -> None:
+        chinese = sorted({c.chinese for c in cues if c.chinese is not None}, key=len, reverse=True)
+        self._chinese = re.compile("|".join(re.escape(c) for c in chinese)) if chinese else None
+        self._by_first: dict[str, list[Cue]] = {}
+        self._by_prefix: list[Cue] = []
+        for cue in cues:
+            if cue.chinese is None:
+                value, prefix = cue.parts[0]
+                if prefix:
+                    self._by_prefix.append(cue)
+                else:
+                    self._by_first.setdefault(value, []).append(cue)
+
+    def found_in(self, words: Words) -> bool:
+        """True if any cue occurs in the message as whole words (or Chinese characters)."""
+        if self._chinese is not None and self._chinese.search(words.text):
+            return True
+        for start, key in enumerate(words.stems):
+            if any(cue._at(words, start) for cue in self._by_first.get(key, ())):
+                return True
+        return any(cue.found_in(words) for cue in self._by_prefix)
+
+    def starts(self, words: Words) -> bool:
+        """True if the message begins with one of the cues."""
+        text = words.text.lstrip(" ,.!?'\"")
+        if self._chinese is not None and self._chinese.match(text):
+            return True
+        if not words.stems or not text[:1].isascii():
+            return False
+        return any(cue._at(words, 0) for cue in self._by_first.get(words.stems[0], ())) or any(cue.starts(words) for cue in self._by_prefix)
+
+
+@lru_cache(maxsize=4096)
+def cue_set(normalised_cues: tuple[str, ...]) -> CueSet:
+    """The compiled set for these (normalised) cues, built once."""
+    return CueSet(tuple(compile_cue(c) for c in normalised_cues))
