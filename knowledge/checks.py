@@ -5,11 +5,14 @@ Each check yields `Problem`s pointing at the line of the offending value.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from knowledge.loader import Knowledge, Problem, Source
-from knowledge.schema import LANGS, Form, Lesson, Quiz, Scenario, Script, Text
+from knowledge.schema import LANGS, Form, Lesson, Move, Quiz, Scenario, Script, Text
 
 MESSAGE_LIMIT = 4096
 POLL_QUESTION_LIMIT = 300
@@ -113,6 +116,12 @@ def check_scenario(sc: Scenario, src: Source) -> Iterator[Problem]:
                 yield Problem(path, src.line(loc + ("reveal",)), f"move '{move.id}' reveals unknown fact '{name}'")
         if move.trigger and move.trigger not in triggers:
             yield Problem(path, src.line(loc + ("trigger",)), f"move '{move.id}' fires unknown trigger '{move.trigger}'")
+        yield from _check_cues(move, src, loc)
+        if move.reveal or move.trigger:
+            for lang in ("zh", "en"):
+                have = len(getattr(move.examples, lang)) if move.examples else 0
+                if have < MIN_EXAMPLES:
+                    yield Problem(path, src.line(loc), f"move '{move.id}' reveals a fact or moves the customer on but has {have} {lang} example lines", f"add at least {MIN_EXAMPLES} natural rep lines under examples: {lang}:")
     for i, sug in enumerate(sc.suggestions):
         for name in sug.states:
             if name not in states:
@@ -142,6 +151,38 @@ def check_scenario(sc: Scenario, src: Source) -> Iterator[Problem]:
     for i, tip in enumerate(sc.tips):
         if tip.missing not in known:
             yield Problem(path, src.line(("tips", i)), f"tip refers to unknown fact or flag '{tip.missing}'")
+
+
+MIN_EXAMPLES = 6
+VOCABULARY_FILE = Path(__file__).resolve().parent / "understanding" / "vocabulary.en.txt"
+_CUE_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?\*?")
+
+
+@lru_cache(maxsize=1)
+def _vocabulary() -> frozenset[str]:
+    lines = VOCABULARY_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def whole_word_problem(cue: str) -> str | None:
+    """Why an English cue could only match inside other words (None if every word of it is a word)."""
+    import simplemma
+
+    for word in _CUE_WORD.findall(cue.lower()):
+        if word.endswith("*") or "'" in word or word.isdigit() or word in _vocabulary():
+            continue
+        if not simplemma.is_known(word, lang="en"):
+            return word
+    return None
+
+
+def _check_cues(move: Move, src: Source, loc: tuple[object, ...]) -> Iterator[Problem]:
+    for j, match in enumerate(move.match):
+        for cues in (match.cues, match.also):
+            for cue in cues.en if cues else []:
+                word = whole_word_problem(cue)
+                if word is not None:
+                    yield Problem(str(src.path), src.line(loc + ("match", j)), f"move '{move.id}': cue '{cue}' has '{word}', which is no whole English word and could only match inside other words", f"write '{word}*' to match words that begin with it, or add it to {VOCABULARY_FILE.name} if it is a real word")
 
 
 STAGE_ORDER = ("situation", "problem", "implication", "need_payoff")

@@ -63,8 +63,11 @@ def test_broken_content_is_reported_by_file_and_line() -> None:
         "quizzes/duplicate_question.yaml:6: question id 'qa01' is used twice",
         "forms/no_choices.yaml:5: choice field 'priority' needs at least two choices",
         "scenarios/locked_fact.yaml:22: fact 'secret' can never be unlocked",
-        "scenarios/locked_fact.yaml:30: move 'ask_secret' refers to 'trust', which is neither a fact nor a flag",
-        "scenarios/locked_fact.yaml:33: move 'ask_secret' fires unknown trigger 'explode'",
+        "scenarios/locked_fact.yaml:33: move 'ask_secret' refers to 'trust', which is neither a fact nor a flag",
+        "scenarios/locked_fact.yaml:36: move 'ask_secret' fires unknown trigger 'explode'",
+        "scenarios/locked_fact.yaml:34: move 'ask_secret': cue 'secre' has 'secre', which is no whole English word and could only match inside other words (hint: write 'secre*'",
+        "scenarios/locked_fact.yaml:33: move 'ask_secret' reveals a fact or moves the customer on but has 0 zh example lines",
+        "scenarios/locked_fact.yaml:33: move 'ask_secret' reveals a fact or moves the customer on but has 0 en example lines",
         "scenarios/locked_fact.yaml:13: end state 'walked_away' has no label",
         "scripts/backwards.yaml:13: step 3 goes back from implication to problem",
     ]
