@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from transitions import Machine
 
-from dialogs.understanding.classifier import Classification, normalise
+from dialogs.understanding.classifier import Classification, classify, normalise
 from dialogs.understanding.similarity import ExampleIndex
+from dialogs.understanding.text import sentences
 from dialogs.understanding.tokens import Words, cue_set, words_of
 from knowledge.schema import Cues, Match, Move, Scenario, Suggestion, Text
 
@@ -58,9 +59,10 @@ class Progress:
 
 @dataclass(frozen=True)
 class Response:
-    """What one rep message did: the move it counted as, what the customer says, what changed."""
+    """What one rep message did: the moves it counted as (`move` is the first), what the customer says, what changed."""
 
     move: str | None
+    moves: tuple[str, ...]
     lines: tuple[str, ...]
     revealed: tuple[str, ...]
     left: bool
@@ -138,6 +140,9 @@ def _matches(match: Match, text: Words, verdict: Classification) -> bool:
     )
 
 
+PROPOSING_ACTS = frozenset({"closing", "pitch", "price"})
+
+
 def rewarded_outcomes(scenario: Scenario) -> frozenset[str]:
     """The outcomes the rubric rewards: a sale, an appointment, a trial (not walking away or a put-off)."""
     return frozenset(o for c in scenario.rubric if c.points > 0 for o in c.when.outcomes)
@@ -153,9 +158,9 @@ def closes(scenario: Scenario, state: str, move: Move) -> bool:
 
 
 def proposes(verdict: Classification) -> bool:
-    """False for a discovery question (its main ask is a question seeking information and nothing in
-    the message proposes): such a question never completes a sale on its own."""
-    return not (verdict.is_question and verdict.act == "question" and "closing" not in verdict.acts)
+    """False for a discovery question (its main ask has a SPIN type and no sentence offers anything:
+    no closing, pitch or price): such a question never completes a sale on its own."""
+    return not (verdict.is_question and verdict.spin != "none" and not PROPOSING_ACTS & set(verdict.acts))
 
 
 def substantive(move: Move) -> bool:
@@ -183,20 +188,25 @@ def examples_of(scenario: Scenario) -> ExampleIndex:
         return _EXAMPLES[key]
 
 
-def find_move(scenario: Scenario, progress: Progress, text: str, verdict: Classification) -> Move | None:
-    """The move the rep's message counts as: the first whose cues it holds, in file order; else the
-    move whose example lines it is most like, when it is like one closely enough."""
+def find_move(scenario: Scenario, progress: Progress, text: str, verdict: Classification, *, may_close: bool | None = None) -> Move | None:
+    """The move the rep's message counts as: the first move that counts for something whose cues it
+    holds, in file order; else the move whose example lines the message, or one of its sentences,
+    is most like, when closely enough; else a small-talk move whose cues it holds. Moves that would
+    complete a sale are left out when the message does not propose anything (`may_close`, by
+    default judged from this text's own verdict)."""
     words = words_of(normalise(text))
     fitting = [
         move for move in scenario.moves
-        if applicable(move, progress) and (proposes(verdict) or not closes(scenario, progress.state, move))
+        if applicable(move, progress) and ((proposes(verdict) if may_close is None else may_close) or not closes(scenario, progress.state, move))
     ]
     by_cue = [move for move in fitting if any(_matches(m, words, verdict) for m in move.match)]
     strong = [move for move in by_cue if substantive(move)]
     if strong:
         return strong[0]
     index = examples_of(scenario)
-    similarity, nearest = index.nearest(index.vector(text), {move.id for move in fitting if move.examples})
+    labels = {move.id for move in fitting if move.examples}
+    parts = [text, *sentences(normalise(text))]
+    similarity, nearest = max((index.nearest(index.vector(part), labels) for part in parts), key=lambda found: found[0])
     if nearest is not None and similarity >= EXAMPLE_SIMILARITY:
         return next(move for move in fitting if move.id == nearest.label)
     return by_cue[0] if by_cue else None
@@ -205,45 +215,74 @@ def find_move(scenario: Scenario, progress: Progress, text: str, verdict: Classi
 def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classification, lang: str) -> Response:
     """Play one rep message: the customer reacts in character and `progress` moves on.
 
-    The first move the message counts as reveals its facts, sets its flags, changes goodwill and
-    fires its trigger. When nothing matches the customer gives the state's vague answer (and
-    some states move on: a customer who has paid and hears nothing useful leaves). Each strike
+    Each sentence of the message is read in turn, so "sorry to bother you. nothing is for sale
+    today, I only want to understand your cover" both acknowledges and sets the rep apart, and
+    "sour ones? Here, a jin of these" asks and sells. Every move that counts for something is
+    applied in the order said: it reveals its facts, sets its flags, changes goodwill and fires
+    its trigger. Small talk (a greeting answered with a greeting) is answered only when nothing
+    else was said. When nothing matches the customer gives the state's vague answer (and some
+    states move on: a customer who has paid and hears nothing useful leaves). Each strike
     (negative goodwill) counts; when the strikes reach the scenario's patience the customer
     walks away.
     """
     progress.turn += 1
     turn = progress.turn
-    move = find_move(scenario, progress, text, verdict)
-    lines: list[str] = []
-    revealed: list[str] = []
     state = next(s for s in scenario.states if s.id == progress.state)
     vague = pick(state.unmatched or scenario.unmatched, lang, scenario.id, turn, "unmatched")
-    if move is None:
+    parts = sentences(normalise(text))
+    pieces = [(text, verdict)] if len(parts) <= 1 else [(part, classify(part)) for part in parts]
+    lines: list[str] = []
+    revealed: list[str] = []
+    applied: list[Move] = []
+    small_talk: Move | None = None
+    main = find_move(scenario, progress, text, verdict)
+    others = [] if len(pieces) == 1 else [find_move(scenario, progress, piece, piece_verdict, may_close=False) for piece, piece_verdict in pieces]
+    if main is not None and not substantive(main):
+        small_talk, main = main, None
+    if main is None:
+        main = next((move for move in others if move is not None and substantive(move)), None)
+    chosen = [main] if main is not None else []
+    chosen += [move for move in others if move is not None and move.goodwill < 0 and move not in chosen]
+    for move in chosen:
+        if move is not main and not applicable(move, progress):
+            continue
+        applied.append(move)
+        revealed += _apply(scenario, progress, move, lang, lines)
+        if outcome_of(scenario, progress.state) is not None:
+            break
+    if not applied and small_talk is not None:
+        applied.append(small_talk)
+        revealed += _apply(scenario, progress, small_talk, lang, lines)
+    if not applied and state.unmatched_trigger:
+        progress.state = fire(scenario, progress.state, state.unmatched_trigger)
+    if not lines:
         lines.append(vague)
-        if state.unmatched_trigger:
-            progress.state = fire(scenario, progress.state, state.unmatched_trigger)
-    else:
-        if move.say:
-            lines.append(pick(move.say, lang, scenario.id, turn, move.id))
-        facts = {f.id: f for f in scenario.facts}
-        for fact_id in move.reveal:
-            if progress.mark(fact_id):
-                revealed.append(fact_id)
-                lines.append(pick(facts[fact_id].reply, lang, scenario.id, turn, fact_id))
-        for flag in move.flags:
-            progress.mark(flag)
-        progress.goodwill += move.goodwill
-        if move.goodwill < 0:
-            progress.strikes -= move.goodwill
-        if move.trigger:
-            progress.state = fire(scenario, progress.state, move.trigger)
-        if not lines:
-            lines.append(vague)
     left = False
     if outcome_of(scenario, progress.state) is None and progress.strikes >= scenario.patience:
         progress.state = fire(scenario, progress.state, LEAVE)
         left = True
-    return Response(move.id if move else None, tuple(lines), tuple(revealed), left, outcome_of(scenario, progress.state))
+    ids = tuple(move.id for move in applied)
+    return Response(ids[0] if ids else None, ids, tuple(dict.fromkeys(lines)), tuple(revealed), left, outcome_of(scenario, progress.state))
+
+
+def _apply(scenario: Scenario, progress: Progress, move: Move, lang: str, lines: list[str]) -> list[str]:
+    """Apply one move: its line, the facts it reveals (with the customer's words), flags, goodwill, trigger."""
+    revealed = []
+    if move.say:
+        lines.append(pick(move.say, lang, scenario.id, progress.turn, move.id))
+    facts = {f.id: f for f in scenario.facts}
+    for fact_id in move.reveal:
+        if progress.mark(fact_id):
+            revealed.append(fact_id)
+            lines.append(pick(facts[fact_id].reply, lang, scenario.id, progress.turn, fact_id))
+    for flag in move.flags:
+        progress.mark(flag)
+    progress.goodwill += move.goodwill
+    if move.goodwill < 0:
+        progress.strikes -= move.goodwill
+    if move.trigger:
+        progress.state = fire(scenario, progress.state, move.trigger)
+    return revealed
 
 
 def opening_line(scenario: Scenario, lang: str, attempt: int) -> str:

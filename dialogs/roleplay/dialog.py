@@ -175,7 +175,7 @@ class RolePlayDialog(Dialog):
         row = self.roleplay
         keep_progress(row, progress)
         customer_text = "\n".join(response.lines)
-        turn = RolePlayTurn(roleplay_id=row.id or 0, number=progress.turn, rep_text=text, suggested=suggested, verdict=verdict.as_dict(), move=response.move, customer_text=customer_text)
+        turn = RolePlayTurn(roleplay_id=row.id or 0, number=progress.turn, rep_text=text, suggested=suggested, verdict={**verdict.as_dict(), "moves": list(response.moves)}, move=response.move, customer_text=customer_text)
         record_turn(self.ctx.session, row, turn)
         self.data["turn"] = progress.turn  # a new version: older buttons expire and racing turns retry
         buttons = [] if response.outcome else self.play_buttons()
@@ -215,7 +215,7 @@ class RolePlayDialog(Dialog):
             finish_roleplay(self.ctx.session, row, outcome, 0, [], {})
             return None
         turns = turns_of(self.ctx.session, row.id or 0)
-        card = score_roleplay(scenario, progress_of(row), outcome, [t.verdict for t in turns], [t.move or "" for t in turns], self.ctx.lang)
+        card = score_roleplay(scenario, progress_of(row), outcome, [t.verdict for t in turns], [m for t in turns for m in t.verdict.get("moves", [t.move or ""])], self.ctx.lang)
         finish_roleplay(self.ctx.session, row, outcome, card.score, card.facts_uncovered, card.question_counts)
         self._log_needs(row, scenario, card, turns)
         return card

@@ -52,7 +52,7 @@ def replay(scenario: Scenario, lines: Sequence[str], lang: str) -> tuple[str, Sc
         verdict = classify(line)
         response = respond(scenario, progress, line, verdict, lang)
         verdicts.append(verdict.as_dict())
-        moves.append(response.move or "")
+        moves += response.moves
         said.append("\n".join(response.lines))
         if response.outcome:
             outcome = response.outcome

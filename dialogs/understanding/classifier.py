@@ -261,8 +261,9 @@ def _words_pattern(words: Iterable[str], word_boundaries: bool) -> str:
 def classify(text: str, *, rules: RuleBook | None = None) -> Classification:
     """Classify one message a rep typed: language, question or not, open/closed, and SPIN type.
 
-    Each sentence is read on its own and the message's main ask is its last question, so a
-    greeting, a lead-in or a thank-you in front of the question does not decide the verdict.
+    Each sentence is read on its own, in its own language, and the message's main ask is its last
+    question, so a greeting, a lead-in or a thank-you in front of the question (谢谢。How's
+    business?) does not decide the verdict.
     ``rules`` defaults to the packaged rule files; the returned cues name every rule that
     decided a verdict, in the form ``class:rule_id(matched words)``.
     """
@@ -271,11 +272,11 @@ def classify(text: str, *, rules: RuleBook | None = None) -> Classification:
     lang = detect_language(normalised)
     if not any(char.isalpha() for char in normalised):
         return Classification(text, lang, False, "none", "none", ("statement:no_words",))
-    language = book.languages[lang]
-    parts = sentences(normalised) or [normalised]
-    verdicts = [_classify_sentence(text, lang, language, sentence) for sentence in parts]
+    parts = [part for part in sentences(normalised) if any(char.isalpha() for char in part)] or [normalised]
+    langs = [detect_language(part) if len(parts) > 1 else lang for part in parts]
+    verdicts = [_classify_sentence(text, part_lang, book.languages[part_lang], part) for part, part_lang in zip(parts, langs)]
     main = max((i for i, verdict in enumerate(verdicts) if verdict.is_question), default=len(verdicts) - 1)
-    acts = [speech_act(sentence, lang, verdict.is_question) for sentence, verdict in zip(parts, verdicts)]
+    acts = [speech_act(part, part_lang, verdict.is_question) for part, part_lang, verdict in zip(parts, langs, verdicts)]
     acts.append(acts.pop(main))
     return replace(verdicts[main], acts=tuple(acts))
 
@@ -287,12 +288,11 @@ def speech_act(normalised: str, lang: str, is_question: bool) -> str:
     sentence; otherwise the learned act model does. A sentence the question rules read as a
     statement is never the act `question`.
     """
-    by_rule = act_by_rules(normalised)
+    by_rule = act_by_rules(normalised, is_question)
     if by_rule is not None:
         return by_rule
     probabilities = act_model().scores(features(normalised, lang))
-    ranked = sorted(probabilities, key=probabilities.__getitem__, reverse=True)
-    return next(act for act in ranked if is_question or act != "question")
+    return next(act for act in sorted(probabilities, key=probabilities.__getitem__, reverse=True) if is_question or act != "question")
 
 
 def _classify_sentence(text: str, lang: str, language: LanguageRules, normalised: str) -> Classification:
