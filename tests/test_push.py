@@ -237,3 +237,14 @@ async def test_on_telegram_the_push_reply_becomes_the_progress_message(engine: E
         assignment = session.exec(select(Assignment)).one()
     assert assignment.progress_chat_id == 2 and assignment.progress_message_id is not None
     await telegram.app.shutdown()
+
+
+def test_push_typed_again_half_way_starts_over_at_the_quiz_and_its_buttons_work(engine: Engine) -> None:
+    trainer, reps = team_with_reps(engine, 2)
+    trainer.send("/push")
+    title = next(b.label for b in trainer.buttons if "plum" in b.data)
+    trainer.press(title)
+    assert [r.key for r in trainer.send("/push")] == ["push_pick_quiz"]
+    trainer.press(title)
+    trainer.press("east")
+    assert any(r.progress_of for r in trainer.press("1 day"))

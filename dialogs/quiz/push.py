@@ -49,6 +49,7 @@ class Push(Dialog):
     command = "push"
     states = ["choosing_quiz", "choosing_target", "choosing_deadline", "done"]
     transitions = [
+        {"trigger": "restart", "source": ["choosing_quiz", "choosing_target", "choosing_deadline"], "dest": "choosing_quiz", "after": "ask_quiz"},
         {"trigger": "pick_quiz", "source": "choosing_quiz", "dest": "choosing_target", "after": "ask_target"},
         {"trigger": "pick_target", "source": "choosing_target", "dest": "choosing_deadline", "after": "ask_deadline"},
         {"trigger": "send", "source": ["choosing_quiz", "choosing_target", "choosing_deadline"], "dest": "done"},
@@ -57,10 +58,11 @@ class Push(Dialog):
     final = frozenset({"done"})
 
     def begin(self, args: str) -> None:
-        """With arguments the push goes out at once; without, the trainer picks with buttons."""
+        """With arguments the push goes out at once; without, the trainer picks with buttons
+        (from the quiz again, also when /push comes mid-way)."""
         words = args.split()
         if not words:
-            self.ask_quiz()
+            self.restart()
             return
         quiz_id, target = words[0], words[1] if len(words) > 1 else ""
         if quiz_id not in self.ctx.knowledge.quizzes:
