@@ -25,6 +25,15 @@ log = logging.getLogger(__name__)
 ATTEMPTS = 3
 
 
+def stamp_buttons(replies: list[Reply], version: int) -> None:
+    """Encode every button's callback data before the commit: a button that cannot be
+    encoded raises and rolls the whole event back, so it never leaves a half-done state."""
+    for reply in replies:
+        for row in reply.buttons:
+            for button in row:
+                button.data = encode(button.action, None if button.is_global else version)
+
+
 class Engine:
     """Transport-free conversation logic shared by the Telegram and console adapters."""
 
@@ -56,9 +65,6 @@ class Engine:
             ctx = Ctx(session, user, snap, self.knowledge, event, self.settings, CATALOGUE)
             route(ctx)
             version = save_state(session, snap)
+            stamp_buttons(ctx.replies, version)
             session.commit()
-        for reply in ctx.replies:
-            for row in reply.buttons:
-                for button in row:
-                    button.data = encode(button.action, None if button.is_global else version)
         return ctx.replies

@@ -14,10 +14,12 @@ from telegram.ext import ExtBot
 from telegram.request import RequestData
 
 from bot.push_sender import PushSender
+from dialogs.core.events import Button
 from dialogs.engine import Engine
+from dialogs.quiz.push import Push
 from storage.access import add_member, create_team, grant_role
 from storage.deliveries import queue_reminders, set_progress_message
-from storage.models import Assignment, Delivery, User, utcnow
+from storage.models import Assignment, Delivery, DialogState, User, utcnow
 from storage.users import preset_language
 from tests.chat import Chat, shown
 from tests.telegram_fake import TOKEN, RecordingRequest
@@ -246,5 +248,33 @@ def test_push_typed_again_half_way_starts_over_at_the_quiz_and_its_buttons_work(
     trainer.press(title)
     assert [r.key for r in trainer.send("/push")] == ["push_pick_quiz"]
     trainer.press(title)
+    trainer.press("east")
+    assert any(r.progress_of for r in trainer.press("1 day"))
+
+
+@pytest.mark.parametrize("team", ["华东一组", "Team " + "x" * 55])
+def test_push_with_buttons_to_a_team_named_in_chinese_or_at_full_length(engine: Engine, team: str) -> None:
+    trainer, reps = team_with_reps(engine, 2, team=team)
+    trainer.send("/push")
+    trainer.press(next(b.label for b in trainer.buttons if "plum" in b.data))
+    assert all(len(b.data.encode()) <= 64 and team not in b.data for b in trainer.buttons)
+    trainer.press(team)
+    assert any(r.progress_of for r in trainer.press("1 day"))
+    with Session(engine.db) as session:
+        assert sorted(session.exec(select(Delivery.user_id)).all()) == reps
+
+
+def test_a_button_that_cannot_be_encoded_changes_nothing(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    trainer, _ = team_with_reps(engine, 1)
+    trainer.send("/push")
+    trainer.press(next(b.label for b in trainer.buttons if "plum" in b.data))
+    monkeypatch.setattr(Push, "ask_deadline", lambda self: self.ctx.say("push_pick_deadline", [[Button("bad", "pd:not a valid action")]]))
+    with pytest.raises(ValueError):
+        trainer.press("east")
+    with Session(engine.db) as session:
+        assert session.get(DialogState, 2).state == "choosing_target"
+    monkeypatch.undo()
+    trainer.send("/push")
+    trainer.press(next(b.label for b in trainer.buttons if "plum" in b.data))
     trainer.press("east")
     assert any(r.progress_of for r in trainer.press("1 day"))
