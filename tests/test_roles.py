@@ -136,6 +136,18 @@ def test_invitation_lifecycle(engine: Engine) -> None:
     assert "not valid" in Chat(engine, 13, lang="en").text("/start not-a-real-code")
 
 
+def test_reopening_a_redeemed_link_does_not_use_it_again(engine: Engine) -> None:
+    people = setup_people(engine)
+    code = people["admin"].text("/invite manager east 2").split("start=", 1)[1].split()[0]
+    newcomer = Chat(engine, 10, lang="en")
+    assert "you are now a manager" in newcomer.text(f"/start {code}")
+    assert "You have already accepted this invitation: you are a manager in team \"east\"" in newcomer.text(f"/start {code}")
+    with Session(engine.db) as session:
+        assert session.exec(select(Invitation)).one().uses == 1
+    assert "you are now a manager" in Chat(engine, 11, lang="en").text(f"/start {code}")
+    assert "used up" in Chat(engine, 12, lang="en").text(f"/start {code}")
+
+
 def test_an_expired_invitation_is_refused(engine: Engine) -> None:
     people = setup_people(engine)
     text = people["admin"].text("/invite trainer")
