@@ -12,6 +12,7 @@ import asyncio
 import logging
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -49,8 +50,14 @@ def _event(update: Update, **what: str | None) -> Event:
 
 
 async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event) -> None:
+    """Handle the event (a failure there reaches `on_error`, which tells the user), then send
+    the replies: the action has been committed by then, so a failed send is logged, never
+    answered with the error message."""
     replies = await asyncio.to_thread(_engine(context).handle, event)
-    await deliver(context, event.chat_id, replies, update.callback_query)
+    try:
+        await deliver(context, event.chat_id, replies, update.callback_query)
+    except TelegramError as exc:
+        log.warning("update %s was handled but a reply was not delivered: %s", update.update_id, type(exc).__name__, exc_info=exc)
 
 
 def _command_event(update: Update) -> Event:
@@ -88,7 +95,8 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Logs the failure (update id and exception only) and tells the user their progress is kept."""
+    """Logs the failure (update id and exception only) and tells the user their progress is kept;
+    reached only when handling the event failed, not when a reply could not be sent."""
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("error while handling update %s: %s", update_id, type(context.error).__name__, exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
