@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from telegram import BotCommand, BotCommandScopeChat, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -14,7 +15,9 @@ from storage.deliveries import set_progress_message
 from dialogs.core.events import Button, Reply
 from knowledge.templates import render
 
+log = logging.getLogger(__name__)
 NOTICE_LIMIT = 200
+TOO_LATE = ("query is too old", "query id is invalid")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -35,6 +38,17 @@ async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | 
     return True
 
 
+async def _answer(query: CallbackQuery, text: str = "") -> None:
+    """Answer a button press; one answered too late for Telegram ("query is too old") is
+    only logged: the rep has the reply itself, the answer just stops the spinner."""
+    try:
+        await query.answer(text)
+    except BadRequest as exc:
+        if not any(reason in exc.message.lower() for reason in TOO_LATE):
+            raise
+        log.info("a button press was answered too late: %s", exc.message)
+
+
 async def deliver(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[Reply], query: CallbackQuery | None) -> None:
     """Send every reply in order; a button press is always answered exactly once."""
     answered = False
@@ -45,7 +59,7 @@ async def deliver(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: lis
             continue
         text = render(reply.lang, reply.key, reply.data)
         if reply.notice and query is not None and not answered:
-            await query.answer(text[:NOTICE_LIMIT])
+            await _answer(query, text[:NOTICE_LIMIT])
             answered = True
             continue
         markup = keyboard(reply.buttons)
@@ -63,4 +77,4 @@ async def deliver(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: lis
             caption = render(reply.lang, reply.document.caption_key, reply.data) if reply.document.caption_key else None
             await context.bot.send_document(target, reply.document.content, filename=reply.document.filename, caption=caption, parse_mode=ParseMode.HTML)
     if query is not None and not answered:
-        await query.answer()
+        await _answer(query)

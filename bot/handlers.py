@@ -1,7 +1,9 @@
 """Telegram handlers: thin adapters that turn an Update into an Event for the engine.
 
 Each handler says what the user sees; the engine decides it. Registration order is in
-`register`: the de-duplication gatekeeper runs first, in a negative group.
+`register`. Each event carries its update id: the engine records it in the same
+transaction as what the update changes, so a redelivered update is recognised only once
+its handling has committed.
 """
 
 from __future__ import annotations
@@ -10,14 +12,13 @@ import asyncio
 import logging
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
-    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 
@@ -26,7 +27,6 @@ from dialogs.core.context import guess_lang
 from dialogs.engine import Engine
 from dialogs.core.events import Event, Reply
 from dialogs.registry import BY_COMMAND
-from storage.updates import claim_update
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +44,20 @@ def _event(update: Update, **what: str | None) -> Event:
         chat_id=chat.id,
         name=user.full_name or "",
         lang_hint=user.language_code or "",
+        update_id=update.update_id,
         **what,  # type: ignore[arg-type]
     )
 
 
 async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event) -> None:
+    """Handle the event (a failure there reaches `on_error`, which tells the user), then send
+    the replies: the action has been committed by then, so a failed send is logged, never
+    answered with the error message."""
     replies = await asyncio.to_thread(_engine(context).handle, event)
-    await deliver(context, event.chat_id, replies, update.callback_query)
+    try:
+        await deliver(context, event.chat_id, replies, update.callback_query)
+    except TelegramError as exc:
+        log.warning("update %s was handled but a reply was not delivered: %s", update.update_id, type(exc).__name__, exc_info=exc)
 
 
 def _command_event(update: Update) -> Event:
@@ -58,13 +65,6 @@ def _command_event(update: Update) -> Event:
     head, _, args = text.partition(" ")
     command = head.lstrip("/").split("@", 1)[0]
     return _event(update, command=command, args=args.strip())
-
-
-async def skip_duplicates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Drops an update another process (or a redelivery) already handled."""
-    if not await asyncio.to_thread(claim_update, _engine(context).db, update.update_id):
-        log.info("update %s already handled; skipped", update.update_id)
-        raise ApplicationHandlerStop
 
 
 async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -95,7 +95,8 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Logs the failure (update id and exception only) and tells the user their progress is kept."""
+    """Logs the failure (update id and exception only) and tells the user their progress is kept;
+    reached only when handling the event failed, not when a reply could not be sent."""
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("error while handling update %s: %s", update_id, type(context.error).__name__, exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
@@ -112,7 +113,6 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 def register(app: Application) -> None:
     """All handlers in one ordered place. Note: order matters!"""
     private = filters.ChatType.PRIVATE
-    app.add_handler(TypeHandler(Update, skip_duplicates), group=-1)
     known = ["start", "help", "menu", "cancel", "lang", *BY_COMMAND]
     app.add_handler(CommandHandler(known, command, filters=private))
     app.add_handler(MessageHandler(private & filters.COMMAND, unknown_command))

@@ -1,9 +1,11 @@
 """Working the push queue: invitations and reminders go out within Telegram's limits.
 
 At most `rate` messages a second overall and one a second per chat; a 429 (RetryAfter)
-puts the delivery back with its retry_after; a 403 (the rep blocked the bot) or an
-unknown chat marks it undeliverable. Each delivery is marked sent right after Telegram
-accepts it, so a restart resumes where the queue stood.
+puts the delivery back with its retry_after, not counted as a try. Telegram's refusals:
+a 403, or a 400 "chat not found" / "user is deactivated", mark it undeliverable with the
+reason; any other 400 marks it failed with Telegram's message; a 5xx or a network error
+is tried again, MAX_TRIES attempts in all, then failed. Each delivery is marked sent right
+after Telegram accepts it, so a restart resumes where the queue stood.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from storage.models import Assignment, Team, User
 
 log = logging.getLogger(__name__)
 REMIND_BEFORE = timedelta(hours=24)
+UNREACHABLE = ("chat not found", "user is deactivated")
 
 
 def retry_after(exc: RetryAfter) -> timedelta:
@@ -45,7 +48,7 @@ def retry_after(exc: RetryAfter) -> timedelta:
 class PushSender:
     """Sends what the queue holds; several senders (processes) may share one queue."""
 
-    def __init__(self, db: DbEngine, knowledge: Knowledge, *, rate: float = 30.0, per_chat_seconds: float = 1.0, lease: timedelta = timedelta(seconds=60), batch: int = 30, progress_every: float = 1.0) -> None:
+    def __init__(self, db: DbEngine, knowledge: Knowledge, *, rate: float = 30.0, per_chat_seconds: float = 1.0, lease: timedelta = timedelta(seconds=60), batch: int = 30, progress_every: float = 1.0, retry_in: timedelta = timedelta(seconds=5)) -> None:
         self.db = db
         self.knowledge = knowledge
         self.limiter = AsyncLimiter(1, 1 / rate)
@@ -53,6 +56,7 @@ class PushSender:
         self.lease = lease
         self.batch = batch
         self.progress_every = progress_every
+        self.retry_in = retry_in
         self.last_to_chat: dict[int, float] = {}
         self.last_progress: dict[int, float] = {}
 
@@ -67,7 +71,7 @@ class PushSender:
     async def _send(self, bot: Bot, item: Claimed) -> None:
         wait = self.last_to_chat.get(item.chat_id, 0.0) + self.per_chat_seconds - time.monotonic()
         if wait > 0:
-            deliveries.mark_retry(self.db, item.id, timedelta(seconds=wait), "per-chat limit", 0)
+            deliveries.defer(self.db, item.id, timedelta(seconds=wait), "per-chat limit")
             return
         text, markup = self._message(item)
         await self.limiter.acquire()
@@ -75,14 +79,17 @@ class PushSender:
         try:
             await bot.send_message(item.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
         except RetryAfter as exc:
-            deliveries.mark_retry(self.db, item.id, retry_after(exc), "429 retry after", 0)
+            deliveries.defer(self.db, item.id, retry_after(exc), "429 retry after")
         except Forbidden as exc:
             deliveries.mark_undeliverable(self.db, item.id, f"403 {exc.message}")
         except BadRequest as exc:
-            deliveries.mark_undeliverable(self.db, item.id, f"400 {exc.message}")
+            if any(reason in exc.message.lower() for reason in UNREACHABLE):
+                deliveries.mark_undeliverable(self.db, item.id, f"400 {exc.message}")
+            else:
+                deliveries.mark_failed(self.db, item.id, f"400 {exc.message}")
         except TelegramError as exc:
-            log.warning("delivery %s failed: %s; will retry", item.id, type(exc).__name__)
-            deliveries.mark_retry(self.db, item.id, timedelta(seconds=5), type(exc).__name__, item.tries)
+            log.warning("delivery %s failed (try %d): %s", item.id, item.tries, type(exc).__name__)
+            deliveries.mark_retry(self.db, item.id, self.retry_in, f"{type(exc).__name__}: {exc.message}", item.tries)
         else:
             deliveries.mark_sent(self.db, item.id)
 
@@ -120,7 +127,7 @@ class PushSender:
                 log.info("could not edit progress of push %s: %s", item.assignment_id, type(exc).__name__)
             deliveries.set_progress_shown(self.db, item.assignment_id, item.done)
         if complete and not item.summary_sent and deliveries.claim_summary(self.db, item.assignment_id):
-            text = render(lang, "push_summary", {"sent": item.sent, "undeliverable": item.undeliverable, "total": item.total})
+            text = render(lang, "push_summary", {"sent": item.sent, "undeliverable": item.undeliverable, "failed": item.failed, "total": item.total})
             await bot.send_message(item.chat_id, text, parse_mode=ParseMode.HTML)
 
     def _progress_data(self, item: Progress, lang: str) -> dict[str, object]:

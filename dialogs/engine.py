@@ -18,10 +18,20 @@ from dialogs.registry import CATALOGUE
 from dialogs.router import route
 from knowledge.loader import Knowledge
 from storage.dialog_state import StaleState, load_state, save_state
+from storage.updates import claim_update
 from storage.users import ensure_user
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 3
+
+
+def stamp_buttons(replies: list[Reply], version: int) -> None:
+    """Encode every button's callback data before the commit: a button that cannot be
+    encoded raises and rolls the whole event back, so it never leaves a half-done state."""
+    for reply in replies:
+        for row in reply.buttons:
+            for button in row:
+                button.data = encode(button.action, None if button.is_global else version)
 
 
 class Engine:
@@ -33,7 +43,11 @@ class Engine:
         self.settings = settings or Settings()
 
     def handle(self, event: Event) -> list[Reply]:
-        """What the bot answers to `event`; retried when another process raced us."""
+        """What the bot answers to `event`; retried when another process raced us.
+
+        An event with an `update_id` is recorded in the same transaction as everything it
+        changes; one already recorded (a redelivery) is answered with nothing.
+        """
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 return self._handle_once(event)
@@ -43,14 +57,14 @@ class Engine:
 
     def _handle_once(self, event: Event) -> list[Reply]:
         with Session(self.db) as session:
+            if event.update_id is not None and not claim_update(session, event.update_id):
+                log.info("update %s already handled; skipped", event.update_id)
+                return []
             user = ensure_user(session, event.user_id, event.name, event.chat_id)
             snap = load_state(session, user.id)
             ctx = Ctx(session, user, snap, self.knowledge, event, self.settings, CATALOGUE)
             route(ctx)
             version = save_state(session, snap)
+            stamp_buttons(ctx.replies, version)
             session.commit()
-        for reply in ctx.replies:
-            for row in reply.buttons:
-                for button in row:
-                    button.data = encode(button.action, None if button.is_global else version)
         return ctx.replies

@@ -63,6 +63,21 @@ def cancel(ctx: Ctx) -> None:
         ctx.say("nothing_to_cancel", menu_buttons(ctx))
 
 
+def still_allowed(ctx: Ctx) -> bool:
+    """True if the user may still use the active dialog's command.
+
+    If a role was taken away since the dialog opened, the dialog is closed, the user is
+    told why (with the menu) and the refusal is audited; the typed text or press does nothing.
+    """
+    command = DIALOGS[ctx.snap.dialog].command
+    if may(ctx.roles, command):
+        return True
+    audit(ctx.session, ctx.user.id, f"/{command}", False, "role revoked while the dialog was open")
+    ctx.snap.clear()
+    ctx.say("dialog_revoked", menu_buttons(ctx), command=f"/{command}")
+    return False
+
+
 def visible(text: str) -> str:
     """The text without invisible format characters (zero-width spaces and the like)."""
     return "".join(ch for ch in text if unicodedata.category(ch) != "Cf").strip()
@@ -77,7 +92,8 @@ def on_text(ctx: Ctx, text: str) -> None:
         ctx.say("empty_message")
         return
     if ctx.snap.dialog in DIALOGS:
-        DIALOGS[ctx.snap.dialog].drive(ctx, "on_text", text.strip())
+        if still_allowed(ctx):
+            DIALOGS[ctx.snap.dialog].drive(ctx, "on_text", text.strip())
     elif not ctx.user.lang:
         Welcome.drive(ctx, "begin", "")
     else:
@@ -96,6 +112,8 @@ def on_button(ctx: Ctx, data: str) -> None:
             on_command(ctx, command, args)
         else:
             ctx.notice("button_expired")
+        return
+    if ctx.snap.dialog in DIALOGS and not still_allowed(ctx):
         return
     dialog = DIALOGS.get(ctx.snap.dialog)
     if dialog is None or press.stamp != ctx.snap.version or not dialog.drive(ctx, "on_press", press):

@@ -10,7 +10,8 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from storage.models import AuditEntry, Invitation, Membership, RoleGrant, Team, User, utcnow
+from storage.dialog_state import StaleState
+from storage.models import AuditEntry, Invitation, InvitationUse, Membership, RoleGrant, Team, User, utcnow
 
 ROLES = ("rep", "trainer", "manager", "admin")
 
@@ -109,14 +110,19 @@ def create_invitation(session: Session, role: str, team_id: int | None, by: int,
 
 
 def redeem_invitation(session: Session, code: str, user_id: int, now: datetime | None = None) -> tuple[str, Invitation | None]:
-    """Use an invitation: ("ok", invitation), or ("unknown" | "expired" | "used", …).
+    """Use an invitation: ("ok", invitation), or ("unknown" | "expired" | "already" | "used", …).
 
-    The use counter is raised with a conditional UPDATE, so two people racing for the
-    last use cannot both get it, whichever process serves them.
+    Each person uses a link once: re-opening a link they already redeemed ("already")
+    uses nothing. The use counter is raised with a conditional UPDATE, so two people racing
+    for the last use cannot both get it, whichever process serves them; the same person
+    racing themselves in two processes gets StaleState in one of them (handled again, it
+    is "already").
     """
     invitation = session.exec(select(Invitation).where(Invitation.code_hash == hash_code(code))).first()
     if invitation is None:
         return "unknown", None
+    if session.get(InvitationUse, (invitation.id, user_id)) is not None:
+        return "already", invitation
     if invitation.expires_at <= (now or utcnow()):
         return "expired", invitation
     claimed = session.execute(
@@ -124,6 +130,11 @@ def redeem_invitation(session: Session, code: str, user_id: int, now: datetime |
     )
     if claimed.rowcount != 1:
         return "used", invitation
+    try:
+        with session.begin_nested():
+            session.add(InvitationUse(invitation_id=invitation.id or 0, user_id=user_id))
+    except IntegrityError as exc:
+        raise StaleState from exc
     grant_role(session, user_id, invitation.role, invitation.created_by)
     if invitation.team_id is not None:
         add_member(session, user_id, invitation.team_id)

@@ -41,6 +41,7 @@ class Progress:
     total: int
     sent: int
     undeliverable: int
+    failed: int
     chat_id: int | None
     message_id: int | None
     shown: int
@@ -48,7 +49,7 @@ class Progress:
 
     @property
     def done(self) -> int:
-        return self.sent + self.undeliverable
+        return self.sent + self.undeliverable + self.failed
 
 
 def create_push(session: Session, quiz_id: str, by: int, team_id: int | None, deadline: datetime | None, user_ids: list[int]) -> Assignment:
@@ -80,15 +81,16 @@ def claim(engine: Engine, limit: int, lease: timedelta, now: datetime | None = N
             .with_for_update(skip_locked=True, of=Delivery)
         ).all()
         for delivery, assignment, user in rows:
+            tries = delivery.tries + 1  # read before the UPDATE, which refreshes `delivery` in the session
             taken = session.execute(
                 update(Delivery)
                 .where(col(Delivery.id) == delivery.id, col(Delivery.status) == delivery.status, col(Delivery.tries) == delivery.tries)
-                .values(status="sending", claimed_at=now, tries=delivery.tries + 1)
+                .values(status="sending", claimed_at=now, tries=tries)
             )
             if taken.rowcount == 1:
                 chat_id = user.chat_id if user is not None and user.chat_id else delivery.user_id
                 lang = user.lang if user is not None and user.lang else "zh"
-                claimed.append(Claimed(delivery.id or 0, delivery.kind, delivery.user_id, chat_id, lang, assignment.id or 0, assignment.quiz_id, assignment.deadline, delivery.tries + 1))
+                claimed.append(Claimed(delivery.id or 0, delivery.kind, delivery.user_id, chat_id, lang, assignment.id or 0, assignment.quiz_id, assignment.deadline, tries))
         session.commit()
     return claimed
 
@@ -105,16 +107,27 @@ def mark_sent(engine: Engine, delivery_id: int) -> None:
 
 
 def mark_undeliverable(engine: Engine, delivery_id: int, error: str) -> None:
-    """Telegram refused for good (blocked bot, unknown chat)."""
+    """The rep cannot be reached (blocked the bot, unknown chat, deactivated account)."""
     _finish(engine, delivery_id, status="undeliverable", error=error[:200])
 
 
+def mark_failed(engine: Engine, delivery_id: int, error: str) -> None:
+    """Telegram refused this message for another reason, or it failed MAX_TRIES times."""
+    _finish(engine, delivery_id, status="failed", error=error[:200])
+
+
 def mark_retry(engine: Engine, delivery_id: int, after: timedelta, error: str, tries: int) -> None:
-    """Try again later (rate limit, network); give up after MAX_TRIES."""
+    """The attempt failed (5xx, network): try again later; after MAX_TRIES attempts, failed."""
     if tries >= MAX_TRIES:
-        mark_undeliverable(engine, delivery_id, f"gave up: {error}")
+        mark_failed(engine, delivery_id, f"gave up after {tries} tries: {error}")
         return
     _finish(engine, delivery_id, status="pending", not_before=utcnow() + after, error=error[:200])
+
+
+def defer(engine: Engine, delivery_id: int, after: timedelta, reason: str) -> None:
+    """Not sent now (per-chat limit, or a 429): back in the queue, and this claim does not
+    count as one of the MAX_TRIES attempts."""
+    _finish(engine, delivery_id, status="pending", not_before=utcnow() + after, error=reason[:200], tries=Delivery.tries - 1)
 
 
 def progress(engine: Engine, assignment_ids: set[int]) -> list[Progress]:
@@ -131,7 +144,7 @@ def progress(engine: Engine, assignment_ids: set[int]) -> list[Progress]:
                 ).all()
             )
             total = sum(counts.values())
-            out.append(Progress(assignment_id, total, counts.get("sent", 0), counts.get("undeliverable", 0), assignment.progress_chat_id, assignment.progress_message_id, assignment.progress_shown, assignment.summary_sent))
+            out.append(Progress(assignment_id, total, counts.get("sent", 0), counts.get("undeliverable", 0), counts.get("failed", 0), assignment.progress_chat_id, assignment.progress_message_id, assignment.progress_shown, assignment.summary_sent))
     return out
 
 

@@ -14,7 +14,7 @@ from storage.models import DialogState, utcnow
 
 
 class StaleState(Exception):
-    """Another process changed this user's state first; the event must be handled again."""
+    """Another process changed this user's state (or recorded this update) first; the event must be handled again."""
 
 
 @dataclass

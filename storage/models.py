@@ -80,6 +80,14 @@ class Invitation(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class InvitationUse(SQLModel, table=True):
+    """Who used an invitation: one use per person, however often they open the link."""
+
+    invitation_id: int = Field(foreign_key="invitation.id", primary_key=True)
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    used_at: datetime = Field(default_factory=utcnow)
+
+
 class AuditEntry(SQLModel, table=True):
     """Who did (or tried to do) a privileged thing, and when."""
 

@@ -14,10 +14,12 @@ from telegram.ext import ExtBot
 from telegram.request import RequestData
 
 from bot.push_sender import PushSender
+from dialogs.core.events import Button
 from dialogs.engine import Engine
+from dialogs.quiz.push import Push
 from storage.access import add_member, create_team, grant_role
-from storage.deliveries import queue_reminders, set_progress_message
-from storage.models import Assignment, Delivery, User, utcnow
+from storage.deliveries import MAX_TRIES, queue_reminders, set_progress_message
+from storage.models import Assignment, Delivery, DialogState, User, utcnow
 from storage.users import preset_language
 from tests.chat import Chat, shown
 from tests.telegram_fake import TOKEN, RecordingRequest
@@ -237,3 +239,120 @@ async def test_on_telegram_the_push_reply_becomes_the_progress_message(engine: E
         assignment = session.exec(select(Assignment)).one()
     assert assignment.progress_chat_id == 2 and assignment.progress_message_id is not None
     await telegram.app.shutdown()
+
+
+def test_push_typed_again_half_way_starts_over_at_the_quiz_and_its_buttons_work(engine: Engine) -> None:
+    trainer, reps = team_with_reps(engine, 2)
+    trainer.send("/push")
+    title = next(b.label for b in trainer.buttons if "plum" in b.data)
+    trainer.press(title)
+    assert [r.key for r in trainer.send("/push")] == ["push_pick_quiz"]
+    trainer.press(title)
+    trainer.press("east")
+    assert any(r.progress_of for r in trainer.press("1 day"))
+
+
+@pytest.mark.parametrize("team", ["华东一组", "Team " + "x" * 55])
+def test_push_with_buttons_to_a_team_named_in_chinese_or_at_full_length(engine: Engine, team: str) -> None:
+    trainer, reps = team_with_reps(engine, 2, team=team)
+    trainer.send("/push")
+    trainer.press(next(b.label for b in trainer.buttons if "plum" in b.data))
+    assert all(len(b.data.encode()) <= 64 and team not in b.data for b in trainer.buttons)
+    trainer.press(team)
+    assert any(r.progress_of for r in trainer.press("1 day"))
+    with Session(engine.db) as session:
+        assert sorted(session.exec(select(Delivery.user_id)).all()) == reps
+
+
+def test_a_button_that_cannot_be_encoded_changes_nothing(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    trainer, _ = team_with_reps(engine, 1)
+    trainer.send("/push")
+    trainer.press(next(b.label for b in trainer.buttons if "plum" in b.data))
+    monkeypatch.setattr(Push, "ask_deadline", lambda self: self.ctx.say("push_pick_deadline", [[Button("bad", "pd:not a valid action")]]))
+    with pytest.raises(ValueError):
+        trainer.press("east")
+    with Session(engine.db) as session:
+        assert session.get(DialogState, 2).state == "choosing_target"
+    monkeypatch.undo()
+    trainer.send("/push")
+    trainer.press(next(b.label for b in trainer.buttons if "plum" in b.data))
+    trainer.press("east")
+    assert any(r.progress_of for r in trainer.press("1 day"))
+
+
+class ScriptedTelegram(RecordingRequest):
+    """Answers each sendMessage to a rep with the next (status, description) of that rep's script
+    (then success), and counts the attempts."""
+
+    def __init__(self, scripts: dict[int, list[tuple[int, str]]]) -> None:
+        super().__init__()
+        self.scripts = scripts
+        self.attempts: dict[int, int] = {}
+
+    async def do_request(self, url: str, method: str, request_data: RequestData | None = None, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        params = dict(request_data.parameters) if request_data else {}
+        if url.endswith("/sendMessage") and int(params["chat_id"]) in self.scripts:
+            chat = int(params["chat_id"])
+            self.attempts[chat] = self.attempts.get(chat, 0) + 1
+            if self.scripts[chat]:
+                status, description = self.scripts[chat].pop(0)
+                body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+                if status == 429:
+                    body["parameters"] = {"retry_after": 1}
+                return status, json.dumps(body).encode()
+        return await super().do_request(url, method, request_data, *args, **kwargs)
+
+
+async def push_through(engine: Engine, scripts: dict[int, list[tuple[int, str]]]) -> tuple[ScriptedTelegram, dict[int, tuple[str, str]]]:
+    """A trainer pushes to reps 1000… whose sends go as scripted; the queue is worked until
+    nothing is left to retry. Returns the fake Telegram and each rep's (status, error)."""
+    trainer, _ = team_with_reps(engine, len(scripts))
+    trainer.send("/push plum_case east")
+    fake = ScriptedTelegram(scripts)
+    bot = ExtBot(TOKEN, request=fake)
+    await bot.initialize()
+    sender = PushSender(engine.db, engine.knowledge, rate=1000, per_chat_seconds=0, retry_in=timedelta(0))
+    give_up = time.monotonic() + 30
+    while time.monotonic() < give_up:
+        await sender.run_once(bot)
+        with Session(engine.db) as session:
+            if not session.exec(select(Delivery).where(col(Delivery.status).in_(["pending", "sending"]))).all():
+                break
+        await asyncio.sleep(0.05)
+    await bot.shutdown()
+    with Session(engine.db) as session:
+        rows = session.exec(select(Delivery.user_id, Delivery.status, Delivery.error)).all()
+    return fake, {uid: (status, error) for uid, status, error in rows}
+
+
+async def test_a_rep_who_blocked_the_bot_or_is_gone_is_undeliverable_with_the_reason(engine: Engine) -> None:
+    _, outcome = await push_through(engine, {
+        1000: [(403, "Forbidden: bot was blocked by the user")],
+        1001: [(400, "Bad Request: chat not found")],
+        1002: [(403, "Forbidden: user is deactivated")],
+        1003: [(400, "Bad Request: user is deactivated")],
+    })
+    assert outcome == {
+        1000: ("undeliverable", "403 Forbidden: bot was blocked by the user"),
+        1001: ("undeliverable", "400 Chat not found"),
+        1002: ("undeliverable", "403 Forbidden: user is deactivated"),
+        1003: ("undeliverable", "400 User is deactivated"),
+    }
+
+
+async def test_any_other_bad_request_is_failed_with_telegrams_message_and_not_retried(engine: Engine) -> None:
+    fake, outcome = await push_through(engine, {1000: [(400, "Bad Request: can't parse entities: unexpected end tag")]})
+    assert outcome[1000] == ("failed", "400 Can't parse entities: unexpected end tag")
+    assert fake.attempts[1000] == 1
+
+
+async def test_a_5xx_or_network_error_is_tried_exactly_max_tries_times_and_a_429_does_not_count(engine: Engine) -> None:
+    always_500 = [(500, "Internal Server Error")] * (MAX_TRIES + 3)
+    fake, outcome = await push_through(engine, {
+        1000: list(always_500),
+        1001: [(429, "Too Many Requests: retry after 1")] + list(always_500),
+        1002: [(502, "Bad Gateway")] * (MAX_TRIES - 1),
+    })
+    assert fake.attempts[1000] == MAX_TRIES and outcome[1000] == ("failed", f"gave up after {MAX_TRIES} tries: NetworkError: Internal Server Error")
+    assert fake.attempts[1001] == MAX_TRIES + 1 and outcome[1001][0] == "failed"
+    assert fake.attempts[1002] == MAX_TRIES and outcome[1002] == ("sent", "")

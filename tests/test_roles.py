@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from dialogs.engine import Engine
 from storage.access import add_member, create_team, grant_role, redeem_invitation, revoke_role
-from storage.models import AuditEntry, Invitation, utcnow
+from storage.models import AuditEntry, Delivery, DialogState, Invitation, utcnow
 from tests.chat import Chat, shown
 
 pytestmark = pytest.mark.both_databases
@@ -91,7 +91,7 @@ def test_a_team_button_forged_or_kept_after_losing_the_role_changes_nothing(engi
     with Session(engine.db) as session:
         revoke_role(session, 5, "admin")
         session.commit()
-    assert [r.key for r in second_admin.press_data(second_admin.data_of("✖ user2"))] == ["not_allowed"]
+    assert [r.key for r in second_admin.press_data(second_admin.data_of("✖ user2"))] == ["dialog_revoked"]
     assert "expired" in shown(second_admin.press_data(data))
     admin.send("/team")
     assert "user2" in shown(admin.press("east (2)"))
@@ -136,6 +136,18 @@ def test_invitation_lifecycle(engine: Engine) -> None:
     assert "not valid" in Chat(engine, 13, lang="en").text("/start not-a-real-code")
 
 
+def test_reopening_a_redeemed_link_does_not_use_it_again(engine: Engine) -> None:
+    people = setup_people(engine)
+    code = people["admin"].text("/invite manager east 2").split("start=", 1)[1].split()[0]
+    newcomer = Chat(engine, 10, lang="en")
+    assert "you are now a manager" in newcomer.text(f"/start {code}")
+    assert "You have already accepted this invitation: you are a manager in team \"east\"" in newcomer.text(f"/start {code}")
+    with Session(engine.db) as session:
+        assert session.exec(select(Invitation)).one().uses == 1
+    assert "you are now a manager" in Chat(engine, 11, lang="en").text(f"/start {code}")
+    assert "used up" in Chat(engine, 12, lang="en").text(f"/start {code}")
+
+
 def test_an_expired_invitation_is_refused(engine: Engine) -> None:
     people = setup_people(engine)
     text = people["admin"].text("/invite trainer")
@@ -164,3 +176,62 @@ def test_trainers_invite_only_reps_to_their_own_teams(engine: Engine) -> None:
     assert "Trainers may invite reps to their own teams only" in trainer.text("/invite manager east")
     assert "Usage" in trainer.text("/invite")
     assert "no team called" in trainer.text("/invite rep south")
+
+
+def revoke(engine: Engine, user_id: int, role: str) -> None:
+    """Someone else takes `role` away from `user_id` while their dialog is open."""
+    with Session(engine.db) as session:
+        revoke_role(session, user_id, role)
+        session.commit()
+
+
+def closed_and_audited(engine: Engine, user_id: int, command: str) -> bool:
+    """The user's dialog is closed and the refusal is in the audit log."""
+    with Session(engine.db) as session:
+        state = session.get(DialogState, user_id)
+        entries = session.exec(select(AuditEntry).where(AuditEntry.user_id == user_id, AuditEntry.action == command)).all()
+    return state is not None and state.dialog == "" and [e.allowed for e in entries][-1:] == [False]
+
+
+def test_an_admin_demoted_inside_an_open_team_cannot_type_the_role_back(engine: Engine) -> None:
+    setup_people(engine)
+    with Session(engine.db) as session:
+        grant_role(session, 5, "admin", ADMIN)
+        session.commit()
+    demoted = Chat(engine, 5, lang="en")
+    assert "Teams" in demoted.text("/team")
+    revoke(engine, 5, "admin")
+    answer = demoted.text("role 5 admin add")
+    assert "You no longer have the role for /team, so it has been closed" in answer
+    assert "Roles: rep" in demoted.text("/whoami") and "admin" not in demoted.text("/whoami")
+    assert closed_and_audited(engine, 5, "/team")
+    assert "no longer have the role" not in demoted.text("hello")
+
+
+def test_a_trainer_demoted_inside_an_open_push_cannot_send_it(engine: Engine) -> None:
+    people = setup_people(engine)
+    trainer = people["trainer"]
+    assert trainer.send("/push")[0].key == "push_pick_quiz"
+    revoke(engine, 2, "trainer")
+    assert "You no longer have the role for /push" in trainer.text("plum_case east")
+    with Session(engine.db) as session:
+        assert session.exec(select(Delivery)).all() == []
+    assert closed_and_audited(engine, 2, "/push")
+
+
+def test_a_manager_demoted_inside_open_needs_sees_no_more(engine: Engine) -> None:
+    people = setup_people(engine)
+    manager = people["manager"]
+    assert "not_allowed" not in manager.keys("/needs")
+    revoke(engine, 3, "manager")
+    assert [r.key for r in manager.send("tag:price")] == ["dialog_revoked"]
+    assert closed_and_audited(engine, 3, "/needs")
+
+
+def test_a_trainer_demoted_inside_open_results_sees_no_more(engine: Engine) -> None:
+    people = setup_people(engine)
+    trainer = people["trainer"]
+    assert "not_allowed" not in trainer.keys("/results")
+    revoke(engine, 2, "trainer")
+    assert [r.key for r in trainer.send("plum_case")] == ["dialog_revoked"]
+    assert closed_and_audited(engine, 2, "/results")

@@ -114,3 +114,14 @@ def test_two_admins_creating_the_same_team_at_once_get_one_team_and_clear_answer
         name = f"east{attempt}"
         create = [lambda engine=engine, admin=admin: engine.handle(Event(admin, admin, "Boss", "en", command="team", args=f"create {name}"))[0].key for engine, admin in ((first, 42), (second, 43))]
         assert sorted(at_once(*create)) == ["team_created", "team_exists"]
+
+
+def test_one_update_given_to_two_processes_at_once_is_handled_by_one(pg_url: str, knowledge: Knowledge, settings: Settings) -> None:
+    first, second = two_processes(pg_url, knowledge, settings)
+    Chat(first, BIG_ID, lang="en").send("/roleplay plum")
+    for update_id in range(1, 9):
+        said = Event(BIG_ID, BIG_ID, "Wang", "en", text=f"What do you usually cook with plums, {update_id}?", update_id=update_id)
+        answers = at_once(lambda: first.handle(said), lambda: second.handle(said))
+        assert sorted(bool(replies) for replies in answers) == [False, True], answers
+    with Session(first.db) as session:
+        assert session.exec(select(RolePlay)).one().turns == 8

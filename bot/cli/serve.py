@@ -27,10 +27,12 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_webhook(args: argparse.Namespace, settings: Settings) -> int:
-    """The Telegram bot behind a webhook: PTB's web server refuses (403) any post without the secret token."""
+    """The Telegram bot behind a webhook: our server (bot/webhook.py) refuses (403) any post without the secret token."""
+    import asyncio
     from urllib.parse import urlsplit
 
     from bot.telegram_app import ALLOWED_UPDATES, build_application
+    from bot.webhook import serve
 
     for flag, name in (("base_url", "telegram_base_url"), ("url", "webhook_url"), ("listen", "webhook_listen"), ("port", "webhook_port")):
         if getattr(args, flag) is not None:
@@ -41,14 +43,7 @@ def cmd_webhook(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_USAGE
     assert settings.webhook_url is not None and settings.webhook_secret is not None
     app = build_application(settings, start_engine(settings))
-    app.run_webhook(
-        listen=settings.webhook_listen,
-        port=settings.webhook_port,
-        url_path=urlsplit(settings.webhook_url).path,
-        webhook_url=settings.webhook_url,
-        secret_token=settings.webhook_secret.get_secret_value(),
-        allowed_updates=ALLOWED_UPDATES,
-    )
+    asyncio.run(serve(app, settings, urlsplit(settings.webhook_url).path, ALLOWED_UPDATES))
     return 0
 
 

@@ -11,7 +11,7 @@ from dialogs.core.catalogue import Catalogue
 from dialogs.core.events import Button, Event, Reply
 from knowledge.copy import copy_text
 from knowledge.loader import Knowledge
-from storage.access import audit, roles_of
+from storage.access import roles_of
 from storage.dialog_state import Snapshot
 from storage.models import User
 
@@ -53,14 +53,6 @@ class Ctx:
     def forget_roles(self) -> None:
         """Roles changed during this event; read them again when next asked."""
         self._roles = None
-
-    def allowed(self, action: str, *roles: str) -> bool:
-        """True if the user holds one of `roles`; otherwise say so and log the refusal."""
-        if self.roles & set(roles):
-            return True
-        audit(self.session, self.user.id, action, False, f"needs {'/'.join(roles)}")
-        self.say("not_allowed", action=action)
-        return False
 
     @property
     def lang(self) -> str:

@@ -8,7 +8,10 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Event:
-    """One thing a user did: typed text, sent a /command, or pressed a button."""
+    """One thing a user did: typed text, sent a /command, or pressed a button.
+
+    `update_id` is Telegram's id of the update it came in (None from the console).
+    """
 
     user_id: int
     chat_id: int
@@ -18,6 +21,7 @@ class Event:
     command: str | None = None
     args: str = ""
     button: str | None = None
+    update_id: int | None = None
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dialogs.core.commands import refresh_command_menu
 from dialogs.core.context import Ctx
 from storage.access import ROLES, audit, create_invitation, recent_audit, redeem_invitation, team_by_name, teams_of
+from storage.models import Team
 
 INVITE_DAYS = 7
 MAX_USES = 1000
@@ -39,8 +40,13 @@ def invite(ctx: Ctx, args: str) -> None:
 
 
 def redeem(ctx: Ctx, code: str) -> None:
-    """Opening an invitation link gives its role and team, once per allowed use."""
+    """Opening an invitation link gives its role and team, once per allowed use; someone
+    re-opening a link they already used is reminded what it gave them, and uses nothing."""
     outcome, invitation = redeem_invitation(ctx.session, code.strip(), ctx.user.id)
+    if outcome == "already" and invitation is not None:
+        team = ctx.session.get(Team, invitation.team_id) if invitation.team_id else None
+        ctx.say("invitation_already", role=invitation.role, team=team.name if team else "")
+        return
     if outcome != "ok" or invitation is None:
         audit(ctx.session, ctx.user.id, "invitation", False, outcome)
         ctx.say(f"invitation_{outcome}")

@@ -49,6 +49,7 @@ class Push(Dialog):
     command = "push"
     states = ["choosing_quiz", "choosing_target", "choosing_deadline", "done"]
     transitions = [
+        {"trigger": "restart", "source": ["choosing_quiz", "choosing_target", "choosing_deadline"], "dest": "choosing_quiz", "after": "ask_quiz"},
         {"trigger": "pick_quiz", "source": "choosing_quiz", "dest": "choosing_target", "after": "ask_target"},
         {"trigger": "pick_target", "source": "choosing_target", "dest": "choosing_deadline", "after": "ask_deadline"},
         {"trigger": "send", "source": ["choosing_quiz", "choosing_target", "choosing_deadline"], "dest": "done"},
@@ -57,10 +58,11 @@ class Push(Dialog):
     final = frozenset({"done"})
 
     def begin(self, args: str) -> None:
-        """With arguments the push goes out at once; without, the trainer picks with buttons."""
+        """With arguments the push goes out at once; without, the trainer picks with buttons
+        (from the quiz again, also when /push comes mid-way)."""
         words = args.split()
         if not words:
-            self.ask_quiz()
+            self.restart()
             return
         quiz_id, target = words[0], words[1] if len(words) > 1 else ""
         if quiz_id not in self.ctx.knowledge.quizzes:
@@ -82,9 +84,7 @@ class Push(Dialog):
         self.begin(text)
 
     def on_press(self, press: Press) -> bool:
-        """Quiz, then team, then deadline; each press is checked against the trainer's rights."""
-        if not self.ctx.allowed("/push", "trainer", "admin"):
-            return True
+        """Quiz, then team, then deadline (the router re-checks the role before every press)."""
         if press.verb == "pq" and self.state == "choosing_quiz" and press.arg in self.ctx.knowledge.quizzes:
             self.data["quiz_id"] = press.arg
             self.pick_quiz()
@@ -92,28 +92,29 @@ class Push(Dialog):
             self.data["target"] = press.arg
             self.pick_target()
         elif press.verb == "pd" and self.state == "choosing_deadline" and press.arg in DEADLINE_CHOICES:
-            self.push(self.data["quiz_id"], self.data["target"], press.arg)
+            self.push(self.data["quiz_id"], self.targets().get(self.data["target"], ""), press.arg)
         else:
             return False
         return True
 
-    def targets(self) -> list[str]:
-        """Team names this person may push to ("all" for admins)."""
+    def targets(self) -> dict[str, str]:
+        """The teams this person may push to, by id (the buttons carry ids, never names), with
+        their names; admins also get "all"."""
         if "admin" in self.ctx.roles:
-            return [t.name for t in all_teams(self.ctx.session)] + ["all"]
-        return [t.name for t in teams_of(self.ctx.session, self.ctx.user.id)]
+            return {str(t.id): t.name for t in all_teams(self.ctx.session)} | {"all": "all"}
+        return {str(t.id): t.name for t in teams_of(self.ctx.session, self.ctx.user.id)}
 
     def ask_quiz(self) -> None:
         quizzes = self.ctx.knowledge.quizzes
         self.ctx.say("push_pick_quiz", [[Button(quizzes[q].title.get(self.ctx.lang)[:60], f"pq:{q}")] for q in sorted(quizzes)])
 
     def ask_target(self) -> None:
-        names = self.targets()
-        if not names:
+        targets = self.targets()
+        if not targets:
             self.ctx.say("push_no_team")
             self.send()
             return
-        self.ctx.say("push_pick_target", [[Button(self.ctx.label("push_all") if n == "all" else n, f"pt:{n}")] for n in names])
+        self.ctx.say("push_pick_target", [[Button(self.ctx.label("push_all") if key == "all" else name, f"pt:{key}")] for key, name in targets.items()])
 
     def ask_deadline(self) -> None:
         self.ctx.say("push_pick_deadline", [[self.ctx.button(f"deadline_{d}", f"pd:{d}") for d in DEADLINE_CHOICES]])

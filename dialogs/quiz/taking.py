@@ -44,13 +44,18 @@ class QuizDialog(Dialog):
     # --- entry points -------------------------------------------------------------
 
     def begin(self, args: str) -> None:
-        """`/quiz` lists the quizzes; `/quiz ID` starts that quiz straight away."""
+        """`/quiz` lists the quizzes (mid-quiz it shows the question the rep is on again);
+        `/quiz ID` starts that quiz straight away."""
         quiz_id = args.strip()
         if quiz_id and quiz_id in self.ctx.knowledge.quizzes:
             self.start_quiz(quiz_id=quiz_id, mode="full")
+            return
+        if quiz_id:
+            self.ctx.say("quiz_unknown", quiz_id=quiz_id[:40])
+        if self.state == "answering":
+            self.ctx.say("quiz_resume", title=self.quiz.title.get(self.ctx.lang))
+            self.ask()
         else:
-            if quiz_id:
-                self.ctx.say("quiz_unknown", quiz_id=quiz_id[:40])
             self.browse()
 
     def on_text(self, text: str) -> None:

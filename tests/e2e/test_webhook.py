@@ -45,3 +45,36 @@ def test_webhook_mode_needs_a_url_and_a_proper_secret(tmp_path: Path, settings: 
     done = subprocess.run([sys.executable, "-m", "bot", "webhook"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert done.stderr.startswith(f"salescoach: {problem}") and len(done.stderr.strip().splitlines()) == 1
+
+
+def resident_kb(pid: int) -> int:
+    """The process's resident memory (VmRSS) in kB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+
+
+@pytest.mark.parametrize("bot", ["webhook"], indirect=True)
+def test_a_body_that_is_no_update_gets_400_and_the_bot_goes_on(bot: BotProcess, telegram: Scene) -> None:
+    secret = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
+    for body in (b"{not json", b"\xff\xfe", b"[1, 2]", b"{}", b'{"update_id": "x", "message": 7}'):
+        assert httpx.post(bot.webhook_url, content=body, headers=secret).status_code == 400, body
+    rep = telegram.user("Ming", "en")
+    rep.send("/help")
+    rep.wait_for("/lang")
+
+
+@pytest.mark.parametrize("bot", ["webhook"], indirect=True)
+def test_a_10_mb_post_is_refused_before_it_is_read(bot: BotProcess, telegram: Scene) -> None:
+    assert bot.process is not None
+    before = resident_kb(bot.process.pid)
+    big = b'{"update_id": 1, "pad": "' + b"x" * (10 * 1024 * 1024) + b'"}'
+    for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": SECRET}):
+        try:
+            status = httpx.post(bot.webhook_url, content=big, headers=headers | {"Content-Type": "application/json"}).status_code
+        except httpx.TransportError:
+            status = None  # the server closed the connection without reading the body
+        assert status in (None, 400, 413)
+    assert resident_kb(bot.process.pid) - before < 20 * 1024
+    rep = telegram.user("Hua", "en")
+    rep.send("/help")
+    rep.wait_for("/lang")
