@@ -80,3 +80,11 @@ def test_a_greeting_or_thanks_in_front_never_changes_the_verdict(question: str, 
     """The main ask is the last question: what comes before it does not change its form or SPIN type."""
     plain, led = classify(question), classify(lead + question)
     assert (led.is_question, led.form, led.spin) == (plain.is_question, plain.form, plain.spin)
+
+
+def test_a_chinese_cue_never_matches_inside_a_longer_word() -> None:
+    """称 (weigh) is not in 称呼 (to call someone); 甜 (sweet) is not in 甜蜜 (happy)."""
+    assert not compile_cue("称").found_in(words_of("请问怎么称呼您"))
+    assert compile_cue("称").found_in(words_of("给您称一斤"))
+    assert not compile_cue("甜").found_in(words_of("祝您生活甜蜜"))
+    assert move_in("discovery", "请问怎么称呼您？", "wants_sour") != "sell_plums"

@@ -14,12 +14,40 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 import snowballstemmer
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?\*?")
 _CJK = re.compile("[\u3400-\u9fff]")
 _STEMMER = snowballstemmer.stemmer("english")
+USER_DICT = Path(__file__).resolve().parents[2] / "knowledge" / "understanding" / "userdict.zh.txt"
+
+
+@lru_cache(maxsize=1)
+def _segmenter() -> Any:
+    """jieba's tokenizer with the shipped user dictionary, loaded on the first Chinese message."""
+    import jieba
+
+    jieba.setLogLevel(60)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    with USER_DICT.open("rb") as handle:
+        tokenizer.load_userdict(handle)
+    return tokenizer
+
+
+def _inside_positions(text: str) -> frozenset[int]:
+    """Offsets that fall strictly inside a Chinese word of two or more characters."""
+    inside: set[int] = set()
+    start = 0
+    for token in _segmenter().lcut(text, HMM=False):
+        end = start + len(token)
+        if len(token) > 1 and _CJK.search(token):
+            inside.update(range(start + 1, end))
+        start = end
+    return frozenset(inside)
 
 
 @dataclass(frozen=True)
@@ -29,6 +57,16 @@ class Words:
     text: str
     stems: tuple[str, ...]
     raw: tuple[str, ...]
+    inside: frozenset[int] = frozenset()
+
+    def holds_chinese(self, cue: str) -> bool:
+        """True if the Chinese cue occurs without starting or ending inside a longer word."""
+        at = self.text.find(cue)
+        while at != -1:
+            if at not in self.inside and at + len(cue) not in self.inside:
+                return True
+            at = self.text.find(cue, at + 1)
+        return False
 
 
 @lru_cache(maxsize=65536)
@@ -49,7 +87,8 @@ def stem(word: str) -> str:
 def words_of(normalised: str) -> Words:
     """Cut a normalised message into words once, for every cue to be checked against."""
     raw = tuple(_WORD.findall(normalised))
-    return Words(normalised, tuple(stem(w) for w in raw), raw)
+    inside = _inside_positions(normalised) if _CJK.search(normalised) else frozenset()
+    return Words(normalised, tuple(stem(w) for w in raw), raw, inside)
 
 
 @dataclass(frozen=True)
@@ -62,7 +101,7 @@ class Cue:
     def found_in(self, words: Words) -> bool:
         """True if the cue occurs in the message as whole words (or as Chinese characters)."""
         if self.chinese is not None:
-            return self.chinese in words.text
+            return words.holds_chinese(self.chinese)
         return any(self._at(words, start) for start in range(len(words.stems) - len(self.parts) + 1))
 
     def starts(self, words: Words) -> bool:
@@ -95,6 +134,7 @@ class CueSet:
     def __init__(self, cues: tuple[Cue, ...]) -> None:
         chinese = sorted({c.chinese for c in cues if c.chinese is not None}, key=len, reverse=True)
         self._chinese = re.compile("|".join(re.escape(c) for c in chinese)) if chinese else None
+        self._chinese_cues = tuple(chinese)
         self._by_first: dict[str, list[Cue]] = {}
         self._by_prefix: list[Cue] = []
         for cue in cues:
@@ -107,7 +147,7 @@ class CueSet:
 
     def found_in(self, words: Words) -> bool:
         """True if any cue occurs in the message as whole words (or Chinese characters)."""
-        if self._chinese is not None and self._chinese.search(words.text):
+        if self._chinese is not None and self._chinese.search(words.text) and any(words.holds_chinese(c) for c in self._chinese_cues):
             return True
         for start, key in enumerate(words.stems):
             if any(cue._at(words, start) for cue in self._by_first.get(key, ())):
