@@ -28,6 +28,7 @@ LEAVE = "leave"
 _LOCK = threading.Lock()
 _MACHINES: dict[tuple[str, int], tuple[Scenario, Machine]] = {}
 _EXAMPLES: dict[tuple[str, int], ExampleIndex] = {}
+_DESTINATIONS: dict[tuple[str, int, str, str], str] = {}
 EXAMPLE_SIMILARITY = 0.4
 
 
@@ -143,6 +144,14 @@ def _matches(match: Match, text: Words, verdict: Classification) -> bool:
 PROPOSING_ACTS = frozenset({"closing", "pitch", "price"})
 
 
+def destination(scenario: Scenario, state: str, trigger: str) -> str:
+    """Where `trigger` would take the customer from `state`, read from the scenario's transitions (no machine run)."""
+    key = (scenario.id, id(scenario), state, trigger)
+    if key not in _DESTINATIONS:
+        _DESTINATIONS[key] = fire(scenario, state, trigger)
+    return _DESTINATIONS[key]
+
+
 def rewarded_outcomes(scenario: Scenario) -> frozenset[str]:
     """The outcomes the rubric rewards: a sale, an appointment, a trial (not walking away or a put-off)."""
     return frozenset(o for c in scenario.rubric if c.points > 0 for o in c.when.outcomes)
@@ -152,7 +161,7 @@ def closes(scenario: Scenario, state: str, move: Move) -> bool:
     """True if the move's trigger would take the customer from `state` to a rewarded outcome: a sale, a trial…"""
     if move.trigger is None or move.trigger == LEAVE:
         return False
-    after = fire(scenario, state, move.trigger)
+    after = destination(scenario, state, move.trigger)
     rewarded = rewarded_outcomes(scenario)
     return after != state and any(s.id == after and (s.outcome or s.end_outcome) in rewarded for s in scenario.states)
 

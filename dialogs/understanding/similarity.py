@@ -26,13 +26,6 @@ def _weighted(feats: Iterable[str], idf: dict[str, float], default: float) -> Ve
     return {f: w / norm for f, w in vector.items()}
 
 
-def cosine(a: Vector, b: Vector) -> float:
-    """Cosine similarity of two unit vectors."""
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(w * b.get(f, 0.0) for f, w in a.items())
-
-
 @dataclass(frozen=True)
 class Example:
     """One labelled line: what it counts as, its text, and its vector."""
@@ -43,7 +36,7 @@ class Example:
 
 
 class ExampleIndex:
-    """Labelled example lines, ready for nearest-example look-ups."""
+    """Labelled example lines, ready for nearest-example look-ups (an inverted index over n-grams)."""
 
     def __init__(self, labelled: Sequence[tuple[str, str]]) -> None:
         feats = [features(normalise(text), detect_language(normalise(text))) for _, text in labelled]
@@ -52,6 +45,10 @@ class ExampleIndex:
         self.idf = {f: math.log((1 + documents) / (1 + n)) + 1.0 for f, n in frequency.items()}
         self.default_idf = math.log(1 + documents) + 1.0
         self.examples = [Example(label, text, _weighted(fs, self.idf, self.default_idf)) for (label, text), fs in zip(labelled, feats)]
+        self._postings: dict[str, list[tuple[int, float]]] = {}
+        for number, example in enumerate(self.examples):
+            for feature, weight in example.vector.items():
+                self._postings.setdefault(feature, []).append((number, weight))
 
     def vector(self, text: str) -> Vector:
         """The vector of a new line, weighted like the examples."""
@@ -60,10 +57,12 @@ class ExampleIndex:
 
     def nearest(self, vector: Vector, labels: set[str]) -> tuple[float, Example | None]:
         """The most similar example among those labelled with one of `labels`, with its similarity."""
+        scores: dict[int, float] = {}
+        for feature, weight in vector.items():
+            for number, other in self._postings.get(feature, ()):
+                scores[number] = scores.get(number, 0.0) + weight * other
         best: tuple[float, Example | None] = (0.0, None)
-        for example in self.examples:
-            if example.label in labels:
-                score = cosine(vector, example.vector)
-                if score > best[0]:
-                    best = (score, example)
+        for number, score in scores.items():
+            if score > best[0] and self.examples[number].label in labels:
+                best = (score, self.examples[number])
         return best
