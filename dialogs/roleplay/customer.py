@@ -29,7 +29,9 @@ _LOCK = threading.Lock()
 _MACHINES: dict[tuple[str, int], tuple[Scenario, Machine]] = {}
 _EXAMPLES: dict[tuple[str, int], ExampleIndex] = {}
 _DESTINATIONS: dict[tuple[str, int, str, str], str] = {}
+_SPIN_OF: dict[tuple[str, int, str], str | None] = {}
 EXAMPLE_SIMILARITY = 0.4
+SAME_KIND_SIMILARITY = 0.1
 
 
 @dataclass
@@ -200,7 +202,9 @@ def examples_of(scenario: Scenario) -> ExampleIndex:
 def find_move(scenario: Scenario, progress: Progress, text: str, verdict: Classification, *, may_close: bool | None = None) -> Move | None:
     """The move the rep's message counts as: the first move that counts for something whose cues it
     holds, in file order; else the move whose example lines the message, or one of its sentences,
-    is most like, when closely enough; else a small-talk move whose cues it holds. Moves that would
+    is most like, when closely enough; else, for a question, the move of the same SPIN kind whose
+    examples it is most like (a looser bar: the kind already agrees); else a small-talk move whose
+    cues it holds. Moves that would
     complete a sale are left out when the message does not propose anything (`may_close`, by
     default judged from this text's own verdict)."""
     words = words_of(normalise(text))
@@ -218,7 +222,23 @@ def find_move(scenario: Scenario, progress: Progress, text: str, verdict: Classi
     similarity, nearest = max((index.nearest(index.vector(part), labels) for part in parts), key=lambda found: found[0])
     if nearest is not None and similarity >= EXAMPLE_SIMILARITY:
         return next(move for move in fitting if move.id == nearest.label)
+    if verdict.is_question and verdict.spin != "none":
+        kind = {move.id for move in fitting if spin_of(scenario, move) == verdict.spin}
+        similarity, nearest = max((index.nearest(index.vector(part), kind) for part in parts), key=lambda found: found[0])
+        if nearest is not None and similarity >= SAME_KIND_SIMILARITY:
+            return next(move for move in fitting if move.id == nearest.label)
     return by_cue[0] if by_cue else None
+
+
+def spin_of(scenario: Scenario, move: Move) -> str | None:
+    """The SPIN type most of a move's example lines have (when at least 60% agree): what kind of
+    question the move stands for, so a question of that kind on the same topic can count as it."""
+    key = (scenario.id, id(scenario), move.id)
+    if key not in _SPIN_OF:
+        kinds = [classify(line).spin for line in (*move.examples.zh, *move.examples.en)] if move.examples else []
+        top = max(set(kinds), key=kinds.count) if kinds else None
+        _SPIN_OF[key] = top if top is not None and kinds.count(top) >= 0.6 * len(kinds) and top != "none" else None
+    return _SPIN_OF[key]
 
 
 def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classification, lang: str) -> Response:
