@@ -99,6 +99,8 @@ def check_scenario(sc: Scenario, src: Source) -> Iterator[Problem]:
             yield Problem(path, src.line(("states", i)), f"end state '{state.id}' has no label", "add label: {zh: ..., en: ...}: the outcome as the scorecard shows it")
         if state.unmatched_trigger and state.unmatched_trigger not in triggers:
             yield Problem(path, src.line(("states", i, "unmatched_trigger")), f"unknown trigger '{state.unmatched_trigger}'")
+        if state.moves_on and state.moves_on.trigger and state.moves_on.trigger not in triggers:
+            yield Problem(path, src.line(("states", i, "moves_on")), f"unknown trigger '{state.moves_on.trigger}'")
     revealed = {fact for m in sc.moves for fact in m.reveal}
     for i, fact in enumerate(sc.facts):
         if fact.id not in revealed:

@@ -168,6 +168,14 @@ class Move(Strict):
     examples: Cues | None = Field(default=None, description="natural rep lines that count as this move, zh and en: matched by meaning when no cue fits")
 
 
+class MovesOn(Strict):
+    """How a customer who has not understood the rep for a while moves the talk along, in character."""
+
+    after: int = Field(default=2, ge=1, description="turns in a row the customer did not understand the rep")
+    trigger: str | None = Field(default=None, description="where she takes the talk (a trigger of the machine)")
+    say: list[Text] = Field(min_length=1, description="what she says as she does")
+
+
 class State(Strict):
     id: str = Ident
     outcome: str | None = Field(default=None, max_length=40, description="set on end states: the role-play's outcome")
@@ -175,6 +183,7 @@ class State(Strict):
     end_outcome: str | None = Field(default=None, max_length=40, description="outcome if the rep ends here with /end")
     unmatched_trigger: str | None = None
     unmatched: list[Text] = []
+    moves_on: MovesOn | None = None
 
 
 class Transition(Strict):

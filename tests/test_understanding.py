@@ -7,7 +7,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dialogs.roleplay.customer import Progress, find_move
+from dialogs.roleplay.customer import Progress, find_move, respond
 from dialogs.understanding.classifier import classify, normalise
 from dialogs.understanding.evaluation import load_labelled
 from dialogs.understanding.tokens import compile_cue, words_of
@@ -88,3 +88,17 @@ def test_a_chinese_cue_never_matches_inside_a_longer_word() -> None:
     assert compile_cue("称").found_in(words_of("给您称一斤"))
     assert not compile_cue("甜").found_in(words_of("祝您生活甜蜜"))
     assert move_in("discovery", "请问怎么称呼您？", "wants_sour") != "sell_plums"
+
+
+def test_a_customer_not_understood_twice_moves_the_talk_along() -> None:
+    """The insurance customer who keeps asking how you differ gives a patient rep a hearing on the second miss, and answers the question."""
+    from dialogs.understanding.classifier import classify as read
+
+    insurance = cached_knowledge().scenarios["insurance_call"]
+    progress = Progress(state=insurance.initial)
+    first = respond(insurance, progress, "Hmm, let me think how to put this", read("Hmm, let me think how to put this"), "en")
+    assert progress.state == "opening" and progress.unheard == 1 and first.move is None
+    line = "And for yourself, what kind of insurance do you have at the moment?"
+    second = respond(insurance, progress, line, read(line), "en")
+    assert progress.state != "opening" and progress.unheard == 0
+    assert second.lines[0] in [t.en for t in insurance.states[0].moves_on.say] and len(second.lines) > 1

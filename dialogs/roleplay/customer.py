@@ -39,7 +39,8 @@ class Progress:
     """Where a role-play stands: the customer's state and what the rep has found out so far.
 
     `marks` remembers the turn at which each fact was revealed or flag was set, so the
-    scorecard can say which turn earned (or lost) each point.
+    scorecard can say which turn earned (or lost) each point; `unheard` counts the turns in a
+    row the customer did not understand.
     """
 
     state: str
@@ -47,6 +48,7 @@ class Progress:
     strikes: int = 0
     goodwill: int = 0
     marks: dict[str, int] = field(default_factory=dict)
+    unheard: int = 0
 
     def knows(self, name: str) -> bool:
         """True if the fact has been revealed or the flag set."""
@@ -282,8 +284,18 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
     if not applied and small_talk is not None:
         applied.append(small_talk)
         revealed += _apply(scenario, progress, small_talk, lang, lines)
+    progress.unheard = 0 if applied else progress.unheard + 1
     if not applied and state.unmatched_trigger:
         progress.state = fire(scenario, progress.state, state.unmatched_trigger)
+    elif not applied and state.moves_on and progress.unheard >= state.moves_on.after:
+        lines.append(pick(state.moves_on.say, lang, scenario.id, turn, "moves_on"))
+        progress.unheard = 0
+        if state.moves_on.trigger:
+            progress.state = fire(scenario, progress.state, state.moves_on.trigger)
+            move = find_move(scenario, progress, text, verdict)
+            if move is not None and substantive(move):
+                applied.append(move)
+                revealed += _apply(scenario, progress, move, lang, lines)
     if not lines:
         lines.append(vague)
     left = False

@@ -27,6 +27,7 @@ from storage.roleplays import attempts_at, finish_roleplay, finished_of, record_
 from storage.spin_progress import spin_completed
 
 MAX_SUGGESTIONS = 3
+UNHEARD = "~unheard"  # kept with the marks: turns in a row the customer did not understand (no fact or flag can be named so)
 
 
 class RolePlayDialog(Dialog):
@@ -268,12 +269,15 @@ def in_list_order(scenarios: Iterable[Scenario]) -> list[Scenario]:
 
 def progress_of(row: RolePlay) -> Progress:
     """Where the customer of a stored role-play stands."""
-    return Progress(state=row.state, turn=row.turns, strikes=row.strikes, goodwill=row.goodwill, marks=dict(row.marks))
+    marks = dict(row.marks)
+    unheard = marks.pop(UNHEARD, 0)
+    return Progress(state=row.state, turn=row.turns, strikes=row.strikes, goodwill=row.goodwill, marks=marks, unheard=unheard)
 
 
 def keep_progress(row: RolePlay, progress: Progress) -> None:
     """Copy the customer's new state onto the stored role-play."""
-    row.state, row.turns, row.strikes, row.goodwill, row.marks = progress.state, progress.turn, progress.strikes, progress.goodwill, dict(progress.marks)
+    row.state, row.turns, row.strikes, row.goodwill = progress.state, progress.turn, progress.strikes, progress.goodwill
+    row.marks = {**progress.marks, UNHEARD: progress.unheard} if progress.unheard else dict(progress.marks)
 
 
 def best_roleplay_scores(ctx: Ctx) -> dict[str, int]:
