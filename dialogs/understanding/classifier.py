@@ -102,7 +102,8 @@ class SettingsSpec(BaseModel):
     default_form: Literal["open", "closed"]
     default_spin: Literal["situation", "problem", "implication", "need_payoff", "none"]
     priority: tuple[Vote, ...]
-    model_confidence: float = Field(default=0.7, gt=0, le=1, description="the learned layer decides the SPIN type of a question no SPIN rule names when it is at least this sure")
+    model_confidence: float = Field(default=0.7, gt=0, le=1, description="the learned layer decides a question's SPIN type when it is at least this sure...")
+    model_overrides: int = Field(default=2, ge=0, le=100, description="...and no SPIN rule stronger than this weight fired")
 
     @model_validator(mode="after")
     def _priority_lists_every_class_once(self) -> SettingsSpec:
@@ -150,6 +151,7 @@ class LanguageRules:
     priority: Mapping[str, int]
     rules: tuple[CompiledRule, ...]
     model_confidence: float
+    model_overrides: int
 
 
 @dataclass(frozen=True)
@@ -192,7 +194,7 @@ def _load_language(path: Path, language: str) -> LanguageRules:
     settings = spec.settings
     compiled = tuple(_compile_rule(path, rule, settings.word_boundaries) for rule in spec.rules)
     priority = {name: rank for rank, name in enumerate(settings.priority)}
-    return LanguageRules(language, settings.default_form, settings.default_spin, priority, compiled, settings.model_confidence)
+    return LanguageRules(language, settings.default_form, settings.default_spin, priority, compiled, settings.model_confidence, settings.model_overrides)
 
 
 def _read_yaml(path: Path) -> Any:
@@ -305,16 +307,20 @@ def _classify_sentence(text: str, lang: str, language: LanguageRules, normalised
     spin, spin_hits = _decide(hits, SPIN_CLASSES, language.priority)
     cues = [hit.cue for hit in question_hits]
     cues += [hit.cue for hit in form_hits] or [f"{language.default_form}:default_form"]
-    if spin is None:
-        spin, spin_cues = _learned_spin(normalised, lang, language)
+    strength = max((hit.rule.weight for hit in spin_hits), default=0)
+    learned = _learned_spin(normalised, lang, language) if strength <= language.model_overrides else None
+    if learned is not None:
+        spin, spin_cues = learned
+    elif spin is None:
+        spin, spin_cues = language.default_spin, [f"{language.default_spin}:default_spin"]
     else:
         spin_cues = [hit.cue for hit in spin_hits]
     cues += spin_cues
     return Classification(text, lang, True, form or language.default_form, spin, tuple(cues))
 
 
-def _learned_spin(normalised: str, lang: str, language: LanguageRules) -> tuple[str, list[str]]:
-    """No SPIN rule fired: the learned layer decides when it is sure enough, else the default applies.
+def _learned_spin(normalised: str, lang: str, language: LanguageRules) -> tuple[str, list[str]] | None:
+    """The learned layer's SPIN type when it is at least `model_confidence` sure, else None.
 
     Its cue names the n-grams that weighed most, e.g. ``implication:model(lose,custom)``.
     """
@@ -324,7 +330,7 @@ def _learned_spin(normalised: str, lang: str, language: LanguageRules) -> tuple[
     best = max(probabilities, key=probabilities.__getitem__)
     if probabilities[best] >= language.model_confidence:
         return best, [f"{best}:model({','.join(model.heaviest(feats, best))})"]
-    return language.default_spin, [f"{language.default_spin}:default_spin"]
+    return None
 
 
 def _apply_rules(rules: Sequence[CompiledRule], normalised: str) -> list[_Hit]:
