@@ -40,12 +40,17 @@ def make_engine(url: str = DEFAULT_URL) -> Engine:
 
 
 def _create_tables(engine: Engine) -> None:
-    """Create missing tables; on PostgreSQL one bot process at a time.
+    """Create missing tables and indexes; on PostgreSQL one bot process at a time.
 
     Processes started together take turns (a transaction-level advisory lock), so none
-    of them fails creating a table another is creating at that moment.
+    of them fails creating a table another is creating at that moment. `create_all`
+    skips the indexes of tables that exist, so an index added to a model is created here
+    on a database made before it.
     """
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
         SQLModel.metadata.create_all(connection)
+        for table in SQLModel.metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(connection, checkfirst=True)
