@@ -16,9 +16,16 @@ SCHEMA_LOCK = 7_240_517  # PostgreSQL advisory lock key shared by every bot proc
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """WAL lets readers and a writer work at once; busy_timeout waits instead of failing."""
+    """WAL lets readers and a writer work at once; busy_timeout waits instead of failing.
+
+    synchronous=NORMAL: in WAL mode a commit appends to the log without waiting for the
+    disk, which is synced at checkpoints. A crash of the bot loses nothing; a power cut
+    or OS crash may lose the last commits before the checkpoint, never the database's
+    consistency (README, "SQLite durability"). FULL would fsync on every turn.
+    """
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
