@@ -9,9 +9,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from sqlalchemy import func, true
+from sqlalchemy import func, insert, true
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from storage.dialog_state import StaleState
 from storage.exports import write_csv, write_jsonl
 from storage.models import RolePlay, RolePlayTurn, User, utcnow
 
@@ -25,10 +27,18 @@ def start_roleplay(session: Session, user_id: int, scenario_id: str, state: str,
 
 
 def record_turn(session: Session, roleplay: RolePlay, turn: RolePlayTurn) -> None:
-    """Store one exchange together with where it left the customer (already set on `roleplay`)."""
+    """Store one exchange together with where it left the customer (already set on `roleplay`).
+
+    The turn is only ever written here and read back as a transcript, so it is inserted
+    with Core rather than tracked by the session; the role-play's new state goes out in
+    the same flush as anything else pending.
+    """
     session.add(roleplay)
-    session.add(turn)
     session.flush()
+    try:
+        session.connection().execute(insert(RolePlayTurn.__table__), turn.model_dump(exclude={"id"}))  # type: ignore[attr-defined]
+    except IntegrityError as exc:
+        raise StaleState from exc  # another event of this rep's took the turn number first: play it again
 
 
 def turns_of(session: Session, roleplay_id: int) -> list[RolePlayTurn]:

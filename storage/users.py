@@ -18,10 +18,13 @@ def ensure_user(session: Session, user_id: int, name: str, chat_id: int | None) 
     """The user row for this id, created on first contact; name and chat kept current,
     last_seen when it is older than LAST_SEEN_STALE.
 
+    On PostgreSQL the row stays locked (FOR UPDATE) until the transaction ends, so two
+    events of one user in two processes are handled one after the other instead of
+    racing each other into StaleState retries; other users are not held up.
     When a new user's first messages reach two bot processes at once, both try to create
     the row; the one that loses the race reads the row the other created and goes on.
     """
-    user = session.get(User, user_id)
+    user = session.get(User, user_id, with_for_update=True)
     if user is None:
         created = User(id=user_id, name=name[:200], chat_id=chat_id)
         try:
@@ -29,7 +32,7 @@ def ensure_user(session: Session, user_id: int, name: str, chat_id: int | None) 
                 session.add(created)
             return created
         except IntegrityError:
-            user = session.get(User, user_id)
+            user = session.get(User, user_id, with_for_update=True)
             assert user is not None
     if name and user.name != name[:200]:
         user.name = name[:200]
