@@ -260,13 +260,14 @@ def iter_needs(session: Session, flt: NeedFilter, scope: set[int] | None, batch:
     Each batch starts where the last one ended, (created_at, id) below its last row, so
     a batch is read straight off an index that ends in those columns and nothing is
     sorted again per batch. Rows are plain tuples of `EXPORT_COLUMNS` with those names:
-    building a model object for each of 100,000 needs cost more than the export itself.
+    building a model object for each of 100,000 needs cost more than the export itself,
+    and so does the ORM's handling of plain column rows: they are read on the connection.
     """
     newest_first = (col(Need.created_at).desc(), col(Need.id).desc())
     query = _filtered(session, flt, scope).with_only_columns(*EXPORT_COLUMNS).order_by(*newest_first).limit(batch)
     page = query
     while True:
-        rows = list(session.execute(page).all())
+        rows = list(session.connection().execute(page).all())
         if not rows:
             return
         yield rows

@@ -14,7 +14,7 @@ from typing import IO, Any
 from sqlalchemy import Row
 from sqlmodel import Session, col, select
 
-from dialogs.needs.fields import display
+from dialogs.needs.fields import displayer
 from knowledge.schema import Form
 from knowledge.templates import environment
 from storage.exports import write_csv, write_jsonl, write_xlsx
@@ -70,8 +70,9 @@ def header(form: Form) -> list[str]:
 def table_rows(session: Session, flt: NeedFilter, scope: set[int] | None, form: Form, lang: str, batch: int = BATCH) -> Iterator[list[Any]]:
     """One row per need, newest first; answers as people read them (choice labels, tags joined)."""
     people = People(session)
+    cells = [(f.id, None if f.kind == "number" else displayer(f, lang)) for f in form.fields]  # numbers stay numbers
     for need in _needs(session, flt, scope, people, batch):
-        answers = [display(f, need.fields.get(f.id), lang) if f.kind != "number" else need.fields.get(f.id) for f in form.fields]
+        answers = [need.fields.get(field_id) if show is None else show(need.fields.get(field_id)) for field_id, show in cells]
         yield [need_ref(need.id), _stamp(need.created_at), need.rep_id, people.name(need.rep_id), people.teams(need.rep_id), need.source, *answers, need.evidence or "", need.roleplay_id]
 
 
@@ -103,8 +104,9 @@ def report_summary(session: Session, flt: NeedFilter, scope: set[int] | None, ba
 
 def report_records(session: Session, flt: NeedFilter, scope: set[int] | None, form: Form, lang: str, batch: int = BATCH) -> Iterator[dict[str, Any]]:
     people = People(session)
+    cells = [(f.id, f.label.get(lang), displayer(f, lang)) for f in form.fields]
     for need in _needs(session, flt, scope, people, batch):
-        rows = [(f.label.get(lang), display(f, need.fields.get(f.id), lang)) for f in form.fields]
+        rows = [(label, show(need.fields.get(field_id))) for field_id, label, show in cells]
         yield {
             "ref": need_ref(need.id), "created": _stamp(need.created_at), "rep": people.name(need.rep_id), "teams": people.teams(need.rep_id),
             "source": need.source, "rows": [(label, value) for label, value in rows if value], "evidence": need.evidence or "",
