@@ -7,7 +7,8 @@ classifier, customer, the database commit and the reply. The anchor is an Applic
 with one echo handler and the same offline request. The two run in alternating blocks,
 so a busy machine slows both alike; only the ratio between them means anything.
 `--concurrency N` keeps N updates in flight (N reps talking at once). PostgreSQL is a
-throwaway server started for the run (tests/postgres.py), with fsync on.
+throwaway server started for the run (tests/postgres.py) with fsync and synchronous
+commit on, as in production.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def database(kind: str) -> Iterator[str]:
     if kind == "postgresql":
         from tests.postgres import postgres_server
 
-        with postgres_server() as server, server.fresh_database() as url:
+        with postgres_server(durable=True) as server, server.fresh_database() as url:
             yield url
     else:
         with tempfile.TemporaryDirectory() as tmp:
