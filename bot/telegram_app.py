@@ -34,8 +34,12 @@ async def publish_commands(app: Application) -> None:
     await app.bot.set_my_commands(command_list("en"), language_code="en")
 
 
-def build_application(settings: Settings, engine: Engine, *, request: BaseRequest | None = None) -> Application:
-    """The Telegram Application: handlers registered, engine attached, rate limits on."""
+def build_application(settings: Settings, engine: Engine, *, request: BaseRequest | None = None, rate_limited: bool = True) -> Application:
+    """The Telegram Application: handlers registered, engine attached, rate limits on.
+
+    `rate_limited=False` is for benchmarks: the limiter keeps us within Telegram's limits
+    and would otherwise be all a benchmark measured.
+    """
     assert settings.telegram_bot_token is not None
     builder = ApplicationBuilder().token(settings.telegram_bot_token.get_secret_value())
     if settings.telegram_base_url:
@@ -43,7 +47,9 @@ def build_application(settings: Settings, engine: Engine, *, request: BaseReques
         builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    builder = builder.rate_limiter(AIORateLimiter(max_retries=3)).post_init(publish_commands)
+    if rate_limited:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    builder = builder.post_init(publish_commands)
     app = builder.build()
     app.bot_data["engine"] = engine
     sender = PushSender(engine.db, engine.knowledge)

@@ -6,8 +6,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
-from ruamel.yaml import YAML
 
+from knowledge.loader import parse
 from knowledge.schema import Text
 
 COPY_FILE = Path(__file__).resolve().parent / "copy.yaml"
@@ -28,4 +28,4 @@ class Copy(BaseModel):
 @lru_cache(maxsize=1)
 def copy_text() -> Copy:
     """The shipped copy, read once."""
-    return Copy.model_validate(YAML(typ="safe").load(COPY_FILE.read_text(encoding="utf-8")))
+    return Copy.model_validate(parse(COPY_FILE.read_text(encoding="utf-8")))

@@ -6,11 +6,13 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from storage.models import DialogState, utcnow
+
+STATE: Table = DialogState.__table__  # type: ignore[attr-defined]
 
 
 class StaleState(Exception):
@@ -38,8 +40,12 @@ class Snapshot:
 
 
 def load_state(session: Session, user_id: int) -> Snapshot:
-    """The user's current dialog state (empty if they are in none)."""
-    row = session.get(DialogState, user_id)
+    """The user's current dialog state (empty if they are in none).
+
+    Read and written with SQLAlchemy Core on the session's connection: every event does
+    both, and the ORM's identity map and unit of work cost more here than they give.
+    """
+    row = session.connection().execute(select(STATE.c.dialog, STATE.c.state, STATE.c.data, STATE.c.version).where(STATE.c.user_id == user_id)).first()
     if row is None:
         return Snapshot(user_id=user_id)
     data = copy.deepcopy(row.data or {})
@@ -53,16 +59,17 @@ def save_state(session: Session, snap: Snapshot) -> int:
     """
     if not snap.changed():
         return snap.version
+    connection = session.connection()
     if not snap.exists:
         try:
             with session.begin_nested():
-                session.add(DialogState(user_id=snap.user_id, dialog=snap.dialog, state=snap.state, data=snap.data, version=1))
+                connection.execute(insert(STATE).values(user_id=snap.user_id, dialog=snap.dialog, state=snap.state, data=snap.data, version=1, updated_at=utcnow()))
         except IntegrityError as exc:
             raise StaleState from exc
         return 1
-    result = session.execute(
-        update(DialogState)
-        .where(DialogState.user_id == snap.user_id, DialogState.version == snap.version)
+    result = connection.execute(
+        update(STATE)
+        .where(STATE.c.user_id == snap.user_id, STATE.c.version == snap.version)
         .values(dialog=snap.dialog, state=snap.state, data=snap.data, version=snap.version + 1, updated_at=utcnow())
     )
     if result.rowcount != 1:

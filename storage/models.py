@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -144,12 +144,16 @@ class Assignment(SQLModel, table=True):
 class Delivery(SQLModel, table=True):
     """One message of a push (invitation or reminder) to one rep, sent at most once."""
 
-    __table_args__ = (UniqueConstraint("assignment_id", "kind", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("assignment_id", "kind", "user_id"),
+        # The sender's claim: pending messages that are due, oldest first, without reading the sent ones.
+        Index("ix_delivery_due", "status", "not_before", "id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     assignment_id: int = Field(foreign_key="assignment.id", index=True)
     kind: str = Field(default="invite", max_length=10)
     user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
-    status: str = Field(default="pending", max_length=14, index=True)
+    status: str = Field(default="pending", max_length=14)
     not_before: datetime = Field(default_factory=utcnow)
     claimed_at: datetime | None = None
     sent_at: datetime | None = None
@@ -160,9 +164,12 @@ class Delivery(SQLModel, table=True):
 class RolePlay(SQLModel, table=True):
     """One role-play of one rep: where the customer stands now, and the result once it ends."""
 
+    # /results counts a scenario's finished role-plays per rep and outcome from this index alone;
+    # finished_at second keeps the rows it reads for the facts in about the order they were written.
+    __table_args__ = (Index("ix_roleplay_results", "scenario_id", "finished_at", "user_id", "score", "outcome"),)
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
-    scenario_id: str = Field(max_length=40, index=True)
+    scenario_id: str = Field(max_length=40)
     lang: str = Field(default="zh", max_length=8)
     state: str = Field(max_length=40)
     turns: int = 0
@@ -213,33 +220,53 @@ class Need(SQLModel, table=True):
     `fields` holds every answer by form field id; customer, priority and search text are
     copied into columns so managers can filter on any database. `roleplay_id` is a plain
     number: the role-play record it came from.
+
+    Lists and exports go newest first and page by (created_at, id), so each index below
+    has those two after its equality columns: a page is read in index order, never sorted.
+    The board and the exports filter on status and usually source; managers only see
+    their teams' reps, so rep_id rides along at the end and counting a team's needs reads
+    the index alone. Priority has buttons of its own; a rep's own list goes by rep_id.
+    Tag, text and name filters are checked while walking one of these.
     """
 
+    __table_args__ = (
+        Index("ix_need_board", "status", "source", "created_at", "id", "rep_id"),
+        Index("ix_need_status_created", "status", "created_at", "id"),
+        Index("ix_need_priority_created", "status", "source", "priority", "created_at", "id"),
+        Index("ix_need_rep_created", "rep_id", "created_at", "id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
-    rep_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
-    source: str = Field(default="field", max_length=10, index=True)
-    status: str = Field(default="active", max_length=10, index=True)
+    rep_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    source: str = Field(default="field", max_length=10)
+    status: str = Field(default="active", max_length=10)
     lang: str = Field(default="zh", max_length=8)
     customer: str = Field(default="", max_length=200)
-    priority: str = Field(default="", max_length=20, index=True)
+    priority: str = Field(default="", max_length=20)
     fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     search_text: str = Field(default="", sa_column=Column(Text, nullable=False))
     evidence: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     roleplay_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
-    created_at: datetime = Field(default_factory=utcnow, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
     @property
     def ref(self) -> str:
         """The reference number a rep is given and quotes later."""
-        return f"N-{self.id or 0:06d}"
+        return need_ref(self.id or 0)
+
+
+def need_ref(need_id: int) -> str:
+    """A need's reference number, also for rows read without the model (exports)."""
+    return f"N-{need_id:06d}"
 
 
 class NeedTag(SQLModel, table=True):
     """One tag of a need, kept apart so managers can filter by tag on any database."""
 
+    # A tag filter reads the ids from the index alone.
+    __table_args__ = (Index("ix_needtag_tag_need", "tag", "need_id"),)
     need_id: int = Field(primary_key=True, foreign_key="need.id")
-    tag: str = Field(primary_key=True, max_length=40, index=True)
+    tag: str = Field(primary_key=True, max_length=40)
 
 
 class NeedChange(SQLModel, table=True):

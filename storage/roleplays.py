@@ -9,8 +9,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from sqlalchemy import func, insert, true
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from storage.dialog_state import StaleState
 from storage.exports import write_csv, write_jsonl
 from storage.models import RolePlay, RolePlayTurn, User, utcnow
 
@@ -24,10 +27,18 @@ def start_roleplay(session: Session, user_id: int, scenario_id: str, state: str,
 
 
 def record_turn(session: Session, roleplay: RolePlay, turn: RolePlayTurn) -> None:
-    """Store one exchange together with where it left the customer (already set on `roleplay`)."""
+    """Store one exchange together with where it left the customer (already set on `roleplay`).
+
+    The turn is only ever written here and read back as a transcript, so it is inserted
+    with Core rather than tracked by the session; the role-play's new state goes out in
+    the same flush as anything else pending.
+    """
     session.add(roleplay)
-    session.add(turn)
     session.flush()
+    try:
+        session.connection().execute(insert(RolePlayTurn.__table__), turn.model_dump(exclude={"id"}))  # type: ignore[attr-defined]
+    except IntegrityError as exc:
+        raise StaleState from exc  # another event of this rep's took the turn number first: play it again
 
 
 def turns_of(session: Session, roleplay_id: int) -> list[RolePlayTurn]:
@@ -138,18 +149,37 @@ class RolePlayResults:
         return float(statistics.median(self.best.values())) if self.best else None
 
 
+def _list_items(session: Session, column: Any) -> Any:
+    """A JSON list column as a table of its items (`value`), joined to its row in FROM."""
+    name = "json_array_elements_text" if session.get_bind().dialect.name == "postgresql" else "json_each"
+    return getattr(func, name)(column).table_valued("value")
+
+
 def roleplay_results(session: Session, scenario_id: str, scope: set[int] | None) -> RolePlayResults:
-    """Finished role-plays of a scenario by the reps in scope (None: everyone)."""
-    query = select(RolePlay, User.name).join(User, col(User.id) == col(RolePlay.user_id), isouter=True)
-    query = query.where(RolePlay.scenario_id == scenario_id, col(RolePlay.finished_at).is_not(None)).order_by(col(RolePlay.id))
+    """Finished role-plays of a scenario by the reps in scope (None: everyone).
+
+    The database does the counting, so two small result sets come back whether there
+    are a thousand role-plays or a hundred thousand: one row per rep and outcome (read
+    off the index alone), and one per fact uncovered.
+    """
+    finished = [col(RolePlay.scenario_id) == scenario_id, col(RolePlay.finished_at).is_not(None)]
+    if scope is not None:
+        finished.append(col(RolePlay.user_id).in_(scope or {-1}))
+    outcome = func.coalesce(RolePlay.outcome, "abandoned").label("outcome")
+    per_rep = (
+        select(RolePlay.user_id, outcome, func.max(func.coalesce(RolePlay.score, 0)).label("best"), func.count().label("played"))
+        .where(*finished).group_by(col(RolePlay.user_id), outcome).subquery()
+    )
+    query = select(per_rep.c.user_id, User.name, per_rep.c.outcome, per_rep.c.best, per_rep.c.played)
+    query = query.join(User, col(User.id) == per_rep.c.user_id, isouter=True).order_by(per_rep.c.user_id, per_rep.c.outcome)
     results = RolePlayResults()
-    for roleplay, name in session.exec(query).all():
-        if scope is not None and roleplay.user_id not in scope:
-            continue
-        results.played += 1
-        results.best[roleplay.user_id] = max(results.best.get(roleplay.user_id, 0), roleplay.score or 0)
-        results.names[roleplay.user_id] = name or str(roleplay.user_id)
-        results.outcomes[roleplay.outcome or "abandoned"] += 1
-        results.uncovered.update(roleplay.facts_uncovered)
+    for user_id, name, ended, best, played in session.execute(query).all():
+        results.best[user_id] = max(results.best.get(user_id, 0), best)
+        results.names[user_id] = name or str(user_id)
+        results.outcomes[ended] += played
+        results.played += played
+    facts = _list_items(session, RolePlay.facts_uncovered)
+    uncovered = select(facts.c.value, func.count()).select_from(RolePlay).join(facts, true()).where(*finished).group_by(facts.c.value).order_by(facts.c.value)
+    results.uncovered.update(dict(session.execute(uncovered).all()))
     results.reps = len(scope) if scope is not None else len(results.best)
     return results

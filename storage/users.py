@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from storage.models import User, utcnow
 
+# last_seen says whether someone still uses the bot, not what they did this second:
+# refreshing it at most once a minute spares nearly every event an UPDATE.
+LAST_SEEN_STALE = timedelta(minutes=1)
+
 
 def ensure_user(session: Session, user_id: int, name: str, chat_id: int | None) -> User:
-    """The user row for this id, created on first contact; name and chat kept current.
+    """The user row for this id, created on first contact; name and chat kept current,
+    last_seen when it is older than LAST_SEEN_STALE.
 
+    On PostgreSQL the row stays locked (FOR UPDATE) until the transaction ends, so two
+    events of one user in two processes are handled one after the other instead of
+    racing each other into StaleState retries; other users are not held up.
     When a new user's first messages reach two bot processes at once, both try to create
     the row; the one that loses the race reads the row the other created and goes on.
     """
-    user = session.get(User, user_id)
+    user = session.get(User, user_id, with_for_update=True)
     if user is None:
         created = User(id=user_id, name=name[:200], chat_id=chat_id)
         try:
@@ -22,14 +32,15 @@ def ensure_user(session: Session, user_id: int, name: str, chat_id: int | None) 
                 session.add(created)
             return created
         except IntegrityError:
-            user = session.get(User, user_id)
+            user = session.get(User, user_id, with_for_update=True)
             assert user is not None
     if name and user.name != name[:200]:
         user.name = name[:200]
     if chat_id is not None and user.chat_id != chat_id:
         user.chat_id = chat_id
-    user.last_seen = utcnow()
-    session.add(user)
+    now = utcnow()
+    if now - user.last_seen >= LAST_SEEN_STALE:
+        user.last_seen = now
     return user
 
 

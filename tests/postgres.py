@@ -56,8 +56,8 @@ def free_port() -> int:
 class PostgresServer:
     """A running throwaway cluster; `fresh_database()` hands out a new database URL."""
 
-    def __init__(self, bin_dir: Path, root: Path, port: int) -> None:
-        self.bin_dir, self.root, self.port = bin_dir, root, port
+    def __init__(self, bin_dir: Path, root: Path, port: int, durable: bool = False) -> None:
+        self.bin_dir, self.root, self.port, self.durable = bin_dir, root, port, durable
         self.data = root / "data"
 
     def _run(self, *args: str) -> None:
@@ -77,9 +77,7 @@ class PostgresServer:
             f"-c unix_socket_directories={self.root}",
             f"-c timezone={SERVER_TIMEZONE}",
             "-c max_connections=200",
-            "-c fsync=off",
-            "-c synchronous_commit=off",
-            "-c full_page_writes=off",
+            *([] if self.durable else ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]),
         ])
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-o", options, "-w", "-t", "60", "start")
         self._admin(f"CREATE DATABASE {TEMPLATE}")
@@ -123,8 +121,12 @@ class PostgresServer:
 
 
 @contextmanager
-def postgres_server() -> Iterator[PostgresServer]:
-    """Start a cluster in a temporary directory (owned by `postgres` when we are root); stop and delete it at the end."""
+def postgres_server(durable: bool = False) -> Iterator[PostgresServer]:
+    """Start a cluster in a temporary directory (owned by `postgres` when we are root); stop and delete it at the end.
+
+    Tests run it without fsync (their data is thrown away); `durable` keeps PostgreSQL's
+    defaults, for benchmarks that must pay for each commit as production does.
+    """
     bin_dir = find_bin_dir()
     as_root = os.geteuid() == 0
     if as_root:
@@ -135,7 +137,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     root = Path(tempfile.mkdtemp(prefix="salescoach-pg-"))
     if as_root:
         shutil.chown(root, "postgres", "postgres")
-    server = PostgresServer(bin_dir, root, free_port())
+    server = PostgresServer(bin_dir, root, free_port(), durable)
     try:
         server.start()
         yield server

@@ -8,7 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from knowledge.loader import Knowledge
+import pytest
+
+import knowledge.loader
+from knowledge.loader import CONTENT_DIR, Knowledge, parse
 from knowledge.validate import load_knowledge, run, validate
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -79,6 +82,36 @@ def test_broken_content_is_reported_by_file_and_line() -> None:
 def test_a_yaml_syntax_error_names_the_line() -> None:
     [problem] = problems_for(FIXTURES / "syntax")
     assert "quizzes/unclosed.yaml:3: YAML syntax" in problem
+
+
+def test_valid_content_is_read_without_the_round_trip_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(text: str) -> None:
+        raise AssertionError("the round-trip parser is for finding the lines of problems")
+
+    monkeypatch.setattr(knowledge.loader, "_round_trip", refuse)
+    _, problems = validate()
+    assert problems == []
+
+
+def _plain(value: object) -> object:
+    """Round-trip containers and strings as the built-in types, for comparing."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return str(value) if isinstance(value, str) else value
+
+
+def test_the_fast_loader_reads_shipped_content_as_the_round_trip_parser_does() -> None:
+    for path in sorted(CONTENT_DIR.rglob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        assert parse(text) == _plain(knowledge.loader._round_trip(text)), path
+
+
+def test_yes_and_no_stay_words_as_in_yaml_1_2() -> None:
+    assert parse("answer: no\nother: yes\nswitch: off\nright: true\nwrong: False\n") == {
+        "answer": "no", "other": "yes", "switch": "off", "right": True, "wrong": False,
+    }
 
 
 def test_overlong_poll_texts_are_reported(tmp_path: Path) -> None:

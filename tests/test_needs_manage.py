@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import event, insert
 from sqlmodel import Session, select
 
 from dialogs.core.callback import encode
@@ -249,6 +250,58 @@ def test_exports_read_the_needs_in_batches(engine: Engine, monkeypatch: pytest.M
         assert seen == [7, 7, 7, 4]
         records = [json.loads(line) for line in out.getvalue().splitlines()]
         assert len(records) == 25 and records[0]["fields"]["customer_company"] == "Customer 24"
+
+
+@pytest.mark.timeout(120)  # a page sorted again each time would take minutes, not seconds
+def test_a_large_export_keeps_order_and_content_when_times_tie(engine: Engine) -> None:
+    """10,000 needs on 50 distinct timestamps: keyset pages must neither skip nor repeat a tied need."""
+    now = utcnow()
+    rows = [
+        {"id": i, "rep_id": 5 + i % 3, "source": "field" if i % 10 else "roleplay", "status": "active" if i % 7 else "withdrawn", "lang": "en",
+         "customer": f"Customer {i}", "priority": "p1", "fields": {"customer_company": f"Customer {i}", "explicit_needs": f"need {i}"},
+         "search_text": "", "created_at": now - timedelta(minutes=(i * 7919) % 50), "updated_at": now}
+        for i in range(1, 10_001)
+    ]
+    with Session(engine.db) as session:
+        session.execute(insert(Need), rows)
+        session.commit()
+    expected = sorted((r for r in rows if r["source"] == "field" and r["status"] == "active"), key=lambda r: (r["created_at"], r["id"]), reverse=True)
+    statements: list[str] = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if "FROM need" in statement:
+            statements.append(statement)
+
+    event.listen(engine.db, "before_cursor_execute", remember)
+    with Session(engine.db) as session:
+        out = io.BytesIO()
+        export_needs(out, "jsonl", session, NeedFilter(), None, engine.knowledge.forms["need"], "en")
+    event.remove(engine.db, "before_cursor_execute", remember)
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [r["reference"] for r in records] == [f"N-{r['id']:06d}" for r in expected]
+    assert [r["fields"] for r in records] == [r["fields"] for r in expected]
+    assert len(statements) == len(expected) // 500 + 1
+
+
+def test_export_pages_are_read_in_index_order_on_sqlite(engine: Engine) -> None:
+    """No page of an export is sorted: SQLite's plan for each walks an index and builds no temporary B-tree."""
+    if engine.db.dialect.name != "sqlite":
+        pytest.skip("the plan checked is SQLite's")
+    seed(engine, 5)
+    pages: list[tuple[str, object]] = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if "FROM need" in statement:
+            pages.append((statement, parameters))
+
+    event.listen(engine.db, "before_cursor_execute", remember)
+    with Session(engine.db) as session:
+        assert [len(batch) for batch in iter_needs(session, NeedFilter(), None, batch=2)] == [2, 2, 1]
+    event.remove(engine.db, "before_cursor_execute", remember)
+    with engine.db.connect() as connection:
+        for statement, parameters in pages:
+            plan = " / ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all())  # type: ignore[arg-type]
+            assert "USING INDEX" in plan and "TEMP B-TREE" not in plan, plan
 
 
 def test_the_cli_exports_needs_with_filters(engine: Engine, db_url: str, tmp_path: Path) -> None:

@@ -7,14 +7,18 @@ import io
 import json
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy.engine import Engine as DbEngine
 from sqlmodel import Session
 
 from dialogs.engine import Engine
 from storage.access import add_member, create_team, grant_role
+from storage.models import RolePlay, utcnow
+from storage.roleplays import roleplay_results
 from storage.users import preset_language
 from tests.chat import Chat
 
@@ -85,3 +89,29 @@ def test_cli_exports_xapi_statements(engine: Engine, db_url: str, tmp_path: Path
     assert "answered" in verbs and verbs & {"passed", "failed"}
     final = [s for s in statements if s["verb"]["display"]["en-US"] in ("passed", "failed")]
     assert len(final) == 2 and all(s["actor"]["account"]["homePage"] == "https://t.me" and "score" in s["result"] for s in final)
+
+
+def test_roleplay_results_are_counted_by_the_database_as_they_were_row_by_row(db: DbEngine) -> None:
+    """Best score per rep, outcomes (unfinished ends as abandoned) and needs uncovered, within the scope only."""
+    finished = utcnow()
+    plays = [
+        (11, "sale", 40, ["wants_sour", "dil_pregnant"]), (11, "walked_away", None, ["wants_sour"]), (11, "sale", 80, []),
+        (12, None, None, []), (12, "sale", 80, ["dil_pregnant"]), (13, "walked_away", 10, ["wants_sour"]), (99, "sale", 100, ["wants_sour"]),
+    ]
+    with Session(db) as session:
+        preset_language(session, 11, "Ann", "en")
+        for user_id, outcome, score, facts in plays:
+            session.add(RolePlay(user_id=user_id, scenario_id="plum", state="end", outcome=outcome, score=score, facts_uncovered=facts, finished_at=finished))
+        session.add(RolePlay(user_id=11, scenario_id="plum", state="bargaining", facts_uncovered=["wants_sour"]))
+        session.add(RolePlay(user_id=11, scenario_id="mop", state="end", outcome="sale", score=90, facts_uncovered=["x"], finished_at=finished))
+        session.commit()
+        results = roleplay_results(session, "plum", {11, 12, 13, 14})
+        everyone = roleplay_results(session, "plum", None)
+        nobody = roleplay_results(session, "plum", set())
+    assert (results.reps, results.played, results.best) == (4, 6, {11: 80, 12: 80, 13: 10})
+    assert results.names == {11: "Ann", 12: "12", 13: "13"}
+    assert results.outcomes == Counter({"sale": 3, "walked_away": 2, "abandoned": 1})
+    assert results.uncovered == Counter({"wants_sour": 3, "dil_pregnant": 2})
+    assert (results.average, results.median) == (56.7, 80.0)
+    assert (everyone.reps, everyone.played, everyone.best[99], everyone.uncovered["wants_sour"]) == (4, 7, 100, 4)
+    assert (nobody.played, nobody.best, nobody.outcomes, nobody.uncovered) == (0, {}, Counter(), Counter())

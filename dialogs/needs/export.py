@@ -11,13 +11,14 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import IO, Any
 
+from sqlalchemy import Row
 from sqlmodel import Session, col, select
 
-from dialogs.needs.fields import display
+from dialogs.needs.fields import displayer
 from knowledge.schema import Form
 from knowledge.templates import environment
 from storage.exports import write_csv, write_jsonl, write_xlsx
-from storage.models import Membership, Need, Team, User, utcnow
+from storage.models import Membership, Team, User, need_ref, utcnow
 from storage.needs import BATCH, NeedFilter, iter_needs
 
 FORMATS = ("csv", "xlsx", "html", "jsonl")
@@ -32,7 +33,7 @@ class People:
         self.session = session
         self.known: dict[int, tuple[str, str]] = {}
 
-    def learn(self, needs: list[Need]) -> None:
+    def learn(self, needs: list[Row[Any]]) -> None:
         missing = {n.rep_id for n in needs} - set(self.known)
         if not missing:
             return
@@ -55,7 +56,7 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
-def _needs(session: Session, flt: NeedFilter, scope: set[int] | None, people: People, batch: int) -> Iterator[Need]:
+def _needs(session: Session, flt: NeedFilter, scope: set[int] | None, people: People, batch: int) -> Iterator[Row[Any]]:
     for needs in iter_needs(session, flt, scope, batch):
         people.learn(needs)
         yield from needs
@@ -69,9 +70,10 @@ def header(form: Form) -> list[str]:
 def table_rows(session: Session, flt: NeedFilter, scope: set[int] | None, form: Form, lang: str, batch: int = BATCH) -> Iterator[list[Any]]:
     """One row per need, newest first; answers as people read them (choice labels, tags joined)."""
     people = People(session)
+    cells = [(f.id, None if f.kind == "number" else displayer(f, lang)) for f in form.fields]  # numbers stay numbers
     for need in _needs(session, flt, scope, people, batch):
-        answers = [display(f, need.fields.get(f.id), lang) if f.kind != "number" else need.fields.get(f.id) for f in form.fields]
-        yield [need.ref, _stamp(need.created_at), need.rep_id, people.name(need.rep_id), people.teams(need.rep_id), need.source, *answers, need.evidence or "", need.roleplay_id]
+        answers = [need.fields.get(field_id) if show is None else show(need.fields.get(field_id)) for field_id, show in cells]
+        yield [need_ref(need.id), _stamp(need.created_at), need.rep_id, people.name(need.rep_id), people.teams(need.rep_id), need.source, *answers, need.evidence or "", need.roleplay_id]
 
 
 def json_records(session: Session, flt: NeedFilter, scope: set[int] | None, batch: int = BATCH) -> Iterator[dict[str, Any]]:
@@ -79,7 +81,7 @@ def json_records(session: Session, flt: NeedFilter, scope: set[int] | None, batc
     people = People(session)
     for need in _needs(session, flt, scope, people, batch):
         yield {
-            "reference": need.ref, "created_at": need.created_at.isoformat(), "rep_id": need.rep_id, "rep": people.name(need.rep_id),
+            "reference": need_ref(need.id), "created_at": need.created_at.isoformat(), "rep_id": need.rep_id, "rep": people.name(need.rep_id),
             "source": need.source, "lang": need.lang, "fields": need.fields, "evidence": need.evidence, "roleplay_id": need.roleplay_id,
         }
 
@@ -102,10 +104,11 @@ def report_summary(session: Session, flt: NeedFilter, scope: set[int] | None, ba
 
 def report_records(session: Session, flt: NeedFilter, scope: set[int] | None, form: Form, lang: str, batch: int = BATCH) -> Iterator[dict[str, Any]]:
     people = People(session)
+    cells = [(f.id, f.label.get(lang), displayer(f, lang)) for f in form.fields]
     for need in _needs(session, flt, scope, people, batch):
-        rows = [(f.label.get(lang), display(f, need.fields.get(f.id), lang)) for f in form.fields]
+        rows = [(label, show(need.fields.get(field_id))) for field_id, label, show in cells]
         yield {
-            "ref": need.ref, "created": _stamp(need.created_at), "rep": people.name(need.rep_id), "teams": people.teams(need.rep_id),
+            "ref": need_ref(need.id), "created": _stamp(need.created_at), "rep": people.name(need.rep_id), "teams": people.teams(need.rep_id),
             "source": need.source, "rows": [(label, value) for label, value in rows if value], "evidence": need.evidence or "",
         }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -132,12 +133,24 @@ def show_number(value: float | None) -> str:
 
 def display(fld: FormField, value: Any, lang: str) -> str:
     """An answer as the rep and managers read it (choice labels, tags joined, numbers grouped)."""
-    if value is None or value == "" or value == []:
-        return ""
-    if fld.kind == "choice":
-        return next((c.label.get(lang) for c in fld.choices if c.id == value), str(value))
-    if fld.kind == "tags" and isinstance(value, list):
-        return ", ".join(value)
-    if fld.kind == "number" and isinstance(value, (int, float)):
-        return show_number(value)
-    return str(value)
+    return displayer(fld, lang)(value)
+
+
+def displayer(fld: FormField, lang: str) -> Callable[[Any], str]:
+    """`display` for one field in one language, its choice labels looked up once: exports call it per need."""
+    labels: dict[str, str] = {}
+    for choice in fld.choices:
+        labels.setdefault(choice.id, choice.label.get(lang))
+
+    def show(value: Any) -> str:
+        if value is None or value == "" or value == []:
+            return ""
+        if fld.kind == "choice":
+            return labels.get(value, str(value)) if isinstance(value, str) else str(value)
+        if fld.kind == "tags" and isinstance(value, list):
+            return ", ".join(value)
+        if fld.kind == "number" and isinstance(value, (int, float)):
+            return show_number(value)
+        return str(value)
+
+    return show
