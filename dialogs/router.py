@@ -8,7 +8,7 @@ from dialogs.core.callback import decode
 from dialogs.core.commands import described
 from dialogs.core.context import Ctx
 from dialogs.core.menu import menu_buttons, show_menu
-from dialogs.core.permissions import may
+from dialogs.core.permissions import may, open_to_everyone
 from dialogs.registry import ACTIONS, BY_COMMAND, DIALOGS
 from dialogs.people.welcome import Welcome
 from storage.access import audit
@@ -70,7 +70,7 @@ def still_allowed(ctx: Ctx) -> bool:
     told why (with the menu) and the refusal is audited; the typed text or press does nothing.
     """
     command = DIALOGS[ctx.snap.dialog].command
-    if may(ctx.roles, command):
+    if open_to_everyone(command) or may(ctx.roles, command):
         return True
     audit(ctx.session, ctx.user.id, f"/{command}", False, "role revoked while the dialog was open")
     ctx.snap.clear()

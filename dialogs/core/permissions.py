@@ -17,3 +17,8 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
 def may(roles: set[str], command: str) -> bool:
     """True if someone with `roles` may use `command`."""
     return bool(roles & COMMAND_ROLES.get(command, EVERYONE))
+
+
+def open_to_everyone(command: str) -> bool:
+    """True if every role may use `command`, so nobody's roles need reading to allow it."""
+    return command not in COMMAND_ROLES
