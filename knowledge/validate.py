@@ -13,10 +13,10 @@ from knowledge.checks import check_all
 from knowledge.loader import KINDS, ContentError, Knowledge, Problem, load_dirs, load_file
 
 
-def validate(extra_dirs: list[Path] | None = None) -> tuple[Knowledge, list[Problem]]:
-    """Load the shipped content plus `extra_dirs` and run every check."""
+def validate(extra_dirs: list[Path] | None = None, authoring: bool = False) -> tuple[Knowledge, list[Problem]]:
+    """Load the shipped content plus `extra_dirs` and run every check (`authoring`: the trainers' checks too)."""
     knowledge, problems = load_dirs(extra_dirs)
-    return knowledge, problems + check_all(knowledge)
+    return knowledge, problems + check_all(knowledge, authoring)
 
 
 def load_knowledge(extra_dirs: tuple[Path, ...] = ()) -> Knowledge:
@@ -52,14 +52,14 @@ def _validate_file(path: Path) -> list[Problem]:
     knowledge = Knowledge()
     knowledge.items[kind][item.id] = item
     knowledge.sources[(kind, item.id)] = source
-    return check_all(knowledge)
+    return check_all(knowledge, authoring=True)
 
 
 def run(paths: list[str]) -> int:
     """Print every problem as file:line, or the OK summary; return the exit code."""
     dirs = [Path(p) for p in paths if not Path(p).is_file()]
     files = [Path(p) for p in paths if Path(p).is_file()]
-    knowledge, problems = validate(dirs)
+    knowledge, problems = validate(dirs, authoring=True)
     for path in files:
         problems += _validate_file(path)
     for problem in problems:
