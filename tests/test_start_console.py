@@ -66,7 +66,7 @@ def test_without_a_token_the_main_job_is_the_console(tmp_path: Path) -> None:
 def test_run_without_a_token_is_a_one_line_error(tmp_path: Path) -> None:
     done = run_cli(["run"], "", tmp_path)
     assert done.returncode == 2
-    assert done.stderr.strip() == "salescoach: TELEGRAM_BOT_TOKEN is not set."
+    assert done.stderr.strip() == "salescoach: TELEGRAM_BOT_TOKEN is not set; get one from @BotFather and set it in the environment or .env (or chat in the terminal: salescoach console)"
 
 
 def test_run_with_a_malformed_token_is_a_one_line_error(tmp_path: Path) -> None:

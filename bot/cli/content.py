@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from bot.cli.common import start_engine
+from bot.cli.common import EXIT_USAGE, CliError, open_output, start_engine
 from bot.settings import Settings
 from knowledge.validate import run as validate_run
 
@@ -25,11 +25,10 @@ def cmd_graph(args: argparse.Namespace, settings: Settings) -> int:
     diagram = mermaid(args.name, knowledge)
     if diagram is None:
         names = sorted(knowledge.scenarios) + sorted(DIALOGS)
-        sys.stderr.write(f"salescoach: no scenario or dialog called {args.name!r}; try one of: {', '.join(names)}\n")
-        return 1
+        raise CliError(f"no scenario or dialog called {args.name!r}; try one of: {', '.join(names)}", EXIT_USAGE)
     if args.out:
-        with open(args.out, "w", encoding="utf-8") as handle:
-            handle.write(diagram + "\n")
+        with open_output(args.out) as handle:
+            handle.write((diagram + "\n").encode("utf-8"))
     else:
         sys.stdout.write(diagram + "\n")
     return 0

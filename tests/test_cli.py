@@ -1,0 +1,108 @@
+"""The `salescoach` command as a user meets it: every expected failure is one line on stderr and
+exit 1 (run time) or 2 (usage or setting), never a traceback; a real bug says how to report it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.bot_process import TOKEN, free_port
+
+ROOT = Path(__file__).parent.parent
+
+
+def environment(tmp_path: Path, **settings: str) -> dict[str, str]:
+    """The parent's environment without bot settings, a database in `tmp_path`, then `settings`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_", "DATABASE_", "ADMIN_", "KNOWLEDGE_", "LOG_"))}
+    env.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"} | settings)
+    return env
+
+
+def salescoach(tmp_path: Path, *args: str, stdin: str = "", **settings: str) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ARGS` run to its end in `tmp_path`."""
+    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True, cwd=tmp_path, env=environment(tmp_path, **settings), timeout=120)
+
+
+def one_line(done: subprocess.CompletedProcess[str], code: int) -> str:
+    """The single stderr line of a failed command, after checking its exit code and that no traceback showed."""
+    assert "Traceback" not in done.stderr
+    assert done.returncode == code, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("salescoach: ")
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("LOG_LEVEL", "verbose", "bad setting LOG_LEVEL='verbose': use one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+        ("ADMIN_IDS", "ann,42", "bad setting ADMIN_IDS='ann,42': must be numeric Telegram user ids"),
+        ("WEBHOOK_PORT", "99999", "bad setting WEBHOOK_PORT='99999'"),
+        ("TELEGRAM_BASE_URL", "127.0.0.1:8081", "bad setting TELEGRAM_BASE_URL='127.0.0.1:8081': must start with https://"),
+        ("DATABASE_URL", "mysql://u:secret@db/coach", "bad setting DATABASE_URL: 'mysql' is not a supported database; use sqlite:///salescoach.db or postgresql+psycopg://"),
+    ],
+)
+def test_every_setting_is_checked_at_start(tmp_path: Path, name: str, value: str, says: str) -> None:
+    line = one_line(salescoach(tmp_path, "validate", **{name: value}), 2)
+    assert line.startswith(f"salescoach: {says}") and line.endswith(".env.example lists every setting)")
+    assert "secret" not in line
+
+
+def test_an_unreachable_database_is_named_without_its_password(tmp_path: Path) -> None:
+    url = f"postgresql+psycopg://coach:secret@127.0.0.1:{free_port()}/coach"
+    line = one_line(salescoach(tmp_path, "console", DATABASE_URL=url), 1)
+    assert line.startswith("salescoach: cannot open the database postgresql+psycopg://coach:***@127.0.0.1:")
+    assert "secret" not in line and line.endswith("check DATABASE_URL and that the server is running and reachable")
+
+
+def test_a_missing_output_folder_is_named(tmp_path: Path) -> None:
+    line = one_line(salescoach(tmp_path, "graph", "plum", "--out", str(tmp_path / "nowhere" / "plum.mmd")), 2)
+    assert line == f"salescoach: the folder {tmp_path / 'nowhere'} does not exist; create it (mkdir -p {tmp_path / 'nowhere'}) or choose another --out"
+
+
+def test_ctrl_c_in_the_console_exits_quietly(tmp_path: Path) -> None:
+    with subprocess.Popen([sys.executable, "-m", "bot", "console"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=environment(tmp_path)) as console:
+        assert console.stdin is not None and console.stdout is not None and console.stderr is not None
+        console.stdin.write("/start\n")
+        console.stdin.flush()
+        assert "SalesCoach" in console.stdout.readline()
+        console.send_signal(signal.SIGINT)
+        assert console.wait(timeout=60) == 130
+        assert console.stderr.read() == ""
+
+
+def test_run_without_telegram_says_so_and_retries_with_backoff(tmp_path: Path) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    with subprocess.Popen([sys.executable, "-m", "bot", "run", "--base-url", nowhere], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=environment(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN)) as bot:
+        assert bot.stderr is not None
+        first, second = bot.stderr.readline(), bot.stderr.readline()
+        bot.send_signal(signal.SIGINT)
+        assert bot.wait(timeout=60) == 130
+        assert first.startswith(f"salescoach: cannot reach Telegram at {nowhere} (") and first.endswith("retrying in 1 s (Ctrl-C stops)\n")
+        assert second.endswith("retrying in 2 s (Ctrl-C stops)\n")
+        assert "Traceback" not in bot.stderr.read()
+
+
+def test_a_real_bug_shows_its_traceback_and_how_to_report_it(tmp_path: Path) -> None:
+    code = "import bot.cli.content as c; c.cmd_validate = lambda args, settings: 1 / 0; from bot.cli.main import main; main(['validate'])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=environment(tmp_path), timeout=120)
+    assert done.returncode == 1
+    assert "Traceback" in done.stderr and "ZeroDivisionError" in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("salescoach: this is a bug in SalesCoach, not something you did; please report it")
+
+
+def test_debug_shows_the_traceback_behind_an_expected_failure(tmp_path: Path) -> None:
+    done = salescoach(tmp_path, "--debug", "graph", "nosuch")
+    assert done.returncode == 2 and "Traceback" in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("salescoach: no scenario or dialog called 'nosuch'")
+
+
+def test_version(tmp_path: Path) -> None:
+    done = salescoach(tmp_path, "--version")
+    assert done.returncode == 0 and done.stdout.strip().startswith("salescoach ") and done.stdout.strip()[-1].isdigit()
