@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
+    xapi_base_url: str = "https://salescoach.example"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"  # LOG_LEVELS
 
     @field_validator("log_level", mode="before")
@@ -53,10 +54,10 @@ class Settings(BaseSettings):
             raise ValueError(f"{scheme or value!r} is not a supported database; use {DATABASE_EXAMPLES}")
         return value
 
-    @field_validator("telegram_base_url")
+    @field_validator("telegram_base_url", "xapi_base_url")
     @classmethod
     def _web_address(cls, value: str | None) -> str | None:
-        """The Bot API server is a web address."""
+        """The Bot API server and the xAPI activity base are web addresses."""
         if value and not value.startswith(("https://", "http://")):
             raise ValueError("must start with https:// or http://")
         return value
@@ -103,4 +104,4 @@ class Settings(BaseSettings):
 
     def engine_settings(self) -> EngineSettings:
         """The part of the settings the transport-free engine needs."""
-        return EngineSettings(admin_ids=self.admin_ids, bot_username=self.bot_username)
+        return EngineSettings(admin_ids=self.admin_ids, bot_username=self.bot_username, xapi_base_url=self.xapi_base_url)

@@ -18,7 +18,7 @@ ROOT = Path(__file__).parent.parent
 
 def environment(tmp_path: Path, **settings: str) -> dict[str, str]:
     """The parent's environment without bot settings, a database in `tmp_path`, then `settings`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_", "DATABASE_", "ADMIN_", "KNOWLEDGE_", "LOG_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_", "DATABASE_", "ADMIN_", "KNOWLEDGE_", "LOG_", "XAPI_"))}
     env.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"} | settings)
     return env
 
@@ -45,6 +45,7 @@ def one_line(done: subprocess.CompletedProcess[str], code: int) -> str:
         ("ADMIN_IDS", "ann,42", "bad setting ADMIN_IDS='ann,42': must be numeric Telegram user ids"),
         ("WEBHOOK_PORT", "99999", "bad setting WEBHOOK_PORT='99999'"),
         ("TELEGRAM_BASE_URL", "127.0.0.1:8081", "bad setting TELEGRAM_BASE_URL='127.0.0.1:8081': must start with https://"),
+        ("XAPI_BASE_URL", "lms.example.org", "bad setting XAPI_BASE_URL='lms.example.org': must start with https://"),
         ("DATABASE_URL", "mysql://u:secret@db/coach", "bad setting DATABASE_URL: 'mysql' is not a supported database; use sqlite:///salescoach.db or postgresql+psycopg://"),
     ],
 )
@@ -61,8 +62,9 @@ def test_an_unreachable_database_is_named_without_its_password(tmp_path: Path) -
     assert "secret" not in line and line.endswith("check DATABASE_URL and that the server is running and reachable")
 
 
-def test_a_missing_output_folder_is_named(tmp_path: Path) -> None:
-    line = one_line(salescoach(tmp_path, "graph", "plum", "--out", str(tmp_path / "nowhere" / "plum.mmd")), 2)
+@pytest.mark.parametrize("command", [("graph", "plum"), ("export", "needs", "--format", "csv")])
+def test_a_missing_output_folder_is_named(tmp_path: Path, command: tuple[str, ...]) -> None:
+    line = one_line(salescoach(tmp_path, *command, "--out", str(tmp_path / "nowhere" / "file")), 2)
     assert line == f"salescoach: the folder {tmp_path / 'nowhere'} does not exist; create it (mkdir -p {tmp_path / 'nowhere'}) or choose another --out"
 
 
@@ -106,3 +108,22 @@ def test_debug_shows_the_traceback_behind_an_expected_failure(tmp_path: Path) ->
 def test_version(tmp_path: Path) -> None:
     done = salescoach(tmp_path, "--version")
     assert done.returncode == 0 and done.stdout.strip().startswith("salescoach ") and done.stdout.strip()[-1].isdigit()
+
+
+def test_exports_say_how_many_records_they_wrote_and_refuse_an_unknown_quiz(tmp_path: Path) -> None:
+    for what, fmt in (("needs", "csv"), ("roleplays", "jsonl"), ("quiz-results", "xlsx")):
+        out = tmp_path / f"{what}.{fmt}"
+        done = salescoach(tmp_path, "export", what, "--format", fmt, "--out", str(out))
+        assert one_line(done, 0) == f"salescoach: wrote 0 records to {out}" and out.exists()
+    line = one_line(salescoach(tmp_path, "export", "quiz-results", "--format", "csv", "--out", "x.csv", "--quiz", "nosuch"), 2)
+    assert line.startswith("salescoach: no quiz called 'nosuch'; use one of: big_accounts, ") and not (tmp_path / "x.csv").exists()
+    line = one_line(salescoach(tmp_path, "export", "needs", "--format", "csv", "--out", "x.csv", "--priority", "p7"), 2)
+    assert line == "salescoach: --priority 'p7' is not a priority; use one of p1, p2, p3"
+
+
+def test_export_help_lists_the_values_each_option_takes(tmp_path: Path) -> None:
+    done = salescoach(tmp_path, "export", "--help")
+    text = " ".join(done.stdout.split())
+    assert "p1 (important and urgent), p2 (important, not urgent) or p3 (follow up later)" in text
+    assert "field (logged with /need, the default), roleplay (uncovered in role-plays) or all" in text
+    assert "this from" not in text and "matching this" not in text

@@ -258,12 +258,13 @@ def test_the_cli_exports_needs_with_filters(engine: Engine, db_url: str, tmp_pat
         out = tmp_path / f"needs.{fmt}"
         done = subprocess.run([sys.executable, "-m", "bot", "export", "needs", "--format", fmt, "--out", str(out), "--tag", "price", "--lang", "en"], capture_output=True, text=True, timeout=60, env=env, cwd=Path(__file__).parent.parent)
         assert done.returncode == 0, done.stderr
+        assert done.stderr == f"salescoach: wrote 3 records to {out}\n"
     assert [r["customer_company"] for r in parse_csv((tmp_path / "needs.csv").read_bytes())] == ["Customer 05", "Customer 03", "Customer 01"]
     assert load_workbook(tmp_path / "needs.xlsx").active.max_row == 4
     assert "&lt;b&gt;x&lt;/b&gt;" in (tmp_path / "needs.html").read_text(encoding="utf-8")
     assert len((tmp_path / "needs.jsonl").read_text(encoding="utf-8").splitlines()) == 3
     bad = subprocess.run([sys.executable, "-m", "bot", "export", "needs", "--format", "csv", "--out", str(tmp_path / "x.csv"), "--priority", "p9"], capture_output=True, text=True, timeout=60, env=env, cwd=Path(__file__).parent.parent)
-    assert bad.returncode == 2 and "priority:p9" in bad.stderr
+    assert bad.returncode == 2 and bad.stderr == "salescoach: --priority 'p9' is not a priority; use one of p1, p2, p3\n"
 
 
 def test_a_withdrawn_need_leaves_the_managers_list(engine: Engine) -> None:

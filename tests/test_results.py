@@ -78,10 +78,12 @@ def test_results_export_in_telegram_as_files(engine: Engine) -> None:
 def test_cli_exports_xapi_statements(engine: Engine, db_url: str, tmp_path: Path) -> None:
     setup(engine)
     out = tmp_path / "results.jsonl"
-    done = subprocess.run([sys.executable, "-m", "bot", "export", "quiz-results", "--format", "jsonl", "--out", str(out)], capture_output=True, text=True, timeout=60, env={"DATABASE_URL": db_url, "PATH": "/usr/bin:/bin"}, cwd=tmp_path)
+    done = subprocess.run([sys.executable, "-m", "bot", "export", "quiz-results", "--format", "jsonl", "--out", str(out)], capture_output=True, text=True, timeout=60, env={"DATABASE_URL": db_url, "PATH": "/usr/bin:/bin", "XAPI_BASE_URL": "https://lms.example.org/coach/"}, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     statements = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     verbs = {s["verb"]["display"]["en-US"] for s in statements}
     assert "answered" in verbs and verbs & {"passed", "failed"}
     final = [s for s in statements if s["verb"]["display"]["en-US"] in ("passed", "failed")]
     assert len(final) == 2 and all(s["actor"]["account"]["homePage"] == "https://t.me" and "score" in s["result"] for s in final)
+    assert {s["object"]["id"] for s in final} == {"https://lms.example.org/coach/quiz/plum_case"}
+    assert done.stderr == f"salescoach: wrote {len(statements)} records to {out}\n"

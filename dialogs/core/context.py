@@ -27,6 +27,7 @@ class Settings:
 
     admin_ids: frozenset[int] = frozenset()
     bot_username: str = ""
+    xapi_base_url: str = "https://salescoach.example"
 
 
 @dataclass

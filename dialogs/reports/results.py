@@ -109,7 +109,7 @@ class Results(Dialog):
     def export(self, fmt: str) -> None:
         """Sends the results of the quiz as a file (jsonl follows the xAPI statement shape)."""
         quiz_id = self.data["quiz_id"]
-        content = results_file(self.ctx.session, fmt, quiz_id, self.scope())
+        content, _ = results_file(self.ctx.session, fmt, quiz_id, self.scope(), self.ctx.settings.xapi_base_url)
         self.ctx.say("results_export", quiz_id=quiz_id, fmt=fmt)
         self.ctx.replies[-1].document = Document(f"{quiz_id}-results.{fmt}", content)
 
