@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 from functools import lru_cache
+from gettext import ngettext
 from pathlib import Path
 
 from knowledge.checks import check_all
@@ -37,9 +38,14 @@ def summary(knowledge: Knowledge) -> str:
     """The one-line count printed when everything is valid."""
     questions = sum(len(q.questions) for q in knowledge.quizzes.values())
     return (
-        f"OK: {len(knowledge.lessons)} lessons, {len(knowledge.quizzes)} quizzes ({questions} questions), "
-        f"{len(knowledge.scenarios)} scenarios, {len(knowledge.scripts)} scripts, {len(knowledge.forms)} forms"
+        f"OK: {counted(len(knowledge.lessons), 'lesson')}, {counted(len(knowledge.quizzes), 'quiz', 'quizzes')} ({counted(questions, 'question')}), "
+        f"{counted(len(knowledge.scenarios), 'scenario')}, {counted(len(knowledge.scripts), 'script')}, {counted(len(knowledge.forms), 'form')}"
     )
+
+
+def counted(count: int, singular: str, plural: str = "") -> str:
+    """`1 form`, `2 forms`: the count with its word in the right number (gettext's plural rule)."""
+    return f"{count} {ngettext(singular, plural or singular + 's', count)}"
 
 
 def _validate_file(path: Path) -> list[Problem]:
@@ -65,7 +71,7 @@ def run(paths: list[str]) -> int:
     for problem in problems:
         print(problem)
     if problems:
-        print(f"{len(problems)} problem(s) found.")
+        print(f"{counted(len(problems), 'problem')} found.")
         return 1
     print(summary(knowledge))
     return 0

@@ -82,6 +82,13 @@ def member_ids(session: Session, team_id: int) -> list[int]:
     return list(session.exec(select(Membership.user_id).where(Membership.team_id == team_id)).all())
 
 
+def not_started(session: Session, user_ids: list[int]) -> list[int]:
+    """Those of `user_ids` who have never written to the bot (no user row yet), in id order:
+    pending team members Telegram does not let the bot write to."""
+    known = set(session.exec(select(User.id).where(col(User.id).in_(user_ids or [-1]))).all())
+    return sorted(set(user_ids) - known)
+
+
 def add_member(session: Session, user_id: int, team_id: int) -> bool:
     if session.get(Membership, (user_id, team_id)) is not None:
         return False

@@ -148,7 +148,7 @@ def roleplay_results(session: Session, scenario_id: str, scope: set[int] | None)
             continue
         results.played += 1
         results.best[roleplay.user_id] = max(results.best.get(roleplay.user_id, 0), roleplay.score or 0)
-        results.names[roleplay.user_id] = name or str(roleplay.user_id)
+        results.names[roleplay.user_id] = name or ""
         results.outcomes[roleplay.outcome or "abandoned"] += 1
         results.uncovered.update(roleplay.facts_uncovered)
     results.reps = len(scope) if scope is not None else len(results.best)

@@ -91,7 +91,7 @@ def test_validate_prints_ok_or_every_problem(capsys) -> None:  # type: ignore[no
     assert run([]) == 0
     assert capsys.readouterr().out.startswith("OK: ")
     assert run([str(FIXTURES / "broken")]) == 1
-    assert "10 problem(s) found." in capsys.readouterr().out
+    assert "10 problems found." in capsys.readouterr().out
 
 
 def test_a_company_directory_overrides_shipped_content_by_id(tmp_path: Path) -> None:

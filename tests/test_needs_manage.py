@@ -195,7 +195,7 @@ def test_export_in_chat_as_csv_xlsx_and_html_with_injection_neutralised(engine: 
     boss = manager(engine, (5,))
     boss.send("/needs tag:price")
     offer = shown(boss.press("⬇ Export"))
-    assert "Export 1 need(s)" in offer and "tag price" in offer
+    assert "Export 1 need;" in offer and "tag price" in offer
     [csv_reply] = [r for r in boss.press("⬇ CSV") if r.document]
     assert csv_reply.document is not None and csv_reply.document.filename.endswith(".csv")
     assert [row["customer_company"] for row in parse_csv(csv_reply.document.content)] == ["Plain Co"]

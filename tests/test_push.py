@@ -216,7 +216,7 @@ def test_reminders_go_to_those_who_have_not_finished(engine: Engine) -> None:
         submit = [i for i, b in enumerate(finisher.buttons, start=1) if b.action.startswith("qs:")]
         if submit:
             finisher.send(f"/{submit[0]}")
-    assert "1 attempt(s), best" in finisher.text("/me")
+    assert "1 attempt, best" in finisher.text("/me")
     assert queue_reminders(engine.db, timedelta(hours=24)) == 0
     assert queue_reminders(engine.db, timedelta(hours=24), now=utcnow() + timedelta(days=1, hours=1)) == 2
     assert queue_reminders(engine.db, timedelta(hours=24), now=utcnow() + timedelta(days=1, hours=2)) == 0

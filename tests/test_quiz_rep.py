@@ -99,7 +99,7 @@ def test_a_finished_quizs_buttons_are_refused(rep: Chat) -> None:
     last = rep.data_of("✔ True")
     rep.press("✔ True")
     assert [r.key for r in rep.press_data(last)] == ["quiz_already_answered"]
-    assert "Demo quiz: 1 attempt(s), best 100" in rep.text("/me")
+    assert "Demo quiz: 1 attempt, best 100" in rep.text("/me")
 
 
 def test_a_quiz_in_progress_survives_a_restart(quiz_engine: Engine, settings: Settings) -> None:

@@ -82,6 +82,10 @@ class Ctx:
         """A button label in the user's language."""
         return copy_text().label(key, self.lang)
 
+    def person(self, name: str | None, user_id: int) -> str:
+        """How a user is shown in lists: their name, or "Rep 1234" (销售 1234) when they have none."""
+        return name or self.label("rep_unnamed").format(id=user_id)
+
     def button(self, label_key: str, action: str, *, is_global: bool = False) -> Button:
         """A button whose label comes from the copy catalogue."""
         return Button(self.label(label_key), action, is_global)

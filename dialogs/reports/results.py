@@ -7,7 +7,7 @@ import io
 
 from dialogs.core.base import Dialog
 from dialogs.core.callback import Press
-from dialogs.core.events import Button, Document
+from dialogs.core.events import Button, Document, shorten
 from dialogs.quiz.taking import option_label
 from dialogs.roleplay.dialog import in_list_order
 from dialogs.roleplay.scorecard import outcome_label
@@ -47,8 +47,8 @@ class Results(Dialog):
             self.ctx.say("results_unknown", item_id=wanted[:40])
         lang = self.ctx.lang
         quizzes, scenarios = self.ctx.knowledge.quizzes, self.ctx.knowledge.scenarios
-        buttons = [[Button("📝 " + quizzes[q].title.get(lang)[:58], f"rq:{q}")] for q in sorted(quizzes)]
-        buttons += [[Button("🎭 " + sc.title.get(lang)[:58], f"rr:{sc.id}")] for sc in in_list_order(scenarios.values())]
+        buttons = [[Button("📝 " + shorten(quizzes[q].title.get(lang), 58), f"rq:{q}")] for q in sorted(quizzes)]
+        buttons += [[Button("🎭 " + shorten(sc.title.get(lang), 58), f"rr:{sc.id}")] for sc in in_list_order(scenarios.values())]
         self.ctx.say("results_pick", buttons)
 
     def pick(self, key: str, item_id: str) -> None:
@@ -122,7 +122,7 @@ class Results(Dialog):
         needs = [f for f in sc.facts if f.kind != "info"]
         missed = sorted(((f.label.get(lang), results.played - results.uncovered[f.id]) for f in needs), key=lambda m: -m[1])
         outcomes = [(outcome_label(sc, outcome, lang), count) for outcome, count in results.outcomes.most_common()]
-        reps = sorted(((results.names[uid], best) for uid, best in results.best.items()), key=lambda r: (-r[1], r[0]))
+        reps = sorted(((self.ctx.person(results.names[uid], uid), best) for uid, best in results.best.items()), key=lambda r: (-r[1], r[0]))
         buttons = [[self.ctx.button("export_csv", "rx:csv"), self.ctx.button("export_json_lines", "rx:jsonl")]]
         self.ctx.say(
             "results_roleplay",
