@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -121,4 +122,26 @@ def test_graph_draws_a_scenario_machine(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "bot", "graph", "plum", "--out", str(out)], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     diagram = out.read_text(encoding="utf-8")
-    assert diagram.count("stateDiagram-v2") == 1 and "walked_away" in diagram and "[*] --> opening" in diagram
+    assert diagram.count("stateDiagram-v2") == 1 and "[*] --> opening" in diagram
+    assert 'state "sale: Sold her sour plums" as sale' in diagram and "The old lady buys plums" in diagram
+    edges = mermaid_edges(diagram)
+    ends = {"walked_away", "sale", "sale_with_upsell", "regular_customer"}
+    assert {source for source, dest in edges if dest == "[*]"} == ends
+    assert not [(a, b) for a, b in edges if a == b], "no self-loops"
+    assert not [(a, b) for a, b in edges if a in ends and b != "[*]"], "nothing leaves an end state"
+
+
+MERMAID_LINE = re.compile(
+    r"^(---|stateDiagram-v2|direction (LR|TB)|classDef s_\w+ [\w:,#-]+|"
+    r'state "[^"]+" as \w+|Class \w+ s_\w+|(\[\*\]|\w+) --> (\[\*\]|\w+)(: [\w |]+)?|)$'
+)
+
+
+def mermaid_edges(diagram: str) -> list[tuple[str, str]]:
+    """The arrows of a Mermaid state diagram, after checking every line against the small grammar
+    we emit (front matter with a title, the header, class definitions, states, arrows)."""
+    lines = [line.strip() for line in diagram.splitlines()]
+    assert lines[0] == "---" and lines[2] == "---" and lines[3] == "stateDiagram-v2"
+    for line in lines[3:]:
+        assert MERMAID_LINE.match(line), f"not Mermaid we know: {line!r}"
+    return [(a, b) for a, _, b in (line.partition(" --> ") for line in lines if " --> " in line) for b in [b.split(":")[0]]]
