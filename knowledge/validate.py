@@ -61,13 +61,29 @@ def _validate_file(path: Path) -> list[Problem]:
     return check_all(knowledge)
 
 
+def unread(root: Path) -> list[Problem]:
+    """The YAML files under a content directory that are not read as content, because they are
+    not in the folder of a kind (scenarios/, quizzes/ …) or are not named *.yaml."""
+    read = {path for kind in KINDS for path in (root / kind).glob("*.yaml")}
+    folders = ", ".join(f"{kind}/" for kind in KINDS)
+    return [
+        Problem(str(path), 1, f"not read as content: only *.yaml files in {folders} are", f"move it into the folder of its kind, e.g. {root / 'scenarios' / (path.stem + '.yaml')}")
+        for path in sorted(root.rglob("*.y*ml"))
+        if path.suffix in (".yaml", ".yml") and path not in read
+    ]
+
+
 def run(paths: list[str]) -> int:
-    """Print every problem as file:line, or the OK summary; return the exit code."""
+    """Print every problem as file:line, all together in file and line order (YAML files in a
+    directory that are not read as content among them), or the OK summary; return the exit code."""
     dirs = [Path(p) for p in paths if not Path(p).is_file()]
     files = [Path(p) for p in paths if Path(p).is_file()]
     knowledge, problems = validate(dirs)
     for path in files:
         problems += _validate_file(path)
+    for root in dirs:
+        problems += unread(root) if root.is_dir() else []
+    problems.sort(key=lambda problem: (problem.file, problem.line))
     for problem in problems:
         print(problem)
     if problems:

@@ -88,11 +88,27 @@ def test_overlong_poll_texts_are_reported(tmp_path: Path) -> None:
     assert any("is 201 characters; the limit is 200" in p for p in problems_for(tmp_path))
 
 
+def test_validate_names_yaml_files_it_did_not_read_as_content(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "quizzes").mkdir()
+    shutil.copy(SHIPPED_QUIZZES / "plum_case.yaml", tmp_path / "plum_case.yaml")
+    shutil.copy(SHIPPED_QUIZZES / "plum_case.yaml", tmp_path / "quizzes" / "plum_case.yml")
+    assert run([str(tmp_path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == (
+        f"{tmp_path / 'plum_case.yaml'}:1: not read as content: only *.yaml files in lessons/, scripts/, quizzes/, scenarios/, forms/ are "
+        f"(hint: move it into the folder of its kind, e.g. {tmp_path / 'scenarios' / 'plum_case.yaml'})"
+    )
+    assert out[1].startswith(f"{tmp_path / 'quizzes' / 'plum_case.yml'}:1: not read as content") and out[2] == "2 problems found."
+
+
 def test_validate_prints_ok_or_every_problem(capsys) -> None:  # type: ignore[no-untyped-def]
     assert run([]) == 0
     assert capsys.readouterr().out.startswith("OK: ")
     assert run([str(FIXTURES / "broken")]) == 1
-    assert "10 problems found." in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "10 problems found." in out
+    places = [(line.split(":")[0], int(line.split(":")[1])) for line in out.splitlines()[:-1]]
+    assert places == sorted(places), "all problems together, in file and line order"
 
 
 def test_a_company_directory_overrides_shipped_content_by_id(tmp_path: Path) -> None:
