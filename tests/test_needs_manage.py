@@ -213,7 +213,9 @@ def test_export_in_chat_as_csv_xlsx_and_html_with_injection_neutralised(engine: 
     sheet = load_workbook(io.BytesIO(xlsx_reply.document.content)).active  # type: ignore[union-attr]
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     header = values[0]
-    assert [dict(zip(header, row, strict=True)) for row in values[1:]] == [{k: (int(v) if k in ("budget", "rep_id") and v else v or None) for k, v in row.items()} for row in rows]
+    in_excel = [{k: (int(v) if k in ("budget", "rep_id") and v else v.removeprefix("'") or None) for k, v in row.items()} for row in rows]
+    assert [dict(zip(header, row, strict=True)) for row in values[1:]] == in_excel, "the same cells as the CSV, formula-like text without its quote"
+    assert all(c.data_type == "s" for c in next(sheet.iter_rows(min_row=3, max_row=3)) if isinstance(c.value, str))
 
     [html_reply] = [r for r in boss.send("/export html") if r.document]
     html = html_reply.document.content.decode()  # type: ignore[union-attr]
