@@ -1,4 +1,5 @@
-"""Mermaid diagrams of state machines, drawn by `transitions` from the same spec the bot runs.
+"""Diagrams of state machines (Mermaid text, or PNG/SVG through Graphviz), drawn by `transitions`
+from the same spec the bot runs.
 
 States show their titles where the content gives one, end states lead to `[*]`, and moves that
 leave the customer where they are (or start from an end state) are left out, so the picture
@@ -31,7 +32,8 @@ class TitledGraphMachine(HierarchicalGraphMachine):
     state_cls = TitledState
 
 
-def _draw(title: str, states: list[dict[str, Any]], transitions: list[dict[str, Any]], initial: str) -> str:
+def _machine(title: str, states: list[dict[str, Any]], transitions: list[dict[str, Any]], initial: str, engine: str) -> TitledGraphMachine:
+    """The diagram machine for one spec, drawn by `engine` (mermaid or graphviz)."""
     names = [s["name"] for s in states]
     ends = {s["name"] for s in states if s.get("final")}
     ways = []
@@ -40,28 +42,48 @@ def _draw(title: str, states: list[dict[str, Any]], transitions: list[dict[str, 
         moving = [name for name in sources if name not in ends and name != t["dest"]]
         if moving:
             ways.append({**t, "source": moving})
-    machine = TitledGraphMachine(
+    return TitledGraphMachine(
         states=states,
         transitions=ways,
         initial=initial,
         title=title,
-        graph_engine="mermaid",
+        graph_engine=engine,
         auto_transitions=False,
         show_state_attributes=False,
     )
-    return str(machine.get_graph().draw(None))
 
 
-def mermaid(name: str, knowledge: Knowledge) -> str | None:
-    """The diagram of scenario `name` (end states titled with their outcome, in English), or of the
-    dialog called `name`; None if neither exists."""
+def _spec(name: str, knowledge: Knowledge) -> tuple[str, list[dict[str, Any]], list[dict[str, Any]], str] | None:
+    """Title, states, transitions and initial state of scenario `name` (end states titled with
+    their outcome, in English) or of the dialog called `name`; None if neither exists."""
     scenario = knowledge.scenarios.get(name)
     if scenario is not None:
         states = [{"name": s.id, "final": s.outcome is not None, "label": f"{s.id}: {s.label.en}" if s.label else s.id} for s in scenario.states]
         transitions = [{"trigger": t.trigger, "source": t.source, "dest": t.dest} for t in scenario.transitions]
-        return _draw(scenario.title.en, states, transitions, scenario.initial)
+        return scenario.title.en, states, transitions, scenario.initial
     dialog = DIALOGS.get(name)
     if dialog is not None:
         state_names = [s if isinstance(s, str) else s["name"] for s in dialog.states]
-        return _draw(dialog.name, [{"name": n, "final": n in dialog.final} for n in state_names], dialog.transitions, dialog.initial)
+        return dialog.name, [{"name": n, "final": n in dialog.final} for n in state_names], dialog.transitions, dialog.initial
     return None
+
+
+def mermaid(name: str, knowledge: Knowledge) -> str | None:
+    """The Mermaid diagram of scenario `name` or of the dialog called `name`; None if neither exists."""
+    spec = _spec(name, knowledge)
+    if spec is None:
+        return None
+    return str(_machine(*spec, engine="mermaid").get_graph().draw(None))
+
+
+def picture(name: str, knowledge: Knowledge, fmt: str) -> bytes | None:
+    """The same diagram drawn by Graphviz as `fmt` (png or svg), end states with a double border;
+    None if there is no such scenario or dialog. Needs Graphviz's `dot` (Debian: graphviz)."""
+    spec = _spec(name, knowledge)
+    if spec is None:
+        return None
+    graph = _machine(*spec, engine="graphviz").get_graph()
+    for state in spec[1]:
+        if state.get("final"):
+            graph.node(state["name"], peripheries="2")
+    return bytes(graph.pipe(format=fmt))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -146,6 +147,24 @@ def test_graph_draws_a_scenario_machine(tmp_path: Path) -> None:
     assert not [(a, b) for a, b in edges if a == b], "no self-loops"
     assert not [(a, b) for a, b in edges if a in ends and b != "[*]"], "nothing leaves an end state"
 
+
+
+def test_graph_draws_a_png_picture_with_graphviz(tmp_path: Path) -> None:
+    out = tmp_path / "pictures" / "plum.png"
+    out.parent.mkdir()
+    done = subprocess.run([sys.executable, "-m", "bot", "graph", "plum", "--format", "png", "--out", str(out)], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    data = out.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    assert width > 500 and height > 100 and len(data) > 10_000
+
+
+def test_a_picture_without_graphviz_says_what_to_install(tmp_path: Path) -> None:
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent)}
+    done = subprocess.run([sys.executable, "-m", "bot", "graph", "plum", "--format", "svg", "--out", str(tmp_path / "plum.svg")], capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr == "salescoach: drawing a picture needs Graphviz's dot: install it (Debian: apt-get install graphviz) or use --format mermaid\n"
 
 MERMAID_LINE = re.compile(
     r"^(---|stateDiagram-v2|direction (LR|TB)|classDef s_\w+ [\w:,#-]+|"
