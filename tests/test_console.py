@@ -4,6 +4,11 @@ files are saved and pushes say where they are delivered."""
 from __future__ import annotations
 
 import io
+import os
+import pty
+import select
+import sys
+import time
 from pathlib import Path
 
 from sqlmodel import Session
@@ -78,3 +83,41 @@ def test_a_push_from_the_console_says_delivery_waits_for_the_telegram_bot(engine
     trainer = plain(engine, 2)
     trainer.send("/push plum_case east")
     assert "the messages go out when the Telegram bot runs, `salescoach run`" in output(trainer)
+
+
+class Terminal:
+    """The console's side of a pseudo-terminal, read up to what the test waits for."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd, self.pending = fd, ""
+
+    def expect(self, wanted: str, limit: float = 60.0) -> str:
+        """Everything shown up to and including `wanted`; `limit` seconds is a guard, not a timing."""
+        deadline = time.monotonic() + limit
+        while wanted not in self.pending and time.monotonic() < deadline:
+            if select.select([self.fd], [], [], 1.0)[0]:
+                self.pending += os.read(self.fd, 4096).decode("utf-8", "replace")
+        assert wanted in self.pending, f"{wanted!r} never shown; got {self.pending!r}"
+        shown, _, self.pending = self.pending.partition(wanted)
+        return shown + wanted
+
+
+def test_an_interactive_console_has_history(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"} | {"DATABASE_URL": f"sqlite:///{tmp_path / 'tty.db'}", "TERM": "xterm"}
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.chdir(tmp_path)
+        os.execve(sys.executable, [sys.executable, "-m", "bot", "console", "--lang", "en"], env)
+    terminal = Terminal(fd)
+    try:
+        terminal.expect("> ")
+        os.write(fd, b"/whoami\r")
+        terminal.expect("User id: 1")
+        terminal.expect("> ")
+        os.write(fd, b"\x1b[A\r")  # arrow up: readline brings back the last line
+        terminal.expect("User id: 1")
+        terminal.expect("> ")
+        os.write(fd, b"\x04")  # Ctrl-D
+        assert os.waitpid(pid, 0)[1] == 0
+    finally:
+        os.close(fd)
