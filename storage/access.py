@@ -142,5 +142,7 @@ def audit(session: Session, user_id: int, action: str, allowed: bool, detail: st
     session.add(AuditEntry(user_id=user_id, action=action[:60], allowed=allowed, detail=detail[:300]))
 
 
-def recent_audit(session: Session, limit: int = 20) -> list[AuditEntry]:
-    return list(session.exec(select(AuditEntry).order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(limit)).all())
+def recent_audit(session: Session, limit: int = 20) -> list[tuple[AuditEntry, str]]:
+    """The latest audit entries, newest first, each with the name of who acted ("" if none)."""
+    query = select(AuditEntry, User.name).join(User, col(User.id) == col(AuditEntry.user_id), isouter=True)
+    return [(entry, name or "") for entry, name in session.exec(query.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(limit)).all()]

@@ -73,3 +73,16 @@ def test_the_validate_summary_counts_in_words() -> None:
     from knowledge.validate import counted
 
     assert (counted(1, "form"), counted(2, "form"), counted(1, "quiz", "quizzes"), counted(0, "quiz", "quizzes")) == ("1 form", "2 forms", "1 quiz", "0 quizzes")
+
+
+def test_the_audit_log_names_people_and_teams(engine: Engine) -> None:
+    with Session(engine.db) as session:
+        team = create_team(session, "east")
+        add_member(session, 555, team.id)
+        session.commit()
+    admin = rep(engine, ADMIN)
+    admin.send("/team")
+    admin.press("east (1)")
+    admin.press("✖ Rep 555")
+    log = admin.text("/audit")
+    assert "rep42 · team.remove · ✅ allowed · 555 east" in log and "team=" not in log

@@ -62,7 +62,8 @@ class Teams(Dialog):
             if not (user_id.isdigit() and team_id.isdigit()):
                 return False
             removed = remove_member(session, int(user_id), int(team_id))
-            audit(session, self.ctx.user.id, "team.remove", True, f"user={user_id} team={team_id} removed={removed}")
+            team = session.get(Team, int(team_id))
+            audit(session, self.ctx.user.id, "team.remove", True, f"{user_id} {team.name if team else team_id}")
             self.ctx.say("team_member_removed" if removed else "team_not_member", user_id=int(user_id))
             self.show_team(int(team_id))
         return True
