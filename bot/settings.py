@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from dialogs.core.context import Settings as EngineSettings
 
@@ -35,7 +37,7 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     xapi_base_url: str = "https://salescoach.example"
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"  # LOG_LEVELS
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -49,9 +51,13 @@ class Settings(BaseSettings):
     @classmethod
     def _supported_database(cls, value: str) -> str:
         """DATABASE_URL names a database the bot ships a driver for."""
+        try:
+            make_url(value)
+        except (ArgumentError, ValueError):
+            raise ValueError(f"not a database address; use {DATABASE_EXAMPLES}") from None
         scheme = value.partition("://")[0]
-        if "://" not in value or scheme not in DATABASE_SCHEMES:
-            raise ValueError(f"{scheme or value!r} is not a supported database; use {DATABASE_EXAMPLES}")
+        if scheme not in DATABASE_SCHEMES:
+            raise ValueError(f"{scheme!r} is not a supported database; use {DATABASE_EXAMPLES}")
         return value
 
     @field_validator("telegram_base_url", "xapi_base_url")

@@ -47,6 +47,7 @@ def one_line(done: subprocess.CompletedProcess[str], code: int) -> str:
         ("TELEGRAM_BASE_URL", "127.0.0.1:8081", "bad setting TELEGRAM_BASE_URL='127.0.0.1:8081': must start with https://"),
         ("XAPI_BASE_URL", "lms.example.org", "bad setting XAPI_BASE_URL='lms.example.org': must start with https://"),
         ("DATABASE_URL", "mysql://u:secret@db/coach", "bad setting DATABASE_URL: 'mysql' is not a supported database; use sqlite:///salescoach.db or postgresql+psycopg://"),
+        ("DATABASE_URL", "postgresql+psycopg://u:secret@db:port/coach", "bad setting DATABASE_URL: not a database address; use sqlite:///salescoach.db or postgresql+psycopg://"),
     ],
 )
 def test_every_setting_is_checked_at_start(tmp_path: Path, name: str, value: str, says: str) -> None:

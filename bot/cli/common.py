@@ -8,9 +8,9 @@ from typing import BinaryIO
 
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine as Database, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
-from bot.settings import DATABASE_EXAMPLES, SECRET_SETTINGS, Settings
+from bot.settings import SECRET_SETTINGS, Settings
 from dialogs.engine import Engine
 from knowledge.loader import ContentError
 from knowledge.validate import load_knowledge
@@ -55,12 +55,9 @@ def start_engine(settings: Settings) -> Engine:
 
 
 def open_database(url: str) -> Database:
-    """The database engine for DATABASE_URL, or a CliError naming the database (password hidden)
-    and why it could not be opened."""
-    try:
-        shown = make_url(url).render_as_string(hide_password=True)
-    except ArgumentError as exc:
-        raise CliError(f"DATABASE_URL is not a database address; use {DATABASE_EXAMPLES}", EXIT_USAGE) from exc
+    """The database engine for DATABASE_URL (checked when the settings were read), or a CliError
+    naming the database (password hidden) and why it could not be opened."""
+    shown = make_url(url).render_as_string(hide_password=True)
     try:
         return make_engine(url)
     except SQLAlchemyError as exc:
