@@ -92,6 +92,17 @@ def test_run_without_telegram_says_so_and_retries_with_backoff(tmp_path: Path) -
         assert "Traceback" not in bot.stderr.read()
 
 
+def test_output_piped_into_a_reader_that_stops_ends_quietly(tmp_path: Path) -> None:
+    questions = tmp_path / "questions.txt"
+    questions.write_text("".join(f"What keeps you up at night, question {n}?\n" for n in range(5000)), encoding="utf-8")
+    with questions.open() as stdin, subprocess.Popen([sys.executable, "-m", "bot", "classify"], stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=environment(tmp_path)) as classify:
+        assert classify.stdout is not None and classify.stderr is not None
+        assert classify.stdout.readline().startswith("{")
+        classify.stdout.close()
+        assert classify.wait(timeout=120) == 1
+        assert classify.stderr.read() == ""
+
+
 def test_a_real_bug_shows_its_traceback_and_how_to_report_it(tmp_path: Path) -> None:
     code = "import bot.cli.content as c; c.cmd_validate = lambda args, settings: 1 / 0; from bot.cli.main import main; main(['validate'])"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=environment(tmp_path), timeout=120)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -34,7 +35,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of `salescoach` and `python -m bot`: an expected failure is one line on stderr and
-    exit 1 (at run time) or 2 (usage or setting); Ctrl-C exits quietly (130); anything else is a bug,
+    exit 1 (at run time) or 2 (usage or setting); Ctrl-C exits quietly (130), and so does output
+    piped into a reader that stopped (`| head`, 1); anything else is a bug,
     shown with its traceback and how to report it."""
     args = parser().parse_args(argv)
     try:
@@ -51,6 +53,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         code = exc.code
     except KeyboardInterrupt:
         code = EXIT_INTERRUPTED
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the reader left (`| head`): nothing more to say
+        code = EXIT_RUNTIME
     except Exception:
         traceback.print_exc()
         sys.stderr.write(REPORT_BUG)
