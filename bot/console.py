@@ -1,8 +1,9 @@
 """The terminal console: the same engine as Telegram, one user message per line.
 
 Buttons print as numbered options and `/1`, `/2` … press them, so a typed number is always
-text (a customer called "1" stays "1"). The numbers belong to the latest message with buttons
-and lapse once the bot answers with a message (not just a notice) without any. Files the bot sends are saved in a folder.
+text (a customer called "1" stays "1"). The numbers belong to the latest answer with buttons
+and lapse once the bot answers with a message (not just a notice) without any. Files the bot
+sends are saved in a folder.
 """
 
 from __future__ import annotations
