@@ -1,79 +1,131 @@
 """The terminal console: the same engine as Telegram, one user message per line.
 
-Buttons print as numbered options; typing the number alone presses the button.
+Buttons print as numbered options and `/1`, `/2` … press them, so a typed number is always
+text (a customer called "1" stays "1"). The numbers belong to the latest answer with buttons
+and lapse once the bot answers with a message (not just a notice) without any. Files the bot
+sends are saved in a folder.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TextIO
 
 from bot.text import plain_text
 from dialogs.engine import Engine
-from dialogs.core.events import Button, Event, Reply
+from dialogs.core.events import Button, Document, Event, Reply
 from knowledge.templates import render
+
+PRESS = re.compile(r"^/(\d+)$")
 
 
 class Console:
-    """One console user talking to the engine."""
+    """One console user talking to the engine; files the bot sends go to `files` (kept in
+    memory only when it is None)."""
 
-    def __init__(self, engine: Engine, *, user_id: int = 1, name: str = "", lang: str = "zh", jsonl: bool = False, out: TextIO = sys.stdout) -> None:
+    def __init__(self, engine: Engine, *, user_id: int = 1, name: str = "", lang: str = "zh", jsonl: bool = False, out: TextIO = sys.stdout, files: Path | None = None) -> None:
         self.engine = engine
         self.user_id = user_id
         self.name = name
         self.lang = lang
         self.jsonl = jsonl
         self.out = out
+        self.files = files
         self.buttons: list[Button] = []
+        self.shown_lang = lang
 
     def event_for(self, line: str) -> Event:
-        """What a typed line means: a button number, a /command, or text."""
+        """What a typed line means: `/N` presses button N, another /command is a command, anything else is text."""
         base = {"user_id": self.user_id, "chat_id": self.user_id, "name": self.name, "lang_hint": self.lang}
         stripped = line.strip()
-        if stripped.isdigit() and 1 <= int(stripped) <= len(self.buttons):
-            return Event(**base, button=self.buttons[int(stripped) - 1].data)
+        press = PRESS.match(stripped)
+        if press:
+            return Event(**base, button=self.buttons[int(press.group(1)) - 1].data)
         if stripped.startswith("/") and len(stripped) > 1:
             head, _, args = stripped.partition(" ")
             return Event(**base, command=head[1:].split("@", 1)[0], args=args.strip())
         return Event(**base, text=line)
 
     def send(self, line: str) -> list[Reply]:
-        """Hand one line to the engine and print what the bot answers."""
+        """Hand one line to the engine and print what the bot answers; `/N` with no button N
+        is answered by the console, naming the buttons there are."""
+        press = PRESS.match(line.strip())
+        if press and not 1 <= int(press.group(1)) <= len(self.buttons):
+            self.note("console_no_button", number=int(press.group(1)), count=len(self.buttons))
+            return []
         replies = self.engine.handle(self.event_for(line))
-        shown = [b for reply in replies for row in reply.buttons for b in row]
+        shown = [r for r in replies if r.command_menu is None]
+        if any(not r.notice for r in shown):
+            self.buttons = [b for reply in shown for row in reply.buttons for b in row]
         if shown:
-            self.buttons = shown
+            self.shown_lang = shown[-1].lang
         number = 0
-        for reply in replies:
-            if reply.command_menu is not None:
-                continue
+        for reply in shown:
             text = plain_text(render(reply.lang, reply.key, reply.data))
+            saved = self.save(reply.document) if reply.document is not None else None
             if self.jsonl:
-                labels = [[b.label for b in row] for row in reply.buttons]
-                self.out.write(json.dumps({"key": reply.key, "text": text, "buttons": labels}, ensure_ascii=False) + "\n")
-            else:
-                self.out.write(text + "\n")
-                for row in reply.buttons:
-                    cells = []
-                    for b in row:
-                        number += 1
-                        cells.append(f"[{number}] {b.label}")
-                    self.out.write("  ".join(cells) + "\n")
+                record = {"key": reply.key, "text": text, "buttons": [[b.label for b in row] for row in reply.buttons]}
                 if reply.document is not None:
-                    self.out.write(f"(file: {reply.document.filename}, {len(reply.document.content)} bytes)\n")
-                self.out.write("\n")
+                    record["file"] = str(saved) if saved else reply.document.filename
+                self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                continue
+            self.out.write(text + "\n")
+            for row in reply.buttons:
+                cells = []
+                for b in row:
+                    number += 1
+                    cells.append(f"[/{number}] {b.label}")
+                self.out.write("  ".join(cells) + "\n")
+            if reply.document is not None:
+                self.line("console_file", reply.lang, name=reply.document.filename, path=str(saved or ""), size=len(reply.document.content))
+            if reply.progress_of is not None:
+                self.line("console_push_queued", reply.lang)
+            self.out.write("\n")
+        if number and not self.jsonl:
+            self.line("console_buttons", self.shown_lang, count=number)
         self.out.flush()
         return replies
 
-    def run(self, lines: Iterable[str], interactive: bool = False) -> None:
-        """Read lines until end of input."""
-        if interactive:
-            self.out.write("> ")
-            self.out.flush()
+    def save(self, document: Document) -> Path | None:
+        """Writes a file the bot sent into the files folder (made if missing); its path, or None
+        when the console keeps files in memory."""
+        if self.files is None:
+            return None
+        self.files.mkdir(parents=True, exist_ok=True)
+        path = self.files / Path(document.filename).name
+        path.write_bytes(document.content)
+        return path
+
+    def line(self, key: str, lang: str, **data: object) -> None:
+        """A line of the console's own (not the bot's), from template `key`."""
+        self.out.write(plain_text(render(lang, key, data)) + "\n")
+
+    def note(self, key: str, **data: object) -> None:
+        """The console's own answer to a line it did not pass on: a JSON line or a text line."""
+        if self.jsonl:
+            self.out.write(json.dumps({"key": key, "text": plain_text(render(self.shown_lang, key, data)), "buttons": []}, ensure_ascii=False) + "\n")
+        else:
+            self.line(key, self.shown_lang, **data)
+            self.out.write("\n")
+        self.out.flush()
+
+    def run(self, lines: Iterable[str]) -> None:
+        """Send lines until end of input."""
         for line in lines:
             self.send(line.rstrip("\n"))
-            if interactive:
-                self.out.write("> ")
-                self.out.flush()
+
+    def run_interactive(self) -> None:
+        """Read lines at a `> ` prompt with line editing and history (readline) until Ctrl-D."""
+        import readline  # noqa: F401  (importing it gives input() editing and history)
+
+        while True:
+            try:
+                line = input("> ")
+            except EOFError:
+                self.out.write("\n")
+                return
+            self.send(line)

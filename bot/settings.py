@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from dialogs.core.context import Settings as EngineSettings
 
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
 SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DATABASE_SCHEMES = ("sqlite", "postgresql+psycopg")
+DATABASE_EXAMPLES = "sqlite:///salescoach.db or postgresql+psycopg://user:pass@host/db"
+SECRET_SETTINGS = frozenset({"telegram_bot_token", "webhook_secret", "database_url"})
 
 
 class Settings(BaseSettings):
@@ -30,14 +36,47 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
-    log_level: str = "INFO"
+    xapi_base_url: str = "https://salescoach.example"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _known_level(cls, value: object) -> object:
+        """LOG_LEVEL is one of Python's levels, in any case (info, Info, INFO)."""
+        if isinstance(value, str) and value.upper() in LOG_LEVELS:
+            return value.upper()
+        raise ValueError(f"use one of {', '.join(LOG_LEVELS)}")
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        """DATABASE_URL names a database the bot ships a driver for."""
+        try:
+            make_url(value)
+        except (ArgumentError, ValueError):
+            raise ValueError(f"not a database address; use {DATABASE_EXAMPLES}") from None
+        scheme = value.partition("://")[0]
+        if scheme not in DATABASE_SCHEMES:
+            raise ValueError(f"{scheme!r} is not a supported database; use {DATABASE_EXAMPLES}")
+        return value
+
+    @field_validator("telegram_base_url", "xapi_base_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        """The Bot API server and the xAPI activity base are web addresses."""
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// or http://")
+        return value
 
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         """ADMIN_IDS is a comma- or space-separated list of numeric Telegram user ids."""
         if isinstance(value, str):
-            return frozenset(int(part) for part in re.split(r"[,\s]+", value) if part)
+            parts = [part for part in re.split(r"[,\s]+", value) if part]
+            if not all(part.isdigit() for part in parts):
+                raise ValueError("must be numeric Telegram user ids separated by commas, e.g. 1234,5678")
+            return frozenset(int(part) for part in parts)
         return value
 
     @field_validator("knowledge_dirs", mode="before")
@@ -71,4 +110,4 @@ class Settings(BaseSettings):
 
     def engine_settings(self) -> EngineSettings:
         """The part of the settings the transport-free engine needs."""
-        return EngineSettings(admin_ids=self.admin_ids, bot_username=self.bot_username)
+        return EngineSettings(admin_ids=self.admin_ids, bot_username=self.bot_username, xapi_base_url=self.xapi_base_url)

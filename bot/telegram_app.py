@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 
-from telegram import BotCommand, Update
+from telegram import Bot, BotCommand, Update
+from telegram.error import NetworkError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import BaseRequest
 
@@ -17,6 +20,29 @@ from dialogs.registry import CATALOGUE
 
 # The kinds of update the handlers use; Telegram is asked for no others.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+TELEGRAM = "https://api.telegram.org"
+
+
+def api_base(settings: Settings) -> str:
+    """The Bot API server the bot talks to: TELEGRAM_BASE_URL (without its /bot) or Telegram's own."""
+    return (settings.telegram_base_url or TELEGRAM).rstrip("/").removesuffix("/bot")
+
+
+async def reach_telegram(settings: Settings, on_retry: Callable[[NetworkError, float], None], longest: float = 60.0) -> None:
+    """Returns once the Bot API answers getMe; after each network failure `on_retry` is told the
+    error and the wait before the next try, which doubles from 1 s up to `longest`. A token the
+    server refuses raises telegram.error.InvalidToken."""
+    base = api_base(settings)
+    assert settings.telegram_bot_token is not None
+    delay = 1.0
+    while True:
+        try:
+            async with Bot(settings.telegram_bot_token.get_secret_value(), base_url=f"{base}/bot", base_file_url=f"{base}/file/bot"):
+                return
+        except NetworkError as exc:
+            on_retry(exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(2 * delay, longest)
 
 
 def command_list(lang: str) -> list[BotCommand]:
@@ -43,7 +69,7 @@ def build_application(settings: Settings, engine: Engine, *, request: BaseReques
     assert settings.telegram_bot_token is not None
     builder = ApplicationBuilder().token(settings.telegram_bot_token.get_secret_value())
     if settings.telegram_base_url:
-        base = settings.telegram_base_url.rstrip("/").removesuffix("/bot")
+        base = api_base(settings)
         builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
     if request is not None:
         builder = builder.request(request).get_updates_request(request)

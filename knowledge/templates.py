@@ -19,8 +19,13 @@ LANGS = ("zh", "en")
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    """One jinja2 environment for the process; strict so a missing value is an error."""
+    """One jinja2 environment for the process; strict so a missing value is an error.
+
+    Counted words use jinja2's i18n extension: `ngettext("%(num)d need", "%(num)d needs", n)` in
+    the English templates (Chinese ones need no plural), never "need(s)".
+    """
     env = Environment(
+        extensions=["jinja2.ext.i18n"],
         loader=FileSystemLoader(str(TEMPLATE_DIR)),
         autoescape=True,
         undefined=StrictUndefined,
@@ -28,6 +33,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     env.globals["tr"] = lambda text, lang: text.get(lang) if text is not None else ""
     env.globals["label"] = lambda key, lang: copy_text().label(key, lang)
     return env

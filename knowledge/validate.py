@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 from functools import lru_cache
+from gettext import ngettext
 from pathlib import Path
 
 from knowledge.checks import check_all
@@ -37,9 +38,14 @@ def summary(knowledge: Knowledge) -> str:
     """The one-line count printed when everything is valid."""
     questions = sum(len(q.questions) for q in knowledge.quizzes.values())
     return (
-        f"OK: {len(knowledge.lessons)} lessons, {len(knowledge.quizzes)} quizzes ({questions} questions), "
-        f"{len(knowledge.scenarios)} scenarios, {len(knowledge.scripts)} scripts, {len(knowledge.forms)} forms"
+        f"OK: {counted(len(knowledge.lessons), 'lesson')}, {counted(len(knowledge.quizzes), 'quiz', 'quizzes')} ({counted(questions, 'question')}), "
+        f"{counted(len(knowledge.scenarios), 'scenario')}, {counted(len(knowledge.scripts), 'script')}, {counted(len(knowledge.forms), 'form')}"
     )
+
+
+def counted(count: int, singular: str, plural: str = "") -> str:
+    """`1 form`, `2 forms`: the count with its word in the right number (gettext's plural rule)."""
+    return f"{count} {ngettext(singular, plural or singular + 's', count)}"
 
 
 def _validate_file(path: Path) -> list[Problem]:
@@ -55,17 +61,33 @@ def _validate_file(path: Path) -> list[Problem]:
     return check_all(knowledge, authoring=True)
 
 
+def unread(root: Path) -> list[Problem]:
+    """The YAML files under a content directory that are not read as content, because they are
+    not in the folder of a kind (scenarios/, quizzes/ …) or are not named *.yaml."""
+    read = {path for kind in KINDS for path in (root / kind).glob("*.yaml")}
+    folders = ", ".join(f"{kind}/" for kind in KINDS)
+    return [
+        Problem(str(path), 1, f"not read as content: only *.yaml files in {folders} are", f"move it into the folder of its kind, e.g. {root / 'scenarios' / (path.stem + '.yaml')}")
+        for path in sorted(root.rglob("*.y*ml"))
+        if path.suffix in (".yaml", ".yml") and path not in read
+    ]
+
+
 def run(paths: list[str]) -> int:
-    """Print every problem as file:line, or the OK summary; return the exit code."""
+    """Print every problem as file:line, all together in file and line order (YAML files in a
+    directory that are not read as content among them), or the OK summary; return the exit code."""
     dirs = [Path(p) for p in paths if not Path(p).is_file()]
     files = [Path(p) for p in paths if Path(p).is_file()]
     knowledge, problems = validate(dirs, authoring=True)
     for path in files:
         problems += _validate_file(path)
+    for root in dirs:
+        problems += unread(root) if root.is_dir() else []
+    problems.sort(key=lambda problem: (problem.file, problem.line))
     for problem in problems:
         print(problem)
     if problems:
-        print(f"{len(problems)} problem(s) found.")
+        print(f"{counted(len(problems), 'problem')} found.")
         return 1
     print(summary(knowledge))
     return 0

@@ -83,6 +83,13 @@ def member_ids(session: Session, team_id: int) -> list[int]:
     return list(session.exec(select(Membership.user_id).where(Membership.team_id == team_id)).all())
 
 
+def not_started(session: Session, user_ids: list[int]) -> list[int]:
+    """Those of `user_ids` who have never written to the bot (no user row yet), in id order:
+    pending team members Telegram does not let the bot write to."""
+    known = set(session.exec(select(User.id).where(col(User.id).in_(user_ids or [-1]))).all())
+    return sorted(set(user_ids) - known)
+
+
 def add_member(session: Session, user_id: int, team_id: int) -> bool:
     if session.get(Membership, (user_id, team_id)) is not None:
         return False
@@ -146,5 +153,7 @@ def audit(session: Session, user_id: int, action: str, allowed: bool, detail: st
     session.add(AuditEntry(user_id=user_id, action=action[:60], allowed=allowed, detail=detail[:300]))
 
 
-def recent_audit(session: Session, limit: int = 20) -> list[AuditEntry]:
-    return list(session.exec(select(AuditEntry).order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(limit)).all())
+def recent_audit(session: Session, limit: int = 20) -> list[tuple[AuditEntry, str]]:
+    """The latest audit entries, newest first, each with the name of who acted ("" if none)."""
+    query = select(AuditEntry, User.name).join(User, col(User.id) == col(AuditEntry.user_id), isouter=True)
+    return [(entry, name or "") for entry, name in session.exec(query.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(limit)).all()]

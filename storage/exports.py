@@ -17,7 +17,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: Any) -> Any:
-    """A cell a spreadsheet will not run as a formula (text starting = + - @ gets a quote)."""
+    """A CSV cell a spreadsheet will not run as a formula (text starting = + - @ gets a quote)."""
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
@@ -37,15 +37,25 @@ def write_csv(out: IO[bytes], header: Sequence[str], rows: Iterable[Sequence[Any
 
 
 def write_xlsx(out: IO[bytes], header: Sequence[str], rows: Iterable[Sequence[Any]], title: str = "export") -> None:
-    """A write-only workbook: rows go to disk as they come, never all held at once."""
+    """A write-only workbook: rows go to disk as they come, never all held at once. Text that
+    starts like a formula is stored as a text cell, so Excel shows it as typed and never runs it."""
     from openpyxl import Workbook  # 60 ms to import: paid by exports, not by every start
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title[:31])
     sheet.append(list(header))
     for row in rows:
-        sheet.append([safe_cell(v) for v in row])
+        sheet.append([text_cell(sheet, v) if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in row])
     book.save(out)
+
+
+def text_cell(sheet: Any, value: str) -> Any:
+    """A cell that holds `value` as text even when it starts with = + - @ (no quote added)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    return cell
 
 
 def write_jsonl(out: IO[bytes], records: Iterable[dict[str, Any]]) -> None:

@@ -133,9 +133,9 @@ def withdraw(session: Session, need: Need, by: int) -> bool:
 
 
 def history(session: Session, need_id: int) -> list[tuple[NeedChange, str]]:
-    """Every change of a need, oldest first, with the name of who made it."""
+    """Every change of a need, oldest first, with the name of who made it ("" if they have none)."""
     query = select(NeedChange, User.name).join(User, col(User.id) == col(NeedChange.by), isouter=True).where(NeedChange.need_id == need_id)
-    return [(change, name or str(change.by)) for change, name in session.exec(query.order_by(col(NeedChange.id))).all()]
+    return [(change, name or "") for change, name in session.exec(query.order_by(col(NeedChange.id))).all()]
 
 
 def own_needs(session: Session, rep_id: int, page: int, per_page: int) -> tuple[list[Need], int]:
@@ -284,9 +284,9 @@ def top_tags(session: Session, flt: NeedFilter, scope: set[int] | None, limit: i
 
 
 def reps_with_needs(session: Session, scope: set[int] | None, limit: int = 20) -> list[tuple[int, str]]:
-    """Reps who have captured needs (for filter buttons), most needs first."""
+    """Reps who have captured needs (for filter buttons), most needs first, with their names ("" if none)."""
     query = select(Need.rep_id, User.name, func.count()).join(User, col(User.id) == col(Need.rep_id), isouter=True).where(Need.status == "active")
     if scope is not None:
         query = query.where(col(Need.rep_id).in_(scope or {-1}))
     rows = session.exec(query.group_by(col(Need.rep_id), col(User.name)).order_by(func.count().desc(), col(Need.rep_id)).limit(limit)).all()
-    return [(rep_id, name or str(rep_id)) for rep_id, name, _ in rows]
+    return [(rep_id, name or "") for rep_id, name, _ in rows]

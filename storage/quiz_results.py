@@ -18,7 +18,6 @@ XAPI_VERBS = {
     "passed": "http://adlnet.gov/expapi/verbs/passed",
     "failed": "http://adlnet.gov/expapi/verbs/failed",
 }
-ACTIVITY = "https://salescoach.example/quiz/"
 
 
 @dataclass
@@ -102,8 +101,10 @@ def _verb(name: str) -> dict[str, Any]:
     return {"id": XAPI_VERBS[name], "display": {"en-US": name}}
 
 
-def xapi_statements(session: Session, quiz_id: str | None, scope: set[int] | None) -> list[dict[str, Any]]:
-    """xAPI statements (actor, verb, object, result) an LMS can load: every answer, then passed/failed."""
+def xapi_statements(session: Session, quiz_id: str | None, scope: set[int] | None, base_url: str) -> list[dict[str, Any]]:
+    """xAPI statements (actor, verb, object, result) an LMS can load: every answer, then passed/failed;
+    activity ids are `<base_url>/quiz/<quiz id>` (XAPI_BASE_URL)."""
+    activity = f"{base_url.rstrip('/')}/quiz/"
     out: list[dict[str, Any]] = []
     for attempt, user in finished_attempts(session, quiz_id, scope):
         actor = _actor(attempt.user_id, user)
@@ -111,23 +112,25 @@ def xapi_statements(session: Session, quiz_id: str | None, scope: set[int] | Non
             out.append({
                 "actor": actor,
                 "verb": _verb("answered"),
-                "object": {"objectType": "Activity", "id": f"{ACTIVITY}{attempt.quiz_id}/question/{answer.question_id}"},
+                "object": {"objectType": "Activity", "id": f"{activity}{attempt.quiz_id}/question/{answer.question_id}"},
                 "result": {"success": answer.correct, "response": ",".join(answer.chosen)},
                 "timestamp": answer.answered_at.isoformat(),
             })
         out.append({
             "actor": actor,
             "verb": _verb("passed" if attempt.passed else "failed"),
-            "object": {"objectType": "Activity", "id": f"{ACTIVITY}{attempt.quiz_id}"},
+            "object": {"objectType": "Activity", "id": f"{activity}{attempt.quiz_id}"},
             "result": {"score": {"raw": attempt.score, "min": 0, "max": 100, "scaled": (attempt.score or 0) / 100}, "success": bool(attempt.passed), "completion": True},
             "timestamp": attempt.finished_at.isoformat() if attempt.finished_at else "",
         })
     return out
 
 
-def results_file(session: Session, fmt: str, quiz_id: str | None, scope: set[int] | None) -> bytes:
-    """The results as a file: csv (for Excel), xlsx, or jsonl (xAPI statements)."""
+def results_file(session: Session, fmt: str, quiz_id: str | None, scope: set[int] | None, xapi_base_url: str) -> tuple[bytes, int]:
+    """The results as a file: csv (for Excel), xlsx, or jsonl (xAPI statements under `xapi_base_url`),
+    and how many records (rows or statements) it holds."""
     if fmt == "jsonl":
-        return to_jsonl(xapi_statements(session, quiz_id, scope))
+        statements = xapi_statements(session, quiz_id, scope, xapi_base_url)
+        return to_jsonl(statements), len(statements)
     rows = result_rows(session, quiz_id, scope)
-    return to_csv(RESULT_HEADER, rows) if fmt == "csv" else to_xlsx(RESULT_HEADER, rows, quiz_id or "quiz-results")
+    return (to_csv(RESULT_HEADER, rows) if fmt == "csv" else to_xlsx(RESULT_HEADER, rows, quiz_id or "quiz-results")), len(rows)

@@ -175,7 +175,7 @@ def roleplay_results(session: Session, scenario_id: str, scope: set[int] | None)
     results = RolePlayResults()
     for user_id, name, ended, best, played in session.execute(query).all():
         results.best[user_id] = max(results.best.get(user_id, 0), best)
-        results.names[user_id] = name or str(user_id)
+        results.names[user_id] = name or ""
         results.outcomes[ended] += played
         results.played += played
     facts = _list_items(session, RolePlay.facts_uncovered)

@@ -29,7 +29,7 @@ class Chat(Console):
         """Press the button with this label among the latest buttons."""
         for number, button in enumerate(self.buttons, start=1):
             if button.label == label:
-                return self.send(str(number))
+                return self.send(f"/{number}")
         raise AssertionError(f"no button {label!r} among {[b.label for b in self.buttons]}")
 
     def data_of(self, label: str) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -123,11 +125,27 @@ def test_overlong_poll_texts_are_reported(tmp_path: Path) -> None:
     assert any("is 201 characters; the limit is 200" in p for p in problems_for(tmp_path))
 
 
+def test_validate_names_yaml_files_it_did_not_read_as_content(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "quizzes").mkdir()
+    shutil.copy(SHIPPED_QUIZZES / "plum_case.yaml", tmp_path / "plum_case.yaml")
+    shutil.copy(SHIPPED_QUIZZES / "plum_case.yaml", tmp_path / "quizzes" / "plum_case.yml")
+    assert run([str(tmp_path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == (
+        f"{tmp_path / 'plum_case.yaml'}:1: not read as content: only *.yaml files in lessons/, scripts/, quizzes/, scenarios/, forms/ are "
+        f"(hint: move it into the folder of its kind, e.g. {tmp_path / 'scenarios' / 'plum_case.yaml'})"
+    )
+    assert out[1].startswith(f"{tmp_path / 'quizzes' / 'plum_case.yml'}:1: not read as content") and out[2] == "2 problems found."
+
+
 def test_validate_prints_ok_or_every_problem(capsys) -> None:  # type: ignore[no-untyped-def]
     assert run([]) == 0
     assert capsys.readouterr().out.startswith("OK: ")
     assert run([str(FIXTURES / "broken")]) == 1
-    assert "13 problem(s) found." in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "13 problems found." in out
+    places = [(line.split(":")[0], int(line.split(":")[1])) for line in out.splitlines()[:-1]]
+    assert places == sorted(places), "all problems together, in file and line order"
 
 
 def test_a_company_directory_overrides_shipped_content_by_id(tmp_path: Path) -> None:
@@ -157,4 +175,44 @@ def test_graph_draws_a_scenario_machine(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "bot", "graph", "plum", "--out", str(out)], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     diagram = out.read_text(encoding="utf-8")
-    assert diagram.count("stateDiagram-v2") == 1 and "walked_away" in diagram and "[*] --> opening" in diagram
+    assert diagram.count("stateDiagram-v2") == 1 and "[*] --> opening" in diagram
+    assert 'state "sale: Sold her sour plums" as sale' in diagram and "The old lady buys plums" in diagram
+    edges = mermaid_edges(diagram)
+    ends = {"walked_away", "sale", "sale_with_upsell", "regular_customer"}
+    assert {source for source, dest in edges if dest == "[*]"} == ends
+    assert not [(a, b) for a, b in edges if a == b], "no self-loops"
+    assert not [(a, b) for a, b in edges if a in ends and b != "[*]"], "nothing leaves an end state"
+
+
+
+def test_graph_draws_a_png_picture_with_graphviz(tmp_path: Path) -> None:
+    out = tmp_path / "pictures" / "plum.png"
+    out.parent.mkdir()
+    done = subprocess.run([sys.executable, "-m", "bot", "graph", "plum", "--format", "png", "--out", str(out)], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    data = out.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    assert width > 500 and height > 100 and len(data) > 10_000
+
+
+def test_a_picture_without_graphviz_says_what_to_install(tmp_path: Path) -> None:
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent)}
+    done = subprocess.run([sys.executable, "-m", "bot", "graph", "plum", "--format", "svg", "--out", str(tmp_path / "plum.svg")], capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr == "salescoach: drawing a picture needs Graphviz's dot: install it (Debian: apt-get install graphviz) or use --format mermaid\n"
+
+MERMAID_LINE = re.compile(
+    r"^(---|stateDiagram-v2|direction (LR|TB)|classDef s_\w+ [\w:,#-]+|"
+    r'state "[^"]+" as \w+|Class \w+ s_\w+|(\[\*\]|\w+) --> (\[\*\]|\w+)(: [\w |]+)?|)$'
+)
+
+
+def mermaid_edges(diagram: str) -> list[tuple[str, str]]:
+    """The arrows of a Mermaid state diagram, after checking every line against the small grammar
+    we emit (front matter with a title, the header, class definitions, states, arrows)."""
+    lines = [line.strip() for line in diagram.splitlines()]
+    assert lines[0] == "---" and lines[2] == "---" and lines[3] == "stateDiagram-v2"
+    for line in lines[3:]:
+        assert MERMAID_LINE.match(line), f"not Mermaid we know: {line!r}"
+    return [(a, b) for a, _, b in (line.partition(" --> ") for line in lines if " --> " in line) for b in [b.split(":")[0]]]

@@ -162,7 +162,7 @@ def test_a_draft_survives_cancel_other_dialogs_and_a_restart(engine: Engine) -> 
     restarted = Engine(make_engine(str(engine.db.url)), engine.knowledge, engine.settings)
     again = Chat(restarted, 5, lang="en")
     offer = again.text("/need")
-    assert "unfinished need (Acme Fruit Ltd) with 2 field(s)" in offer
+    assert "unfinished need (Acme Fruit Ltd) with 2 fields" in offer
     assert "Field 3/15 · Contact's role" in shown(again.press("▶ Continue"))
     answer_all(again, {k: v for k, v in list(EN_ANSWERS.items())[2:]}, "en")
     again.press("✅ Save")

@@ -196,7 +196,7 @@ def test_export_in_chat_as_csv_xlsx_and_html_with_injection_neutralised(engine: 
     boss = manager(engine, (5,))
     boss.send("/needs tag:price")
     offer = shown(boss.press("⬇ Export"))
-    assert "Export 1 need(s)" in offer and "tag price" in offer
+    assert "Export 1 need;" in offer and "tag price" in offer
     [csv_reply] = [r for r in boss.press("⬇ CSV") if r.document]
     assert csv_reply.document is not None and csv_reply.document.filename.endswith(".csv")
     assert [row["customer_company"] for row in parse_csv(csv_reply.document.content)] == ["Plain Co"]
@@ -214,7 +214,9 @@ def test_export_in_chat_as_csv_xlsx_and_html_with_injection_neutralised(engine: 
     sheet = load_workbook(io.BytesIO(xlsx_reply.document.content)).active  # type: ignore[union-attr]
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     header = values[0]
-    assert [dict(zip(header, row, strict=True)) for row in values[1:]] == [{k: (int(v) if k in ("budget", "rep_id") and v else v or None) for k, v in row.items()} for row in rows]
+    in_excel = [{k: (int(v) if k in ("budget", "rep_id") and v else v.removeprefix("'") or None) for k, v in row.items()} for row in rows]
+    assert [dict(zip(header, row, strict=True)) for row in values[1:]] == in_excel, "the same cells as the CSV, formula-like text without its quote"
+    assert all(c.data_type == "s" for c in next(sheet.iter_rows(min_row=3, max_row=3)) if isinstance(c.value, str))
 
     [html_reply] = [r for r in boss.send("/export html") if r.document]
     html = html_reply.document.content.decode()  # type: ignore[union-attr]
@@ -311,12 +313,13 @@ def test_the_cli_exports_needs_with_filters(engine: Engine, db_url: str, tmp_pat
         out = tmp_path / f"needs.{fmt}"
         done = subprocess.run([sys.executable, "-m", "bot", "export", "needs", "--format", fmt, "--out", str(out), "--tag", "price", "--lang", "en"], capture_output=True, text=True, timeout=60, env=env, cwd=Path(__file__).parent.parent)
         assert done.returncode == 0, done.stderr
+        assert done.stderr == f"salescoach: wrote 3 records to {out}\n"
     assert [r["customer_company"] for r in parse_csv((tmp_path / "needs.csv").read_bytes())] == ["Customer 05", "Customer 03", "Customer 01"]
     assert load_workbook(tmp_path / "needs.xlsx").active.max_row == 4
     assert "&lt;b&gt;x&lt;/b&gt;" in (tmp_path / "needs.html").read_text(encoding="utf-8")
     assert len((tmp_path / "needs.jsonl").read_text(encoding="utf-8").splitlines()) == 3
     bad = subprocess.run([sys.executable, "-m", "bot", "export", "needs", "--format", "csv", "--out", str(tmp_path / "x.csv"), "--priority", "p9"], capture_output=True, text=True, timeout=60, env=env, cwd=Path(__file__).parent.parent)
-    assert bad.returncode == 2 and "priority:p9" in bad.stderr
+    assert bad.returncode == 2 and bad.stderr == "salescoach: --priority 'p9' is not a priority; use one of p1, p2, p3\n"
 
 
 def test_a_withdrawn_need_leaves_the_managers_list(engine: Engine) -> None:

@@ -39,6 +39,6 @@ async def test_a_manager_gets_the_export_as_a_document(telegram: FakeTelegram, e
     assert filename.endswith(".csv") and content.startswith("\ufeff".encode())
     rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
     assert rows[0]["customer_company"] == "'=HYPERLINK(\"x\")"
-    assert "1 need(s) (csv)" in texts(sent)[0]
+    assert "1 need (csv)" in texts(sent)[0]
     sent = await telegram.send(5, "/export csv", lang="en")
     assert "not allowed" in texts(sent)[0] and not [c for c in sent if c.method == "sendDocument"]

@@ -214,11 +214,11 @@ def test_reminders_go_to_those_who_have_not_finished(engine: Engine) -> None:
         actions = [b.action for b in finisher.buttons]
         if any(a.startswith("qr:") for a in actions):
             break
-        finisher.send("1")
+        finisher.send("/1")
         submit = [i for i, b in enumerate(finisher.buttons, start=1) if b.action.startswith("qs:")]
         if submit:
-            finisher.send(str(submit[0]))
-    assert "1 attempt(s), best" in finisher.text("/me")
+            finisher.send(f"/{submit[0]}")
+    assert "1 attempt, best" in finisher.text("/me")
     assert queue_reminders(engine.db, timedelta(hours=24)) == 0
     assert queue_reminders(engine.db, timedelta(hours=24), now=utcnow() + timedelta(days=1, hours=1)) == 2
     assert queue_reminders(engine.db, timedelta(hours=24), now=utcnow() + timedelta(days=1, hours=2)) == 0

@@ -37,7 +37,7 @@ def test_a_rep_answers_all_three_kinds_and_gets_a_scorecard(rep: Chat) -> None:
     assert "question 1/3" in text and "What kind of plums" in text
     assert [b.label for b in rep.buttons] == ["A", "B"]
 
-    feedback = rep.text("2")
+    feedback = rep.text("/2")
     assert "✅ Correct!" in feedback and "pregnant daughter-in-law" in feedback
     assert "question 2/3 (several answers" in feedback
 
@@ -57,7 +57,7 @@ def test_a_rep_answers_all_three_kinds_and_gets_a_scorecard(rep: Chat) -> None:
 
 def test_review_mistakes_only_asks_just_the_missed_questions(rep: Chat) -> None:
     rep.send("/quiz demo_quiz")
-    rep.send("1")
+    rep.send("/1")
     rep.press("▫️ A")
     rep.press("▫️ C")
     rep.press("Submit")
@@ -69,7 +69,7 @@ def test_review_mistakes_only_asks_just_the_missed_questions(rep: Chat) -> None:
 
 def test_a_submit_with_nothing_ticked_is_refused_politely(rep: Chat) -> None:
     rep.send("/quiz demo_quiz")
-    rep.send("2")
+    rep.send("/2")
     replies = rep.press("Submit")
     assert [r.key for r in replies] == ["quiz_select_first"] and replies[0].notice
 
@@ -77,7 +77,7 @@ def test_a_submit_with_nothing_ticked_is_refused_politely(rep: Chat) -> None:
 def test_pressing_twice_or_an_old_question_never_double_counts(rep: Chat, quiz_engine: Engine) -> None:
     rep.send("/quiz demo_quiz")
     first_answer = rep.data_of("B")
-    rep.send("2")
+    rep.send("/2")
     again = rep.press_data(first_answer)
     assert [r.key for r in again] == ["quiz_already_answered"]
     with Session(quiz_engine.db) as session:
@@ -92,20 +92,20 @@ def test_typing_mid_quiz_changes_nothing_and_shows_the_question_again(rep: Chat)
 
 def test_a_finished_quizs_buttons_are_refused(rep: Chat) -> None:
     rep.send("/quiz demo_quiz")
-    rep.send("2")
+    rep.send("/2")
     rep.press("▫️ A")
     rep.press("▫️ C")
     rep.press("Submit")
     last = rep.data_of("✔ True")
     rep.press("✔ True")
     assert [r.key for r in rep.press_data(last)] == ["quiz_already_answered"]
-    assert "Demo quiz: 1 attempt(s), best 100" in rep.text("/me")
+    assert "Demo quiz: 1 attempt, best 100" in rep.text("/me")
 
 
 def test_a_quiz_in_progress_survives_a_restart(quiz_engine: Engine, settings: Settings) -> None:
     rep = Chat(quiz_engine, 4, lang="en")
     rep.send("/quiz demo_quiz")
-    rep.send("2")
+    rep.send("/2")
     restarted = Engine(make_engine(settings.database_url), quiz_engine.knowledge, quiz_engine.settings)
     again = Chat(restarted, 4, lang="en")
     assert "question 2/3" in again.text("where was I?")
@@ -115,7 +115,7 @@ def test_a_quiz_in_progress_survives_a_restart(quiz_engine: Engine, settings: Se
 
 def test_the_quiz_list_shows_best_scores(rep: Chat) -> None:
     rep.send("/quiz demo_quiz")
-    rep.send("2")
+    rep.send("/2")
     rep.press("▫️ A")
     rep.press("▫️ C")
     rep.press("Submit")

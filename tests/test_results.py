@@ -36,7 +36,7 @@ def take_plum_quiz(chat: Chat, pick: str) -> None:
             return
         chat.send(pick)
         if any(b.action.startswith("qs:") for b in chat.buttons):
-            chat.send(str(next(i for i, b in enumerate(chat.buttons, 1) if b.action.startswith("qs:"))))
+            chat.send(f"/{next(i for i, b in enumerate(chat.buttons, 1) if b.action.startswith('qs:'))}")
 
 
 def setup(engine: Engine) -> Chat:
@@ -48,8 +48,8 @@ def setup(engine: Engine) -> Chat:
             preset_language(session, uid, f"rep{uid}", "en")
     trainer = Chat(engine, 2, lang="en")
     trainer.send("/push plum_case east")
-    take_plum_quiz(Chat(engine, 11, name="=HYPERLINK(1)", lang="en"), "1")
-    take_plum_quiz(Chat(engine, 12, lang="en"), "2")
+    take_plum_quiz(Chat(engine, 11, name="=HYPERLINK(1)", lang="en"), "/1")
+    take_plum_quiz(Chat(engine, 12, lang="en"), "/2")
     Chat(engine, 13, lang="en").send("/quiz plum_case")
     return trainer
 
@@ -66,15 +66,19 @@ def test_a_trainer_sees_completion_scores_and_the_most_missed_questions(engine: 
 def test_results_export_in_telegram_as_files(engine: Engine) -> None:
     trainer = setup(engine)
     trainer.send("/results plum_case")
+    excel, xapi = trainer.data_of("⬇ Excel"), trainer.data_of("⬇ xAPI")
     [reply] = [r for r in trainer.press("⬇ CSV") if r.document]
     assert reply.document is not None and reply.document.content.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(reply.document.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["user_id", "name", "quiz_id"] and len(rows) == 3
     assert rows[1][1] == "'=HYPERLINK(1)"
-    [xlsx] = [r for r in trainer.press("⬇ Excel") if r.document]
+    assert trainer.buttons == [], "after the file the console's numbers lapse; the message's own buttons still work"
+    [xlsx] = [r for r in trainer.press_data(excel) if r.document]
     sheet = load_workbook(io.BytesIO(xlsx.document.content)).active  # type: ignore[union-attr]
-    assert [c.value for c in next(sheet.iter_rows())][:3] == ["user_id", "name", "quiz_id"]
-    [jsonl] = [r for r in trainer.press("⬇ xAPI") if r.document]
+    header, first = list(sheet.iter_rows(max_row=2))
+    assert [c.value for c in header][:3] == ["user_id", "name", "quiz_id"]
+    assert (first[1].value, first[1].data_type) == ("=HYPERLINK(1)", "s"), "formula-like text is a text cell, no visible quote"
+    [jsonl] = [r for r in trainer.press_data(xapi) if r.document]
     assert jsonl.document is not None and jsonl.document.filename == "plum_case-results.jsonl"
     assert json.loads(jsonl.document.content.splitlines()[0])["verb"]["display"]["en-US"] == "answered"
 
@@ -82,13 +86,15 @@ def test_results_export_in_telegram_as_files(engine: Engine) -> None:
 def test_cli_exports_xapi_statements(engine: Engine, db_url: str, tmp_path: Path) -> None:
     setup(engine)
     out = tmp_path / "results.jsonl"
-    done = subprocess.run([sys.executable, "-m", "bot", "export", "quiz-results", "--format", "jsonl", "--out", str(out)], capture_output=True, text=True, timeout=60, env={"DATABASE_URL": db_url, "PATH": "/usr/bin:/bin"}, cwd=tmp_path)
+    done = subprocess.run([sys.executable, "-m", "bot", "export", "quiz-results", "--format", "jsonl", "--out", str(out)], capture_output=True, text=True, timeout=60, env={"DATABASE_URL": db_url, "PATH": "/usr/bin:/bin", "XAPI_BASE_URL": "https://lms.example.org/coach/"}, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     statements = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     verbs = {s["verb"]["display"]["en-US"] for s in statements}
     assert "answered" in verbs and verbs & {"passed", "failed"}
     final = [s for s in statements if s["verb"]["display"]["en-US"] in ("passed", "failed")]
     assert len(final) == 2 and all(s["actor"]["account"]["homePage"] == "https://t.me" and "score" in s["result"] for s in final)
+    assert {s["object"]["id"] for s in final} == {"https://lms.example.org/coach/quiz/plum_case"}
+    assert done.stderr == f"salescoach: wrote {len(statements)} records to {out}\n"
 
 
 def test_roleplay_results_are_counted_by_the_database_as_they_were_row_by_row(db: DbEngine) -> None:
@@ -109,7 +115,7 @@ def test_roleplay_results_are_counted_by_the_database_as_they_were_row_by_row(db
         everyone = roleplay_results(session, "plum", None)
         nobody = roleplay_results(session, "plum", set())
     assert (results.reps, results.played, results.best) == (4, 6, {11: 80, 12: 80, 13: 10})
-    assert results.names == {11: "Ann", 12: "12", 13: "13"}
+    assert results.names == {11: "Ann", 12: "", 13: ""}  # no name: shown as "Rep 12"
     assert results.outcomes == Counter({"sale": 3, "walked_away": 2, "abandoned": 1})
     assert results.uncovered == Counter({"wants_sour": 3, "dil_pregnant": 2})
     assert (results.average, results.median) == (56.7, 80.0)

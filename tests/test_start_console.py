@@ -18,22 +18,25 @@ def lines(console: Console) -> list[dict]:
     return [json.loads(line) for line in out.splitlines()]
 
 
-def test_the_rep_picks_a_language_by_typing_the_button_number(console: Console) -> None:
+def test_the_rep_picks_a_language_by_typing_slash_and_the_button_number(console: Console) -> None:
     console.send("/start")
     [welcome] = lines(console)
     assert welcome["buttons"] == [["中文", "English"]]
-    console.send("2")
+    console.send("/2")
     shown = lines(console)
     assert [r["key"] for r in shown] == ["language_set", "menu"]
     assert "Main menu" in shown[1]["text"] and "<b>" not in shown[1]["text"]
 
 
-def test_a_number_with_no_button_behind_it_is_just_text(console: Console) -> None:
+def test_a_number_is_just_text_and_a_press_with_no_button_behind_it_is_explained(console: Console) -> None:
     console.send("/start")
-    console.send("1")
+    console.send("/1")
     lines(console)
-    console.send("99")
+    console.send("1")
     assert lines(console)[0]["key"] == "not_understood"
+    console.send("/99")
+    [note] = lines(console)
+    assert note["key"] == "console_no_button" and "/99" in note["text"]
 
 
 def run_cli(args: list[str], stdin: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -43,7 +46,7 @@ def run_cli(args: list[str], stdin: str, tmp_path: Path, **env: str) -> subproce
 
 
 def test_piped_console_session_prints_jsonl_and_exits_at_end_of_input(tmp_path: Path) -> None:
-    done = run_cli(["console", "--jsonl", "--lang", "en", "--user", "5"], "/start\n2\n/help\n", tmp_path)
+    done = run_cli(["console", "--jsonl", "--lang", "en", "--user", "5"], "/start\n/2\n/help\n", tmp_path)
     assert done.returncode == 0, done.stderr
     replies = [json.loads(line) for line in done.stdout.splitlines()]
     assert [r["key"] for r in replies] == ["welcome", "language_set", "menu", "help"]
@@ -52,7 +55,7 @@ def test_piped_console_session_prints_jsonl_and_exits_at_end_of_input(tmp_path: 
 
 def test_plain_console_numbers_buttons(tmp_path: Path) -> None:
     done = run_cli(["console", "--lang", "en"], "/start\n", tmp_path)
-    assert "[1] 中文  [2] English" in done.stdout
+    assert "[/1] 中文  [/2] English" in done.stdout
 
 
 def test_without_a_token_the_main_job_is_the_console(tmp_path: Path) -> None:
@@ -66,7 +69,7 @@ def test_without_a_token_the_main_job_is_the_console(tmp_path: Path) -> None:
 def test_run_without_a_token_is_a_one_line_error(tmp_path: Path) -> None:
     done = run_cli(["run"], "", tmp_path)
     assert done.returncode == 2
-    assert done.stderr.strip() == "salescoach: TELEGRAM_BOT_TOKEN is not set."
+    assert done.stderr.strip() == "salescoach: TELEGRAM_BOT_TOKEN is not set; get one from @BotFather and set it in the environment or .env (or chat in the terminal: salescoach console)"
 
 
 def test_run_with_a_malformed_token_is_a_one_line_error(tmp_path: Path) -> None:

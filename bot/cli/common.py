@@ -1,37 +1,78 @@
-"""What every subcommand shares: reading the settings and starting the engine over valid content."""
+"""What every subcommand shares: the one error path, reading the settings, starting the engine
+over valid content and opening the file a command writes."""
 
 from __future__ import annotations
 
-import sys
+from pathlib import Path
+from typing import BinaryIO
 
 from pydantic import ValidationError
+from sqlalchemy.engine import Engine as Database, make_url
+from sqlalchemy.exc import SQLAlchemyError
 
-from bot.settings import Settings
+from bot.settings import SECRET_SETTINGS, Settings
 from dialogs.engine import Engine
 from knowledge.loader import ContentError
 from knowledge.validate import load_knowledge
 from storage.db import make_engine
 
+EXIT_RUNTIME = 1
 EXIT_USAGE = 2
 
 
+class CliError(Exception):
+    """An expected failure: `salescoach` prints the message as one line on stderr (what went
+    wrong; what to do) and exits with `code` (1 at run time, 2 for a usage or setting problem)."""
+
+    def __init__(self, message: str, code: int = EXIT_RUNTIME) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 def load_settings() -> Settings:
-    """The settings from the environment; a bad one stops the command with its name and the problem."""
+    """The settings from the environment; any bad one stops the command (exit 2) with its name,
+    the problem and where to fix it."""
     try:
         return Settings()
     except ValidationError as exc:
-        first = exc.errors()[0]
-        sys.stderr.write(f"salescoach: bad setting {'.'.join(map(str, first['loc'])).upper()}: {first['msg']}\n")
-        sys.exit(EXIT_USAGE)
+        problems = []
+        for error in exc.errors():
+            name = ".".join(map(str, error["loc"]))
+            shown = "" if name in SECRET_SETTINGS else f"={error['input']!r}"
+            problems.append(f"{name.upper()}{shown}: {error['msg'].removeprefix('Value error, ')}")
+        raise CliError(f"bad setting {'; '.join(problems)} (set it in the environment or .env; .env.example lists every setting)", EXIT_USAGE) from exc
 
 
 def start_engine(settings: Settings) -> Engine:
-    """The engine over the configured database; refuses to start on invalid content."""
+    """The engine over the configured database; refuses to start on invalid content or a
+    database it cannot open, saying which and what to check."""
     try:
         knowledge = load_knowledge(settings.knowledge_dirs)
     except ContentError as exc:
-        sys.stderr.write("salescoach: the content has problems; fix them and start again:\n")
-        for problem in exc.problems:
-            sys.stderr.write(f"  {problem}\n")
-        sys.exit(1)
-    return Engine(make_engine(settings.database_url), knowledge, settings.engine_settings())
+        listed = "".join(f"\n  {problem}" for problem in exc.problems)
+        raise CliError(f"the content has problems; fix them and start again:{listed}") from exc
+    return Engine(open_database(settings.database_url), knowledge, settings.engine_settings())
+
+
+def open_database(url: str) -> Database:
+    """The database engine for DATABASE_URL (checked when the settings were read), or a CliError
+    naming the database (password hidden) and why it could not be opened."""
+    shown = make_url(url).render_as_string(hide_password=True)
+    try:
+        return make_engine(url)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        check = "that its folder exists and is writable" if url.startswith("sqlite") else "that the server is running and reachable"
+        raise CliError(f"cannot open the database {shown}: {reason}; check DATABASE_URL and {check}") from exc
+
+
+def open_output(path: str) -> BinaryIO:
+    """The file a command writes, opened for writing; a missing folder or a file that cannot be
+    written is a CliError saying which and what to do."""
+    folder = Path(path).resolve().parent
+    if not folder.is_dir():
+        raise CliError(f"the folder {folder} does not exist; create it (mkdir -p {folder}) or choose another --out", EXIT_USAGE)
+    try:
+        return open(path, "wb")
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror}; choose another --out") from exc

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from bot.cli.common import start_engine
+from bot.cli.common import EXIT_USAGE, CliError, open_output, start_engine
 from bot.settings import Settings
 from knowledge.validate import run as validate_run
 
@@ -17,21 +17,31 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_graph(args: argparse.Namespace, settings: Settings) -> int:
-    """Write a Mermaid diagram of a scenario's or a dialog's state machine."""
-    from dialogs.diagrams import mermaid
+    """Write a diagram of a scenario's or a dialog's state machine: Mermaid text (to standard output
+    or --out), or a PNG/SVG picture drawn by Graphviz (to --out)."""
+    from dialogs.diagrams import mermaid, picture
     from dialogs.registry import DIALOGS
 
     knowledge = start_engine(settings).knowledge
-    diagram = mermaid(args.name, knowledge)
-    if diagram is None:
+    if args.format != "mermaid" and not args.out:
+        raise CliError(f"--format {args.format} draws a picture: say where to write it with --out FILE.{args.format}", EXIT_USAGE)
+    if args.name not in knowledge.scenarios and args.name not in DIALOGS:
         names = sorted(knowledge.scenarios) + sorted(DIALOGS)
-        sys.stderr.write(f"salescoach: no scenario or dialog called {args.name!r}; try one of: {', '.join(names)}\n")
-        return 1
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as handle:
-            handle.write(diagram + "\n")
+        raise CliError(f"no scenario or dialog called {args.name!r}; try one of: {', '.join(names)}", EXIT_USAGE)
+    if args.format == "mermaid":
+        diagram = (str(mermaid(args.name, knowledge)) + "\n").encode("utf-8")
     else:
-        sys.stdout.write(diagram + "\n")
+        from graphviz import ExecutableNotFound
+
+        try:
+            diagram = picture(args.name, knowledge, args.format) or b""
+        except ExecutableNotFound as exc:
+            raise CliError("drawing a picture needs Graphviz's dot: install it (Debian: apt-get install graphviz) or use --format mermaid") from exc
+    if args.out:
+        with open_output(args.out) as handle:
+            handle.write(diagram)
+    else:
+        sys.stdout.write(diagram.decode("utf-8"))
     return 0
 
 
@@ -41,7 +51,8 @@ def add(sub: Any) -> None:
     validate.add_argument("paths", nargs="*", help="extra content directories or files")
     validate.set_defaults(func=cmd_validate)
 
-    graph = sub.add_parser("graph", help="write a Mermaid diagram of a scenario's or dialog's state machine")
+    graph = sub.add_parser("graph", help="draw a scenario's or dialog's state machine (Mermaid text, PNG or SVG)")
     graph.add_argument("name", help="scenario id (e.g. plum) or dialog name (e.g. welcome)")
-    graph.add_argument("--out", default=None, help="file to write (default: standard output)")
+    graph.add_argument("--format", choices=("mermaid", "png", "svg"), default="mermaid", help="mermaid (text, the default), or png or svg pictures drawn by Graphviz (need --out)")
+    graph.add_argument("--out", default=None, metavar="FILE", help="file to write (default for mermaid: standard output)")
     graph.set_defaults(func=cmd_graph)

@@ -8,68 +8,94 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.cli.common import EXIT_USAGE, start_engine
+from bot.cli.common import EXIT_USAGE, CliError, open_output, start_engine
 from bot.settings import Settings
 
 NEED_FILTERS = ("rep", "team", "tag", "priority", "source", "from", "to", "search")
+FORMATS = {"quiz-results": ("csv", "xlsx", "jsonl"), "roleplays": ("jsonl", "csv"), "needs": ("csv", "xlsx", "html", "jsonl")}
+FILTER_HELP = {
+    "rep": "needs: only this rep's (name or Telegram id)",
+    "team": "needs: only this team's members' (team name)",
+    "tag": "needs: only those tagged TAG",
+    "priority": "needs: only this priority: p1 (important and urgent), p2 (important, not urgent) or p3 (follow up later)",
+    "source": "needs: field (logged with /need, the default), roleplay (uncovered in role-plays) or all",
+    "from": "needs: only those logged on or after this day (YYYY-MM-DD)",
+    "to": "needs: only those logged on or before this day (YYYY-MM-DD)",
+    "search": "needs: only those whose customer or text contains TEXT",
+}
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    """Export quiz results (csv, xlsx, or jsonl xAPI statements), captured needs or finished role-plays to a file."""
+    """Export quiz results, captured needs or finished role-plays to a file; ends with
+    "wrote N records to PATH" on stderr."""
+    if args.format not in FORMATS[args.what]:
+        raise CliError(f"{args.what} export as {', '.join(FORMATS[args.what])}, not {args.format}; choose one with --format", EXIT_USAGE)
+    if args.what == "needs":
+        count = export_needs_file(args, settings)
+    elif args.what == "roleplays":
+        count = export_roleplays(args, settings)
+    else:
+        count = export_quiz_results(args, settings)
+    sys.stderr.write(f"salescoach: wrote {count} records to {args.out}\n")
+    return 0
+
+
+def export_quiz_results(args: argparse.Namespace, settings: Settings) -> int:
+    """Every finished quiz attempt (or one quiz's) as csv, xlsx or xAPI statements; an unknown quiz is an error."""
     from storage.quiz_results import results_file
 
-    if args.what == "needs":
-        return export_needs_file(args, settings)
-    if args.what == "roleplays":
-        return export_roleplays(args, settings)
-    if args.format == "html":
-        sys.stderr.write("salescoach: quiz results export as csv, xlsx or jsonl\n")
-        return EXIT_USAGE
-    with Session(start_engine(settings).db) as session:
-        content = results_file(session, args.format, args.quiz, None)
-    with open(args.out, "wb") as handle:
+    engine = start_engine(settings)
+    if args.quiz is not None and args.quiz not in engine.knowledge.quizzes:
+        raise CliError(f"no quiz called {args.quiz!r}; use one of: {', '.join(sorted(engine.knowledge.quizzes))}", EXIT_USAGE)
+    with Session(engine.db) as session:
+        content, count = results_file(session, args.format, args.quiz, None, settings.xapi_base_url)
+    with open_output(args.out) as handle:
         handle.write(content)
-    return 0
+    return count
 
 
 def export_roleplays(args: argparse.Namespace, settings: Settings) -> int:
     """One record per finished role-play, streamed to the file."""
     from storage.roleplays import write_roleplays
 
-    if args.format not in ("jsonl", "csv"):
-        sys.stderr.write("salescoach: role-plays export as jsonl or csv\n")
-        return EXIT_USAGE
-    with Session(start_engine(settings).db) as session, open(args.out, "wb") as handle:
-        count = write_roleplays(session, args.format, handle)
-    sys.stderr.write(f"salescoach: wrote {count} role-plays to {args.out}\n")
-    return 0
+    engine = start_engine(settings)
+    with Session(engine.db) as session, open_output(args.out) as handle:
+        return write_roleplays(session, args.format, handle)
 
 
 def export_needs_file(args: argparse.Namespace, settings: Settings) -> int:
-    """Stream the needs matching the filters to a file, batch by batch, in bounded memory."""
+    """Stream the needs matching the filters to a file, batch by batch, in bounded memory; a filter
+    it cannot read is an error naming the option and the values it takes."""
     from dialogs.needs.export import export_needs
     from dialogs.needs.filters import FilterError, parse_filters
 
     engine = start_engine(settings)
+    form = engine.knowledge.forms["need"]
     words = [f"{'q' if name == 'search' else name}:{getattr(args, name)}" for name in NEED_FILTERS if getattr(args, name) is not None]
     try:
-        flt = parse_filters(words, engine.knowledge.forms["need"])
+        flt = parse_filters(words, form)
     except FilterError as exc:
-        sys.stderr.write(f"salescoach: cannot read the filter {exc.word!r} ({exc.reason})\n")
-        return EXIT_USAGE
-    with Session(engine.db) as session, open(args.out, "wb") as handle:
-        export_needs(handle, args.format, session, flt, None, engine.knowledge.forms["need"], args.lang)
-    return 0
+        priorities = [c.id for f in form.fields if f.id == "priority" for c in f.choices]
+        reasons = {
+            "priority": f"--priority {args.priority!r} is not a priority; use one of {', '.join(priorities)}",
+            "date": f"cannot read the day in {exc.word!r}; write it as YYYY-MM-DD, e.g. 2026-01-31",
+            "dates": f"--from is after --to ({exc.word}); swap them",
+        }
+        raise CliError(reasons.get(exc.reason, f"cannot read the filter {exc.word!r}; see salescoach export --help"), EXIT_USAGE) from exc
+    with Session(engine.db) as session, open_output(args.out) as handle:
+        return export_needs(handle, args.format, session, flt, None, form, args.lang)
 
 
 def add(sub: Any) -> None:
     """Register `export`."""
-    export = sub.add_parser("export", help="export data to a file")
-    export.add_argument("what", choices=("quiz-results", "needs", "roleplays"), help="what to export")
-    export.add_argument("--format", choices=("csv", "xlsx", "html", "jsonl"), required=True, help="html: needs only; role-plays: jsonl or csv")
-    export.add_argument("--out", required=True, help="file to write")
-    export.add_argument("--quiz", default=None, help="only this quiz")
+    export = sub.add_parser("export", help="export data to a file", description="Export data to a file; ends with 'wrote N records to PATH'.")
+    export.add_argument("what", choices=tuple(FORMATS), help="quiz-results (csv, xlsx or jsonl xAPI statements), needs (csv, xlsx, html or jsonl) or roleplays (jsonl or csv)")
+    export.add_argument("--format", choices=("csv", "xlsx", "html", "jsonl"), required=True, help="file format (which ones each kind takes: see above)")
+    export.add_argument("--out", required=True, metavar="PATH", help="file to write; its folder must exist")
+    export.add_argument("--quiz", default=None, metavar="ID", help="quiz-results: only this quiz (an id from the content, e.g. spin-basics)")
     for name in NEED_FILTERS:
-        export.add_argument(f"--{name}", default=None, help=f"needs: only those matching this {name}" + (" (YYYY-MM-DD)" if name in ("from", "to") else ""))
-    export.add_argument("--lang", choices=("zh", "en"), default="zh", help="needs: language of labels and the report (default zh)")
+        choices = ("field", "roleplay", "all") if name == "source" else None
+        metavar = {"from": "DAY", "to": "DAY", "search": "TEXT", "source": None}.get(name, name.upper())
+        export.add_argument(f"--{name}", default=None, choices=choices, metavar=metavar, help=FILTER_HELP[name])
+    export.add_argument("--lang", choices=("zh", "en"), default="zh", help="needs: language of labels and the report, zh (default) or en")
     export.set_defaults(func=cmd_export)

@@ -1,19 +1,31 @@
-"""The `salescoach` command: the parser and the entry point; each subcommand family has its own module."""
+"""The `salescoach` command: the parser, the entry point and the one error path; each subcommand
+family has its own module."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+import traceback
 from collections.abc import Sequence
+from importlib.metadata import version
 
 from bot.cli import content, export, serve, terminal, understanding
-from bot.cli.common import load_settings
+from bot.cli.common import EXIT_RUNTIME, CliError, load_settings
+
+EXIT_INTERRUPTED = 130
+REPORT_BUG = (
+    "salescoach: this is a bug in SalesCoach, not something you did; please report it to the maintainers "
+    "with the traceback above and the output of `salescoach --version`\n"
+)
 
 
 def parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     top = argparse.ArgumentParser(prog="salescoach", description="SalesCoach: a Telegram bot that coaches sales reps.")
+    top.add_argument("--version", action="version", version=f"salescoach {version('salescoach')}")
+    top.add_argument("--debug", action="store_true", help="log everything and show the traceback behind any error")
     top.set_defaults(func=serve.cmd_main_job)
     sub = top.add_subparsers(dest="command")
     for family in (terminal, serve, content, understanding, export):
@@ -22,11 +34,30 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of `salescoach` and `python -m bot`."""
+    """Entry point of `salescoach` and `python -m bot`: an expected failure is one line on stderr and
+    exit 1 (at run time) or 2 (usage or setting); Ctrl-C exits quietly (130), and so does output
+    piped into a reader that stopped (`| head`, 1); anything else is a bug,
+    shown with its traceback and how to report it."""
     args = parser().parse_args(argv)
-    settings = load_settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("transitions").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    sys.exit(args.func(args, settings))
+    try:
+        settings = load_settings()
+        logging.basicConfig(level="DEBUG" if args.debug else settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        if not args.debug:
+            for noisy in ("httpx", "transitions", "apscheduler"):
+                logging.getLogger(noisy).setLevel(logging.WARNING)
+        code = args.func(args, settings)
+    except CliError as exc:
+        if args.debug:
+            traceback.print_exc()
+        sys.stderr.write(f"salescoach: {exc}\n")
+        code = exc.code
+    except KeyboardInterrupt:
+        code = EXIT_INTERRUPTED
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the reader left (`| head`): nothing more to say
+        code = EXIT_RUNTIME
+    except Exception:
+        traceback.print_exc()
+        sys.stderr.write(REPORT_BUG)
+        code = EXIT_RUNTIME
+    sys.exit(code)

@@ -3,32 +3,55 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from typing import Any
 
-from bot.cli.common import EXIT_USAGE, start_engine
-from bot.cli.terminal import cmd_console
+from bot.cli.common import EXIT_USAGE, CliError, start_engine
+from bot.cli.terminal import FILES, cmd_console
 from bot.settings import Settings
 
 
+def wait_for_telegram(settings: Settings) -> None:
+    """Waits until Telegram answers, saying on stderr each time it cannot be reached and when it
+    tries again (1 s, doubling up to a minute); a refused token stops the command (exit 2)."""
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.telegram_app import api_base, reach_telegram
+
+    def retrying(exc: NetworkError, delay: float) -> None:
+        sys.stderr.write(f"salescoach: cannot reach Telegram at {api_base(settings)} ({exc.message}); retrying in {delay:g} s (Ctrl-C stops)\n")
+        sys.stderr.flush()
+
+    try:
+        asyncio.run(reach_telegram(settings, retrying))
+    except InvalidToken as exc:
+        raise CliError("Telegram refused TELEGRAM_BOT_TOKEN; copy the token again from @BotFather", EXIT_USAGE) from exc
+
+
+def token_checked(settings: Settings) -> None:
+    """Stops the command (exit 2) when TELEGRAM_BOT_TOKEN is missing or malformed."""
+    problem = settings.token_problem()
+    if problem:
+        raise CliError(f"{problem}; get one from @BotFather and set it in the environment or .env (or chat in the terminal: salescoach console)", EXIT_USAGE)
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    """The Telegram bot with long polling."""
+    """The Telegram bot with long polling; waits for the network at start, saying so."""
     from bot.telegram_app import ALLOWED_UPDATES, build_application
 
     if args.base_url:
         settings.telegram_base_url = args.base_url
-    problem = settings.token_problem()
-    if problem:
-        sys.stderr.write(f"salescoach: {problem}.\n")
-        return EXIT_USAGE
+    token_checked(settings)
     app = build_application(settings, start_engine(settings))
-    app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    wait_for_telegram(settings)
+    app.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=-1)
     return 0
 
 
 def cmd_webhook(args: argparse.Namespace, settings: Settings) -> int:
-    """The Telegram bot behind a webhook: our server (bot/webhook.py) refuses (403) any post without the secret token."""
-    import asyncio
+    """The Telegram bot behind a webhook: our server (bot/webhook.py) refuses (403) any post without
+    the secret token; waits for the network at start, saying so."""
     from urllib.parse import urlsplit
 
     from bot.telegram_app import ALLOWED_UPDATES, build_application
@@ -37,12 +60,13 @@ def cmd_webhook(args: argparse.Namespace, settings: Settings) -> int:
     for flag, name in (("base_url", "telegram_base_url"), ("url", "webhook_url"), ("listen", "webhook_listen"), ("port", "webhook_port")):
         if getattr(args, flag) is not None:
             setattr(settings, name, getattr(args, flag))
-    problem = settings.token_problem() or settings.webhook_problem()
+    token_checked(settings)
+    problem = settings.webhook_problem()
     if problem:
-        sys.stderr.write(f"salescoach: {problem}.\n")
-        return EXIT_USAGE
+        raise CliError(f"{problem}; see .env.example", EXIT_USAGE)
     assert settings.webhook_url is not None and settings.webhook_secret is not None
     app = build_application(settings, start_engine(settings))
+    wait_for_telegram(settings)
     asyncio.run(serve(app, settings, urlsplit(settings.webhook_url).path, ALLOWED_UPDATES))
     return 0
 
@@ -50,8 +74,8 @@ def cmd_webhook(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_main_job(args: argparse.Namespace, settings: Settings) -> int:
     """No subcommand: the Telegram bot when a token is set, else the terminal console."""
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
-        sys.stderr.write("No TELEGRAM_BOT_TOKEN set: starting the terminal console (type /start; Ctrl-D quits).\n")
-        args.user, args.name, args.lang, args.jsonl = 1, "", "zh", False
+        sys.stderr.write("No TELEGRAM_BOT_TOKEN set: starting the terminal console (type /start; /1, /2 … press buttons; Ctrl-D quits).\n")
+        args.user, args.name, args.lang, args.jsonl, args.files = 1, "", "zh", False, FILES
         return cmd_console(args, settings)
     args.base_url = None
     return cmd_run(args, settings)

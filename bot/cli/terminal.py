@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
@@ -13,15 +14,22 @@ from bot.settings import Settings
 from storage.users import preset_language
 
 
+FILES = Path("salescoach-files")
+
+
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
-    """Chat with the bot in the terminal (or pipe a conversation in)."""
+    """Chat with the bot in the terminal (with line editing and history), or pipe a conversation in;
+    files the bot sends are saved in --files and their path printed."""
     from bot.console import Console
 
     engine = start_engine(settings)
     with Session(engine.db) as session:
         preset_language(session, args.user, args.name, args.lang)
-    console = Console(engine, user_id=args.user, name=args.name, lang=args.lang, jsonl=args.jsonl)
-    console.run(sys.stdin, interactive=sys.stdin.isatty() and not args.jsonl)
+    console = Console(engine, user_id=args.user, name=args.name, lang=args.lang, jsonl=args.jsonl, files=args.files)
+    if sys.stdin.isatty() and not args.jsonl:
+        console.run_interactive()
+    else:
+        console.run(sys.stdin)
     return 0
 
 
@@ -32,4 +40,5 @@ def add(sub: Any) -> None:
     console.add_argument("--name", default="", help="display name")
     console.add_argument("--lang", choices=("zh", "en"), default="zh", help="language (default zh)")
     console.add_argument("--jsonl", action="store_true", help="print each reply as one JSON object per line")
+    console.add_argument("--files", type=Path, default=FILES, metavar="DIR", help=f"folder for the files the bot sends, made if missing (default ./{FILES}/)")
     console.set_defaults(func=cmd_console)

@@ -13,7 +13,7 @@ from typing import Any
 from dialogs.core.base import Dialog
 from dialogs.core.callback import Press
 from dialogs.understanding.classifier import classify
-from dialogs.core.events import Button
+from dialogs.core.events import Button, shorten
 from dialogs.coach.verdict import kind_name, verdict_data
 from knowledge.schema import Script
 
@@ -85,7 +85,7 @@ class Scripts(Dialog):
         scripts = self.ctx.knowledge.scripts
         lang = self.ctx.lang
         rows = [(scripts[s].industry.get(lang), len(scripts[s].steps)) for s in sorted(scripts)]
-        buttons = [[Button(scripts[s].industry.get(lang)[:60], f"sc:{s}")] for s in sorted(scripts)]
+        buttons = [[Button(shorten(scripts[s].industry.get(lang), 60), f"sc:{s}")] for s in sorted(scripts)]
         self.data.clear()
         self.ctx.say("scripts_list", buttons, scripts=rows)
 

@@ -27,6 +27,7 @@ class Settings:
 
     admin_ids: frozenset[int] = frozenset()
     bot_username: str = ""
+    xapi_base_url: str = "https://salescoach.example"
 
 
 @dataclass
@@ -72,6 +73,10 @@ class Ctx:
     def label(self, key: str) -> str:
         """A button label in the user's language."""
         return copy_text().label(key, self.lang)
+
+    def person(self, name: str | None, user_id: int) -> str:
+        """How a user is shown in lists: their name, or "Rep 1234" (销售 1234) when they have none."""
+        return name or self.label("rep_unnamed").format(id=user_id)
 
     def button(self, label_key: str, action: str, *, is_global: bool = False) -> Button:
         """A button whose label comes from the copy catalogue."""

@@ -38,6 +38,18 @@ class Button:
     data: str = ""
 
 
+def shorten(text: str, limit: int) -> str:
+    """A label of at most `limit` characters: cut at the last space when there is one in the second
+    half (whole words), else at a character (Chinese), and ending in "…" when anything was cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if text[limit - 1] != " " and space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,.;:·-—，。；：、") + "…"
+
+
 @dataclass(frozen=True)
 class Document:
     """A file the bot sends (exports)."""

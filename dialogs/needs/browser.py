@@ -14,7 +14,7 @@ from typing import Any
 from dialogs.core.base import Dialog
 from dialogs.core.callback import Press
 from dialogs.core.context import Ctx
-from dialogs.core.events import Button, Document
+from dialogs.core.events import Button, Document, shorten
 from dialogs.needs.export import export_needs
 from dialogs.needs.filters import ALL_SOURCES, FilterError, parse_filters, split_words
 from dialogs.needs.views import PER_PAGE, card, card_buttons, need_form, pages, paging, show_record
@@ -23,6 +23,8 @@ from storage.models import Need, utcnow
 from storage.needs import NeedFilter, count_needs, page_of_needs, reps_with_needs, top_tags
 
 CHAT_FORMATS = ("csv", "xlsx", "html")
+# Other file formats people ask for: `/export pdf` is a wrong format, not a search for "pdf".
+OTHER_FORMATS = frozenset({"pdf", "doc", "docx", "xls", "ods", "odt", "json", "jsonl", "txt", "tsv", "md", "ppt", "pptx", "png", "jpg", "zip"})
 CHAT_EXPORT_LIMIT = 20_000
 FILTER_KINDS = ("rep", "team", "tag", "priority", "source", "date", "text")
 DATE_CHOICES = {"7d": 7, "30d": 30, "90d": 90}
@@ -52,10 +54,14 @@ def send_export(ctx: Ctx, flt: NeedFilter, fmt: str) -> None:
 def export(ctx: Ctx, args: str) -> None:
     """`/export [csv|xlsx|html] [filters]`: the needs /needs shows (or the typed filters) as a file.
 
-    Without a format the manager picks one with buttons.
+    Without a format the manager picks one with buttons; another file format is answered with
+    the formats there are.
     """
     words = split_or_say(ctx, args)
     if words is None:
+        return
+    if words and words[0].lower().lstrip(".") in OTHER_FORMATS:
+        ctx.say("needs_export_formats", fmt=words[0], formats=CHAT_FORMATS)
         return
     fmt = words.pop(0).lower() if words and words[0].lower() in CHAT_FORMATS else ""
     base = NeedFilter.from_json(ctx.snap.data["filters"]) if ctx.snap.dialog == NeedsBrowser.name and "filters" in ctx.snap.data else NeedFilter()
@@ -176,7 +182,7 @@ class NeedsBrowser(Dialog):
         """(value, button label) pairs offered for one kind of filter."""
         session, lang, scope = self.ctx.session, self.ctx.lang, scope_of(self.ctx)
         if kind == "rep":
-            return [(str(rep_id), name) for rep_id, name in reps_with_needs(session, scope)]
+            return [(str(rep_id), self.ctx.person(name, rep_id)) for rep_id, name in reps_with_needs(session, scope)]
         if kind == "team":
             teams = all_teams(session) if scope is None else teams_of(session, self.ctx.user.id)
             return [(t.name, t.name) for t in teams]
@@ -239,7 +245,7 @@ class NeedsBrowser(Dialog):
         kind = self.data["kind"]
         pairs = self.options(kind)
         self.data["options"] = [value for value, _ in pairs]
-        choices = [Button(label[:40], f"vv:{i}") for i, (_, label) in enumerate(pairs)]
+        choices = [Button(shorten(label, 40), f"vv:{i}") for i, (_, label) in enumerate(pairs)]
         buttons = [choices[i : i + 2] for i in range(0, len(choices), 2)]
         buttons.append([self.ctx.button("filter_any", "vv:any"), self.ctx.button("need_list", "vl")])
         self.ctx.say("needs_filter_options", buttons, kind=kind, empty=not pairs)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from sqlalchemy import Row
 from sqlmodel import Session, col, select
@@ -24,6 +24,7 @@ from storage.needs import BATCH, NeedFilter, iter_needs
 FORMATS = ("csv", "xlsx", "html", "jsonl")
 FIXED_HEADER = ("reference", "created_at", "rep_id", "rep", "teams", "source")
 TAIL_HEADER = ("evidence", "roleplay_id")
+T = TypeVar("T")
 
 
 class People:
@@ -113,8 +114,8 @@ def report_records(session: Session, flt: NeedFilter, scope: set[int] | None, fo
         }
 
 
-def write_report(out: IO[bytes], session: Session, flt: NeedFilter, scope: set[int] | None, form: Form, lang: str, batch: int = BATCH) -> None:
-    """The HTML report (autoescaped jinja2): the summary at the top, then every record."""
+def write_report(out: IO[bytes], session: Session, flt: NeedFilter, scope: set[int] | None, form: Form, lang: str, batch: int = BATCH) -> int:
+    """The HTML report (autoescaped jinja2): the summary at the top, then every record; returns how many."""
     template = environment().get_template(f"{lang if lang in ('zh', 'en') else 'zh'}/needs_report.j2")
     summary = report_summary(session, flt, scope, batch)
     chunks = template.generate(
@@ -123,17 +124,27 @@ def write_report(out: IO[bytes], session: Session, flt: NeedFilter, scope: set[i
     )
     for chunk in chunks:
         out.write(chunk.encode("utf-8"))
+    return int(summary["total"])
 
 
-def export_needs(out: IO[bytes], fmt: str, session: Session, flt: NeedFilter, scope: set[int] | None, form: Form, lang: str, batch: int = BATCH) -> None:
-    """Writes the matching needs to `out` as csv, xlsx, html or jsonl."""
+def export_needs(out: IO[bytes], fmt: str, session: Session, flt: NeedFilter, scope: set[int] | None, form: Form, lang: str, batch: int = BATCH) -> int:
+    """Writes the matching needs to `out` as csv, xlsx, html or jsonl; returns how many."""
+    if fmt == "html":
+        return write_report(out, session, flt, scope, form, lang, batch)
+    written = 0
+
+    def counted(records: Iterator[T]) -> Iterator[T]:
+        nonlocal written
+        for record in records:
+            written += 1
+            yield record
+
     if fmt == "csv":
-        write_csv(out, header(form), table_rows(session, flt, scope, form, lang, batch))
+        write_csv(out, header(form), counted(table_rows(session, flt, scope, form, lang, batch)))
     elif fmt == "xlsx":
-        write_xlsx(out, header(form), table_rows(session, flt, scope, form, lang, batch), "needs")
-    elif fmt == "html":
-        write_report(out, session, flt, scope, form, lang, batch)
+        write_xlsx(out, header(form), counted(table_rows(session, flt, scope, form, lang, batch)), "needs")
     elif fmt == "jsonl":
-        write_jsonl(out, json_records(session, flt, scope, batch))
+        write_jsonl(out, counted(json_records(session, flt, scope, batch)))
     else:
         raise ValueError(f"unknown export format {fmt!r}")
+    return written

@@ -12,7 +12,7 @@ from typing import Any
 
 from dialogs.core.base import Dialog
 from dialogs.core.callback import Press
-from dialogs.core.events import Button
+from dialogs.core.events import Button, shorten
 from dialogs.needs.fields import Problem, display, is_skip, limit_of, parse_answer
 from dialogs.needs.views import FORM_ID
 from knowledge.schema import Form, FormField
@@ -45,7 +45,7 @@ def choice_buttons(fld: FormField, lang: str, verb: str) -> list[list[Button]]:
 
 def field_buttons(form: Form, lang: str, verb: str) -> list[list[Button]]:
     """One button per field of the form (to pick the one to change), two to a row."""
-    buttons = [Button(f.label.get(lang)[:40], f"{verb}:{f.id}") for f in form.fields]
+    buttons = [Button(shorten(f.label.get(lang), 40), f"{verb}:{f.id}") for f in form.fields]
     return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dialogs.core.context import Ctx
-from dialogs.core.events import Button
+from dialogs.core.events import Button, shorten
 from dialogs.needs.fields import display
 from knowledge.schema import Form
 from storage.models import Need, User
@@ -35,7 +35,7 @@ def card(ctx: Ctx, need: Need) -> dict[str, Any]:
         "date": need.created_at.strftime("%Y-%m-%d"),
         "priority": priority,
         "customer": need.customer,
-        "rep": (rep.name if rep else "") or str(need.rep_id),
+        "rep": ctx.person(rep.name if rep else "", need.rep_id),
         "need": _excerpt(str(need.fields.get("explicit_needs") or "")),
         "source": need.source,
         "withdrawn": need.status == "withdrawn",
@@ -44,7 +44,7 @@ def card(ctx: Ctx, need: Need) -> dict[str, Any]:
 
 def card_buttons(needs: list[Need], verb: str) -> list[list[Button]]:
     """One button per card, to open the full record."""
-    return [[Button(f"{n.ref} {n.customer}"[:40], f"{verb}:{n.id}")] for n in needs]
+    return [[Button(shorten(f"{n.ref} {n.customer}", 40), f"{verb}:{n.id}")] for n in needs]
 
 
 def paging(ctx: Ctx, page: int, total: int, verb: str) -> list[Button]:
@@ -73,7 +73,7 @@ def show_record(ctx: Ctx, need: Need, buttons: list[list[Button]]) -> None:
     form, lang = need_form(ctx), ctx.lang
     labels = {f.id: f.label.get(lang) for f in form.fields}
     changes = [
-        (change.at.strftime("%Y-%m-%d %H:%M"), who, change.action, labels.get(change.field, change.field),
+        (change.at.strftime("%Y-%m-%d %H:%M"), ctx.person(who, change.by), change.action, labels.get(change.field, change.field),
          _history_value(form, change.field, change.old, lang), _history_value(form, change.field, change.new, lang))
         for change, who in history(ctx.session, need.id or 0)
     ]
@@ -84,7 +84,7 @@ def show_record(ctx: Ctx, need: Need, buttons: list[list[Button]]) -> None:
         buttons,
         ref=need.ref,
         created=need.created_at.strftime("%Y-%m-%d %H:%M"),
-        rep=(rep.name if rep else "") or str(need.rep_id),
+        rep=ctx.person(rep.name if rep else "", need.rep_id),
         source=need.source,
         withdrawn=need.status == "withdrawn",
         rows=rows,

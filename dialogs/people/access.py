@@ -52,12 +52,13 @@ def redeem(ctx: Ctx, code: str) -> None:
         ctx.say(f"invitation_{outcome}")
         return
     ctx.forget_roles()
-    audit(ctx.session, ctx.user.id, "invitation", True, f"role={invitation.role} team={invitation.team_id or '-'}")
     team = [t.name for t in teams_of(ctx.session, ctx.user.id) if t.id == invitation.team_id]
+    audit(ctx.session, ctx.user.id, "invitation", True, f"role={invitation.role} team={team[0] if team else '-'}")
     ctx.say("invitation_ok", role=invitation.role, team=team[0] if team else "")
     refresh_command_menu(ctx, ctx.user.id, ctx.lang, ctx.roles)
 
 
 def audit_log(ctx: Ctx, args: str) -> None:
     """Shows admins the most recent privileged actions and refusals."""
-    ctx.say("audit_log", entries=[(e.at.strftime("%Y-%m-%d %H:%M"), e.user_id, e.action, e.allowed, e.detail) for e in recent_audit(ctx.session)])
+    entries = [(e.at.strftime("%Y-%m-%d %H:%M"), ctx.person(name, e.user_id), e.action, e.allowed, e.detail) for e, name in recent_audit(ctx.session)]
+    ctx.say("audit_log", entries=entries)

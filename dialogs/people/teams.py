@@ -13,7 +13,9 @@ from storage.access import (
     audit,
     create_team,
     grant_role,
+    member_ids,
     members_of,
+    not_started,
     remove_member,
     revoke_role,
     roles_of,
@@ -58,14 +60,15 @@ class Teams(Dialog):
             if not (user_id.isdigit() and team_id.isdigit()):
                 return False
             removed = remove_member(session, int(user_id), int(team_id))
-            audit(session, self.ctx.user.id, "team.remove", True, f"user={user_id} team={team_id} removed={removed}")
+            team = session.get(Team, int(team_id))
+            audit(session, self.ctx.user.id, "team.remove", True, f"{user_id} {team.name if team else team_id}")
             self.ctx.say("team_member_removed" if removed else "team_not_member", user_id=int(user_id))
             self.show_team(int(team_id))
         return True
 
     def overview(self) -> None:
         teams = all_teams(self.ctx.session)
-        rows = [[Button(f"{t.name} ({len(members_of(self.ctx.session, t.id or 0))})", f"show:{t.id}")] for t in teams]
+        rows = [[Button(f"{t.name} ({len(member_ids(self.ctx.session, t.id or 0))})", f"show:{t.id}")] for t in teams]
         self.ctx.say("team_overview", rows, teams=[t.name for t in teams])
 
     def show_team(self, team_id: int) -> None:
@@ -74,10 +77,13 @@ class Teams(Dialog):
             self.ctx.say("team_unknown", team=str(team_id))
             return
         members = members_of(self.ctx.session, team_id)
+        pending = not_started(self.ctx.session, member_ids(self.ctx.session, team_id))
         roles = {m.id: sorted(roles_of(self.ctx.session, m.id, self.ctx.settings.admin_ids), key=ROLES.index) for m in members}
-        rows = [[Button(f"✖ {m.name or m.id}", f"rm:{m.id}:{team_id}")] for m in members]
+        rows = [[Button(f"✖ {self.ctx.person(m.name, m.id)}", f"rm:{m.id}:{team_id}")] for m in members]
+        rows += [[Button(f"✖ {self.ctx.person('', user_id)}", f"rm:{user_id}:{team_id}")] for user_id in pending]
         rows.append([self.ctx.button("back", "back")])
-        self.ctx.say("team_members", rows, team=team.name, members=[(m.id, m.name, roles[m.id]) for m in members])
+        members_shown = [(m.id, self.ctx.person(m.name, m.id), roles[m.id]) for m in members]
+        self.ctx.say("team_members", rows, team=team.name, members=members_shown, pending=[(uid, self.ctx.person("", uid)) for uid in pending])
 
     def run_subcommand(self, words: list[str]) -> None:
         """create NAME · rename OLD NEW · add USER TEAM · move USER FROM TO · remove USER TEAM · role USER ROLE add|remove."""

@@ -13,8 +13,8 @@ from sqlmodel import select
 
 from dialogs.core.base import Dialog
 from dialogs.core.callback import Press
-from dialogs.core.events import Button
-from storage.access import all_teams, audit, member_ids, team_by_name, teams_of
+from dialogs.core.events import Button, shorten
+from storage.access import all_teams, audit, member_ids, not_started, team_by_name, teams_of
 from storage.deliveries import create_push
 from storage.models import Team, User
 
@@ -106,7 +106,7 @@ class Push(Dialog):
 
     def ask_quiz(self) -> None:
         quizzes = self.ctx.knowledge.quizzes
-        self.ctx.say("push_pick_quiz", [[Button(quizzes[q].title.get(self.ctx.lang)[:60], f"pq:{q}")] for q in sorted(quizzes)])
+        self.ctx.say("push_pick_quiz", [[Button(shorten(quizzes[q].title.get(self.ctx.lang), 60), f"pq:{q}")] for q in sorted(quizzes)])
 
     def ask_target(self) -> None:
         targets = self.targets()
@@ -161,6 +161,7 @@ class Push(Dialog):
             done=0,
             total=len(users),
             deadline=deadline.strftime("%Y-%m-%d %H:%M") if isinstance(deadline, datetime) else "",
+            pending=len(not_started(session, users)),
         )
         self.ctx.replies[-1].progress_of = assignment.id
         self.send()

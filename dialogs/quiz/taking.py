@@ -10,7 +10,7 @@ from typing import Any
 
 from dialogs.core.base import Dialog
 from dialogs.core.callback import Press
-from dialogs.core.events import Button
+from dialogs.core.events import Button, shorten
 from knowledge.schema import Question, Quiz
 from storage.models import QuizAttempt
 from storage.quizzes import answers_of, best_scores, finish_attempt, pushed_to, record_answer, start_attempt
@@ -224,5 +224,5 @@ class QuizDialog(Dialog):
             (quizzes[q].title.get(lang), len(quizzes[q].questions), best.get(q), q in pushed, pushed.get(q, ""))
             for q in ordered
         ]
-        buttons = [[Button(quizzes[q].title.get(lang)[:60], f"qp:{q}")] for q in ordered]
+        buttons = [[Button(shorten(quizzes[q].title.get(lang), 60), f"qp:{q}")] for q in ordered]
         self.ctx.say("quiz_list", buttons, quizzes=rows)

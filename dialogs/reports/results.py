@@ -7,7 +7,7 @@ import io
 
 from dialogs.core.base import Dialog
 from dialogs.core.callback import Press
-from dialogs.core.events import Button, Document
+from dialogs.core.events import Button, Document, shorten
 from dialogs.quiz.taking import option_label
 from dialogs.roleplay.dialog import in_list_order
 from dialogs.roleplay.scorecard import outcome_label
@@ -47,8 +47,8 @@ class Results(Dialog):
             self.ctx.say("results_unknown", item_id=wanted[:40])
         lang = self.ctx.lang
         quizzes, scenarios = self.ctx.knowledge.quizzes, self.ctx.knowledge.scenarios
-        buttons = [[Button("📝 " + quizzes[q].title.get(lang)[:58], f"rq:{q}")] for q in sorted(quizzes)]
-        buttons += [[Button("🎭 " + sc.title.get(lang)[:58], f"rr:{sc.id}")] for sc in in_list_order(scenarios.values())]
+        buttons = [[Button("📝 " + shorten(quizzes[q].title.get(lang), 58), f"rq:{q}")] for q in sorted(quizzes)]
+        buttons += [[Button("🎭 " + shorten(sc.title.get(lang), 58), f"rr:{sc.id}")] for sc in in_list_order(scenarios.values())]
         self.ctx.say("results_pick", buttons)
 
     def pick(self, key: str, item_id: str) -> None:
@@ -107,7 +107,7 @@ class Results(Dialog):
     def export(self, fmt: str) -> None:
         """Sends the results of the quiz as a file (jsonl follows the xAPI statement shape)."""
         quiz_id = self.data["quiz_id"]
-        content = results_file(self.ctx.session, fmt, quiz_id, self.scope())
+        content, _ = results_file(self.ctx.session, fmt, quiz_id, self.scope(), self.ctx.settings.xapi_base_url)
         self.ctx.say("results_export", quiz_id=quiz_id, fmt=fmt)
         self.ctx.replies[-1].document = Document(f"{quiz_id}-results.{fmt}", content)
 
@@ -120,7 +120,7 @@ class Results(Dialog):
         needs = [f for f in sc.facts if f.kind != "info"]
         missed = sorted(((f.label.get(lang), results.played - results.uncovered[f.id]) for f in needs), key=lambda m: -m[1])
         outcomes = [(outcome_label(sc, outcome, lang), count) for outcome, count in results.outcomes.most_common()]
-        reps = sorted(((results.names[uid], best) for uid, best in results.best.items()), key=lambda r: (-r[1], r[0]))
+        reps = sorted(((self.ctx.person(results.names[uid], uid), best) for uid, best in results.best.items()), key=lambda r: (-r[1], r[0]))
         buttons = [[self.ctx.button("export_csv", "rx:csv"), self.ctx.button("export_json_lines", "rx:jsonl")]]
         self.ctx.say(
             "results_roleplay",

@@ -18,7 +18,7 @@ from dialogs.core.callback import Press
 from dialogs.understanding.classifier import classify
 from dialogs.core.context import Ctx
 from dialogs.roleplay.customer import Progress, applicable, end_early_outcome, opening_line, respond
-from dialogs.core.events import Button
+from dialogs.core.events import Button, shorten
 from dialogs.roleplay.scorecard import Scorecard, score_roleplay
 from knowledge.schema import Scenario, Suggestion
 from storage.models import RolePlay, RolePlayTurn
@@ -258,7 +258,7 @@ class RolePlayDialog(Dialog):
         scenarios = in_list_order(self.ctx.knowledge.scenarios.values())
         best = best_roleplay_scores(self.ctx)
         rows = [(sc.title.get(lang), sc.id, best.get(sc.id)) for sc in scenarios]
-        buttons = [[Button(sc.title.get(lang)[:60], f"rpp:{sc.id}")] for sc in scenarios]
+        buttons = [[Button(shorten(sc.title.get(lang), 60), f"rpp:{sc.id}")] for sc in scenarios]
         self.ctx.say("roleplay_list", buttons, scenarios=rows)
 
 

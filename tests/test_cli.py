@@ -1,0 +1,141 @@
+"""The `salescoach` command as a user meets it: every expected failure is one line on stderr and
+exit 1 (run time) or 2 (usage or setting), never a traceback; a real bug says how to report it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.bot_process import TOKEN, free_port
+
+ROOT = Path(__file__).parent.parent
+
+
+def environment(tmp_path: Path, **settings: str) -> dict[str, str]:
+    """The parent's environment without bot settings, a database in `tmp_path`, then `settings`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_", "DATABASE_", "ADMIN_", "KNOWLEDGE_", "LOG_", "XAPI_"))}
+    env.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"} | settings)
+    return env
+
+
+def salescoach(tmp_path: Path, *args: str, stdin: str = "", **settings: str) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ARGS` run to its end in `tmp_path`."""
+    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True, cwd=tmp_path, env=environment(tmp_path, **settings), timeout=120)
+
+
+def one_line(done: subprocess.CompletedProcess[str], code: int) -> str:
+    """The single stderr line of a failed command, after checking its exit code and that no traceback showed."""
+    assert "Traceback" not in done.stderr
+    assert done.returncode == code, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("salescoach: ")
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("LOG_LEVEL", "verbose", "bad setting LOG_LEVEL='verbose': use one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+        ("ADMIN_IDS", "ann,42", "bad setting ADMIN_IDS='ann,42': must be numeric Telegram user ids"),
+        ("WEBHOOK_PORT", "99999", "bad setting WEBHOOK_PORT='99999'"),
+        ("TELEGRAM_BASE_URL", "127.0.0.1:8081", "bad setting TELEGRAM_BASE_URL='127.0.0.1:8081': must start with https://"),
+        ("XAPI_BASE_URL", "lms.example.org", "bad setting XAPI_BASE_URL='lms.example.org': must start with https://"),
+        ("DATABASE_URL", "mysql://u:secret@db/coach", "bad setting DATABASE_URL: 'mysql' is not a supported database; use sqlite:///salescoach.db or postgresql+psycopg://"),
+        ("DATABASE_URL", "postgresql+psycopg://u:secret@db:port/coach", "bad setting DATABASE_URL: not a database address; use sqlite:///salescoach.db or postgresql+psycopg://"),
+    ],
+)
+def test_every_setting_is_checked_at_start(tmp_path: Path, name: str, value: str, says: str) -> None:
+    line = one_line(salescoach(tmp_path, "validate", **{name: value}), 2)
+    assert line.startswith(f"salescoach: {says}") and line.endswith(".env.example lists every setting)")
+    assert "secret" not in line
+
+
+def test_an_unreachable_database_is_named_without_its_password(tmp_path: Path) -> None:
+    url = f"postgresql+psycopg://coach:secret@127.0.0.1:{free_port()}/coach"
+    line = one_line(salescoach(tmp_path, "console", DATABASE_URL=url), 1)
+    assert line.startswith("salescoach: cannot open the database postgresql+psycopg://coach:***@127.0.0.1:")
+    assert "secret" not in line and line.endswith("check DATABASE_URL and that the server is running and reachable")
+
+
+@pytest.mark.parametrize("command", [("graph", "plum"), ("export", "needs", "--format", "csv")])
+def test_a_missing_output_folder_is_named(tmp_path: Path, command: tuple[str, ...]) -> None:
+    line = one_line(salescoach(tmp_path, *command, "--out", str(tmp_path / "nowhere" / "file")), 2)
+    assert line == f"salescoach: the folder {tmp_path / 'nowhere'} does not exist; create it (mkdir -p {tmp_path / 'nowhere'}) or choose another --out"
+
+
+def test_ctrl_c_in_the_console_exits_quietly(tmp_path: Path) -> None:
+    with subprocess.Popen([sys.executable, "-m", "bot", "console"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=environment(tmp_path)) as console:
+        assert console.stdin is not None and console.stdout is not None and console.stderr is not None
+        console.stdin.write("/start\n")
+        console.stdin.flush()
+        assert "SalesCoach" in console.stdout.readline()
+        console.send_signal(signal.SIGINT)
+        assert console.wait(timeout=60) == 130
+        assert console.stderr.read() == ""
+
+
+def test_run_without_telegram_says_so_and_retries_with_backoff(tmp_path: Path) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    with subprocess.Popen([sys.executable, "-m", "bot", "run", "--base-url", nowhere], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=environment(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN)) as bot:
+        assert bot.stderr is not None
+        first, second = bot.stderr.readline(), bot.stderr.readline()
+        bot.send_signal(signal.SIGINT)
+        assert bot.wait(timeout=60) == 130
+        assert first.startswith(f"salescoach: cannot reach Telegram at {nowhere} (") and first.endswith("retrying in 1 s (Ctrl-C stops)\n")
+        assert second.endswith("retrying in 2 s (Ctrl-C stops)\n")
+        assert "Traceback" not in bot.stderr.read()
+
+
+def test_output_piped_into_a_reader_that_stops_ends_quietly(tmp_path: Path) -> None:
+    questions = tmp_path / "questions.txt"
+    questions.write_text("".join(f"What keeps you up at night, question {n}?\n" for n in range(5000)), encoding="utf-8")
+    with questions.open() as stdin, subprocess.Popen([sys.executable, "-m", "bot", "classify"], stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=environment(tmp_path)) as classify:
+        assert classify.stdout is not None and classify.stderr is not None
+        assert classify.stdout.readline().startswith("{")
+        classify.stdout.close()
+        assert classify.wait(timeout=120) == 1
+        assert classify.stderr.read() == ""
+
+
+def test_a_real_bug_shows_its_traceback_and_how_to_report_it(tmp_path: Path) -> None:
+    code = "import bot.cli.content as c; c.cmd_validate = lambda args, settings: 1 / 0; from bot.cli.main import main; main(['validate'])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=environment(tmp_path), timeout=120)
+    assert done.returncode == 1
+    assert "Traceback" in done.stderr and "ZeroDivisionError" in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("salescoach: this is a bug in SalesCoach, not something you did; please report it")
+
+
+def test_debug_shows_the_traceback_behind_an_expected_failure(tmp_path: Path) -> None:
+    done = salescoach(tmp_path, "--debug", "graph", "nosuch")
+    assert done.returncode == 2 and "Traceback" in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("salescoach: no scenario or dialog called 'nosuch'")
+
+
+def test_version(tmp_path: Path) -> None:
+    done = salescoach(tmp_path, "--version")
+    assert done.returncode == 0 and done.stdout.strip().startswith("salescoach ") and done.stdout.strip()[-1].isdigit()
+
+
+def test_exports_say_how_many_records_they_wrote_and_refuse_an_unknown_quiz(tmp_path: Path) -> None:
+    for what, fmt in (("needs", "csv"), ("roleplays", "jsonl"), ("quiz-results", "xlsx")):
+        out = tmp_path / f"{what}.{fmt}"
+        done = salescoach(tmp_path, "export", what, "--format", fmt, "--out", str(out))
+        assert one_line(done, 0) == f"salescoach: wrote 0 records to {out}" and out.exists()
+    line = one_line(salescoach(tmp_path, "export", "quiz-results", "--format", "csv", "--out", "x.csv", "--quiz", "nosuch"), 2)
+    assert line.startswith("salescoach: no quiz called 'nosuch'; use one of: big_accounts, ") and not (tmp_path / "x.csv").exists()
+    line = one_line(salescoach(tmp_path, "export", "needs", "--format", "csv", "--out", "x.csv", "--priority", "p7"), 2)
+    assert line == "salescoach: --priority 'p7' is not a priority; use one of p1, p2, p3"
+
+
+def test_export_help_lists_the_values_each_option_takes(tmp_path: Path) -> None:
+    done = salescoach(tmp_path, "export", "--help")
+    text = " ".join(done.stdout.split())
+    assert "p1 (important and urgent), p2 (important, not urgent) or p3 (follow up later)" in text
+    assert "field (logged with /need, the default), roleplay (uncovered in role-plays) or all" in text
+    assert "this from" not in text and "matching this" not in text
