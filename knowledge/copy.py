@@ -1,4 +1,4 @@
-"""Short copy: button labels and command descriptions, addressed by key, in zh and en."""
+"""Short copy: button labels, command descriptions and the customer's stock lines, in zh and en."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ class Copy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     labels: dict[str, Text]
     commands: dict[str, Text]
+    customer_asked_already: list[Text]
 
     def label(self, key: str, lang: str) -> str:
         """A button label in the user's language; a missing key is a programming error."""

@@ -263,6 +263,7 @@ class Scenario(Strict):
     facts: list[Fact] = Field(min_length=1)
     moves: list[Move] = Field(min_length=1)
     unmatched: list[Text] = Field(min_length=1, description="vague replies when nothing matched")
+    asked_already: list[Text] = Field(default=[], description="what the customer says when asked again what she has told (default: the copy's)")
     suggestions: list[Suggestion] = Field(min_length=1)
     rubric: list[Criterion] = Field(min_length=1)
     archetypes: list[Archetype] = []

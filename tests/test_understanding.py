@@ -102,3 +102,19 @@ def test_a_customer_not_understood_twice_moves_the_talk_along() -> None:
     second = respond(insurance, progress, line, read(line), "en")
     assert progress.state != "opening" and progress.unheard == 0
     assert second.lines[0] in [t.en for t in insurance.states[0].moves_on.say] and len(second.lines) > 1
+
+
+def test_the_customer_never_says_the_same_vague_line_twice_running() -> None:
+    """Three lines she cannot make sense of get three answers, no two in a row alike."""
+    progress = Progress(state="opening")
+    said = [respond(PLUM, progress, line, classify(line), "en").lines for line in ("Hmm.", "Well, well.", "Right then.")]
+    assert said[0] != said[1] and said[1] != said[2]
+
+
+def test_asked_again_she_says_so_and_repeats_herself() -> None:
+    """Asked a second time what kind she wants, the old lady says she told you already, and tells you again."""
+    progress = Progress(state="opening")
+    respond(PLUM, progress, "What kind of plums would you like?", classify("What kind of plums would you like?"), "en")
+    again = respond(PLUM, progress, "So which kind do you want?", classify("So which kind do you want?"), "en")
+    assert again.lines[0] in ("You asked me that already.", "I just told you, didn't I?", "I said so a moment ago.", "Again? All right.")
+    assert "sour" in again.lines[1].lower() and progress.unheard == 0

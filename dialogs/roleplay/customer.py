@@ -22,6 +22,7 @@ from dialogs.understanding.classifier import Classification, classify, normalise
 from dialogs.understanding.similarity import ExampleIndex
 from dialogs.understanding.text import sentences
 from dialogs.understanding.tokens import Words, cue_set, words_of
+from knowledge.copy import copy_text
 from knowledge.schema import Cues, Match, Move, Scenario, Suggestion, Text
 
 LEAVE = "leave"
@@ -121,6 +122,13 @@ def pick(variants: list[Text], lang: str, *salt: object) -> str:
     return variants[index].get(lang)
 
 
+def in_turn(variants: list[Text], lang: str, turn: int, *salt: object) -> str:
+    """One of several ways to say the same stock answer, never the same line two turns running
+    (consecutive turns step to the next variant): for the vague answers a customer repeats."""
+    index = (zlib.crc32(":".join(str(s) for s in salt).encode()) + turn) % len(variants)
+    return variants[index].get(lang)
+
+
 @lru_cache(maxsize=16384)
 def _cue(word: str) -> str:
     """The cue in the form messages are matched in; a trailing `*` (match word beginnings) is kept."""
@@ -205,8 +213,8 @@ def find_move(scenario: Scenario, progress: Progress, text: str, verdict: Classi
     """The move the rep's message counts as: the first move that counts for something whose cues it
     holds, in file order; else the move whose example lines the message, or one of its sentences,
     is most like, when closely enough; else, for a question, the move of the same SPIN kind whose
-    examples it is most like (a looser bar: the kind already agrees); else a small-talk move whose
-    cues it holds. Moves that would
+    examples it is most like (a looser bar: the kind already agrees), unless it only asks again
+    what the customer has told; else a small-talk move whose cues it holds. Moves that would
     complete a sale are left out when the message does not propose anything (`may_close`, by
     default judged from this text's own verdict)."""
     words = words_of(normalise(text))
@@ -224,7 +232,7 @@ def find_move(scenario: Scenario, progress: Progress, text: str, verdict: Classi
     similarity, nearest = max((index.nearest(index.vector(part), labels) for part in parts), key=lambda found: found[0])
     if nearest is not None and similarity >= EXAMPLE_SIMILARITY:
         return next(move for move in fitting if move.id == nearest.label)
-    if verdict.is_question and verdict.spin != "none":
+    if verdict.is_question and verdict.spin != "none" and asked_again(scenario, progress, text, verdict) is None:
         kind = {move.id for move in fitting if spin_of(scenario, move) == verdict.spin}
         similarity, nearest = max((index.nearest(index.vector(part), kind) for part in parts), key=lambda found: found[0])
         if nearest is not None and similarity >= SAME_KIND_SIMILARITY:
@@ -259,7 +267,7 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
     progress.turn += 1
     turn = progress.turn
     state = next(s for s in scenario.states if s.id == progress.state)
-    vague = pick(state.unmatched or scenario.unmatched, lang, scenario.id, turn, "unmatched")
+    vague = in_turn(state.unmatched or scenario.unmatched, lang, turn, scenario.id, "unmatched")
     parts = sentences(normalise(text))
     pieces = [(text, verdict)] if len(parts) <= 1 else [(part, classify(part)) for part in parts]
     lines: list[str] = []
@@ -284,11 +292,18 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
     if not applied and small_talk is not None:
         applied.append(small_talk)
         revealed += _apply(scenario, progress, small_talk, lang, lines)
+    if not applied:
+        again = asked_again(scenario, progress, text, verdict)
+        if again is not None:
+            fact = next(f for f in scenario.facts if f.id == again.reveal[0])
+            asked = scenario.asked_already or copy_text().customer_asked_already
+            lines += [in_turn(asked, lang, turn, scenario.id, "asked"), pick(fact.reply, lang, scenario.id, turn, fact.id)]
+            applied.append(again)
     progress.unheard = 0 if applied else progress.unheard + 1
     if not applied and state.unmatched_trigger:
         progress.state = fire(scenario, progress.state, state.unmatched_trigger)
     elif not applied and state.moves_on and progress.unheard >= state.moves_on.after:
-        lines.append(pick(state.moves_on.say, lang, scenario.id, turn, "moves_on"))
+        lines.append(in_turn(state.moves_on.say, lang, turn, scenario.id, "moves_on"))
         progress.unheard = 0
         if state.moves_on.trigger:
             progress.state = fire(scenario, progress.state, state.moves_on.trigger)
@@ -304,6 +319,19 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
         left = True
     ids = tuple(move.id for move in applied)
     return Response(ids[0] if ids else None, ids, tuple(dict.fromkeys(lines)), tuple(revealed), left, outcome_of(scenario, progress.state))
+
+
+def asked_again(scenario: Scenario, progress: Progress, text: str, verdict: Classification) -> Move | None:
+    """A move that would reveal what the customer has already told, asked again: she says so and repeats it."""
+    words = words_of(normalise(text))
+    for move in scenario.moves:
+        told = [name for name in move.unless if name in move.reveal and progress.knows(name)]
+        if not move.reveal or not told or any(progress.knows(name) for name in move.unless if name not in told):
+            continue
+        if (not move.states or progress.state in move.states) and all(progress.knows(name) for name in move.requires):
+            if any(_matches(m, words, verdict) for m in move.match):
+                return move
+    return None
 
 
 def _apply(scenario: Scenario, progress: Progress, move: Move, lang: str, lines: list[str]) -> list[str]:
