@@ -43,7 +43,7 @@ def press_first(chat: Chat, action: str) -> list[Reply]:
     """Press the first current button whose action starts with `action` (by its number, as
     a label may read like another button's)."""
     number = next(n for n, b in enumerate(chat.buttons, 1) if b.action.startswith(action))
-    return chat.send(str(number))
+    return chat.send(f"/{number}")
 
 
 @settings(max_examples=20, deadline=None)

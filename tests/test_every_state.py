@@ -44,7 +44,7 @@ def walk(chat: Chat, start: Callable[[Chat], object], steps: int, seed: int) -> 
         elif roll < 0.03:
             chat.send(rng.choice(COMMANDS[7:]))
         elif roll < 0.75 and chat.buttons:
-            chat.send(str(rng.randrange(len(chat.buttons)) + 1))
+            chat.send(f"/{rng.randrange(len(chat.buttons)) + 1}")
         else:
             chat.send(rng.choice(TYPED))
         with Session(chat.engine.db) as session:
@@ -68,7 +68,7 @@ def press_first(chat: Chat, action: str) -> None:
     """Press the first current button whose action starts with `action`, if there is one."""
     number = next((n for n, b in enumerate(chat.buttons, 1) if b.action.startswith(action)), None)
     if number is not None:
-        chat.send(str(number))
+        chat.send(f"/{number}")
 
 
 def restore(engine: Engine, user_id: int, saved: Saved) -> None:
