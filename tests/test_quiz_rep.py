@@ -132,7 +132,7 @@ def test_an_unknown_quiz_id_lists_the_quizzes(rep: Chat) -> None:
 
 def test_quiz_or_the_menus_quiz_button_mid_quiz_shows_the_question_the_rep_is_on(rep: Chat) -> None:
     rep.send("/quiz demo_quiz")
-    rep.send("2")
+    rep.send("/2")
     text = rep.text("/quiz")
     assert "You are in the middle of" in text and "question 2/3" in text
     assert "question 2/3" in shown(rep.press_data("1|g|go:quiz"))
