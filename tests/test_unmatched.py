@@ -1,6 +1,13 @@
-"""Lines the customer did not understand reach the trainer on /results SCENARIO."""
+"""Lines the customer did not understand reach the trainer: on /results SCENARIO and in `salescoach export unmatched`."""
 
 from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session
@@ -72,3 +79,45 @@ def test_turns_stored_before_the_state_was_kept_are_counted_without_one(engine: 
         assert (line.text, line.count, dict(line.states)) == ("hello there", 1, {"": 1})
         assert unmatched_lines(session, "plum", {12}) == [] and unmatched_lines(session, "mop", None) == []
     assert "“hello there” — 1× · state not recorded" in Chat(engine, 42, lang="en").text("/results plum")
+
+
+def run_export(db_url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`salescoach export unmatched …` as its own process, the way a trainer runs it."""
+    command = [sys.executable, "-m", "bot", "export", "unmatched", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, env={"DATABASE_URL": db_url, "PATH": "/usr/bin:/bin"}, cwd=tmp_path)
+
+
+def test_export_unmatched_writes_every_line_as_jsonl_and_csv(played: Engine, db_url: str, tmp_path: Path) -> None:
+    out = tmp_path / "unmatched.jsonl"
+    done = run_export(db_url, tmp_path, "--format", "jsonl", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert done.stderr == f"salescoach: wrote {len(records)} records to {out}\n"
+    assert len(records) == 9, "every line, nothing folded: 2 + 3 + 1 + 3 (the outsider too)"
+    assert set(records[0]) == {"scenario", "state", "lang", "rep_text", "turn", "roleplay_id", "rep_id", "at"}
+    first = records[0]
+    assert (first["scenario"], first["state"], first["lang"], first["rep_text"], first["turn"], first["rep_id"]) == ("plum", "opening", "en", "Nice weather today.", 1, 11)
+    said = [(r["rep_id"], r["turn"], r["state"], r["rep_text"]) for r in records]
+    assert (11, 3, "discovery", "Nice weather today.") in said and (12, 2, "opening", "=HYPERLINK(1)") in said
+    assert (13, 1, "opening", "今天天气不错") in said and [r["lang"] for r in records if r["rep_id"] == 13] == ["zh"]
+    assert all(r["rep_text"] != "What kind would you like?" for r in records), "understood lines are not exported"
+
+    out = tmp_path / "unmatched.csv"
+    done = run_export(db_url, tmp_path, "--scenario", "plum", "--format", "csv", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "Excel reads the Chinese lines as UTF-8"
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert done.stderr == f"salescoach: wrote {len(rows)} records to {out}\n" and len(rows) == 9
+    assert list(rows[0]) == ["scenario", "state", "lang", "rep_text", "turn", "roleplay_id", "rep_id", "at"]
+    assert {"'=HYPERLINK(1)", "今天天气不错"} <= {r["rep_text"] for r in rows}, "text that looks like a formula is quoted"
+
+    done = run_export(db_url, tmp_path, "--scenario", "mop", "--format", "csv", "--out", str(tmp_path / "none.csv"))
+    assert (done.returncode, done.stderr) == (0, f"salescoach: wrote 0 records to {tmp_path / 'none.csv'}\n")
+
+
+def test_export_unmatched_of_an_unknown_scenario_names_the_scenarios(engine: Engine, db_url: str, tmp_path: Path) -> None:
+    done = run_export(db_url, tmp_path, "--scenario", "bananas", "--format", "jsonl", "--out", str(tmp_path / "x.jsonl"))
+    assert done.returncode == 2
+    assert done.stderr.startswith("salescoach: no scenario called 'bananas'; use one of: ") and "plum" in done.stderr
+    assert not (tmp_path / "x.jsonl").exists()
