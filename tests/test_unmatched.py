@@ -15,7 +15,7 @@ from sqlmodel import Session
 from dialogs.engine import Engine
 from storage.access import add_member, create_team, grant_role
 from storage.models import RolePlay, RolePlayTurn
-from storage.roleplays import unmatched_lines
+from storage.roleplays import unmatched_lines, unmatched_records
 from storage.users import preset_language
 from tests.chat import Chat
 
@@ -79,6 +79,12 @@ def test_turns_stored_before_the_state_was_kept_are_counted_without_one(engine: 
         assert (line.text, line.count, dict(line.states)) == ("hello there", 1, {"": 1})
         assert unmatched_lines(session, "plum", {12}) == [] and unmatched_lines(session, "mop", None) == []
     assert "“hello there” — 1× · state not recorded" in Chat(engine, 42, lang="en").text("/results plum")
+
+
+def test_the_unmatched_export_reads_batch_by_batch_within_its_scope(played: Engine) -> None:
+    with Session(played.db) as session:
+        records = list(unmatched_records(session, "plum", scope={11, 12}, batch=2))
+    assert [(r["rep_id"], r["turn"]) for r in records] == [(11, 1), (11, 3), (12, 1), (12, 2), (12, 5)]
 
 
 def run_export(db_url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
