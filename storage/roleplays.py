@@ -187,7 +187,8 @@ class UnmatchedLine:
 
 
 def unmatched_lines(session: Session, scenario_id: str, scope: set[int] | None, top: int = 10) -> list[UnmatchedLine]:
-    """The `top` most frequent lines of a scenario the customer did not understand, by the reps in scope.
+    """The `top` most frequent lines of a scenario the customer did not understand, by the reps in scope
+    (None: everyone), in any role-play, finished or not; ties in text order.
 
     The database counts identical lines per state (trimmed, lower case as far as it can), so one
     row per distinct line comes back; Python then folds what the database told apart (other
