@@ -127,6 +127,85 @@ def write_roleplays(session: Session, fmt: str, handle: BinaryIO, scenario_id: s
     return written
 
 
+UNMATCHED_FIELDS = ("scenario", "state", "lang", "rep_text", "turn", "roleplay_id", "rep_id", "at")
+
+
+def _unmatched(query: Any, scenario_id: str | None, scope: set[int] | None) -> Any:
+    """`query` over the turns the customer did not understand (no move), joined to their role-play,
+    of one scenario (None: all) by the reps in scope (None: everyone)."""
+    query = query.select_from(RolePlayTurn).join(RolePlay, col(RolePlay.id) == col(RolePlayTurn.roleplay_id)).where(col(RolePlayTurn.move).is_(None))
+    if scenario_id is not None:
+        query = query.where(col(RolePlay.scenario_id) == scenario_id)
+    if scope is not None:
+        query = query.where(col(RolePlay.user_id).in_(scope or {-1}))
+    return query
+
+
+def _state_before() -> Any:
+    """The customer's state before the turn, as stored in its verdict (None for turns stored before it was kept)."""
+    return col(RolePlayTurn.verdict)["state"].as_string()
+
+
+def unmatched_records(session: Session, scenario_id: str | None = None, scope: set[int] | None = None, batch: int = 500) -> Iterator[dict[str, Any]]:
+    """Every rep line the customer did not understand, in any role-play (finished or not), oldest first, read in batches."""
+    last_id = 0
+    columns = (RolePlayTurn.id, RolePlay.scenario_id, _state_before(), RolePlay.lang, RolePlayTurn.rep_text, RolePlayTurn.number, RolePlayTurn.roleplay_id, RolePlay.user_id, RolePlayTurn.at)
+    while True:
+        query = _unmatched(select(*columns), scenario_id, scope).where(col(RolePlayTurn.id) > last_id)
+        page = session.execute(query.order_by(col(RolePlayTurn.id)).limit(batch)).all()
+        if not page:
+            return
+        last_id = page[-1][0]
+        for _, scenario, state, lang, text, number, roleplay_id, user_id, at in page:
+            yield {"scenario": scenario, "state": state, "lang": lang, "rep_text": text, "turn": number, "roleplay_id": roleplay_id, "rep_id": user_id, "at": at.isoformat()}
+
+
+def write_unmatched(session: Session, fmt: str, handle: BinaryIO, scenario_id: str | None = None, scope: set[int] | None = None) -> int:
+    """Stream every line the customer did not understand to `handle` as JSON lines or CSV; returns how many were written."""
+    written = 0
+
+    def counted() -> Iterator[dict[str, Any]]:
+        nonlocal written
+        for record in unmatched_records(session, scenario_id, scope):
+            written += 1
+            yield record
+
+    if fmt == "csv":
+        write_csv(handle, UNMATCHED_FIELDS, (list(r.values()) for r in counted()))
+    else:
+        write_jsonl(handle, counted())
+    return written
+
+
+@dataclass
+class UnmatchedLine:
+    """One line (stripped, in lower case) the customer did not understand: how often it was said, and in which states."""
+
+    text: str
+    count: int = 0
+    states: Counter[str] = field(default_factory=Counter)  # "" for turns stored before the state was kept
+
+
+def unmatched_lines(session: Session, scenario_id: str, scope: set[int] | None, top: int = 10) -> list[UnmatchedLine]:
+    """The `top` most frequent lines of a scenario the customer did not understand, by the reps in scope
+    (None: everyone), in any role-play, finished or not; ties in text order.
+
+    The database counts identical lines per state (trimmed, lower case as far as it can), so one
+    row per distinct line comes back; Python then folds what the database told apart (other
+    whitespace, letters beyond ASCII) with `str.strip().lower()`.
+    """
+    said = func.lower(func.trim(RolePlayTurn.rep_text)).label("said")
+    state = _state_before().label("state")
+    query = _unmatched(select(said, state, func.count()), scenario_id, scope).group_by(said, state)
+    lines: dict[str, UnmatchedLine] = {}
+    for text, before, count in session.execute(query).all():
+        key = text.strip().lower()
+        line = lines.setdefault(key, UnmatchedLine(key))
+        line.count += count
+        line.states[before or ""] += count
+    return sorted(lines.values(), key=lambda line: (-line.count, line.text))[:top]
+
+
 @dataclass
 class RolePlayResults:
     """What trainers and managers see for one scenario over the reps in their scope."""

@@ -1,4 +1,4 @@
-"""`salescoach export`: quiz results, captured needs and finished role-plays to a file."""
+"""`salescoach export`: quiz results, captured needs, finished role-plays and the lines role-play customers did not understand to a file."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from bot.cli.common import EXIT_USAGE, CliError, open_output, start_engine
 from bot.settings import Settings
 
 NEED_FILTERS = ("rep", "team", "tag", "priority", "source", "from", "to", "search")
-FORMATS = {"quiz-results": ("csv", "xlsx", "jsonl"), "roleplays": ("jsonl", "csv"), "needs": ("csv", "xlsx", "html", "jsonl")}
+FORMATS = {"quiz-results": ("csv", "xlsx", "jsonl"), "roleplays": ("jsonl", "csv"), "unmatched": ("csv", "jsonl"), "needs": ("csv", "xlsx", "html", "jsonl")}
 FILTER_HELP = {
     "rep": "needs: only this rep's (name or Telegram id)",
     "team": "needs: only this team's members' (team name)",
@@ -26,14 +26,16 @@ FILTER_HELP = {
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    """Export quiz results, captured needs or finished role-plays to a file; ends with
-    "wrote N records to PATH" on stderr."""
+    """Export quiz results, captured needs, finished role-plays or the lines role-play customers did
+    not understand to a file; ends with "wrote N records to PATH" on stderr."""
     if args.format not in FORMATS[args.what]:
         raise CliError(f"{args.what} export as {', '.join(FORMATS[args.what])}, not {args.format}; choose one with --format", EXIT_USAGE)
     if args.what == "needs":
         count = export_needs_file(args, settings)
     elif args.what == "roleplays":
         count = export_roleplays(args, settings)
+    elif args.what == "unmatched":
+        count = export_unmatched(args, settings)
     else:
         count = export_quiz_results(args, settings)
     sys.stderr.write(f"salescoach: wrote {count} records to {args.out}\n")
@@ -63,6 +65,18 @@ def export_roleplays(args: argparse.Namespace, settings: Settings) -> int:
         return write_roleplays(session, args.format, handle)
 
 
+def export_unmatched(args: argparse.Namespace, settings: Settings) -> int:
+    """Every rep line a role-play customer did not understand (or one scenario's), streamed to the
+    file; an unknown scenario is an error naming the scenarios."""
+    from storage.roleplays import write_unmatched
+
+    engine = start_engine(settings)
+    if args.scenario is not None and args.scenario not in engine.knowledge.scenarios:
+        raise CliError(f"no scenario called {args.scenario!r}; use one of: {', '.join(sorted(engine.knowledge.scenarios))}", EXIT_USAGE)
+    with Session(engine.db) as session, open_output(args.out) as handle:
+        return write_unmatched(session, args.format, handle, args.scenario)
+
+
 def export_needs_file(args: argparse.Namespace, settings: Settings) -> int:
     """Stream the needs matching the filters to a file, batch by batch, in bounded memory; a filter
     it cannot read is an error naming the option and the values it takes."""
@@ -89,10 +103,11 @@ def export_needs_file(args: argparse.Namespace, settings: Settings) -> int:
 def add(sub: Any) -> None:
     """Register `export`."""
     export = sub.add_parser("export", help="export data to a file", description="Export data to a file; ends with 'wrote N records to PATH'.")
-    export.add_argument("what", choices=tuple(FORMATS), help="quiz-results (csv, xlsx or jsonl xAPI statements), needs (csv, xlsx, html or jsonl) or roleplays (jsonl or csv)")
+    export.add_argument("what", choices=tuple(FORMATS), help="quiz-results (csv, xlsx or jsonl xAPI statements), needs (csv, xlsx, html or jsonl), roleplays (jsonl or csv) or unmatched: the lines role-play customers did not understand (csv or jsonl)")
     export.add_argument("--format", choices=("csv", "xlsx", "html", "jsonl"), required=True, help="file format (which ones each kind takes: see above)")
     export.add_argument("--out", required=True, metavar="PATH", help="file to write; its folder must exist")
     export.add_argument("--quiz", default=None, metavar="ID", help="quiz-results: only this quiz (an id from the content, e.g. spin-basics)")
+    export.add_argument("--scenario", default=None, metavar="ID", help="unmatched: only this role-play scenario (an id from the content, e.g. plum)")
     for name in NEED_FILTERS:
         choices = ("field", "roleplay", "all") if name == "source" else None
         metavar = {"from": "DAY", "to": "DAY", "search": "TEXT", "source": None}.get(name, name.upper())

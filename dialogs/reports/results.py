@@ -1,5 +1,5 @@
 """/results QUIZ_OR_SCENARIO: quiz completion, scores and the questions most people miss; role-play scores,
-outcomes and the needs most reps miss; plus exports."""
+outcomes, the needs most reps miss and the lines the customer most often did not understand; plus exports."""
 
 from __future__ import annotations
 
@@ -13,13 +13,15 @@ from dialogs.roleplay.dialog import in_list_order
 from dialogs.roleplay.scorecard import outcome_label
 from storage.access import member_ids, teams_of
 from storage.quiz_results import results_file, summarize
-from storage.roleplays import roleplay_results, write_roleplays
+from storage.roleplays import roleplay_results, unmatched_lines, write_roleplays
 
 FORMATS = ("csv", "xlsx", "jsonl")
 ROLEPLAY_FORMATS = ("csv", "jsonl")
 TRUE_FALSE_MARKS = {"true": "✔", "false": "✘"}
 MOST_MISSED = 5
 REPS_SHOWN = 20
+UNMATCHED_SHOWN = 10
+UNMATCHED_WIDTH = 120  # characters of each line the customer did not understand; the export has them whole
 
 
 class Results(Dialog):
@@ -112,11 +114,14 @@ class Results(Dialog):
         self.ctx.replies[-1].document = Document(f"{quiz_id}-results.{fmt}", content)
 
     def show_roleplays(self) -> None:
-        """A scenario's role-plays: who played, best scores, how they ended, and the needs most reps missed."""
+        """A scenario's role-plays: who played, best scores, how they ended, the needs most reps missed and
+        the lines the customer most often did not understand, with the states they were said in."""
         lang = self.ctx.lang
         sc = self.ctx.knowledge.scenarios[self.data["scenario_id"]]
         scope = self.scope()
-        results = roleplay_results(self.ctx.session, sc.id, None if scope is None else scope - {self.ctx.user.id})
+        reps_in_scope = None if scope is None else scope - {self.ctx.user.id}
+        results = roleplay_results(self.ctx.session, sc.id, reps_in_scope)
+        unmatched = [(shorten(line.text, UNMATCHED_WIDTH), line.count, line.states.most_common()) for line in unmatched_lines(self.ctx.session, sc.id, reps_in_scope, UNMATCHED_SHOWN)]
         needs = [f for f in sc.facts if f.kind != "info"]
         missed = sorted(((f.label.get(lang), results.played - results.uncovered[f.id]) for f in needs), key=lambda m: -m[1])
         outcomes = [(outcome_label(sc, outcome, lang), count) for outcome, count in results.outcomes.most_common()]
@@ -135,6 +140,7 @@ class Results(Dialog):
             missed=[m for m in missed if m[1] > 0][:MOST_MISSED],
             best=reps[:REPS_SHOWN],
             more=max(0, len(reps) - REPS_SHOWN),
+            unmatched=unmatched,
         )
 
     def export_roleplays(self, fmt: str) -> None:

@@ -168,15 +168,21 @@ class RolePlayDialog(Dialog):
         return [[self.ctx.button("roleplay_ideas", "rpi"), self.ctx.button("roleplay_end", "rpe")]]
 
     def take_turn(self, text: str, suggested: bool) -> None:
-        """The customer answers the rep's message; an ended conversation goes to the scorecard."""
+        """The customer answers the rep's message; an ended conversation goes to the scorecard.
+
+        The turn is stored with its classification, the moves it counted as and the state the
+        customer was in before it (`verdict["state"]`), so a line she did not understand can be
+        shown to trainers where it was said."""
         sc, lang = self.scenario, self.ctx.lang
         verdict = classify(text)
         progress = self.progress()
+        before = progress.state  # kept with the turn: trainers see where a line the customer missed was said
         response = respond(sc, progress, text, verdict, lang)
         row = self.roleplay
         keep_progress(row, progress)
         customer_text = "\n".join(response.lines)
-        turn = RolePlayTurn(roleplay_id=row.id or 0, number=progress.turn, rep_text=text, suggested=suggested, verdict={**verdict.as_dict(), "moves": list(response.moves)}, move=response.move, customer_text=customer_text)
+        stored = {**verdict.as_dict(), "moves": list(response.moves), "state": before}
+        turn = RolePlayTurn(roleplay_id=row.id or 0, number=progress.turn, rep_text=text, suggested=suggested, verdict=stored, move=response.move, customer_text=customer_text)
         record_turn(self.ctx.session, row, turn)
         self.data["turn"] = progress.turn  # a new version: older buttons expire and racing turns retry
         buttons = [] if response.outcome else self.play_buttons()
