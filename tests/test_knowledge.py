@@ -54,6 +54,15 @@ def test_the_lessons_scripts_scenarios_and_form_exist(knowledge: Knowledge) -> N
     assert "need" in knowledge.forms
 
 
+def test_every_customer_has_four_ways_to_say_she_did_not_follow(knowledge: Knowledge) -> None:
+    """A customer who is not understood varies her vague answer: four or more per state, in both languages."""
+    for scenario in knowledge.scenarios.values():
+        vague = [("unmatched", scenario.unmatched)] + [(state.id, state.unmatched) for state in scenario.states if state.unmatched]
+        for where, lines in vague:
+            for lang in ("zh", "en"):
+                assert len({line.get(lang) for line in lines}) >= 4, f"{scenario.id} {where} ({lang})"
+
+
 def problems_for(path: Path) -> list[str]:
     _, problems = validate([path], authoring=True)
     return [str(p) for p in problems]

@@ -236,7 +236,7 @@ def test_needs_uncovered_in_a_roleplay_reach_the_shared_store(rep: Chat, engine:
     assert "Team needs (2)" in listing and "Granny Li · The old lady buys plums" in listing and "She wants sourish plums" in listing
     record = shown(manager.press(manager.buttons[0].label))
     assert "source: 🎭 role-play" in record and "Tags: plum" in record
-    assert "Her daughter-in-law is pregnant" in record and "Evidence: turn 2: Who are the sour plums for?" in record
+    assert "Her daughter-in-law is going to have a baby" in record and "Evidence: turn 2: Who are the sour plums for?" in record
 
 
 def test_trainers_see_how_their_team_did_in_a_roleplay(engine: Engine) -> None:
@@ -259,7 +259,7 @@ def test_trainers_see_how_their_team_did_in_a_roleplay(engine: Engine) -> None:
     assert "2 of 3 reps played · 3 role-plays finished" in text
     assert "Best score per rep: average 60.0 · median 60.0" in text
     assert "She shook her head and walked away: 1" in text and "She became a regular customer: 1" in text
-    assert "Her daughter-in-law is pregnant and craves sour things (the reason behind the sour plums) — missed in 2 of 3" in text
+    assert "Her daughter-in-law is going to have a baby and craves sour things (the reason behind the sour plums) — missed in 2 of 3" in text
     assert "• =Bob: 100" in text and "• Ann: 20" in text and "Outsider" not in text
     document = next(r.document for r in trainer.press("⬇ CSV") if r.document)
     rows = list(csv.DictReader(io.StringIO(document.content.decode("utf-8-sig"))))
