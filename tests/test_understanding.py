@@ -118,3 +118,11 @@ def test_asked_again_she_says_so_and_repeats_herself() -> None:
     again = respond(PLUM, progress, "So which kind do you want?", classify("So which kind do you want?"), "en")
     assert again.lines[0] in ("You asked me that already.", "I just told you, didn't I?", "I said so a moment ago.", "Again? All right.")
     assert "sour" in again.lines[1].lower() and progress.unheard == 0
+
+
+def test_the_issue_examples_read_as_a_trainer_would() -> None:
+    """为啥要酸的 without a question mark asks why; an instruction is no question; a leading question is named."""
+    assert (classify("为啥要酸的").is_question, classify("为啥要酸的").form) == (True, "open")
+    assert not classify("Don't squeeze them, you'll bruise them.").is_question
+    assert classify("Don't you think that's slow?").is_question
+    assert classify("you'd agree we're the best, right?").act == "leading"
