@@ -148,6 +148,9 @@ def check_scenario(sc: Scenario, src: Source, authoring: bool = False) -> Iterat
         for name in arch.outcomes:
             if name not in outcomes:
                 yield Problem(path, src.line(("archetypes", i)), f"archetype '{arch.id}' refers to unknown outcome '{name}'")
+        for name in arch.needs:
+            if name not in known:
+                yield Problem(path, src.line(("archetypes", i)), f"archetype '{arch.id}' needs unknown fact or flag '{name}'")
     move_ids = {m.id for m in sc.moves}
     for i, upsell in enumerate(sc.upsells):
         if upsell.move not in move_ids:

@@ -223,6 +223,7 @@ class Archetype(Strict):
     id: str = Ident
     label: Text
     outcomes: list[str] = Field(min_length=1)
+    needs: list[str] = Field(default=[], description="facts/flags that must all be known for the label to be shown; else the outcome with a neutral sentence")
 
 
 class Upsell(Strict):

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from bot.settings import Settings
 from dialogs.engine import Engine
+from dialogs.roleplay.replay import replay
 from knowledge.loader import Knowledge
 from storage.access import add_member, create_team, grant_role
 from storage.db import make_engine
@@ -280,3 +281,28 @@ def test_the_roleplay_export_reads_batch_by_batch_and_keeps_every_transcript(eng
         records = list(export_records(session, "plum", scope={11, 12, 99}, batch=2))
     assert [r["rep_id"] for r in records] == [11, 12, 99]
     assert all([t["turn"] for t in r["transcript"]] == [1, 2] for r in records)
+
+
+def test_the_archetype_names_only_behaviours_that_happened(knowledge: Knowledge) -> None:
+    """A rude, hurrying rep who never praised sweet plums is not told they did; the outcome is named neutrally."""
+    plum = knowledge.scenarios["plum"]
+    outcome, card, _ = replay(plum, ["Look, old woman, are you buying or not? Hurry up.", "Take it or leave it, quick!", "Hurry!"], "en")
+    assert outcome == "walked_away" and card.archetype == "" and card.archetype_unbacked
+    assert not card.perfect
+    _, pitcher, _ = replay(plum, ["My plums are big and sweet, take two jin!"], "en")
+    assert "praised his big sweet plums" in pitcher.archetype
+    for sc in knowledge.scenarios.values():
+        for lang in ("zh", "en"):
+            _, model, _ = replay(sc, [t.rep.get(lang) for t in sc.model_conversation], lang)
+            claimed = next(a for a in sc.archetypes if a.label.get(lang) == model.archetype)
+            assert claimed.needs, f"{sc.id}: the best archetype names behaviours, so it must need them"
+
+
+def test_tips_and_praise_are_about_this_rep(knowledge: Knowledge) -> None:
+    """The tip is the first thing this rep missed; 'you did everything' only when nothing was missed."""
+    plum = knowledge.scenarios["plum"]
+    _, partial, _ = replay(plum, ["What kind of plums are you after?"], "en")
+    assert partial.missed and not partial.perfect
+    assert partial.tip == plum.tips[1].text.get("en")  # asked what kind already: the next thing, asking why
+    _, model, _ = replay(plum, [t.rep.get("zh") for t in plum.model_conversation], "zh")
+    assert model.tip == "" and model.perfect

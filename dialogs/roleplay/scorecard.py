@@ -51,9 +51,15 @@ class Scorecard:
     needs_missed: list[Need] = field(default_factory=list)
     question_counts: dict[str, int] = field(default_factory=dict)
     archetype: str = ""
+    archetype_unbacked: bool = False
     upsells: list[str] = field(default_factory=list)
     tip: str = ""
     lesson: str = ""
+
+    @property
+    def perfect(self) -> bool:
+        """True only when nothing positive was missed and nothing cost points."""
+        return not self.missed and all(p.points > 0 for p in self.earned)
 
     @property
     def facts_uncovered(self) -> list[str]:
@@ -112,7 +118,12 @@ def score_roleplay(scenario: Scenario, progress: Progress, outcome: str, verdict
         need = Need(fact.id, fact.kind, fact.label.get(lang), progress.marks.get(fact.id))
         (card.needs_found if need.turn is not None else card.needs_missed).append(need)
     card.needs_found.sort(key=lambda n: n.turn or 0)
-    card.archetype = next((a.label.get(lang) for a in scenario.archetypes if outcome in a.outcomes), "")
+    archetype = next((a for a in scenario.archetypes if outcome in a.outcomes), None)
+    if archetype is not None:
+        if all(progress.knows(n) for n in archetype.needs):
+            card.archetype = archetype.label.get(lang)
+        else:
+            card.archetype_unbacked = True
     played = set(moves)
     card.upsells = [u.label.get(lang) for u in scenario.upsells if u.move in played]
     card.tip = _tip(scenario, progress, card, lang)
