@@ -306,3 +306,31 @@ def test_tips_and_praise_are_about_this_rep(knowledge: Knowledge) -> None:
     assert partial.tip == plum.tips[1].text.get("en")  # asked what kind already: the next thing, asking why
     _, model, _ = replay(plum, [t.rep.get("zh") for t in plum.model_conversation], "zh")
     assert model.tip == "" and model.perfect
+
+
+@pytest.mark.parametrize(
+    ("scenario", "lang", "lines", "kind", "turn"),
+    [
+        ("liquor_hotel", "zh", ["张经理您好，我是XX酒业的小李。", "每进一箱我单独返您两百，不走账"], "improper_offer", 2),
+        ("plum", "en", ["Look, old woman, are you buying or not?"], "rude", 1),
+        ("insurance_call", "zh", ["刘女士您好，我是平安保险的小王。", "你老公一个月挣多少钱？"], "intrusive", 2),
+    ],
+)
+def test_bad_conduct_costs_points_and_is_listed_with_its_turn(knowledge: Knowledge, scenario: str, lang: str, lines: list[str], kind: str, turn: int) -> None:
+    """A reworded kickback, an insult and an intrusive question each cost the rule's points, shown with the turn."""
+    sc = knowledge.scenarios[scenario]
+    rule = sc.rules.conduct[kind]
+    _, card, _ = replay(sc, lines, lang)
+    incident = next(i for i in card.conduct if i.kind == kind)
+    assert (incident.turn, incident.points, incident.label) == (turn, -rule.points, rule.label.get(lang))
+    rubric = sum(p.points for p in card.earned)
+    assert card.score == max(0, min(100, rubric + sum(i.points for i in card.conduct)))
+    _, clean, _ = replay(sc, lines[:-1], lang)
+    assert not clean.conduct
+
+
+def test_conduct_the_rubric_already_charged_is_not_charged_twice(knowledge: Knowledge) -> None:
+    """The plum's own 'hurried the customer' penalty (-5) covers the generic hurrying rule (5): listed, costing 0."""
+    _, card, _ = replay(knowledge.scenarios["plum"], ["Hurry up, buy now!"], "en")
+    assert [(p.criterion, p.points) for p in card.earned] == [("pushy_penalty", -5)]
+    assert [(i.kind, i.points, i.turn) for i in card.conduct] == [("hurrying", 0, 1)]

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dialogs.roleplay.customer import Progress
+from dialogs.understanding.acts import act_by_rules
+from dialogs.understanding.text import normalise, sentences
 from knowledge.schema import Criterion, Scenario
 
 SPIN_TYPES = ("situation", "problem", "implication", "need_payoff")
@@ -26,6 +28,17 @@ class Point:
     points: int
     reason: str
     turn: int | None
+
+
+@dataclass(frozen=True)
+class Incident:
+    """Bad conduct in one turn: what it was, the points it cost (0 when the rubric already charged it), and why it matters."""
+
+    kind: str
+    label: str
+    points: int
+    reason: str
+    turn: int
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,7 @@ class Scorecard:
     needs_found: list[Need] = field(default_factory=list)
     needs_missed: list[Need] = field(default_factory=list)
     question_counts: dict[str, int] = field(default_factory=dict)
+    conduct: list[Incident] = field(default_factory=list)
     archetype: str = ""
     archetype_unbacked: bool = False
     upsells: list[str] = field(default_factory=list)
@@ -59,7 +73,7 @@ class Scorecard:
     @property
     def perfect(self) -> bool:
         """True only when nothing positive was missed and nothing cost points."""
-        return not self.missed and all(p.points > 0 for p in self.earned)
+        return not self.missed and all(p.points > 0 for p in self.earned) and not self.conduct
 
     @property
     def facts_uncovered(self) -> list[str]:
@@ -96,6 +110,40 @@ def question_counts(verdicts: list[dict[str, Any]]) -> dict[str, int]:
     return counts
 
 
+def ruled_acts(text: str) -> list[str]:
+    """The speech acts that a cue in knowledge/understanding/acts.yaml names, sentence by sentence.
+
+    Conduct costs points, so only these count: the learned act model's guesses (an ordinary
+    budget question read as an improper offer) are too loose to charge a rep for.
+    """
+    return [act for sentence in sentences(normalise(text)) if (act := act_by_rules(sentence, sentence.rstrip().endswith("?"))) is not None]
+
+
+def conduct(scenario: Scenario, progress: Progress, verdicts: list[dict[str, Any]], earned: list[Point], lang: str) -> list[Incident]:
+    """Each turn with bad conduct (a speech act, or a move flag the rules list), with what it costs.
+
+    A scenario's own rubric penalty on one of the same flags counts towards the cost, so the
+    same behaviour is never charged twice.
+    """
+    rules = scenario.rules.conduct
+    turns: dict[str, set[int]] = {kind: set() for kind in rules}
+    for number, verdict in enumerate(verdicts, 1):
+        for act in ruled_acts(verdict.get("text") or ""):
+            if act in turns:
+                turns[act].add(number)
+    for kind, rule in rules.items():
+        turns[kind].update(progress.marks[f] for f in rule.flags if f in progress.marks)
+    criteria = {c.id: c for c in scenario.rubric}
+    incidents = []
+    for kind, rule in rules.items():
+        charged = -sum(p.points for p in earned if p.points < 0 and set(criteria[p.criterion].when.flags) & set(rule.flags))
+        for turn in sorted(turns[kind]):
+            already = min(rule.points, charged)
+            charged -= already
+            incidents.append(Incident(kind, rule.label.get(lang), -(rule.points - already), rule.reason.get(lang), turn))
+    return sorted(incidents, key=lambda i: i.turn)
+
+
 def score_roleplay(scenario: Scenario, progress: Progress, outcome: str, verdicts: list[dict[str, Any]], moves: list[str], lang: str) -> Scorecard:
     """Score a finished role-play against the scenario's rubric.
 
@@ -111,6 +159,8 @@ def score_roleplay(scenario: Scenario, progress: Progress, outcome: str, verdict
             card.earned.append(point)
         elif criterion.points > 0:
             card.missed.append(point)
+    card.conduct = conduct(scenario, progress, verdicts, card.earned, lang)
+    total -= sum(-i.points for i in card.conduct)
     card.score = max(0, min(100, total))
     for fact in scenario.facts:
         if fact.kind == "info":
