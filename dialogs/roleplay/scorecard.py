@@ -1,9 +1,10 @@
 """The scorecard at the end of a role-play: what the rep earned, missed, and should try next.
 
-Scoring is a pure function of the scenario and what happened (facts revealed, flags set, the
-outcome), so the same transcript always gets the same score. The positive rubric points of
-every scenario add up to 100 (the content checks see to it); penalties subtract, and the score
-is kept within 0-100.
+Scoring is a pure function of the scenario and the transcript (facts revealed, flags set, the
+outcome, each turn's verdict), so the same transcript always gets the same score. The positive
+rubric points of every scenario add up to 100 (the content checks see to it) and are scaled to
+the share question quality leaves; question quality adds its share; conduct and leading
+questions subtract; the score is kept within 0-100 (knowledge/content/README.md).
 """
 
 from __future__ import annotations
@@ -42,6 +43,28 @@ class Incident:
 
 
 @dataclass(frozen=True)
+class QuestionQuality:
+    """How well the rep asked, with the turns behind each figure (see knowledge/content/README.md)."""
+
+    weight: int
+    quality: int
+    points: int
+    questions: int
+    open_turns: tuple[int, ...]
+    problem_turns: tuple[int, ...]
+    problem_turn: int | None
+    implication_turns: tuple[int, ...]
+    need_payoff_turns: tuple[int, ...]
+    leading_turns: tuple[int, ...]
+    leading_cost: int
+
+    @property
+    def cap(self) -> int:
+        """The highest score a rep can reach with these questions."""
+        return 100 - self.weight + self.points
+
+
+@dataclass(frozen=True)
 class Need:
     """A need the customer had, and the turn it came out (None if it never did)."""
 
@@ -63,7 +86,10 @@ class Scorecard:
     needs_found: list[Need] = field(default_factory=list)
     needs_missed: list[Need] = field(default_factory=list)
     question_counts: dict[str, int] = field(default_factory=dict)
+    rubric: int = 0
+    rubric_points: int = 0
     conduct: list[Incident] = field(default_factory=list)
+    asking: QuestionQuality | None = None
     archetype: str = ""
     archetype_unbacked: bool = False
     upsells: list[str] = field(default_factory=list)
@@ -72,8 +98,9 @@ class Scorecard:
 
     @property
     def perfect(self) -> bool:
-        """True only when nothing positive was missed and nothing cost points."""
-        return not self.missed and all(p.points > 0 for p in self.earned) and not self.conduct
+        """True only when nothing positive was missed (rubric or question quality) and nothing cost points."""
+        asked_well = self.asking is None or (self.asking.points == self.asking.weight and not self.asking.leading_turns)
+        return not self.missed and all(p.points > 0 for p in self.earned) and not self.conduct and asked_well
 
     @property
     def facts_uncovered(self) -> list[str]:
@@ -144,6 +171,30 @@ def conduct(scenario: Scenario, progress: Progress, verdicts: list[dict[str, Any
     return sorted(incidents, key=lambda i: i.turn)
 
 
+def question_quality(scenario: Scenario, progress: Progress, verdicts: list[dict[str, Any]]) -> QuestionQuality:
+    """Question quality out of 100: half open questions (full marks when at least half are open), half SPIN progression.
+
+    Progression is a third each for asking a problem question, an implication question after a
+    problem came out (a problem question asked, or a latent need revealed), and a need-payoff
+    question after it. Seven closed situation questions score 0, so the score stays within
+    100 - weight.
+    """
+    rules = scenario.rules.questions
+    asked = [(n, v) for n, v in enumerate(verdicts, 1) if v.get("is_question")]
+    open_turns = tuple(n for n, v in asked if v.get("form") == "open")
+    latent = [progress.marks[f.id] for f in scenario.facts if f.kind == "latent" and f.id in progress.marks]
+    problem_turn = min([n for n, v in asked if v.get("spin") == "problem"] + latent, default=None)
+    after = [(n, v) for n, v in asked if problem_turn is not None and n > problem_turn]
+    implication = tuple(n for n, v in after if v.get("spin") == "implication")
+    need_payoff = tuple(n for n, v in after if v.get("spin") == "need_payoff")
+    problem_asked = tuple(n for n, v in asked if v.get("spin") == "problem")
+    progression = sum((bool(problem_asked), bool(implication), bool(need_payoff))) / 3
+    share = min(1.0, 2 * len(open_turns) / len(asked)) if asked else 0.0
+    quality = round(100 * (share + progression) / 2)
+    leading = tuple(n for n, v in asked if "leading" in (v.get("acts") or ()))
+    return QuestionQuality(rules.weight, quality, round(quality * rules.weight / 100), len(asked), open_turns, problem_asked, problem_turn, implication, need_payoff, leading, rules.leading)
+
+
 def score_roleplay(scenario: Scenario, progress: Progress, outcome: str, verdicts: list[dict[str, Any]], moves: list[str], lang: str) -> Scorecard:
     """Score a finished role-play against the scenario's rubric.
 
@@ -160,7 +211,12 @@ def score_roleplay(scenario: Scenario, progress: Progress, outcome: str, verdict
         elif criterion.points > 0:
             card.missed.append(point)
     card.conduct = conduct(scenario, progress, verdicts, card.earned, lang)
-    total -= sum(-i.points for i in card.conduct)
+    card.asking = question_quality(scenario, progress, verdicts)
+    asking = card.asking
+    card.rubric = total
+    card.rubric_points = round(total * (100 - asking.weight) / 100)
+    total = card.rubric_points + asking.points
+    total -= sum(-i.points for i in card.conduct) + asking.leading_cost * len(asking.leading_turns)
     card.score = max(0, min(100, total))
     for fact in scenario.facts:
         if fact.kind == "info":
