@@ -358,3 +358,15 @@ def test_seven_closed_situation_questions_cannot_score_above_the_question_qualit
     leading = score_roleplay(mop, progress, "trial_with_addon", [*spin, {**closed, "acts": ["leading"]}], [], "en")
     assert leading.asking is not None and leading.asking.leading_turns == (5,)
     assert leading.score == leading.asking.cap - mop.rules.questions.leading
+
+
+def test_a_proposal_without_budget_and_timing_is_not_called_the_account_manager(knowledge: Knowledge) -> None:
+    """The telecom account manager 'established budget and timing': a rep who booked the meeting without them reads the outcome only."""
+    telecom = knowledge.scenarios["telecom_group"]
+    manager = telecom.archetypes[-1]
+    assert {"budget", "purchase_time"} <= set(manager.needs)
+    asked = {"permission": 1, "ext_cost": 2, "pain_reimburse": 3}
+    card = score_roleplay(telecom, Progress(state="proposal", turn=4, marks=asked), "proposal", [], [], "en")
+    assert card.archetype == "" and card.archetype_unbacked
+    told = score_roleplay(telecom, Progress(state="proposal", turn=6, marks={**asked, "budget": 4, "purchase_time": 5}), "proposal", [], [], "en")
+    assert told.archetype == manager.label.get("en")
