@@ -9,10 +9,10 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from knowledge.loader import Knowledge, Problem, Source
-from knowledge.schema import LANGS, Form, Lesson, Move, Quiz, Scenario, Script, Text
+from knowledge.schema import LANGS, Conduct, Form, Lesson, Move, Quiz, Scenario, Script, Text
 
 MESSAGE_LIMIT = 4096
 POLL_QUESTION_LIMIT = 300
@@ -148,6 +148,9 @@ def check_scenario(sc: Scenario, src: Source, authoring: bool = False) -> Iterat
         for name in arch.outcomes:
             if name not in outcomes:
                 yield Problem(path, src.line(("archetypes", i)), f"archetype '{arch.id}' refers to unknown outcome '{name}'")
+        for name in arch.needs:
+            if name not in known:
+                yield Problem(path, src.line(("archetypes", i)), f"archetype '{arch.id}' needs unknown fact or flag '{name}'")
     move_ids = {m.id for m in sc.moves}
     for i, upsell in enumerate(sc.upsells):
         if upsell.move not in move_ids:
@@ -232,4 +235,11 @@ def check_all(knowledge: Knowledge, authoring: bool = False) -> list[Problem]:
             problems += check_form(item, src)
         elif kind == "scripts":
             problems += check_script(item, src)
+    if knowledge.scenarios and knowledge.scoring is None:
+        problems.append(Problem("scoring/default.yaml", 1, "role-plays need the generic scoring rules (conduct, question quality)", "keep knowledge/content/scoring/default.yaml"))
+    elif knowledge.scoring is not None:
+        missing = sorted(set(get_args(Conduct)) - set(knowledge.scoring.conduct))
+        if missing:
+            src = knowledge.sources[("scoring", "default")]
+            problems.append(Problem(str(src.path), src.line(("conduct",)), f"conduct has no rule for {', '.join(missing)}", "every kind of conduct needs points, a label and a reason"))
     return problems

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from knowledge.schema import Form, Lesson, Quiz, Scenario, Script
+from knowledge.schema import Form, Lesson, Quiz, Scenario, Scoring, Script
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
 KINDS: dict[str, type[BaseModel]] = {
@@ -28,6 +28,7 @@ KINDS: dict[str, type[BaseModel]] = {
     "quizzes": Quiz,
     "scenarios": Scenario,
     "forms": Form,
+    "scoring": Scoring,
 }
 
 
@@ -126,6 +127,11 @@ class Knowledge:
     def forms(self) -> dict[str, Form]:
         return self.items["forms"]
 
+    @property
+    def scoring(self) -> Scoring | None:
+        """The generic scoring rules every scenario gets (scoring/default.yaml)."""
+        return self.items["scoring"].get("default")
+
 
 def line_of(node: Any, loc: tuple[str | int, ...]) -> int:
     """Walk a ruamel round-trip node along `loc` and return the deepest line known."""
@@ -213,4 +219,7 @@ def load_dirs(extra_dirs: list[Path] | None = None, *, shipped: bool = True) -> 
                 if item is not None and source is not None:
                     knowledge.items[kind][item.id] = item
                     knowledge.sources[(kind, item.id)] = source
+    if knowledge.scoring is not None:
+        for scenario in knowledge.scenarios.values():
+            scenario.set_scoring(knowledge.scoring)
     return knowledge, problems

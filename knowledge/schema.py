@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
@@ -223,6 +223,7 @@ class Archetype(Strict):
     id: str = Ident
     label: Text
     outcomes: list[str] = Field(min_length=1)
+    needs: list[str] = Field(default=[], description="facts/flags that must all be known for the label to be shown; else the outcome with a neutral sentence")
 
 
 class Upsell(Strict):
@@ -236,6 +237,50 @@ class Tip(Strict):
 
     missing: str
     text: Text
+
+
+Conduct = Literal["rude", "hurrying", "intrusive", "improper_offer", "disparage", "scare"]
+
+
+class ConductRule(Strict):
+    """One kind of bad conduct: what it costs per turn it happens, and how the scorecard names it."""
+
+    points: int = Field(ge=0, description="points lost for each turn it happens in")
+    flags: list[str] = Field(default=[], description="move flags that also count as it (the turn the flag was set)")
+    label: Text
+    reason: Text
+
+
+class QuestionRules(Strict):
+    """How the quality of the rep's questions counts (see knowledge/content/README.md)."""
+
+    weight: int = Field(ge=0, le=50, description="points out of 100 that question quality is worth; the rubric fills the rest")
+    leading: int = Field(ge=0, description="points lost for each leading question")
+
+
+class Scoring(Strict):
+    """The generic parts of every scenario's score: conduct and question quality."""
+
+    id: str = Ident
+    conduct: dict[Conduct, ConductRule]
+    questions: QuestionRules
+
+
+class ConductOverride(Strict):
+    points: int | None = Field(default=None, ge=0)
+    flags: list[str] | None = None
+
+
+class QuestionOverride(Strict):
+    weight: int | None = Field(default=None, ge=0, le=50)
+    leading: int | None = Field(default=None, ge=0)
+
+
+class ScoringOverride(Strict):
+    """A scenario's own weights for the generic parts; anything left out comes from scoring/default.yaml."""
+
+    conduct: dict[Conduct, ConductOverride] = {}
+    questions: QuestionOverride | None = None
 
 
 class Turn(Strict):
@@ -269,8 +314,28 @@ class Scenario(Strict):
     archetypes: list[Archetype] = []
     upsells: list[Upsell] = []
     tips: list[Tip] = []
+    scoring: ScoringOverride | None = Field(default=None, description="this scenario's weights for conduct and question quality")
     lesson: Text
     model_conversation: list[Turn] = Field(min_length=1)
+    _rules: Scoring | None = PrivateAttr(default=None)
+
+    def set_scoring(self, default: Scoring) -> None:
+        """Merge the generic scoring rules with this scenario's overrides (done by the loader)."""
+        data = default.model_dump()
+        over = self.scoring
+        if over is not None:
+            for kind, rule in over.conduct.items():
+                data["conduct"][kind].update(rule.model_dump(exclude_none=True))
+            if over.questions is not None:
+                data["questions"].update(over.questions.model_dump(exclude_none=True))
+        self._rules = Scoring.model_validate(data)
+
+    @property
+    def rules(self) -> Scoring:
+        """The conduct and question-quality rules this scenario is scored by."""
+        if self._rules is None:
+            raise LookupError(f"scenario '{self.id}' was not loaded with scoring/default.yaml")
+        return self._rules
 
 
 class FormChoice(Strict):

@@ -141,7 +141,7 @@ def test_validate_names_yaml_files_it_did_not_read_as_content(tmp_path: Path, ca
     assert run([str(tmp_path)]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[0] == (
-        f"{tmp_path / 'plum_case.yaml'}:1: not read as content: only *.yaml files in lessons/, scripts/, quizzes/, scenarios/, forms/ are "
+        f"{tmp_path / 'plum_case.yaml'}:1: not read as content: only *.yaml files in lessons/, scripts/, quizzes/, scenarios/, forms/, scoring/ are "
         f"(hint: move it into the folder of its kind, e.g. {tmp_path / 'scenarios' / 'plum_case.yaml'})"
     )
     assert out[1].startswith(f"{tmp_path / 'quizzes' / 'plum_case.yml'}:1: not read as content") and out[2] == "2 problems found."
@@ -225,3 +225,23 @@ def mermaid_edges(diagram: str) -> list[tuple[str, str]]:
     for line in lines[3:]:
         assert MERMAID_LINE.match(line), f"not Mermaid we know: {line!r}"
     return [(a, b) for a, _, b in (line.partition(" --> ") for line in lines if " --> " in line) for b in [b.split(":")[0]]]
+
+
+def test_every_scenario_gets_the_generic_scoring_rules_with_its_own_weights(knowledge: Knowledge, tmp_path: Path) -> None:
+    """scoring/default.yaml applies to every scenario; a scenario's `scoring:` changes only what it names."""
+    default = knowledge.scoring
+    assert default is not None
+    assert knowledge.scenarios["mop"].rules == default
+    plum = knowledge.scenarios["plum"].rules
+    assert plum.questions.weight == 10 and plum.questions.leading == default.questions.leading and plum.conduct == default.conduct
+    (tmp_path / "scoring").mkdir()
+    company = (CONTENT_DIR / "scoring" / "default.yaml").read_text(encoding="utf-8").replace("    points: 10\n", "    points: 30\n", 1)
+    (tmp_path / "scoring" / "default.yaml").write_text(company, encoding="utf-8")
+    assert load_knowledge((tmp_path,)).scenarios["mop"].rules.conduct["rude"].points == 30
+
+
+def test_an_archetype_may_only_need_facts_and_flags_the_scenario_has(tmp_path: Path) -> None:
+    (tmp_path / "scenarios").mkdir()
+    source = (CONTENT_DIR / "scenarios" / "plum.yaml").read_text(encoding="utf-8")
+    (tmp_path / "scenarios" / "plum.yaml").write_text(source.replace("needs: [pitched_first]", "needs: [praised_sweet]", 1), encoding="utf-8")
+    assert any("archetype 'vendor_one' needs unknown fact or flag 'praised_sweet'" in p for p in problems_for(tmp_path))

@@ -15,6 +15,9 @@ from sqlmodel import Session, select
 
 from bot.settings import Settings
 from dialogs.engine import Engine
+from dialogs.roleplay.customer import Progress
+from dialogs.roleplay.replay import replay
+from dialogs.roleplay.scorecard import score_roleplay
 from knowledge.loader import Knowledge
 from storage.access import add_member, create_team, grant_role
 from storage.db import make_engine
@@ -146,7 +149,7 @@ def test_starting_another_roleplay_or_cancelling_closes_the_unfinished_one(rep: 
     assert rep.keys("/cancel") == ["cancelled"]
     with Session(db) as session:
         rows = session.exec(select(RolePlay).order_by(RolePlay.id)).all()  # type: ignore[arg-type]
-    assert [(r.scenario_id, r.outcome, r.score) for r in rows] == [("plum", "abandoned", 15), ("mop", "abandoned", 0)]
+    assert [(r.scenario_id, r.outcome, r.score) for r in rows] == [("plum", "abandoned", 19), ("mop", "abandoned", 0)]
     assert "latest: ended early" in rep.text("/me")
 
 
@@ -168,7 +171,7 @@ def test_same_transcript_same_score(engine: Engine) -> None:
     scores = []
     for user in (11, 12):
         scores.append(play_plum(Chat(engine, user, lang="en"), *lines))
-    assert scores[0] == scores[1] and "Score: 85/100" in scores[0]
+    assert scores[0] == scores[1] and "Score: 81/100" in scores[0]
 
 
 def test_scores_rank_the_vendors_as_the_story_does(engine: Engine) -> None:
@@ -193,7 +196,7 @@ def test_export_roleplays_as_jsonl_and_csv(engine: Engine, db_url: str, tmp_path
     out = tmp_path / "rp.jsonl"
     subprocess.run([sys.executable, "-m", "bot", "export", "roleplays", "--format", "jsonl", "--out", str(out)], check=True, env=env, capture_output=True)
     [record] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert (record["rep_id"], record["scenario"], record["outcome"], record["score"]) == (5, "plum", "sale", 20)
+    assert (record["rep_id"], record["scenario"], record["outcome"], record["score"]) == (5, "plum", "sale", 18)
     assert record["facts_uncovered"] == ["wants_sour"] and record["question_counts"]["questions"] == 2
     assert [t["rep"] for t in record["transcript"]] == ["=What kind would you like?", "A jin of sour ones?"]
     out = tmp_path / "rp.csv"
@@ -201,7 +204,7 @@ def test_export_roleplays_as_jsonl_and_csv(engine: Engine, db_url: str, tmp_path
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     [row] = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert row["outcome"] == "sale" and row["score"] == "20"
+    assert row["outcome"] == "sale" and row["score"] == "18"
     assert json.loads(row["transcript"])[0]["rep"] == "=What kind would you like?"
 
 
@@ -225,7 +228,7 @@ def test_me_shows_the_roleplays_played(rep: Chat) -> None:
     play_plum(rep, "Big sweet plums, the best!")
     play_plum(rep, "What kind would you like?", "A jin of these sour ones?")
     text = rep.text("/me")
-    assert "The old lady buys plums (one trip, three stalls): played 2×, best 20, latest: Sold her sour plums" in text
+    assert "The old lady buys plums (one trip, three stalls): played 2×, best 23, latest: Sold her sour plums" in text
 
 
 def test_needs_uncovered_in_a_roleplay_reach_the_shared_store(rep: Chat, engine: Engine) -> None:
@@ -257,10 +260,10 @@ def test_trainers_see_how_their_team_did_in_a_roleplay(engine: Engine) -> None:
     text = shown(trainer.press("🎭 The old lady buys plums (one trip, three stalls)"))
     assert "Role-play results: The old lady buys plums" in text
     assert "2 of 3 reps played · 3 role-plays finished" in text
-    assert "Best score per rep: average 60.0 · median 60.0" in text
+    assert "Best score per rep: average 59.0 · median 59.0" in text
     assert "She shook her head and walked away: 1" in text and "She became a regular customer: 1" in text
     assert "Her daughter-in-law is going to have a baby and craves sour things (the reason behind the sour plums) — missed in 2 of 3" in text
-    assert "• =Bob: 100" in text and "• Ann: 20" in text and "Outsider" not in text
+    assert "• =Bob: 95" in text and "• Ann: 23" in text and "Outsider" not in text
     document = next(r.document for r in trainer.press("⬇ CSV") if r.document)
     rows = list(csv.DictReader(io.StringIO(document.content.decode("utf-8-sig"))))
     assert sorted(int(r["rep_id"]) for r in rows) == [11, 11, 12]
@@ -280,3 +283,90 @@ def test_the_roleplay_export_reads_batch_by_batch_and_keeps_every_transcript(eng
         records = list(export_records(session, "plum", scope={11, 12, 99}, batch=2))
     assert [r["rep_id"] for r in records] == [11, 12, 99]
     assert all([t["turn"] for t in r["transcript"]] == [1, 2] for r in records)
+
+
+def test_the_archetype_names_only_behaviours_that_happened(knowledge: Knowledge) -> None:
+    """A rude, hurrying rep who never praised sweet plums is not told they did; the outcome is named neutrally."""
+    plum = knowledge.scenarios["plum"]
+    outcome, card, _ = replay(plum, ["Look, old woman, are you buying or not? Hurry up.", "Take it or leave it, quick!", "Hurry!"], "en")
+    assert outcome == "walked_away" and card.archetype == "" and card.archetype_unbacked
+    assert not card.perfect
+    _, pitcher, _ = replay(plum, ["My plums are big and sweet, take two jin!"], "en")
+    assert "praised his big sweet plums" in pitcher.archetype
+    for sc in knowledge.scenarios.values():
+        for lang in ("zh", "en"):
+            _, model, _ = replay(sc, [t.rep.get(lang) for t in sc.model_conversation], lang)
+            claimed = next(a for a in sc.archetypes if a.label.get(lang) == model.archetype)
+            assert claimed.needs, f"{sc.id}: the best archetype names behaviours, so it must need them"
+
+
+def test_tips_and_praise_are_about_this_rep(knowledge: Knowledge) -> None:
+    """The tip is the first thing this rep missed; 'you did everything' only when nothing was missed."""
+    plum = knowledge.scenarios["plum"]
+    _, partial, _ = replay(plum, ["What kind of plums are you after?"], "en")
+    assert partial.missed and not partial.perfect
+    assert partial.tip == plum.tips[1].text.get("en")  # asked what kind already: the next thing, asking why
+    mop = knowledge.scenarios["mop"]
+    _, model, _ = replay(mop, [t.rep.get("en") for t in mop.model_conversation], "en")
+    assert model.tip == "" and model.perfect
+    _, story, _ = replay(plum, [t.rep.get("zh") for t in plum.model_conversation], "zh")
+    assert story.tip == "" and not story.missed and not story.perfect  # the rubric is full, question quality is not
+
+
+@pytest.mark.parametrize(
+    ("scenario", "lang", "lines", "kind", "turn"),
+    [
+        ("liquor_hotel", "zh", ["张经理您好，我是XX酒业的小李。", "每进一箱我单独返您两百，不走账"], "improper_offer", 2),
+        ("plum", "en", ["Look, old woman, are you buying or not?"], "rude", 1),
+        ("insurance_call", "zh", ["刘女士您好，我是平安保险的小王。", "你老公一个月挣多少钱？"], "intrusive", 2),
+    ],
+)
+def test_bad_conduct_costs_points_and_is_listed_with_its_turn(knowledge: Knowledge, scenario: str, lang: str, lines: list[str], kind: str, turn: int) -> None:
+    """A reworded kickback, an insult and an intrusive question each cost the rule's points, shown with the turn."""
+    sc = knowledge.scenarios[scenario]
+    rule = sc.rules.conduct[kind]
+    _, card, _ = replay(sc, lines, lang)
+    incident = next(i for i in card.conduct if i.kind == kind)
+    assert (incident.turn, incident.points, incident.label) == (turn, -rule.points, rule.label.get(lang))
+    asking = card.asking
+    assert asking is not None and card.rubric == sum(p.points for p in card.earned)
+    assert card.score == max(0, min(100, card.rubric_points + asking.points + sum(i.points for i in card.conduct) - asking.leading_cost * len(asking.leading_turns)))
+    _, clean, _ = replay(sc, lines[:-1], lang)
+    assert not clean.conduct
+
+
+def test_conduct_the_rubric_already_charged_is_not_charged_twice(knowledge: Knowledge) -> None:
+    """The plum's own 'hurried the customer' penalty (-5) covers the generic hurrying rule (5): listed, costing 0."""
+    _, card, _ = replay(knowledge.scenarios["plum"], ["Hurry up, buy now!"], "en")
+    assert [(p.criterion, p.points) for p in card.earned] == [("pushy_penalty", -5)]
+    assert [(i.kind, i.points, i.turn) for i in card.conduct] == [("hurrying", 0, 1)]
+
+
+def test_seven_closed_situation_questions_cannot_score_above_the_question_quality_cap(knowledge: Knowledge) -> None:
+    """Even with every rubric point earned, closed situation questions leave question quality at 0: the score stops at 100 - weight."""
+    mop = knowledge.scenarios["mop"]
+    everything = {n: 1 for c in mop.rubric if c.points > 0 for n in c.when.facts + c.when.flags}
+    progress = Progress(state="trial", turn=7, marks=everything)
+    closed = {"text": "Do you have a mop?", "is_question": True, "form": "closed", "spin": "situation", "acts": ["question"]}
+    card = score_roleplay(mop, progress, "trial_with_addon", [closed] * 7, [], "en")
+    weight = mop.rules.questions.weight
+    assert card.rubric == 100 and card.asking is not None and card.asking.quality == 0
+    assert card.score == card.asking.cap == 100 - weight
+    spin = [{**closed, "form": "open", "spin": s} for s in ("situation", "problem", "implication", "need_payoff")]
+    better = score_roleplay(mop, progress, "trial_with_addon", spin, [], "en")
+    assert better.asking is not None and (better.asking.quality, better.score) == (100, 100)
+    leading = score_roleplay(mop, progress, "trial_with_addon", [*spin, {**closed, "acts": ["leading"]}], [], "en")
+    assert leading.asking is not None and leading.asking.leading_turns == (5,)
+    assert leading.score == leading.asking.cap - mop.rules.questions.leading
+
+
+def test_a_proposal_without_budget_and_timing_is_not_called_the_account_manager(knowledge: Knowledge) -> None:
+    """The telecom account manager 'established budget and timing': a rep who booked the meeting without them reads the outcome only."""
+    telecom = knowledge.scenarios["telecom_group"]
+    manager = telecom.archetypes[-1]
+    assert {"budget", "purchase_time"} <= set(manager.needs)
+    asked = {"permission": 1, "ext_cost": 2, "pain_reimburse": 3}
+    card = score_roleplay(telecom, Progress(state="proposal", turn=4, marks=asked), "proposal", [], [], "en")
+    assert card.archetype == "" and card.archetype_unbacked
+    told = score_roleplay(telecom, Progress(state="proposal", turn=6, marks={**asked, "budget": 4, "purchase_time": 5}), "proposal", [], [], "en")
+    assert told.archetype == manager.label.get("en")

@@ -93,4 +93,4 @@ def test_a_whole_roleplay_piped_into_the_console(tmp_path: Path) -> None:
     replies = [json.loads(line) for line in result.stdout.splitlines()]
     keys = [r["key"] for r in replies]
     assert keys.count("roleplay_customer") == 3 and keys[-1] == "roleplay_scorecard"
-    assert "儿媳妇" in replies[-2]["text"] and "得分：40/100" in replies[-1]["text"]
+    assert "儿媳妇" in replies[-2]["text"] and "得分：41/100" in replies[-1]["text"]

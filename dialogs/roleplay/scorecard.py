@@ -1,9 +1,10 @@
 """The scorecard at the end of a role-play: what the rep earned, missed, and should try next.
 
-Scoring is a pure function of the scenario and what happened (facts revealed, flags set, the
-outcome), so the same transcript always gets the same score. The positive rubric points of
-every scenario add up to 100 (the content checks see to it); penalties subtract, and the score
-is kept within 0-100.
+Scoring is a pure function of the scenario and the transcript (facts revealed, flags set, the
+outcome, each turn's verdict), so the same transcript always gets the same score. The positive
+rubric points of every scenario add up to 100 (the content checks see to it) and are scaled to
+the share question quality leaves; question quality adds its share; conduct and leading
+questions subtract; the score is kept within 0-100 (knowledge/content/README.md).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dialogs.roleplay.customer import Progress
+from dialogs.understanding.acts import act_by_rules
+from dialogs.understanding.text import normalise, sentences
 from knowledge.schema import Criterion, Scenario
 
 SPIN_TYPES = ("situation", "problem", "implication", "need_payoff")
@@ -26,6 +29,39 @@ class Point:
     points: int
     reason: str
     turn: int | None
+
+
+@dataclass(frozen=True)
+class Incident:
+    """Bad conduct in one turn: what it was, the points it cost (0 when the rubric already charged it), and why it matters."""
+
+    kind: str
+    label: str
+    points: int
+    reason: str
+    turn: int
+
+
+@dataclass(frozen=True)
+class QuestionQuality:
+    """How well the rep asked, with the turns behind each figure (see knowledge/content/README.md)."""
+
+    weight: int
+    quality: int
+    points: int
+    questions: int
+    open_turns: tuple[int, ...]
+    problem_turns: tuple[int, ...]
+    problem_turn: int | None
+    implication_turns: tuple[int, ...]
+    need_payoff_turns: tuple[int, ...]
+    leading_turns: tuple[int, ...]
+    leading_cost: int
+
+    @property
+    def cap(self) -> int:
+        """The highest score a rep can reach with these questions."""
+        return 100 - self.weight + self.points
 
 
 @dataclass(frozen=True)
@@ -50,10 +86,21 @@ class Scorecard:
     needs_found: list[Need] = field(default_factory=list)
     needs_missed: list[Need] = field(default_factory=list)
     question_counts: dict[str, int] = field(default_factory=dict)
+    rubric: int = 0
+    rubric_points: int = 0
+    conduct: list[Incident] = field(default_factory=list)
+    asking: QuestionQuality | None = None
     archetype: str = ""
+    archetype_unbacked: bool = False
     upsells: list[str] = field(default_factory=list)
     tip: str = ""
     lesson: str = ""
+
+    @property
+    def perfect(self) -> bool:
+        """True only when nothing positive was missed (rubric or question quality) and nothing cost points."""
+        asked_well = self.asking is None or (self.asking.points == self.asking.weight and not self.asking.leading_turns)
+        return not self.missed and all(p.points > 0 for p in self.earned) and not self.conduct and asked_well
 
     @property
     def facts_uncovered(self) -> list[str]:
@@ -90,6 +137,64 @@ def question_counts(verdicts: list[dict[str, Any]]) -> dict[str, int]:
     return counts
 
 
+def ruled_acts(text: str) -> list[str]:
+    """The speech acts that a cue in knowledge/understanding/acts.yaml names, sentence by sentence.
+
+    Conduct costs points, so only these count: the learned act model's guesses (an ordinary
+    budget question read as an improper offer) are too loose to charge a rep for.
+    """
+    return [act for sentence in sentences(normalise(text)) if (act := act_by_rules(sentence, sentence.rstrip().endswith("?"))) is not None]
+
+
+def conduct(scenario: Scenario, progress: Progress, verdicts: list[dict[str, Any]], earned: list[Point], lang: str) -> list[Incident]:
+    """Each turn with bad conduct (a speech act, or a move flag the rules list), with what it costs.
+
+    A scenario's own rubric penalty on one of the same flags counts towards the cost, so the
+    same behaviour is never charged twice.
+    """
+    rules = scenario.rules.conduct
+    turns: dict[str, set[int]] = {kind: set() for kind in rules}
+    for number, verdict in enumerate(verdicts, 1):
+        for act in ruled_acts(verdict.get("text") or ""):
+            if act in turns:
+                turns[act].add(number)
+    for kind, rule in rules.items():
+        turns[kind].update(progress.marks[f] for f in rule.flags if f in progress.marks)
+    criteria = {c.id: c for c in scenario.rubric}
+    incidents = []
+    for kind, rule in rules.items():
+        charged = -sum(p.points for p in earned if p.points < 0 and set(criteria[p.criterion].when.flags) & set(rule.flags))
+        for turn in sorted(turns[kind]):
+            already = min(rule.points, charged)
+            charged -= already
+            incidents.append(Incident(kind, rule.label.get(lang), -(rule.points - already), rule.reason.get(lang), turn))
+    return sorted(incidents, key=lambda i: i.turn)
+
+
+def question_quality(scenario: Scenario, progress: Progress, verdicts: list[dict[str, Any]]) -> QuestionQuality:
+    """Question quality out of 100: half open questions (full marks when at least half are open), half SPIN progression.
+
+    Progression is a third each for asking a problem question, an implication question after a
+    problem came out (a problem question asked, or a latent need revealed), and a need-payoff
+    question after it. Seven closed situation questions score 0, so the score stays within
+    100 - weight.
+    """
+    rules = scenario.rules.questions
+    asked = [(n, v) for n, v in enumerate(verdicts, 1) if v.get("is_question")]
+    open_turns = tuple(n for n, v in asked if v.get("form") == "open")
+    latent = [progress.marks[f.id] for f in scenario.facts if f.kind == "latent" and f.id in progress.marks]
+    problem_turn = min([n for n, v in asked if v.get("spin") == "problem"] + latent, default=None)
+    after = [(n, v) for n, v in asked if problem_turn is not None and n > problem_turn]
+    implication = tuple(n for n, v in after if v.get("spin") == "implication")
+    need_payoff = tuple(n for n, v in after if v.get("spin") == "need_payoff")
+    problem_asked = tuple(n for n, v in asked if v.get("spin") == "problem")
+    progression = sum((bool(problem_asked), bool(implication), bool(need_payoff))) / 3
+    share = min(1.0, 2 * len(open_turns) / len(asked)) if asked else 0.0
+    quality = round(100 * (share + progression) / 2)
+    leading = tuple(n for n, v in asked if "leading" in (v.get("acts") or ()))
+    return QuestionQuality(rules.weight, quality, round(quality * rules.weight / 100), len(asked), open_turns, problem_asked, problem_turn, implication, need_payoff, leading, rules.leading)
+
+
 def score_roleplay(scenario: Scenario, progress: Progress, outcome: str, verdicts: list[dict[str, Any]], moves: list[str], lang: str) -> Scorecard:
     """Score a finished role-play against the scenario's rubric.
 
@@ -105,6 +210,13 @@ def score_roleplay(scenario: Scenario, progress: Progress, outcome: str, verdict
             card.earned.append(point)
         elif criterion.points > 0:
             card.missed.append(point)
+    card.conduct = conduct(scenario, progress, verdicts, card.earned, lang)
+    card.asking = question_quality(scenario, progress, verdicts)
+    asking = card.asking
+    card.rubric = total
+    card.rubric_points = round(total * (100 - asking.weight) / 100)
+    total = card.rubric_points + asking.points
+    total -= sum(-i.points for i in card.conduct) + asking.leading_cost * len(asking.leading_turns)
     card.score = max(0, min(100, total))
     for fact in scenario.facts:
         if fact.kind == "info":
@@ -112,7 +224,12 @@ def score_roleplay(scenario: Scenario, progress: Progress, outcome: str, verdict
         need = Need(fact.id, fact.kind, fact.label.get(lang), progress.marks.get(fact.id))
         (card.needs_found if need.turn is not None else card.needs_missed).append(need)
     card.needs_found.sort(key=lambda n: n.turn or 0)
-    card.archetype = next((a.label.get(lang) for a in scenario.archetypes if outcome in a.outcomes), "")
+    archetype = next((a for a in scenario.archetypes if outcome in a.outcomes), None)
+    if archetype is not None:
+        if all(progress.knows(n) for n in archetype.needs):
+            card.archetype = archetype.label.get(lang)
+        else:
+            card.archetype_unbacked = True
     played = set(moves)
     card.upsells = [u.label.get(lang) for u in scenario.upsells if u.move in played]
     card.tip = _tip(scenario, progress, card, lang)
