@@ -126,3 +126,15 @@ def test_the_issue_examples_read_as_a_trainer_would() -> None:
     assert not classify("Don't squeeze them, you'll bruise them.").is_question
     assert classify("Don't you think that's slow?").is_question
     assert classify("you'd agree we're the best, right?").act == "leading"
+
+
+def test_penalties_stack_but_a_contrast_inside_a_good_question_costs_nothing() -> None:
+    """'Sour ones aren't nice; the sweet ones I'll do you cheap' costs twice; 'most want sweet, why sour?' costs nothing."""
+    progress = Progress(state="discovery", marks={"wants_sour": 0})
+    line = "酸的不好吃。甜的给您便宜点。"
+    reply = respond(PLUM, progress, line, classify(line), "zh")
+    assert {"suggest_sweet", "price_push"} <= set(reply.moves) and progress.strikes >= 2
+    progress = Progress(state="discovery", marks={"wants_sour": 0})
+    line = "Most people want big sweet plums. Why do you want sour ones?"
+    reply = respond(PLUM, progress, line, classify(line), "en")
+    assert reply.moves == ("ask_why",) and progress.strikes == 0

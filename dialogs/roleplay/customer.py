@@ -254,12 +254,12 @@ def spin_of(scenario: Scenario, move: Move) -> str | None:
 def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classification, lang: str) -> Response:
     """Play one rep message: the customer reacts in character and `progress` moves on.
 
-    Each sentence of the message is read in turn, so "sorry to bother you. nothing is for sale
-    today, I only want to understand your cover" both acknowledges and sets the rep apart, and
-    "sour ones? Here, a jin of these" asks and sells. Every move that counts for something is
-    applied in the order said: it reveals its facts, sets its flags, changes goodwill and fires
-    its trigger. Small talk (a greeting answered with a greeting) is answered only when nothing
-    else was said. When nothing matches the customer gives the state's vague answer (and some
+    The whole message is read first; when it counts as nothing, each sentence is tried in turn.
+    When what it counts as costs goodwill, every other sentence that costs goodwill counts too
+    ("sweet ones are nicer, and I'll do you a discount" costs both), while a contrast inside a
+    good question ("most people want sweet plums; why do you want sour ones?") costs nothing.
+    A move that counts reveals its facts, sets its flags, changes goodwill and fires its trigger.
+    Small talk (a greeting answered with a greeting) is answered only when nothing else was said. When nothing matches the customer gives the state's vague answer (and some
     states move on: a customer who has paid and hears nothing useful leaves). Each strike
     (negative goodwill) counts; when the strikes reach the scenario's patience the customer
     walks away.
@@ -281,7 +281,8 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
     if main is None:
         main = next((move for move in others if move is not None and substantive(move)), None)
     chosen = [main] if main is not None else []
-    chosen += [move for move in others if move is not None and move.goodwill < 0 and move not in chosen]
+    if main is None or main.goodwill < 0:
+        chosen += [move for move in others if move is not None and move.goodwill < 0 and move not in chosen]
     for move in chosen:
         if move is not main and not applicable(move, progress):
             continue
