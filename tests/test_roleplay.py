@@ -316,7 +316,7 @@ def test_tips_and_praise_are_about_this_rep(knowledge: Knowledge) -> None:
 @pytest.mark.parametrize(
     ("scenario", "lang", "lines", "kind", "turn"),
     [
-        ("liquor_hotel", "zh", ["张经理您好，我是XX酒业的小李。", "每进一箱我单独返您两百，不走账"], "improper_offer", 2),
+        ("mop", "zh", ["张先生您好，我是XX清洁用品的小李。", "您帮我在小区里推一推，每卖一把我单独返您二十，不走账"], "improper_offer", 2),
         ("plum", "en", ["Look, old woman, are you buying or not?"], "rude", 1),
         ("insurance_call", "zh", ["刘女士您好，我是平安保险的小王。", "你老公一个月挣多少钱？"], "intrusive", 2),
     ],

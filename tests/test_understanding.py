@@ -138,3 +138,16 @@ def test_penalties_stack_but_a_contrast_inside_a_good_question_costs_nothing() -
     line = "Most people want big sweet plums. Why do you want sour ones?"
     reply = respond(PLUM, progress, line, classify(line), "en")
     assert reply.moves == ("ask_why",) and progress.strikes == 0
+
+
+def test_an_improper_offer_however_worded_ends_a_b2b_roleplay_with_a_refusal() -> None:
+    """A reworded kickback to the hotel buyer, or to Director Li, is refused and the talk ends there."""
+    for scenario_id, lang, lines in (
+        ("liquor_hotel", "zh", ["张经理好，想先了解一下您平时怎么选酒？", "每进一箱我单独返您两百，不走账"]),
+        ("telecom_group", "en", ["Director Li, may I ask a few questions first?", "Sign with us and there'll be a little something in it for you, off the books."]),
+    ):
+        scenario = cached_knowledge().scenarios[scenario_id]
+        progress = Progress(state=scenario.initial)
+        replies = [respond(scenario, progress, line, classify(line), lang) for line in lines]
+        assert replies[-1].move == "improper_offer" and replies[-1].outcome == "refused", scenario_id
+        assert progress.knows("improper_offer")
