@@ -4,8 +4,10 @@ The scenario lists the customer's states and transitions as data; this module tu
 into one Machine per scenario and plays one rep message at a time against it. The customer
 never volunteers a hidden fact: a fact is revealed only by a move whose conditions the rep's
 message meets (topic cues, question form and SPIN type from the classifier, prerequisites).
-Moves are tried in file order and the first that matches wins, so scenario authors put the
-specific moves (and the ones that cost goodwill) first.
+Which moves a message counts as (cues as whole words, example lines, the SPIN kind, penalties in
+any sentence) and in what order is spelled out in `find_move` and `respond`, and for trainers in
+knowledge/content/README.md; scenario authors still put the specific moves (and the ones that
+cost goodwill) first, since cue matches are taken in file order.
 
 Everything here is pure: the progress of a role-play is a plain value the caller stores.
 """
@@ -15,13 +17,12 @@ from __future__ import annotations
 import threading
 import zlib
 from dataclasses import dataclass, field
-from functools import lru_cache
 from transitions import Machine
 
 from dialogs.understanding.classifier import Classification, classify, normalise
 from dialogs.understanding.similarity import ExampleIndex
 from dialogs.understanding.text import sentences
-from dialogs.understanding.tokens import Words, cue_set, words_of
+from dialogs.understanding.tokens import Words, cue_form, cue_set, words_of
 from knowledge.copy import copy_text
 from knowledge.schema import Cues, Match, Move, Scenario, Suggestion, Text
 
@@ -118,8 +119,7 @@ def end_early_outcome(scenario: Scenario, state: str) -> str:
 
 def pick(variants: list[Text], lang: str, *salt: object) -> str:
     """One of several ways to say something: varied between turns, the same for the same transcript."""
-    index = zlib.crc32(":".join(str(s) for s in salt).encode()) % len(variants)
-    return variants[index].get(lang)
+    return in_turn(variants, lang, 0, *salt)
 
 
 def in_turn(variants: list[Text], lang: str, turn: int, *salt: object) -> str:
@@ -129,17 +129,11 @@ def in_turn(variants: list[Text], lang: str, turn: int, *salt: object) -> str:
     return variants[index].get(lang)
 
 
-@lru_cache(maxsize=16384)
-def _cue(word: str) -> str:
-    """The cue in the form messages are matched in; a trailing `*` (match word beginnings) is kept."""
-    return normalise(word.rstrip("*")) + ("*" if word.endswith("*") else "")
-
-
 def _has_cue(cues: Cues | None, text: Words) -> bool:
     """True if the text holds any of the cues as whole words, in either language (reps mix them)."""
     if cues is None:
         return True
-    return cue_set(tuple(_cue(cue) for cue in (*cues.zh, *cues.en))).found_in(text)
+    return cue_set(tuple(cue_form(cue) for cue in (*cues.zh, *cues.en))).found_in(text)
 
 
 def _matches(match: Match, text: Words, verdict: Classification) -> bool:
@@ -157,7 +151,7 @@ PROPOSING_ACTS = frozenset({"closing", "pitch", "price"})
 
 
 def destination(scenario: Scenario, state: str, trigger: str) -> str:
-    """Where `trigger` would take the customer from `state`, read from the scenario's transitions (no machine run)."""
+    """Where `trigger` would take the customer from `state`: the machine is run once per state and trigger, then remembered."""
     key = (scenario.id, id(scenario), state, trigger)
     if key not in _DESTINATIONS:
         _DESTINATIONS[key] = fire(scenario, state, trigger)
@@ -192,11 +186,12 @@ def substantive(move: Move) -> bool:
 
 def applicable(item: Move | Suggestion, progress: Progress) -> bool:
     """True if a move (or a suggested one) fits now: right state, prerequisites known, exclusions not."""
-    return (
-        (not item.states or progress.state in item.states)
-        and all(progress.knows(name) for name in item.requires)
-        and not any(progress.knows(name) for name in item.unless)
-    )
+    return in_place(item, progress) and not any(progress.knows(name) for name in item.unless)
+
+
+def in_place(item: Move | Suggestion, progress: Progress) -> bool:
+    """True if the customer is in one of the item's states and knows everything it requires."""
+    return (not item.states or progress.state in item.states) and all(progress.knows(name) for name in item.requires)
 
 
 def examples_of(scenario: Scenario) -> ExampleIndex:
@@ -217,7 +212,8 @@ def find_move(scenario: Scenario, progress: Progress, text: str, verdict: Classi
     what the customer has told; else a small-talk move whose cues it holds. Moves that would
     complete a sale are left out when the message does not propose anything (`may_close`, by
     default judged from this text's own verdict)."""
-    words = words_of(normalise(text))
+    normalised = normalise(text)
+    words = words_of(normalised)
     fitting = [
         move for move in scenario.moves
         if applicable(move, progress) and ((proposes(verdict) if may_close is None else may_close) or not closes(scenario, progress.state, move))
@@ -228,13 +224,13 @@ def find_move(scenario: Scenario, progress: Progress, text: str, verdict: Classi
         return strong[0]
     index = examples_of(scenario)
     labels = {move.id for move in fitting if move.examples}
-    parts = [text, *sentences(normalise(text))]
-    similarity, nearest = max((index.nearest(index.vector(part), labels) for part in parts), key=lambda found: found[0])
+    vectors = [index.vector(part) for part in (text, *sentences(normalised))]
+    similarity, nearest = max((index.nearest(vector, labels) for vector in vectors), key=lambda found: found[0])
     if nearest is not None and similarity >= EXAMPLE_SIMILARITY:
         return next(move for move in fitting if move.id == nearest.label)
     if verdict.is_question and verdict.spin != "none" and asked_again(scenario, progress, text, verdict) is None:
         kind = {move.id for move in fitting if spin_of(scenario, move) == verdict.spin}
-        similarity, nearest = max((index.nearest(index.vector(part), kind) for part in parts), key=lambda found: found[0])
+        similarity, nearest = max((index.nearest(vector, kind) for vector in vectors), key=lambda found: found[0])
         if nearest is not None and similarity >= SAME_KIND_SIMILARITY:
             return next(move for move in fitting if move.id == nearest.label)
     return by_cue[0] if by_cue else None
@@ -259,8 +255,9 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
     ("sweet ones are nicer, and I'll do you a discount" costs both), while a contrast inside a
     good question ("most people want sweet plums; why do you want sour ones?") costs nothing.
     A move that counts reveals its facts, sets its flags, changes goodwill and fires its trigger.
-    Small talk (a greeting answered with a greeting) is answered only when nothing else was said. When nothing matches the customer gives the state's vague answer (and some
-    states move on: a customer who has paid and hears nothing useful leaves). Each strike
+    Small talk (a greeting answered with a greeting) is answered only when nothing else was said.
+    When nothing matches the customer gives the state's vague answer (and some states move on: a
+    customer who has paid and hears nothing useful leaves). Each strike
     (negative goodwill) counts; when the strikes reach the scenario's patience the customer
     walks away.
     """
@@ -329,9 +326,8 @@ def asked_again(scenario: Scenario, progress: Progress, text: str, verdict: Clas
         told = [name for name in move.unless if name in move.reveal and progress.knows(name)]
         if not move.reveal or not told or any(progress.knows(name) for name in move.unless if name not in told):
             continue
-        if (not move.states or progress.state in move.states) and all(progress.knows(name) for name in move.requires):
-            if any(_matches(m, words, verdict) for m in move.match):
-                return move
+        if in_place(move, progress) and any(_matches(m, words, verdict) for m in move.match):
+            return move
     return None
 
 

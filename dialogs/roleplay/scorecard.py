@@ -143,7 +143,7 @@ def ruled_acts(text: str) -> list[str]:
     Conduct costs points, so only these count: the learned act model's guesses (an ordinary
     budget question read as an improper offer) are too loose to charge a rep for.
     """
-    return [act for sentence in sentences(normalise(text)) if (act := act_by_rules(sentence, sentence.rstrip().endswith("?"))) is not None]
+    return [act for sentence in sentences(normalise(text)) if (act := act_by_rules(sentence)) is not None]
 
 
 def conduct(scenario: Scenario, progress: Progress, verdicts: list[dict[str, Any]], earned: list[Point], lang: str) -> list[Incident]:

@@ -8,8 +8,7 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from dialogs.understanding.text import normalise
-from dialogs.understanding.tokens import CueSet, Words, cue_set, words_of
+from dialogs.understanding.tokens import CueSet, Words, cue_form, cue_set, words_of
 
 ACTS_FILE = Path(__file__).resolve().parents[2] / "knowledge" / "understanding" / "acts.yaml"
 
@@ -21,12 +20,9 @@ class ActRule:
     act: str
     cues: CueSet
     at_start: bool
-    questions_only: bool
 
-    def fires(self, words: Words, is_question: bool) -> bool:
-        """True if a cue is in the sentence (at its start, for an `at_start` act; in a question, for a `questions_only` one)."""
-        if self.questions_only and not is_question:
-            return False
+    def fires(self, words: Words) -> bool:
+        """True if a cue is in the sentence (at its start, for an `at_start` act)."""
         return self.cues.starts(words) if self.at_start else self.cues.found_in(words)
 
 
@@ -35,12 +31,12 @@ def act_rules() -> tuple[ActRule, ...]:
     """Each act with its compiled cues, in the file's order (the first act that fires wins)."""
     raw = YAML(typ="safe").load(ACTS_FILE.read_text(encoding="utf-8"))["acts"]
     return tuple(
-        ActRule(act, cue_set(tuple(normalise(w.rstrip("*")) + ("*" if w.endswith("*") else "") for w in (*spec.get("zh", []), *spec.get("en", [])))), bool(spec.get("at_start")), bool(spec.get("questions_only")))
+        ActRule(act, cue_set(tuple(cue_form(w) for w in (*spec.get("zh", []), *spec.get("en", [])))), bool(spec.get("at_start")))
         for act, spec in raw.items()
     )
 
 
-def act_by_rules(normalised: str, is_question: bool) -> str | None:
+def act_by_rules(normalised: str) -> str | None:
     """The first act one of whose cues the (normalised) sentence holds, or None."""
     words = words_of(normalised)
-    return next((rule.act for rule in act_rules() if rule.fires(words, is_question)), None)
+    return next((rule.act for rule in act_rules() if rule.fires(words)), None)

@@ -290,7 +290,7 @@ def speech_act(normalised: str, lang: str, is_question: bool) -> str:
     sentence; otherwise the learned act model does. A sentence the question rules read as a
     statement is never the act `question`.
     """
-    by_rule = act_by_rules(normalised, is_question)
+    by_rule = act_by_rules(normalised)
     if by_rule is not None:
         return by_rule
     probabilities = act_model().scores(features(normalised, lang))

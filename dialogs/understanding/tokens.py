@@ -19,6 +19,8 @@ from typing import Any
 
 import snowballstemmer
 
+from dialogs.understanding.text import normalise
+
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?\*?")
 _CJK = re.compile("[\u3400-\u9fff]")
 _STEMMER = snowballstemmer.stemmer("english")
@@ -117,6 +119,12 @@ class Cue:
             words.raw[start + i].startswith(value) if prefix else words.stems[start + i] == value
             for i, (value, prefix) in enumerate(self.parts)
         )
+
+
+@lru_cache(maxsize=16384)
+def cue_form(cue: str) -> str:
+    """A cue as messages are matched: normalised like them, a trailing `*` (match word beginnings) kept."""
+    return normalise(cue.rstrip("*")) + ("*" if cue.endswith("*") else "")
 
 
 @lru_cache(maxsize=16384)
