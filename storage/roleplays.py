@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -111,17 +111,22 @@ def write_roleplays(session: Session, fmt: str, handle: BinaryIO, scenario_id: s
 
     In CSV the nested fields (facts, counts, transcript) are JSON inside their cells.
     """
+    return _write_records(handle, fmt, EXPORT_FIELDS, export_records(session, scenario_id, scope))
+
+
+def _write_records(handle: BinaryIO, fmt: str, fields: Sequence[str], records: Iterable[dict[str, Any]]) -> int:
+    """Stream records to `handle` as CSV (nested values as JSON in their cells) or JSON lines; how many were written."""
     written = 0
 
     def counted() -> Iterator[dict[str, Any]]:
         nonlocal written
-        for record in export_records(session, scenario_id, scope):
+        for record in records:
             written += 1
             yield record
 
     if fmt == "csv":
         rows = ([v if isinstance(v, (str, int)) or v is None else json.dumps(v, ensure_ascii=False) for v in r.values()] for r in counted())
-        write_csv(handle, EXPORT_FIELDS, rows)
+        write_csv(handle, fields, rows)
     else:
         write_jsonl(handle, counted())
     return written
@@ -162,19 +167,7 @@ def unmatched_records(session: Session, scenario_id: str | None = None, scope: s
 
 def write_unmatched(session: Session, fmt: str, handle: BinaryIO, scenario_id: str | None = None, scope: set[int] | None = None) -> int:
     """Stream every line the customer did not understand to `handle` as JSON lines or CSV; returns how many were written."""
-    written = 0
-
-    def counted() -> Iterator[dict[str, Any]]:
-        nonlocal written
-        for record in unmatched_records(session, scenario_id, scope):
-            written += 1
-            yield record
-
-    if fmt == "csv":
-        write_csv(handle, UNMATCHED_FIELDS, (list(r.values()) for r in counted()))
-    else:
-        write_jsonl(handle, counted())
-    return written
+    return _write_records(handle, fmt, UNMATCHED_FIELDS, unmatched_records(session, scenario_id, scope))
 
 
 @dataclass
