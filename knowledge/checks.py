@@ -183,9 +183,21 @@ def whole_word_problem(cue: str) -> str | None:
     return None
 
 
+_MATCHED_CHARACTERS = re.compile(r"[\w\s'*%-]")
+
+
+def ignored_symbols(cue: str) -> str:
+    """The characters of a cue that matching skips (punctuation, currency signs…): "$ off" would match any "off"."""
+    return "".join(dict.fromkeys(_MATCHED_CHARACTERS.sub("", cue)))
+
+
 def _check_cues(move: Move, src: Source, loc: tuple[object, ...]) -> Iterator[Problem]:
     for j, match in enumerate(move.match):
         for cues in (match.cues, match.also):
+            for cue in [*cues.zh, *cues.en] if cues else []:
+                symbols = ignored_symbols(cue)
+                if symbols:
+                    yield Problem(str(src.path), src.line(loc + ("match", j)), f"move '{move.id}': cue '{cue}' has '{symbols}', which matching skips, so it matches as '{' '.join(cue.translate({ord(c): ' ' for c in symbols}).split())}' alone", "spell the symbol as a word, or leave it out")
             for cue in cues.en if cues else []:
                 word = whole_word_problem(cue)
                 if word is not None:

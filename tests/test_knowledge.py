@@ -90,6 +90,12 @@ def test_broken_content_is_reported_by_file_and_line() -> None:
     assert len(found) == len(expected)
 
 
+def test_a_cue_with_a_symbol_matching_skips_is_reported() -> None:
+    """A trainer writes the cue "$ off": matching reads words only, so it would fire on any "off" ("signs off")."""
+    found = problems_for(FIXTURES / "symbol_cue")
+    assert any("symbol_cue.yaml:34: move 'ask_secret': cue '$ off' has '$', which matching skips, so it matches as 'off' alone" in line for line in found), found
+
+
 def test_a_yaml_syntax_error_names_the_line() -> None:
     [problem] = problems_for(FIXTURES / "syntax")
     assert "quizzes/unclosed.yaml:3: YAML syntax" in problem

@@ -172,10 +172,24 @@ def closes(scenario: Scenario, state: str, move: Move) -> bool:
     return after != state and any(s.id == after and (s.outcome or s.end_outcome) in rewarded for s in scenario.states)
 
 
+def costs(scenario: Scenario, move: Move) -> bool:
+    """True for a mistake: the move loses goodwill or sets a flag the rubric takes points for."""
+    return move.goodwill < 0 or any(c.points < 0 and set(c.when.flags) & set(move.flags) for c in scenario.rubric)
+
+
+def ends(scenario: Scenario, state: str, move: Move) -> bool:
+    """True if the move's trigger would take the customer from `state` to a state that ends the talk, well or badly."""
+    if move.trigger is None:
+        return False
+    after = destination(scenario, state, move.trigger)
+    return after != state and any(s.id == after and (s.outcome or s.end_outcome) for s in scenario.states)
+
+
 def proposes(verdict: Classification) -> bool:
-    """False for a discovery question (its main ask has a SPIN type and no sentence offers anything:
-    no closing, pitch or price): such a question never completes a sale on its own."""
-    return not (verdict.is_question and verdict.spin != "none" and not PROPOSING_ACTS & set(verdict.acts))
+    """False for a question that offers nothing (no sentence is a closing, a pitch or a price): a
+    question never completes a sale on its own, whatever its SPIN type ("Mind if I ask what
+    they're for?" is not "weigh me a jin")."""
+    return not verdict.is_question or bool(PROPOSING_ACTS & set(verdict.acts))
 
 
 def substantive(move: Move) -> bool:
@@ -254,6 +268,11 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
     When what it counts as costs goodwill, every other sentence that costs goodwill counts too
     ("sweet ones are nicer, and I'll do you a discount" costs both), while a contrast inside a
     good question ("most people want sweet plums; why do you want sour ones?") costs nothing.
+    When it is no mistake, every other sentence that counts as a move of its own, read in order
+    once the first has taken effect, counts too ("I get it, you've had lots of calls. What did
+    they do that annoyed you?" acknowledges and asks); such a sentence may end the talk only
+    if it is the last and its move would close well (a booking with "and we'll look at your
+    staff too" adds the staff).
     A move that counts reveals its facts, sets its flags, changes goodwill and fires its trigger.
     Small talk (a greeting answered with a greeting) is answered only when nothing else was said.
     When nothing matches the customer gives the state's vague answer (and some states move on: a
@@ -287,6 +306,17 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
         revealed += _apply(scenario, progress, move, lang, lines)
         if outcome_of(scenario, progress.state) is not None:
             break
+    if main is not None and not costs(scenario, main) and len(pieces) > 1:
+        for number, ((piece, piece_verdict), before) in enumerate(zip(pieces, others), 1):
+            if outcome_of(scenario, progress.state) is not None:
+                break
+            if before is main:
+                continue
+            move = find_move(scenario, progress, piece, piece_verdict)
+            last = number == len(pieces)
+            if move is not None and substantive(move) and not costs(scenario, move) and move not in applied and (not ends(scenario, progress.state, move) or (last and closes(scenario, progress.state, move))):
+                applied.append(move)
+                revealed += _apply(scenario, progress, move, lang, lines)
     if not applied and small_talk is not None:
         applied.append(small_talk)
         revealed += _apply(scenario, progress, small_talk, lang, lines)

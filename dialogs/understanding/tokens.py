@@ -4,9 +4,10 @@ English text and cues are cut into words and compared by their dictionary form (
 lemma, e.g. "worries" -> "worry", "sweetest" -> "sweet", while "useful" stays apart from "used";
 a word simplemma does not know is compared by its Snowball stem), so a cue matches only a whole
 word or a run of whole words. A cue word ending in `*` (`congrat*`)
-deliberately matches every word that begins with it. Chinese has no spaces between words;
-a Chinese cue matches where its characters appear (see the notes on issue #14: jieba
-segmentation with a shipped dictionary is the next step).
+deliberately matches every word that begins with it. "%" reads as the word "percent", so
+"20% off" holds the cue "% off". Chinese has no spaces between words: jieba cuts the message
+(with the shipped user dictionary), and a Chinese cue matches where its characters appear
+without starting or ending inside a longer word.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import snowballstemmer
 from dialogs.understanding.text import normalise
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?\*?")
+_SYMBOLS = str.maketrans({"%": " percent "})
 _CJK = re.compile("[\u3400-\u9fff]")
 _STEMMER = snowballstemmer.stemmer("english")
 USER_DICT = Path(__file__).resolve().parents[2] / "knowledge" / "understanding" / "userdict.zh.txt"
@@ -75,22 +77,31 @@ class Words:
 def stem(word: str) -> str:
     """The form a word is compared by: its lemma when simplemma knows it, else its Snowball stem.
 
-    Contractions stay as they are ("shouldn't" must not become "shall").
+    Contractions stay as they are ("shouldn't" must not become "shall"). A plural the dictionary
+    lists as a word of its own ("kiwis", "thanks") is compared as its singular.
     """
     import simplemma  # its dictionaries load on the first English word, not at start-up
 
     if "'" in word:
         return word
     if simplemma.is_known(word, lang="en"):
-        return str(simplemma.lemmatize(word, lang="en")).lower()
+        lemma = str(simplemma.lemmatize(word, lang="en")).lower()
+        if lemma == word and len(word) > 4 and word.endswith("s") and not word.endswith("ss") and simplemma.is_known(word[:-1], lang="en"):
+            return word[:-1]  # plurals its dictionary keeps as words of their own: "kiwis", "thanks", "sales"
+        return lemma
     return str(_STEMMER.stemWord(word))
 
 
 def words_of(normalised: str) -> Words:
     """Cut a normalised message into words once, for every cue to be checked against."""
-    raw = tuple(_WORD.findall(normalised))
+    raw = english_words(normalised)
     inside = _inside_positions(normalised) if _CJK.search(normalised) else frozenset()
     return Words(normalised, tuple(stem(w) for w in raw), raw, inside)
+
+
+def english_words(normalised: str) -> tuple[str, ...]:
+    """The words of a normalised text or cue, symbols that stand for a word ("%") read as that word."""
+    return tuple(_WORD.findall(normalised.translate(_SYMBOLS)))
 
 
 @dataclass(frozen=True)
@@ -132,7 +143,7 @@ def compile_cue(normalised_cue: str) -> Cue:
     """A cue as written by a trainer (already normalised) ready to match."""
     if _CJK.search(normalised_cue):
         return Cue(normalised_cue, ())
-    parts = tuple((w[:-1], True) if w.endswith("*") else (stem(w), False) for w in _WORD.findall(normalised_cue))
+    parts = tuple((w[:-1], True) if w.endswith("*") else (stem(w), False) for w in english_words(normalised_cue))
     return Cue(None, parts) if parts else Cue(normalised_cue, ())
 
 
