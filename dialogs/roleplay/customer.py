@@ -296,27 +296,18 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
         small_talk, main = main, None
     if main is None:
         main = next((move for move in others if move is not None and substantive(move)), None)
-    chosen = [main] if main is not None else []
-    if main is None or main.goodwill < 0:
-        chosen += [move for move in others if move is not None and move.goodwill < 0 and move not in chosen]
-    for move in chosen:
-        if move is not main and not applicable(move, progress):
-            continue
-        applied.append(move)
-        revealed += _apply(scenario, progress, move, lang, lines)
-        if outcome_of(scenario, progress.state) is not None:
-            break
     if main is not None and not costs(scenario, main) and len(pieces) > 1:
-        for number, ((piece, piece_verdict), before) in enumerate(zip(pieces, others), 1):
+        _apply_each_sentence(scenario, progress, main, pieces, others, lang, lines, applied, revealed)
+    else:
+        chosen = [main] if main is not None else []
+        chosen += [move for move in others if move is not None and move.goodwill < 0 and move not in chosen]
+        for move in chosen:
+            if move is not main and not applicable(move, progress):
+                continue
+            applied.append(move)
+            revealed += _apply(scenario, progress, move, lang, lines)
             if outcome_of(scenario, progress.state) is not None:
                 break
-            if before is main:
-                continue
-            move = find_move(scenario, progress, piece, piece_verdict)
-            last = number == len(pieces)
-            if move is not None and substantive(move) and not costs(scenario, move) and move not in applied and (not ends(scenario, progress.state, move) or (last and closes(scenario, progress.state, move))):
-                applied.append(move)
-                revealed += _apply(scenario, progress, move, lang, lines)
     if not applied and small_talk is not None:
         applied.append(small_talk)
         revealed += _apply(scenario, progress, small_talk, lang, lines)
@@ -359,6 +350,30 @@ def asked_again(scenario: Scenario, progress: Progress, text: str, verdict: Clas
         if in_place(move, progress) and any(_matches(m, words, verdict) for m in move.match):
             return move
     return None
+
+
+def _apply_each_sentence(
+    scenario: Scenario, progress: Progress, main: Move, pieces: list[tuple[str, Classification]], others: list[Move | None],
+    lang: str, lines: list[str], applied: list[Move], revealed: list[str],
+) -> None:
+    """A message that is no mistake, sentence by sentence in the order written: the main move where
+    its sentence stands (first, when no single sentence holds it), and every other sentence that
+    counts as a move of its own, read once the ones before have taken effect. Such a sentence may
+    not cost anything, and may end the talk only if it is the last and ends it well."""
+    place = next((number for number, before in enumerate(others) if before is main), -1)
+    for number, (piece, piece_verdict) in enumerate(pieces):
+        if number == place or (place == -1 and number == 0):
+            applied.append(main)
+            revealed += _apply(scenario, progress, main, lang, lines)
+        if outcome_of(scenario, progress.state) is not None:
+            return
+        if number == place:
+            continue
+        move = find_move(scenario, progress, piece, piece_verdict)
+        last = number == len(pieces) - 1
+        if move is not None and substantive(move) and not costs(scenario, move) and move not in applied and (not ends(scenario, progress.state, move) or (last and closes(scenario, progress.state, move))):
+            applied.append(move)
+            revealed += _apply(scenario, progress, move, lang, lines)
 
 
 def _apply(scenario: Scenario, progress: Progress, move: Move, lang: str, lines: list[str]) -> list[str]:

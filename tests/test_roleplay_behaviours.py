@@ -1,0 +1,69 @@
+"""What the role-play customer understands, per scenario and language (tests/golden/behaviours.yaml).
+
+The rep has said the first lines of the scenario's model conversation; then says one more
+line, and the customer reacts: to every move in it, never to a greeting as a pitch, never to a
+question as a purchase.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from dialogs.roleplay.customer import Progress, Response, costs, respond
+from dialogs.understanding.classifier import classify
+from knowledge.schema import Scenario
+from knowledge.validate import cached_knowledge
+
+CASES = YAML(typ="safe").load((Path(__file__).parent / "golden" / "behaviours.yaml").read_text(encoding="utf-8"))
+
+
+def cases(behaviour: str) -> list[Any]:
+    return [pytest.param(case, id=f"{case['scenario']}-{case['lang']}") for case in CASES[behaviour]]
+
+
+def after_model_lines(case: dict[str, Any]) -> tuple[Scenario, Progress]:
+    """The customer once the rep has said the first `after` lines of the model conversation."""
+    scenario = cached_knowledge().scenarios[case["scenario"]]
+    progress = Progress(state=scenario.initial)
+    for turn in scenario.model_conversation[: case["after"]]:
+        line = turn.rep.get(case["lang"])
+        respond(scenario, progress, line, classify(line), case["lang"])
+    return scenario, progress
+
+
+def says(scenario: Scenario, progress: Progress, case: dict[str, Any]) -> Response:
+    return respond(scenario, progress, case["rep"], classify(case["rep"]), case["lang"])
+
+
+def test_every_scenario_and_language_has_each_behaviour() -> None:
+    pairs = {(s, lang) for s in cached_knowledge().scenarios for lang in ("zh", "en")}
+    for behaviour, listed in CASES.items():
+        assert {(case["scenario"], case["lang"]) for case in listed} == pairs, behaviour
+
+
+@pytest.mark.parametrize("case", cases("several_moves"))
+def test_every_move_in_one_message_counts(case: dict[str, Any]) -> None:
+    scenario, progress = after_model_lines(case)
+    answer = says(scenario, progress, case)
+    assert list(answer.moves) == case["moves"], answer
+
+
+@pytest.mark.parametrize("case", cases("greeting_not_pitch"))
+def test_a_greeting_with_a_nice_word_is_not_a_pitch(case: dict[str, Any]) -> None:
+    scenario, progress = after_model_lines(case)
+    answer = says(scenario, progress, case)
+    moves = {move.id: move for move in scenario.moves}
+    assert not [name for name in answer.moves if costs(scenario, moves[name])], answer
+    assert not answer.left and answer.outcome is None and progress.strikes == 0
+
+
+@pytest.mark.parametrize("case", cases("question_not_purchase"))
+def test_a_question_is_not_a_purchase(case: dict[str, Any]) -> None:
+    scenario, progress = after_model_lines(case)
+    before = progress.state
+    answer = says(scenario, progress, case)
+    assert answer.outcome is None and progress.state == before, answer
