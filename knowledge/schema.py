@@ -249,6 +249,8 @@ class ConductRule(Strict):
     flags: list[str] = Field(default=[], description="move flags that also count as it (the turn the flag was set)")
     label: Text
     reason: Text
+    goodwill: int = Field(default=0, le=0, description="goodwill the customer loses on hearing it (each point a strike) when no move of the scenario reacted to the line")
+    say: list[Text] = Field(default=[], description="how the customer reacts then")
 
 
 class QuestionRules(Strict):
@@ -269,6 +271,7 @@ class Scoring(Strict):
 class ConductOverride(Strict):
     points: int | None = Field(default=None, ge=0)
     flags: list[str] | None = None
+    goodwill: int | None = Field(default=None, le=0)
 
 
 class QuestionOverride(Strict):

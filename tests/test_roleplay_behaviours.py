@@ -67,3 +67,26 @@ def test_a_question_is_not_a_purchase(case: dict[str, Any]) -> None:
     before = progress.state
     answer = says(scenario, progress, case)
     assert answer.outcome is None and progress.state == before, answer
+
+
+def test_rudeness_offends_the_customer_and_twice_she_walks_away() -> None:
+    """The rep says "Look, old woman, are you buying or not?": she takes it badly before she answers; a second insult and she goes."""
+    plum = cached_knowledge().scenarios["plum"]
+    progress = Progress(state=plum.initial)
+    first = "Look, old woman, are you buying or not?"
+    answer = respond(plum, progress, first, classify(first), "en")
+    assert answer.lines[0] in {line.en for line in plum.rules.conduct["rude"].say} and progress.strikes == 1 and not answer.left
+    second = "You people always touch everything and buy nothing."
+    answer = respond(plum, progress, second, classify(second), "en")
+    assert answer.left and answer.outcome == "walked_away"
+
+
+def test_an_intrusive_question_costs_goodwill_even_after_a_good_opening() -> None:
+    """刘女士 hears 理解 and then 您一个月挣多少: she answers the first and bristles at the second."""
+    insurance = cached_knowledge().scenarios["insurance_call"]
+    progress = Progress(state=insurance.initial)
+    line = "理解，您肯定接了不少这种电话。冒昧问一句，您一个月挣多少？"
+    answer = respond(insurance, progress, line, classify(line), "zh")
+    assert answer.moves == ("acknowledge",)
+    assert answer.lines[0] in {text.zh for text in insurance.rules.conduct["intrusive"].say}
+    assert progress.goodwill == -1 and progress.strikes == 1

@@ -19,6 +19,7 @@ import zlib
 from dataclasses import dataclass, field
 from transitions import Machine
 
+from dialogs.understanding.acts import act_by_rules
 from dialogs.understanding.classifier import Classification, classify, normalise
 from dialogs.understanding.similarity import ExampleIndex
 from dialogs.understanding.text import sentences
@@ -308,20 +309,21 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
             revealed += _apply(scenario, progress, move, lang, lines)
             if outcome_of(scenario, progress.state) is not None:
                 break
-    if not applied and small_talk is not None:
+    offended = _take_offence(scenario, progress, parts if len(parts) > 1 else [normalise(text)], applied, lang, turn, lines)
+    if not applied and small_talk is not None and not offended:
         applied.append(small_talk)
         revealed += _apply(scenario, progress, small_talk, lang, lines)
-    if not applied:
+    if not applied and not offended:
         again = asked_again(scenario, progress, text, verdict)
         if again is not None:
             fact = next(f for f in scenario.facts if f.id == again.reveal[0])
             asked = scenario.asked_already or copy_text().customer_asked_already
             lines += [in_turn(asked, lang, turn, scenario.id, "asked"), pick(fact.reply, lang, scenario.id, turn, fact.id)]
             applied.append(again)
-    progress.unheard = 0 if applied else progress.unheard + 1
-    if not applied and state.unmatched_trigger:
+    progress.unheard = 0 if applied or offended else progress.unheard + 1
+    if not applied and not offended and state.unmatched_trigger:
         progress.state = fire(scenario, progress.state, state.unmatched_trigger)
-    elif not applied and state.moves_on and progress.unheard >= state.moves_on.after:
+    elif not applied and not offended and state.moves_on and progress.unheard >= state.moves_on.after:
         lines.append(in_turn(state.moves_on.say, lang, turn, scenario.id, "moves_on"))
         progress.unheard = 0
         if state.moves_on.trigger:
@@ -350,6 +352,23 @@ def asked_again(scenario: Scenario, progress: Progress, text: str, verdict: Clas
         if in_place(move, progress) and any(_matches(m, words, verdict) for m in move.match):
             return move
     return None
+
+
+def _take_offence(scenario: Scenario, progress: Progress, parts: list[str], applied: list[Move], lang: str, turn: int, lines: list[str]) -> bool:
+    """Rudeness or an intrusive question (a cue in acts.yaml, not a guess) that no move of the
+    scenario reacted to: the customer takes it badly, first of all, in the words of
+    scoring/default.yaml, and loses goodwill (each point a strike). True if she did."""
+    if any(move.goodwill < 0 for move in applied):
+        return False
+    rules = scenario.rules.conduct
+    kinds = dict.fromkeys(act for part in parts if (act := act_by_rules(part)) in rules and rules[act].goodwill < 0)
+    for kind in kinds:
+        rule = rules[kind]  # type: ignore[index]
+        progress.goodwill += rule.goodwill
+        progress.strikes -= rule.goodwill
+        if rule.say:
+            lines.insert(0, in_turn(rule.say, lang, turn, scenario.id, kind))
+    return bool(kinds)
 
 
 def _apply_each_sentence(
