@@ -378,7 +378,8 @@ def _apply_each_sentence(
     """A message that is no mistake, sentence by sentence in the order written: the main move where
     its sentence stands (first, when no single sentence holds it), and every other sentence that
     counts as a move of its own, read once the ones before have taken effect. Such a sentence may
-    not cost anything, and may end the talk only if it is the last and ends it well."""
+    not cost anything nor be bad conduct (an intrusive question is no discovery question), and
+    may end the talk only if it is the last and ends it well."""
     place = next((number for number, before in enumerate(others) if before is main), -1)
     for number, (piece, piece_verdict) in enumerate(pieces):
         if number == place or (place == -1 and number == 0):
@@ -386,7 +387,7 @@ def _apply_each_sentence(
             revealed += _apply(scenario, progress, main, lang, lines)
         if outcome_of(scenario, progress.state) is not None:
             return
-        if number == place:
+        if number == place or act_by_rules(normalise(piece)) in scenario.rules.conduct:
             continue
         move = find_move(scenario, progress, piece, piece_verdict)
         last = number == len(pieces) - 1
