@@ -58,7 +58,7 @@ def _validate_file(path: Path) -> list[Problem]:
     knowledge = Knowledge()
     knowledge.items[kind][item.id] = item
     knowledge.sources[(kind, item.id)] = source
-    return check_all(knowledge, authoring=True)
+    return problems + check_all(knowledge, authoring=True)
 
 
 def unread(root: Path) -> list[Problem]:

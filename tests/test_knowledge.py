@@ -245,3 +245,44 @@ def test_an_archetype_may_only_need_facts_and_flags_the_scenario_has(tmp_path: P
     source = (CONTENT_DIR / "scenarios" / "plum.yaml").read_text(encoding="utf-8")
     (tmp_path / "scenarios" / "plum.yaml").write_text(source.replace("needs: [pitched_first]", "needs: [praised_sweet]", 1), encoding="utf-8")
     assert any("archetype 'vendor_one' needs unknown fact or flag 'praised_sweet'" in p for p in problems_for(tmp_path))
+
+
+def test_a_structure_error_and_the_cross_checks_come_out_in_one_run(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The trainer's quiz has a difficulty out of range in its first question and an answer that is
+    no option in its second: one run of validate names both, in line order."""
+    (tmp_path / "quizzes").mkdir()
+    shutil.copy(FIXTURES / "broken" / "quizzes" / "bad_answer.yaml", tmp_path / "quizzes" / "bad_answer.yaml")
+    text = (tmp_path / "quizzes" / "bad_answer.yaml").read_text(encoding="utf-8")
+    first, second = text.replace("answer: [e]", "answer: [a]").replace("difficulty: 1", "difficulty: 5"), text.split("questions:\n")[1].replace("bad01", "bad02")
+    (tmp_path / "quizzes" / "bad_answer.yaml").write_text(first + second, encoding="utf-8")
+    assert run([str(tmp_path)]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{tmp_path / 'quizzes' / 'bad_answer.yaml'}:8: questions.0.difficulty: Input should be less than or equal to 3",
+        f"{tmp_path / 'quizzes' / 'bad_answer.yaml'}:22: answer 'e' of question 'bad02' is not one of its options ['a', 'b']",
+        "2 problems found.",
+    ]
+
+
+def test_a_part_with_a_structure_error_is_not_reported_again_where_it_is_named(tmp_path: Path) -> None:
+    """A fact whose kind is misspelt is reported once: the moves, rubric and tips that name it do
+    not each add an 'unknown fact'."""
+    (tmp_path / "scenarios").mkdir()
+    source = (CONTENT_DIR / "scenarios" / "plum.yaml").read_text(encoding="utf-8")
+    kind = source.index("kind:", source.index("facts:"))
+    (tmp_path / "scenarios" / "plum.yaml").write_text(source[:kind] + "kind: hidden" + source[source.index("\n", kind):], encoding="utf-8")
+    [problem] = problems_for(tmp_path)
+    assert "plum.yaml:" in problem and ": facts.0.kind: Input should be 'explicit', 'latent' or 'info'" in problem
+
+
+def test_a_salvaged_file_names_its_own_steps_and_lines(tmp_path: Path) -> None:
+    """The script opens with a step that has no purpose, and two later steps go backwards: the step
+    numbers and lines are the file's, as the trainer counts them."""
+    (tmp_path / "scripts").mkdir()
+    source = (FIXTURES / "broken" / "scripts" / "backwards.yaml").read_text(encoding="utf-8")
+    no_purpose = "  - stage: situation\n    question: {zh: 几家店？, en: How many shops?}\n    customer_answer: {zh: 三家。, en: Three.}\n"
+    (tmp_path / "scripts" / "backwards.yaml").write_text(source.replace("steps:\n", "steps:\n" + no_purpose, 1), encoding="utf-8")
+    found = problems_for(tmp_path)
+    assert [problem.split("/scripts/")[1] for problem in found] == [
+        "backwards.yaml:5: steps.0.purpose: Field required (hint: add this key)",
+        "backwards.yaml:16: step 4 goes back from implication to problem (hint: order the steps situation, problem, implication, need_payoff)",
+    ]
