@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,7 @@ ROOT = Path(__file__).parent.parent
 
 def environment(tmp_path: Path, **settings: str) -> dict[str, str]:
     """The parent's environment without bot settings, a database in `tmp_path`, then `settings`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_", "DATABASE_", "ADMIN_", "KNOWLEDGE_", "LOG_", "XAPI_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_", "DATABASE_", "ADMIN_", "KNOWLEDGE_", "LOG_", "XAPI_", "BOT_"))}
     env.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"} | settings)
     return env
 
@@ -44,6 +45,10 @@ def one_line(done: subprocess.CompletedProcess[str], code: int) -> str:
         ("LOG_LEVEL", "verbose", "bad setting LOG_LEVEL='verbose': use one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
         ("ADMIN_IDS", "ann,42", "bad setting ADMIN_IDS='ann,42': must be numeric Telegram user ids"),
         ("WEBHOOK_PORT", "99999", "bad setting WEBHOOK_PORT='99999'"),
+        ("WEBHOOK_LISTEN", "http://0.0.0.0", "bad setting WEBHOOK_LISTEN='http://0.0.0.0': must be an IP address or host name to listen on, e.g. 127.0.0.1"),
+        ("WEBHOOK_LISTEN", "300.1.1.1", "bad setting WEBHOOK_LISTEN='300.1.1.1': must be an IP address or host name"),
+        ("BOT_USERNAME", "Sales Coach", "bad setting BOT_USERNAME='Sales Coach': must be your bot's username from @BotFather: 5 to 32 letters, digits or _, starting with a letter and ending in bot"),
+        ("BOT_USERNAME", "SalesCoach", "bad setting BOT_USERNAME='SalesCoach': must be your bot's username"),
         ("TELEGRAM_BASE_URL", "127.0.0.1:8081", "bad setting TELEGRAM_BASE_URL='127.0.0.1:8081': must start with https://"),
         ("XAPI_BASE_URL", "lms.example.org", "bad setting XAPI_BASE_URL='lms.example.org': must start with https://"),
         ("DATABASE_URL", "mysql://u:secret@db/coach", "bad setting DATABASE_URL: 'mysql' is not a supported database; use sqlite:///salescoach.db or postgresql+psycopg://"),
@@ -61,6 +66,22 @@ def test_an_unreachable_database_is_named_without_its_password(tmp_path: Path) -
     line = one_line(salescoach(tmp_path, "console", DATABASE_URL=url), 1)
     assert line.startswith("salescoach: cannot open the database postgresql+psycopg://coach:***@127.0.0.1:")
     assert "secret" not in line and line.endswith("check DATABASE_URL and that the server is running and reachable")
+
+
+def test_a_bot_username_may_be_written_with_its_at(tmp_path: Path) -> None:
+    done = salescoach(tmp_path, "console", stdin="/invite rep\n", BOT_USERNAME="@AcmeCoachBot", ADMIN_IDS="1")
+    assert done.returncode == 0, done.stderr
+    assert "https://t.me/AcmeCoachBot?start=" in done.stdout
+
+
+def test_a_webhook_port_in_use_is_named(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = salescoach(tmp_path, "webhook", "--url", "https://coach.example/hook", "--port", str(port), TELEGRAM_BOT_TOKEN=TOKEN, WEBHOOK_SECRET="s3cret")
+    line = one_line(done, 1)
+    assert line == f"salescoach: cannot listen on 127.0.0.1:{port}: Address already in use; the address must be this machine's and the port free (WEBHOOK_LISTEN and WEBHOOK_PORT, or --listen and --port)"
 
 
 @pytest.mark.parametrize("command", [("graph", "plum"), ("export", "needs", "--format", "csv")])
