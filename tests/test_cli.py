@@ -74,6 +74,19 @@ def test_a_bot_username_may_be_written_with_its_at(tmp_path: Path) -> None:
     assert "https://t.me/AcmeCoachBot?start=" in done.stdout
 
 
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("webhook", "--listen", "my host"), "salescoach: argument --listen: 'my host' must be an IP address or host name to listen on, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every network interface); see salescoach webhook --help"),
+        (("webhook", "--port", "0"), "salescoach: argument --port: '0' is not a port number (1 to 65535); see salescoach webhook --help"),
+        (("export", "needs", "--format", "pdf", "--out", "x.pdf"), "salescoach: argument --format: invalid choice: 'pdf' (choose from 'csv', 'xlsx', 'html', 'jsonl'); see salescoach export --help"),
+        (("nosuch",), "salescoach: argument command: invalid choice: 'nosuch' (choose from 'console', 'run', 'webhook', 'validate', 'graph', 'classify', 'eval', 'export'); see salescoach --help"),
+    ],
+)
+def test_a_usage_error_is_one_line_that_points_to_the_help(tmp_path: Path, args: tuple[str, ...], says: str) -> None:
+    assert one_line(salescoach(tmp_path, *args), 2) == says
+
+
 def test_a_webhook_port_in_use_is_named(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
