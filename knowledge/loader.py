@@ -37,9 +37,10 @@ KINDS: dict[str, type[BaseModel]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Problem:
-    """One thing wrong in a content file, said so a trainer can fix it."""
+    """One thing wrong in a content file, said so a trainer can fix it; problems sort in file and
+    line order."""
 
     file: str
     line: int

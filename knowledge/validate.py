@@ -15,9 +15,10 @@ from knowledge.loader import KINDS, ContentError, Knowledge, Problem, load_dirs,
 
 
 def validate(extra_dirs: list[Path] | None = None, authoring: bool = False) -> tuple[Knowledge, list[Problem]]:
-    """Load the shipped content plus `extra_dirs` and run every check (`authoring`: the trainers' checks too)."""
+    """Load the shipped content plus `extra_dirs` and run every check (`authoring`: the trainers' checks
+    too); the problems in file and line order."""
     knowledge, problems = load_dirs(extra_dirs)
-    return knowledge, problems + check_all(knowledge, authoring)
+    return knowledge, sorted(problems + check_all(knowledge, authoring))
 
 
 def load_knowledge(extra_dirs: tuple[Path, ...] = ()) -> Knowledge:
@@ -83,7 +84,7 @@ def run(paths: list[str]) -> int:
         problems += _validate_file(path)
     for root in dirs:
         problems += unread(root) if root.is_dir() else []
-    problems.sort(key=lambda problem: (problem.file, problem.line))
+    problems.sort()
     for problem in problems:
         print(problem)
     if problems:

@@ -177,6 +177,8 @@ def test_the_bot_refuses_to_start_on_invalid_content(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "bad_answer.yaml:13: answer 'e'" in done.stderr
     assert done.stdout == ""
+    listed = [line.strip().split(":")[:2] for line in done.stderr.splitlines()[1:]]
+    assert len(listed) > 10 and listed == sorted(listed, key=lambda place: (place[0], int(place[1]))), "in file and line order"
 
 
 def test_graph_draws_a_scenario_machine(tmp_path: Path) -> None:
