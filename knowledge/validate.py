@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import sys
 from functools import lru_cache
-from gettext import ngettext
 from pathlib import Path
 
 from knowledge.checks import check_all
 from knowledge.loader import KINDS, ContentError, Knowledge, Problem, load_dirs, load_file
+from knowledge.templates import counted
 
 
 def validate(extra_dirs: list[Path] | None = None, authoring: bool = False) -> tuple[Knowledge, list[Problem]]:
@@ -42,11 +42,6 @@ def summary(knowledge: Knowledge) -> str:
         f"OK: {counted(len(knowledge.lessons), 'lesson')}, {counted(len(knowledge.quizzes), 'quiz', 'quizzes')} ({counted(questions, 'question')}), "
         f"{counted(len(knowledge.scenarios), 'scenario')}, {counted(len(knowledge.scripts), 'script')}, {counted(len(knowledge.forms), 'form')}"
     )
-
-
-def counted(count: int, singular: str, plural: str = "") -> str:
-    """`1 form`, `2 forms`: the count with its word in the right number (gettext's plural rule)."""
-    return f"{count} {ngettext(singular, plural or singular + 's', count)}"
 
 
 def _validate_file(path: Path) -> list[Problem]:
