@@ -167,6 +167,30 @@ def test_exports_say_how_many_records_they_wrote_and_refuse_an_unknown_quiz(tmp_
     assert line == "salescoach: --priority 'p7' is not a priority; use one of p1, p2, p3"
 
 
+def test_a_record_is_counted_in_the_singular(tmp_path: Path) -> None:
+    salescoach(tmp_path, "console", "--lang", "en", stdin="/roleplay plum\nnice weather today.\n")
+    out = tmp_path / "unmatched.jsonl"
+    assert one_line(salescoach(tmp_path, "export", "unmatched", "--format", "jsonl", "--out", str(out)), 0) == f"salescoach: wrote 1 record to {out}"
+    (tmp_path / "one.yaml").write_text("- {text: 'What do you sell today?', lang: en, spin: situation, form: open}\n", encoding="utf-8")
+    done = salescoach(tmp_path, "eval", "one.yaml")
+    assert done.returncode == 0 and done.stdout.splitlines()[0] == "one.yaml: 1 utterance"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "says"),
+    [
+        ("missing.tsv", None, "salescoach: missing.tsv is neither a labelled file nor a folder of role-play scripts; give a .yaml, .jsonl or .tsv file or a folder of *.jsonl scripts"),
+        ("broken.yaml", "- {text: 'What do you sell\n", "salescoach: broken.yaml:2: not valid YAML (found unexpected end of stream); check indentation and quoting"),
+        ("broken.jsonl", '{"text": "What do you sell?"\n', "salescoach: broken.jsonl:1: not valid JSON (Expecting ',' delimiter); write one JSON object per line"),
+        ("french.yaml", "- {text: 'Que vendez-vous ?', lang: fr, spin: situation, form: open}\n", "salescoach: french.yaml: item 1: Input should be 'zh' or 'en'"),
+    ],
+)
+def test_eval_names_a_file_it_cannot_read(tmp_path: Path, name: str, text: str | None, says: str) -> None:
+    if text is not None:
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    assert one_line(salescoach(tmp_path, "eval", name), 2) == says
+
+
 def test_export_help_lists_the_values_each_option_takes(tmp_path: Path) -> None:
     done = salescoach(tmp_path, "export", "--help")
     text = " ".join(done.stdout.split())

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from bot.cli.common import EXIT_USAGE, CliError, open_output, start_engine
 from bot.settings import Settings
+from knowledge.templates import counted
 
 NEED_FILTERS = ("rep", "team", "tag", "priority", "source", "from", "to", "search")
 FORMATS = {"quiz-results": ("csv", "xlsx", "jsonl"), "roleplays": ("jsonl", "csv"), "unmatched": ("csv", "jsonl"), "needs": ("csv", "xlsx", "html", "jsonl")}
@@ -38,7 +39,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         count = export_unmatched(args, settings)
     else:
         count = export_quiz_results(args, settings)
-    sys.stderr.write(f"salescoach: wrote {count} records to {args.out}\n")
+    sys.stderr.write(f"salescoach: wrote {counted(count, 'record')} to {args.out}\n")
     return 0
 
 
