@@ -167,6 +167,30 @@ def test_exports_say_how_many_records_they_wrote_and_refuse_an_unknown_quiz(tmp_
     assert line == "salescoach: --priority 'p7' is not a priority; use one of p1, p2, p3"
 
 
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("roleplays", "--scenario", "nosuch"), "salescoach: no scenario called 'nosuch'; use one of: insurance_call, liquor_hotel, mop, plum, plum_two_days, telecom_group"),
+        (("needs", "--team", "nosuch"), "salescoach: no team called 'nosuch'; there are no teams yet (an admin makes them with /team)"),
+        (("needs", "--rep", "Nobody Here"), "salescoach: --rep 'Nobody Here' matches nobody; give a rep's Telegram id or a part of their name"),
+        (("needs", "--rep", "4242"), "salescoach: --rep '4242' matches nobody; give a rep's Telegram id or a part of their name"),
+        (("needs", "--quiz", "plum_case"), "salescoach: --quiz does not apply to needs exports, which take --rep, --team, --tag, --priority, --source, --from, --to, --search, --lang"),
+        (("quiz-results", "--scenario", "plum"), "salescoach: --scenario does not apply to quiz-results exports, which take --quiz"),
+    ],
+)
+def test_an_export_refuses_an_unknown_id_or_an_option_it_does_not_take(tmp_path: Path, args: tuple[str, ...], says: str) -> None:
+    assert one_line(salescoach(tmp_path, "export", *args, "--format", "csv", "--out", "out.csv"), 2) == says
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_roleplay_export_keeps_to_its_scenario(tmp_path: Path) -> None:
+    salescoach(tmp_path, "console", "--lang", "en", stdin="/roleplay plum\nHello!\n/end\n")
+    for scenario, records in (("plum", 1), ("mop", 0)):
+        done = salescoach(tmp_path, "export", "roleplays", "--scenario", scenario, "--format", "jsonl", "--out", f"{scenario}.jsonl")
+        assert one_line(done, 0).startswith(f"salescoach: wrote {records} record")
+        assert len((tmp_path / f"{scenario}.jsonl").read_text(encoding="utf-8").splitlines()) == records
+
+
 def test_a_record_is_counted_in_the_singular(tmp_path: Path) -> None:
     salescoach(tmp_path, "console", "--lang", "en", stdin="/roleplay plum\nnice weather today.\n")
     out = tmp_path / "unmatched.jsonl"
