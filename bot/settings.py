@@ -106,6 +106,15 @@ class Settings(BaseSettings):
             return tuple(Path(part) for part in re.split(r"[:,]", value) if part)
         return value
 
+    @field_validator("knowledge_dirs")
+    @classmethod
+    def _existing_dirs(cls, value: tuple[Path, ...]) -> tuple[Path, ...]:
+        """Each KNOWLEDGE_DIRS entry is a folder that is there."""
+        missing = [str(path) for path in value if not path.is_dir()]
+        if missing:
+            raise ValueError(f"{', '.join(missing)} is not a folder; list folders laid out like knowledge/content (lessons/, quizzes/, scenarios/ …), separated by ':'")
+        return value
+
     def token_problem(self) -> str | None:
         """Why the token cannot be used, or None if it looks like a bot token."""
         if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value():

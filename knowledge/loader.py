@@ -307,7 +307,7 @@ def load_dirs(extra_dirs: list[Path] | None = None, *, shipped: bool = True) -> 
     roots = ([CONTENT_DIR] if shipped else []) + list(extra_dirs or [])
     for root in roots:
         if not root.is_dir():
-            problems.append(Problem(str(root), 1, "content directory not found", "check KNOWLEDGE_DIRS"))
+            problems.append(Problem(str(root), 1, "no such content folder or file", "give a folder laid out like knowledge/content, or one content file"))
             continue
         for kind, model in KINDS.items():
             for path in sorted((root / kind).glob("*.yaml")):

@@ -49,6 +49,7 @@ def one_line(done: subprocess.CompletedProcess[str], code: int) -> str:
         ("WEBHOOK_LISTEN", "300.1.1.1", "bad setting WEBHOOK_LISTEN='300.1.1.1': must be an IP address or host name"),
         ("BOT_USERNAME", "Sales Coach", "bad setting BOT_USERNAME='Sales Coach': must be your bot's username from @BotFather: 5 to 32 letters, digits or _, starting with a letter and ending in bot"),
         ("BOT_USERNAME", "SalesCoach", "bad setting BOT_USERNAME='SalesCoach': must be your bot's username"),
+        ("KNOWLEDGE_DIRS", "/nonexistent/content", "bad setting KNOWLEDGE_DIRS='/nonexistent/content': /nonexistent/content is not a folder; list folders laid out like knowledge/content"),
         ("TELEGRAM_BASE_URL", "127.0.0.1:8081", "bad setting TELEGRAM_BASE_URL='127.0.0.1:8081': must start with https://"),
         ("XAPI_BASE_URL", "lms.example.org", "bad setting XAPI_BASE_URL='lms.example.org': must start with https://"),
         ("DATABASE_URL", "mysql://u:secret@db/coach", "bad setting DATABASE_URL: 'mysql' is not a supported database; use sqlite:///salescoach.db or postgresql+psycopg://"),

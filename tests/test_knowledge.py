@@ -288,3 +288,11 @@ def test_a_salvaged_file_names_its_own_steps_and_lines(tmp_path: Path) -> None:
         "backwards.yaml:5: steps.0.purpose: Field required (hint: add this key)",
         "backwards.yaml:16: step 4 goes back from implication to problem (hint: order the steps situation, problem, implication, need_payoff)",
     ]
+
+
+def test_validate_names_a_path_that_is_not_there(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert run([str(tmp_path / "my_content")]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{tmp_path / 'my_content'}:1: no such content folder or file (hint: give a folder laid out like knowledge/content, or one content file)",
+        "1 problem found.",
+    ]
