@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.settings import Settings
 from tests.e2e.bot_process import TOKEN, free_port
 
 ROOT = Path(__file__).parent.parent
@@ -39,23 +40,34 @@ def one_line(done: subprocess.CompletedProcess[str], code: int) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize(
-    ("name", "value", "says"),
-    [
-        ("LOG_LEVEL", "verbose", "bad setting LOG_LEVEL='verbose': use one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
-        ("ADMIN_IDS", "ann,42", "bad setting ADMIN_IDS='ann,42': must be numeric Telegram user ids"),
-        ("WEBHOOK_PORT", "99999", "bad setting WEBHOOK_PORT='99999'"),
-        ("WEBHOOK_LISTEN", "http://0.0.0.0", "bad setting WEBHOOK_LISTEN='http://0.0.0.0': must be an IP address or host name to listen on, e.g. 127.0.0.1"),
-        ("WEBHOOK_LISTEN", "300.1.1.1", "bad setting WEBHOOK_LISTEN='300.1.1.1': must be an IP address or host name"),
-        ("BOT_USERNAME", "Sales Coach", "bad setting BOT_USERNAME='Sales Coach': must be your bot's username from @BotFather: 5 to 32 letters, digits or _, starting with a letter and ending in bot"),
-        ("BOT_USERNAME", "SalesCoach", "bad setting BOT_USERNAME='SalesCoach': must be your bot's username"),
-        ("KNOWLEDGE_DIRS", "/nonexistent/content", "bad setting KNOWLEDGE_DIRS='/nonexistent/content': /nonexistent/content is not a folder; list folders laid out like knowledge/content"),
-        ("TELEGRAM_BASE_URL", "127.0.0.1:8081", "bad setting TELEGRAM_BASE_URL='127.0.0.1:8081': must start with https://"),
-        ("XAPI_BASE_URL", "lms.example.org", "bad setting XAPI_BASE_URL='lms.example.org': must start with https://"),
-        ("DATABASE_URL", "mysql://u:secret@db/coach", "bad setting DATABASE_URL: 'mysql' is not a supported database; use sqlite:///salescoach.db or postgresql+psycopg://"),
-        ("DATABASE_URL", "postgresql+psycopg://u:secret@db:port/coach", "bad setting DATABASE_URL: not a database address; use sqlite:///salescoach.db or postgresql+psycopg://"),
-    ],
-)
+BAD_SETTINGS = [
+    ("LOG_LEVEL", "verbose", "bad setting LOG_LEVEL='verbose': use one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+    ("ADMIN_IDS", "ann,42", "bad setting ADMIN_IDS='ann,42': must be numeric Telegram user ids"),
+    ("WEBHOOK_PORT", "99999", "bad setting WEBHOOK_PORT='99999'"),
+    ("WEBHOOK_LISTEN", "http://0.0.0.0", "bad setting WEBHOOK_LISTEN='http://0.0.0.0': must be an IP address or host name to listen on, e.g. 127.0.0.1"),
+    ("WEBHOOK_LISTEN", "300.1.1.1", "bad setting WEBHOOK_LISTEN='300.1.1.1': must be an IP address or host name"),
+    ("BOT_USERNAME", "Sales Coach", "bad setting BOT_USERNAME='Sales Coach': must be your bot's username from @BotFather: 5 to 32 letters, digits or _, starting with a letter and ending in bot"),
+    ("BOT_USERNAME", "SalesCoach", "bad setting BOT_USERNAME='SalesCoach': must be your bot's username"),
+    ("KNOWLEDGE_DIRS", "/nonexistent/content", "bad setting KNOWLEDGE_DIRS='/nonexistent/content': /nonexistent/content is not a folder; list folders laid out like knowledge/content"),
+    ("TELEGRAM_BASE_URL", "127.0.0.1:8081", "bad setting TELEGRAM_BASE_URL='127.0.0.1:8081': must start with https://"),
+    ("XAPI_BASE_URL", "lms.example.org", "bad setting XAPI_BASE_URL='lms.example.org': must start with https://"),
+    ("DATABASE_URL", "mysql://u:secret@db/coach", "bad setting DATABASE_URL: 'mysql' is not a supported database; use sqlite:///salescoach.db or postgresql+psycopg://"),
+    ("DATABASE_URL", "postgresql+psycopg://u:secret@db:port/coach", "bad setting DATABASE_URL: not a database address; use sqlite:///salescoach.db or postgresql+psycopg://"),
+]
+
+# Checked when the command that needs them starts: the token in tests/test_start_console.py,
+# the webhook's URL and secret in tests/e2e/test_webhook.py.
+CHECKED_BY_THEIR_COMMAND = frozenset({"TELEGRAM_BOT_TOKEN", "WEBHOOK_URL", "WEBHOOK_SECRET"})
+
+
+def test_every_setting_is_listed_in_env_example_and_has_a_bad_value_tried() -> None:
+    fields = {name.upper() for name in Settings.model_fields}
+    listed = {line.split("=", 1)[0] for line in (ROOT / ".env.example").read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")}
+    assert fields == listed
+    assert fields == {name for name, _, _ in BAD_SETTINGS} | CHECKED_BY_THEIR_COMMAND
+
+
+@pytest.mark.parametrize(("name", "value", "says"), BAD_SETTINGS)
 def test_every_setting_is_checked_at_start(tmp_path: Path, name: str, value: str, says: str) -> None:
     line = one_line(salescoach(tmp_path, "validate", **{name: value}), 2)
     assert line.startswith(f"salescoach: {says}") and line.endswith(".env.example lists every setting)")
