@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -13,6 +14,8 @@ from pathlib import Path
 import pytest
 
 import knowledge.loader
+from dialogs.diagrams import mermaid
+from dialogs.registry import DIALOGS
 from knowledge.loader import CONTENT_DIR, Knowledge, parse
 from knowledge.validate import load_knowledge, run, validate
 
@@ -195,7 +198,6 @@ def test_graph_draws_a_scenario_machine(tmp_path: Path) -> None:
     assert not [(a, b) for a, b in edges if a in ends and b != "[*]"], "nothing leaves an end state"
 
 
-
 def test_graph_draws_a_png_picture_with_graphviz(tmp_path: Path) -> None:
     out = tmp_path / "pictures" / "plum.png"
     out.parent.mkdir()
@@ -207,12 +209,23 @@ def test_graph_draws_a_png_picture_with_graphviz(tmp_path: Path) -> None:
     assert width > 500 and height > 100 and len(data) > 10_000
 
 
+def test_graph_draws_an_svg_picture_with_the_titles(tmp_path: Path) -> None:
+    out = tmp_path / "plum.svg"
+    done = subprocess.run([sys.executable, "-m", "bot", "graph", "plum", "--format", "svg", "--out", str(out)], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    picture = out.read_text(encoding="utf-8")
+    assert picture.lstrip().startswith("<?xml") and "<svg" in picture and picture.rstrip().endswith("</svg>")
+    assert "sale: Sold her sour plums" in picture
+
+
 def test_a_picture_without_graphviz_says_what_to_install(tmp_path: Path) -> None:
     env = {**os.environ, "PATH": str(Path(sys.executable).parent)}
     done = subprocess.run([sys.executable, "-m", "bot", "graph", "plum", "--format", "svg", "--out", str(tmp_path / "plum.svg")], capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr == "salescoach: drawing a picture needs Graphviz's dot: install it (Debian: apt-get install graphviz) or use --format mermaid\n"
 
+
+MERMAID_TITLE = re.compile(r'^title: "([^"\\]|\\.)+"$')
 MERMAID_LINE = re.compile(
     r"^(---|stateDiagram-v2|direction (LR|TB)|classDef s_\w+ [\w:,#-]+|"
     r'state "[^"]+" as \w+|Class \w+ s_\w+|(\[\*\]|\w+) --> (\[\*\]|\w+)(: [\w |]+)?|)$'
@@ -224,9 +237,20 @@ def mermaid_edges(diagram: str) -> list[tuple[str, str]]:
     we emit (front matter with a title, the header, class definitions, states, arrows)."""
     lines = [line.strip() for line in diagram.splitlines()]
     assert lines[0] == "---" and lines[2] == "---" and lines[3] == "stateDiagram-v2"
+    assert MERMAID_TITLE.match(lines[1]) and json.loads(lines[1].removeprefix("title: ")), "front matter is YAML: title: \"…\""
     for line in lines[3:]:
         assert MERMAID_LINE.match(line), f"not Mermaid we know: {line!r}"
     return [(a, b) for a, _, b in (line.partition(" --> ") for line in lines if " --> " in line) for b in [b.split(":")[0]]]
+
+
+def test_every_scenario_and_dialog_draws_as_mermaid_we_know(knowledge: Knowledge) -> None:
+    """Titles with quotes in them (the mop customer's Put off: "maybe later") stay inside their state."""
+    for name in [*knowledge.scenarios, *DIALOGS]:
+        diagram = mermaid(name, knowledge)
+        assert diagram is not None
+        edges = mermaid_edges(diagram)
+        assert ("[*]", DIALOGS[name].initial if name in DIALOGS else knowledge.scenarios[name].initial) in edges, name
+    assert 'state "put_off: Put off: “maybe later”" as put_off' in str(mermaid("mop", knowledge))
 
 
 def test_every_scenario_gets_the_generic_scoring_rules_with_its_own_weights(knowledge: Knowledge, tmp_path: Path) -> None:
