@@ -3,17 +3,24 @@ exit 1 (run time) or 2 (usage or setting), never a traceback; a real bug says ho
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session
 
 from bot.settings import Settings
+from dialogs.engine import Engine
+from storage.access import create_team
 from tests.e2e.bot_process import TOKEN, free_port
+from tests.test_needs_manage import seed
 
 ROOT = Path(__file__).parent.parent
 
@@ -100,11 +107,18 @@ def test_a_usage_error_is_one_line_that_points_to_the_help(tmp_path: Path, args:
     assert one_line(salescoach(tmp_path, *args), 2) == says
 
 
-def test_a_webhook_port_in_use_is_named(tmp_path: Path) -> None:
+@contextlib.contextmanager
+def port_taken(port: int) -> Iterator[None]:
+    """Another program listening on `port` of 127.0.0.1 meanwhile."""
     with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
+        taken.bind(("127.0.0.1", port))
         taken.listen()
-        port = taken.getsockname()[1]
+        yield
+
+
+def test_a_webhook_port_in_use_is_named(tmp_path: Path) -> None:
+    port = free_port()
+    with port_taken(port):
         done = salescoach(tmp_path, "webhook", "--url", "https://coach.example/hook", "--port", str(port), TELEGRAM_BOT_TOKEN=TOKEN, WEBHOOK_SECRET="s3cret")
     line = one_line(done, 1)
     assert line == f"salescoach: cannot listen on 127.0.0.1:{port}: Address already in use; the address must be this machine's and the port free (WEBHOOK_LISTEN and WEBHOOK_PORT, or --listen and --port)"
@@ -234,3 +248,72 @@ def test_export_help_lists_the_values_each_option_takes(tmp_path: Path) -> None:
     assert "p1 (important and urgent), p2 (important, not urgent) or p3 (follow up later)" in text
     assert "field (logged with /need, the default), roleplay (uncovered in role-plays) or all" in text
     assert "this from" not in text and "matching this" not in text
+
+
+README_ROW = re.compile(r"^\| (?P<when>[^|]+?) \| (?:the traceback, then )?`(?P<line>[^`]+)` \| (?P<exit>\d+|—) \|$", re.MULTILINE)
+
+
+def readme_lines() -> dict[str, tuple[str, str]]:
+    """The README's table of what the command line says: when → (the line, the exit code)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("### What the command line says"):readme.index("## In the chat")]
+    return {row["when"]: (row["line"], row["exit"]) for row in README_ROW.finditer(table)}
+
+
+def said(tmp_path: Path, when: str, db_url: str) -> tuple[str, str]:
+    """Runs what the README's row `when` describes; the line the user reads (with this test's
+    ports and folders written as the README writes them) and the exit code."""
+    export = ("export", "needs", "--format", "csv", "--out")
+    port = free_port()
+    cases: dict[str, tuple[tuple[str, ...], dict[str, str], dict[str, str]]] = {
+        "an export finished": ((*export, "needs.csv"), {}, {}),
+        "a bad setting": (("validate",), {"LOG_LEVEL": "verbose"}, {}),
+        "a database the bot has no driver for": (("validate",), {"DATABASE_URL": "mysql://coach:secret@db/coach"}, {}),
+        "the database cannot be reached": (("console",), {"DATABASE_URL": f"postgresql+psycopg://coach:secret@127.0.0.1:{port}/coach"}, {f"127.0.0.1:{port}": "db:5432"}),
+        "`--out` in a folder that does not exist": ((*export, str(tmp_path / "reports" / "needs.csv")), {}, {str(tmp_path): "/home/me"}),
+        "an unknown quiz": (("export", "quiz-results", "--format", "csv", "--out", "x.csv", "--quiz", "nosuch"), {}, {}),
+        "a filter value that does not exist": ((*export, "x.csv", "--priority", "p7"), {}, {}),
+        "a team that does not exist": ((*export, "x.csv", "--team", "west"), {}, {}),
+        "an option the export does not take": ((*export, "x.csv", "--quiz", "plum_case"), {}, {}),
+        "a value an option does not take, or a mistyped command": (("export", "needs", "--format", "pdf", "--out", "x.pdf"), {}, {}),
+        "content that does not validate (each problem follows on a line of its own, as `salescoach validate` prints it)": (("console",), {"KNOWLEDGE_DIRS": str(ROOT / "tests" / "fixtures" / "broken")}, {}),
+        "no token": (("run",), {}, {}),
+        "the webhook's port is taken, or its address is not this machine's": (("webhook", "--url", "https://coach.example/hook", "--port", str(port)), {"TELEGRAM_BOT_TOKEN": TOKEN, "WEBHOOK_SECRET": "s3cret"}, {f":{port}:": ":8443:"}),
+    }
+    if when.startswith("Telegram cannot be reached"):
+        nowhere = f"http://127.0.0.1:{port}"
+        with subprocess.Popen([sys.executable, "-m", "bot", "run", "--base-url", nowhere], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=environment(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN)) as bot:
+            assert bot.stderr is not None
+            bot.stderr.readline()
+            second = bot.stderr.readline()
+            bot.send_signal(signal.SIGINT)
+            bot.wait(timeout=60)
+        return second.strip().replace(nowhere, "https://api.telegram.org"), "—"
+    if when == "a bug in SalesCoach":
+        code = "import bot.cli.content as c; c.cmd_validate = lambda args, settings: 1 / 0; from bot.cli.main import main; main(['validate'])"
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=environment(tmp_path), timeout=120)
+        return done.stderr.strip().splitlines()[-1], str(done.returncode)
+    args, settings, shown_as = cases[when]
+    with port_taken(port) if args[0] == "webhook" else contextlib.nullcontext():
+        done = salescoach(tmp_path, *args, **({"DATABASE_URL": db_url} | settings))
+    assert "Traceback" not in done.stderr
+    line = done.stderr.splitlines()[0]
+    for actual, readme in shown_as.items():
+        line = line.replace(actual, readme)
+    return line, str(done.returncode)
+
+
+def test_the_readme_shows_what_the_command_line_says(engine: Engine, db_url: str, tmp_path: Path) -> None:
+    """Each example line in the README's table is what the command says, `…` standing for the rest."""
+    seed(engine, 42)
+    with Session(engine.db) as session:
+        create_team(session, "east")
+        create_team(session, "north")
+        session.commit()
+    rows = readme_lines()
+    assert len(rows) >= 14
+    for when, (line, code) in rows.items():
+        pattern = re.escape(line).replace("…", ".*")
+        actual, actual_code = said(tmp_path, when, db_url)
+        assert re.fullmatch(pattern, actual), (when, actual)
+        assert actual_code == code, (when, actual_code)

@@ -19,6 +19,7 @@ from dialogs.registry import DIALOGS
 from knowledge.loader import CONTENT_DIR, Knowledge, parse
 from knowledge.validate import load_knowledge, run, validate
 
+ROOT = Path(__file__).parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
 SHIPPED_QUIZZES = Path(__file__).parent.parent / "knowledge" / "content" / "quizzes"
 
@@ -282,11 +283,13 @@ def test_a_structure_error_and_the_cross_checks_come_out_in_one_run(tmp_path: Pa
     first, second = text.replace("answer: [e]", "answer: [a]").replace("difficulty: 1", "difficulty: 5"), text.split("questions:\n")[1].replace("bad01", "bad02")
     (tmp_path / "quizzes" / "bad_answer.yaml").write_text(first + second, encoding="utf-8")
     assert run([str(tmp_path)]) == 1
-    assert capsys.readouterr().out.splitlines() == [
+    out = capsys.readouterr().out
+    assert out.splitlines() == [
         f"{tmp_path / 'quizzes' / 'bad_answer.yaml'}:8: questions.0.difficulty: Input should be less than or equal to 3",
         f"{tmp_path / 'quizzes' / 'bad_answer.yaml'}:22: answer 'e' of question 'bad02' is not one of its options ['a', 'b']",
         "2 problems found.",
     ]
+    assert f"```\n{out.replace(str(tmp_path), 'my_content')}```" in (ROOT / "README.md").read_text(encoding="utf-8"), "the README's example"
 
 
 def test_a_part_with_a_structure_error_is_not_reported_again_where_it_is_named(tmp_path: Path) -> None:
