@@ -130,6 +130,12 @@ def test_a_missing_output_folder_is_named(tmp_path: Path, command: tuple[str, ..
     assert line == f"salescoach: the folder {tmp_path / 'nowhere'} does not exist; create it (mkdir -p {tmp_path / 'nowhere'}) or choose another --out"
 
 
+def test_a_files_folder_the_console_cannot_make_is_named(tmp_path: Path) -> None:
+    (tmp_path / "report.csv").write_text("", encoding="utf-8")
+    line = one_line(salescoach(tmp_path, "console", "--files", "report.csv/exports", stdin="/start\n"), 2)
+    assert line == f"salescoach: cannot keep files in report.csv/exports: {tmp_path / 'report.csv'} is not a folder you can write to; choose another --files DIR"
+
+
 def test_ctrl_c_in_the_console_exits_quietly(tmp_path: Path) -> None:
     with subprocess.Popen([sys.executable, "-m", "bot", "console"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=environment(tmp_path)) as console:
         assert console.stdin is not None and console.stdout is not None and console.stderr is not None
