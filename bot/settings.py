@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -15,6 +16,8 @@ from dialogs.core.context import Settings as EngineSettings
 
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
 SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+BOT_USERNAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{1,28}bot$", re.IGNORECASE)
+HOST_NAME_PATTERN = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DATABASE_SCHEMES = ("sqlite", "postgresql+psycopg")
 DATABASE_EXAMPLES = "sqlite:///salescoach.db or postgresql+psycopg://user:pass@host/db"
@@ -68,6 +71,22 @@ class Settings(BaseSettings):
             raise ValueError("must start with https:// or http://")
         return value
 
+    @field_validator("webhook_listen")
+    @classmethod
+    def _listen_address(cls, value: str) -> str:
+        """WEBHOOK_LISTEN is an address the webhook server can listen on."""
+        return listen_address(value)
+
+    @field_validator("bot_username")
+    @classmethod
+    def _bot_username(cls, value: str) -> str:
+        """BOT_USERNAME is a bot's username as BotFather gives it (a leading @ is dropped): the
+        console's invitation links are https://t.me/<username>?start=…"""
+        username = value.removeprefix("@")
+        if not BOT_USERNAME_PATTERN.match(username):
+            raise ValueError("must be your bot's username from @BotFather: 5 to 32 letters, digits or _, starting with a letter and ending in bot, e.g. SalesCoachBot")
+        return username
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -85,6 +104,15 @@ class Settings(BaseSettings):
         """KNOWLEDGE_DIRS is a list of directories separated by ':' (or ',')."""
         if isinstance(value, str):
             return tuple(Path(part) for part in re.split(r"[:,]", value) if part)
+        return value
+
+    @field_validator("knowledge_dirs")
+    @classmethod
+    def _existing_dirs(cls, value: tuple[Path, ...]) -> tuple[Path, ...]:
+        """Each KNOWLEDGE_DIRS entry is a folder that is there."""
+        missing = [str(path) for path in value if not path.is_dir()]
+        if missing:
+            raise ValueError(f"{', '.join(missing)} is not a folder; list folders laid out like knowledge/content (lessons/, quizzes/, scenarios/ …), separated by ':'")
         return value
 
     def token_problem(self) -> str | None:
@@ -111,3 +139,14 @@ class Settings(BaseSettings):
     def engine_settings(self) -> EngineSettings:
         """The part of the settings the transport-free engine needs."""
         return EngineSettings(admin_ids=self.admin_ids, bot_username=self.bot_username, xapi_base_url=self.xapi_base_url)
+
+
+def listen_address(value: str) -> str:
+    """`value` if a server can listen on it: an IP address (0.0.0.0 or :: for every interface) or a
+    host name; else ValueError saying what to write."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        if not HOST_NAME_PATTERN.match(value) or value.replace(".", "").isdigit():
+            raise ValueError("must be an IP address or host name to listen on, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every network interface)") from None
+    return value

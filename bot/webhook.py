@@ -15,6 +15,7 @@ import hmac
 import json
 import logging
 import signal
+import socket
 from http import HTTPStatus
 
 import tornado.web
@@ -68,8 +69,9 @@ class WebhookApp(tornado.web.Application):
         """No access log."""
 
 
-async def serve(app: Application, settings: Settings, path: str, allowed_updates: list[str]) -> None:
-    """Registers the webhook with Telegram, then handles what is posted to `path` until SIGINT or SIGTERM."""
+async def serve(app: Application, settings: Settings, path: str, allowed_updates: list[str], sockets: list[socket.socket]) -> None:
+    """Registers the webhook with Telegram, then handles what is posted to `path` on `sockets`
+    (bound to WEBHOOK_LISTEN:WEBHOOK_PORT) until SIGINT or SIGTERM."""
     assert settings.webhook_url is not None and settings.webhook_secret is not None
     secret = settings.webhook_secret.get_secret_value()
     stop = asyncio.Event()
@@ -82,7 +84,7 @@ async def serve(app: Application, settings: Settings, path: str, allowed_updates
         await app.bot.set_webhook(settings.webhook_url, secret_token=secret, allowed_updates=allowed_updates)
         await app.start()
         server = HTTPServer(WebhookApp(app, path, secret), max_body_size=MAX_BODY)
-        server.listen(settings.webhook_port, settings.webhook_listen)
+        server.add_sockets(sockets)
         log.info("webhook: listening on %s:%s", settings.webhook_listen, settings.webhook_port)
         try:
             await stop.wait()

@@ -8,6 +8,7 @@ shows the ways through the conversation.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from transitions.extensions.diagrams import HierarchicalGraphMachine
@@ -68,12 +69,23 @@ def _spec(name: str, knowledge: Knowledge) -> tuple[str, list[dict[str, Any]], l
     return None
 
 
+def _quotes_curled(text: str) -> str:
+    """`Put off: "maybe later"` as `Put off: “maybe later”`: a straight quote would end a Mermaid
+    state's quoted title."""
+    parts = text.split('"')
+    return "".join(part + ("“" if i % 2 == 0 else "”") for i, part in enumerate(parts[:-1])) + parts[-1]
+
+
 def mermaid(name: str, knowledge: Knowledge) -> str | None:
-    """The Mermaid diagram of scenario `name` or of the dialog called `name`; None if neither exists."""
+    """The Mermaid diagram of scenario `name` or of the dialog called `name`; None if neither exists.
+    Its front matter is YAML, so the title goes in as `title: "…"` (transitions writes the line as given)."""
     spec = _spec(name, knowledge)
     if spec is None:
         return None
-    return str(_machine(*spec, engine="mermaid").get_graph().draw(None))
+    title, states, transitions, initial = spec
+    titled = [{**state, "label": _quotes_curled(state["label"])} if "label" in state else state for state in states]
+    front = f"title: {json.dumps(title, ensure_ascii=False)}"
+    return str(_machine(front, titled, transitions, initial, engine="mermaid").get_graph().draw(None))
 
 
 def picture(name: str, knowledge: Knowledge, fmt: str) -> bytes | None:

@@ -67,11 +67,13 @@ def check_lesson(lesson: Lesson, src: Source) -> Iterator[Problem]:
             yield Problem(str(src.path), src.line(), f"lesson '{lesson.id}' ({lang}) is {size} characters; it must fit one message ({MESSAGE_LIMIT - 200})", "shorten sections or split the lesson")
 
 
-def _names(scenario: Scenario) -> tuple[set[str], set[str], set[str], set[str]]:
-    states = {s.id for s in scenario.states}
-    facts = {f.id for f in scenario.facts}
-    flags = {flag for m in scenario.moves for flag in m.flags}
-    triggers = {t.trigger for t in scenario.transitions} | {"leave"}
+def _names(scenario: Scenario, left_out: frozenset[str]) -> tuple[set[str], set[str], set[str], set[str]]:
+    """The scenario's states, facts, flags and triggers, each with the names in parts left out for
+    their structure problems (reported already)."""
+    states = {s.id for s in scenario.states} | left_out
+    facts = {f.id for f in scenario.facts} | left_out
+    flags = {flag for m in scenario.moves for flag in m.flags} | left_out
+    triggers = {t.trigger for t in scenario.transitions} | {"leave"} | left_out
     return states, facts, flags, triggers
 
 
@@ -79,16 +81,16 @@ def check_scenario(sc: Scenario, src: Source, authoring: bool = False) -> Iterat
     """Every reference resolves, every fact can be revealed, every outcome can be reached; with
     `authoring` (salescoach validate) also that every English cue word is a whole word."""
     path = str(src.path)
-    states, facts, flags, triggers = _names(sc)
+    states, facts, flags, triggers = _names(sc, src.left_out)
     known = facts | flags
-    outcomes = {s.outcome for s in sc.states if s.outcome} | {s.end_outcome for s in sc.states if s.end_outcome} | {"abandoned"}
+    outcomes = {s.outcome for s in sc.states if s.outcome} | {s.end_outcome for s in sc.states if s.end_outcome} | {"abandoned"} | src.left_out
     for kind, ids in (("state", [s.id for s in sc.states]), ("fact", [f.id for f in sc.facts]), ("move", [m.id for m in sc.moves])):
         dupes = {i for i in ids if ids.count(i) > 1}
         for dupe in sorted(dupes):
             yield Problem(path, src.line(), f"{kind} id '{dupe}' is used twice")
     if sc.initial not in states:
         yield Problem(path, src.line(("initial",)), f"initial state '{sc.initial}' is not a state", f"one of {sorted(states)}")
-    if not any(t.trigger == "leave" for t in sc.transitions):
+    if not any(t.trigger == "leave" for t in sc.transitions) and "leave" not in src.left_out:
         yield Problem(path, src.line(("transitions",)), "no 'leave' transition", "add {trigger: leave, source: '*', dest: walked_away}")
     for i, t in enumerate(sc.transitions):
         sources = [t.source] if isinstance(t.source, str) else t.source
@@ -102,7 +104,7 @@ def check_scenario(sc: Scenario, src: Source, authoring: bool = False) -> Iterat
             yield Problem(path, src.line(("states", i, "unmatched_trigger")), f"unknown trigger '{state.unmatched_trigger}'")
         if state.moves_on and state.moves_on.trigger and state.moves_on.trigger not in triggers:
             yield Problem(path, src.line(("states", i, "moves_on")), f"unknown trigger '{state.moves_on.trigger}'")
-    revealed = {fact for m in sc.moves for fact in m.reveal}
+    revealed = {fact for m in sc.moves for fact in m.reveal} | src.left_out
     for i, fact in enumerate(sc.facts):
         if fact.id not in revealed:
             yield Problem(path, src.line(("facts", i)), f"fact '{fact.id}' can never be unlocked: no move reveals it", "add it to a move's reveal list")
@@ -151,7 +153,7 @@ def check_scenario(sc: Scenario, src: Source, authoring: bool = False) -> Iterat
         for name in arch.needs:
             if name not in known:
                 yield Problem(path, src.line(("archetypes", i)), f"archetype '{arch.id}' needs unknown fact or flag '{name}'")
-    move_ids = {m.id for m in sc.moves}
+    move_ids = {m.id for m in sc.moves} | src.left_out
     for i, upsell in enumerate(sc.upsells):
         if upsell.move not in move_ids:
             yield Problem(path, src.line(("upsells", i)), f"upsell '{upsell.id}' refers to unknown move '{upsell.move}'")
@@ -211,11 +213,11 @@ def check_script(script: Script, src: Source) -> Iterator[Problem]:
     """A script runs S -> P -> I -> N: every stage present, never going back."""
     stages = [step.stage for step in script.steps]
     for stage in STAGE_ORDER:
-        if stage not in stages:
+        if stage not in stages and stage not in src.left_out:
             yield Problem(str(src.path), src.line(("steps",)), f"script '{script.id}' has no {stage} question", "add one in its place in the order")
     for i in range(1, len(stages)):
         if STAGE_ORDER.index(stages[i]) < STAGE_ORDER.index(stages[i - 1]):
-            yield Problem(str(src.path), src.line(("steps", i, "stage")), f"step {i + 1} goes back from {stages[i - 1]} to {stages[i]}", "order the steps situation, problem, implication, need_payoff")
+            yield Problem(str(src.path), src.line(("steps", i, "stage")), f"step {src.index(('steps',), i) + 1} goes back from {stages[i - 1]} to {stages[i]}", "order the steps situation, problem, implication, need_payoff")
 
 
 def check_form(form: Form, src: Source) -> Iterator[Problem]:
@@ -250,8 +252,8 @@ def check_all(knowledge: Knowledge, authoring: bool = False) -> list[Problem]:
     if knowledge.scenarios and knowledge.scoring is None:
         problems.append(Problem("scoring/default.yaml", 1, "role-plays need the generic scoring rules (conduct, question quality)", "keep knowledge/content/scoring/default.yaml"))
     elif knowledge.scoring is not None:
-        missing = sorted(set(get_args(Conduct)) - set(knowledge.scoring.conduct))
+        src = knowledge.sources[("scoring", "default")]
+        missing = sorted(set(get_args(Conduct)) - set(knowledge.scoring.conduct) - src.left_out)
         if missing:
-            src = knowledge.sources[("scoring", "default")]
             problems.append(Problem(str(src.path), src.line(("conduct",)), f"conduct has no rule for {', '.join(missing)}", "every kind of conduct needs points, a label and a reason"))
     return problems

@@ -7,11 +7,15 @@ shipped ones by id.
 Files are parsed with PyYAML's C loader, about eight times faster than ruamel's round-trip
 loader, which was most of the bot's start-up. Only the round-trip loader keeps line
 numbers, so a file is parsed with it again when a problem in it has to name a line.
+
+A file with structure problems still yields the item its valid parts make (see `_salvage`), so
+`salescoach validate` reports those problems and the cross-checks of the rest in one run.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 
 from knowledge.schema import Form, Lesson, Quiz, Scenario, Scoring, Script
 
+Loc = tuple[str | int, ...]
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
 KINDS: dict[str, type[BaseModel]] = {
     "lessons": Lesson,
@@ -32,9 +37,10 @@ KINDS: dict[str, type[BaseModel]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Problem:
-    """One thing wrong in a content file, said so a trainer can fix it."""
+    """One thing wrong in a content file, said so a trainer can fix it; problems sort in file and
+    line order."""
 
     file: str
     line: int
@@ -87,17 +93,27 @@ class Source:
     """Where an item came from, so later checks can point at the right line.
 
     Lines are looked up in a round-trip parse of the file made on the first question,
-    which only comes when there is a problem to report.
+    which only comes when there is a problem to report. For an item salvaged from a file with
+    structure problems, `kept` holds the file's indexes of the entries left in each list that lost
+    some, and `left_out` every string in the parts taken out: names there count as known, so the
+    cross-checks do not report a reference to a part whose own problem is reported already.
     """
 
     path: Path
+    kept: dict[Loc, list[int]] = field(default_factory=dict, repr=False)
+    left_out: frozenset[str] = frozenset()
     _node: Any = field(default=None, repr=False, compare=False)
 
-    def line(self, loc: tuple[str | int, ...] = ()) -> int:
-        """The 1-based line of the value at `loc` (a path of keys and indexes)."""
+    def line(self, loc: Loc = ()) -> int:
+        """The 1-based line of the value at `loc` (a path of keys and indexes into the item)."""
         if self._node is None:
             self._node = _round_trip(self.path.read_text(encoding="utf-8"))
-        return line_of(self._node, loc)
+        return line_of(self._node, in_file(loc, self.kept))
+
+    def index(self, loc: Loc, i: int) -> int:
+        """The file's own index of entry `i` of the list at `loc` (they differ in a salvaged item)."""
+        indexes = self.kept.get(in_file(loc, self.kept))
+        return indexes[i] if indexes else i
 
 
 @dataclass
@@ -133,7 +149,7 @@ class Knowledge:
         return self.items["scoring"].get("default")
 
 
-def line_of(node: Any, loc: tuple[str | int, ...]) -> int:
+def line_of(node: Any, loc: Loc) -> int:
     """Walk a ruamel round-trip node along `loc` and return the deepest line known."""
     line = (node.lc.line + 1) if hasattr(node, "lc") else 1
     for key in loc:
@@ -182,8 +198,86 @@ def _hint(error_type: str) -> str:
     }.get(error_type, "")
 
 
+def in_file(loc: Loc, kept: dict[Loc, list[int]]) -> Loc:
+    """`loc` in a salvaged item, with each list index turned back into the file's own."""
+    path: list[str | int] = []
+    for key in loc:
+        if isinstance(key, int) and tuple(path) in kept:
+            key = kept[tuple(path)][key]
+        path.append(key)
+    return tuple(path)
+
+
+def _without(data: Any, cut: set[Loc], kept: dict[Loc, list[int]], path: Loc = ()) -> Any:
+    """`data` without the values at the `cut` locations; the file's index of every list entry
+    left is recorded in `kept` for each list that lost some."""
+    if isinstance(data, dict):
+        return {key: _without(value, cut, kept, path + (key,)) for key, value in data.items() if path + (key,) not in cut}
+    if isinstance(data, list):
+        indexes = [i for i in range(len(data)) if path + (i,) not in cut]
+        if len(indexes) < len(data):
+            kept[path] = indexes
+        return [_without(data[i], cut, kept, path + (i,)) for i in indexes]
+    return data
+
+
+def _deepest(data: Any, loc: Loc, cut: set[Loc]) -> Loc:
+    """The longest start of `loc` that names a value in `data` not yet cut (an error's location may
+    end in a key that is missing, or in the name of a union's member)."""
+    path: Loc = ()
+    for key in loc:
+        present = key in data if isinstance(data, dict) else isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data)
+        if not present or path + (key,) in cut:
+            break
+        data, path = data[key], path + (key,)
+    return path
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in parsed YAML, keys included."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _strings(key)
+            yield from _strings(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _strings(inner)
+
+
+def _at(data: Any, loc: Loc) -> Any:
+    for key in loc:
+        data = data[key]
+    return data
+
+
+def _salvage(model: type[BaseModel], data: dict[str, Any], errors: list[Any]) -> tuple[BaseModel | None, dict[Loc, list[int]], frozenset[str]]:
+    """The item the valid parts of `data` make, for the cross-checks; the `kept` indexes of its
+    shortened lists; and every string in the parts left out. Each refused value is taken out, so a
+    default applies where there is one; where that leaves a required key missing, the list entry or
+    key holding it goes too. None when the top of the file itself is at fault (a required key of the
+    item missing or refused)."""
+    cut: set[Loc] = set()
+    kept: dict[Loc, list[int]] = {}
+    while True:
+        faults = {_deepest(data, in_file(tuple(error["loc"]), kept), cut) for error in errors}
+        if () in faults:
+            return None, {}, frozenset()
+        cut |= faults
+        kept = {}
+        try:
+            item = model.model_validate(_without(data, cut, kept))
+        except ValidationError as exc:
+            errors = exc.errors()
+            continue
+        return item, kept, frozenset(text for loc in cut for text in _strings(_at(data, loc)))
+
+
 def load_file(path: Path, model: type[BaseModel]) -> tuple[BaseModel | None, Source | None, list[Problem]]:
-    """Parse and validate one file; problems name the file and line."""
+    """Parse and validate one file; problems name the file and line. A file with structure problems
+    still gives its salvaged item (or None), so its cross-checks come out in the same run; the bot
+    never runs on it, as any problem stops the start."""
     data, problems = _read(path)
     if problems:
         return None, None, problems
@@ -191,16 +285,19 @@ def load_file(path: Path, model: type[BaseModel]) -> tuple[BaseModel | None, Sou
     if not isinstance(data, dict):
         return None, None, [Problem(str(path), 1, "expected a mapping at the top of the file")]
     try:
-        item = model.model_validate(data)
+        item: BaseModel | None = model.model_validate(data)
     except ValidationError as exc:
-        return None, None, [
+        problems = [
             Problem(str(path), source.line(tuple(err["loc"])), f"{'.'.join(map(str, err['loc'])) or 'file'}: {err['msg']}", _hint(err["type"]))
             for err in exc.errors()
         ]
-    expected = path.stem
-    if getattr(item, "id", expected) != expected:
-        return None, None, [Problem(str(path), source.line(("id",)), f"id '{item.id}' differs from the file name", f"rename the file to {item.id}.yaml or change the id")]
-    return item, source, []
+        item, source.kept, source.left_out = _salvage(model, data, exc.errors())
+    if item is None:
+        return None, None, problems
+    item_id = getattr(item, "id", path.stem)
+    if item_id != path.stem:
+        problems.append(Problem(str(path), source.line(("id",)), f"id '{item_id}' differs from the file name", f"rename the file to {item_id}.yaml or change the id"))
+    return item, source, problems
 
 
 def load_dirs(extra_dirs: list[Path] | None = None, *, shipped: bool = True) -> tuple[Knowledge, list[Problem]]:
@@ -210,7 +307,7 @@ def load_dirs(extra_dirs: list[Path] | None = None, *, shipped: bool = True) -> 
     roots = ([CONTENT_DIR] if shipped else []) + list(extra_dirs or [])
     for root in roots:
         if not root.is_dir():
-            problems.append(Problem(str(root), 1, "content directory not found", "check KNOWLEDGE_DIRS"))
+            problems.append(Problem(str(root), 1, "no such content folder or file", "give a folder laid out like knowledge/content, or one content file"))
             continue
         for kind, model in KINDS.items():
             for path in sorted((root / kind).glob("*.yaml")):

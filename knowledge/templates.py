@@ -6,6 +6,7 @@ Templates emit Telegram's HTML subset; autoescape makes anything a user typed sa
 from __future__ import annotations
 
 from functools import lru_cache
+from gettext import ngettext
 from pathlib import Path
 from typing import Any
 
@@ -53,3 +54,9 @@ def render(lang: str, key: str, data: dict[str, Any]) -> str:
 def template_keys(lang: str) -> set[str]:
     """Every message kind that has a template in `lang` (used by tests to check parity)."""
     return {p.stem for p in (TEMPLATE_DIR / lang).glob("*.j2")}
+
+
+def counted(count: int, singular: str, plural: str = "") -> str:
+    """`1 form`, `2 forms`: a count with its English word in the right number (gettext's plural
+    rule), for lines built outside templates such as the command line's."""
+    return f"{count} {ngettext(singular, plural or singular + 's', count)}"

@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import sys
 from functools import lru_cache
-from gettext import ngettext
 from pathlib import Path
 
 from knowledge.checks import check_all
 from knowledge.loader import KINDS, ContentError, Knowledge, Problem, load_dirs, load_file
+from knowledge.templates import counted
 
 
 def validate(extra_dirs: list[Path] | None = None, authoring: bool = False) -> tuple[Knowledge, list[Problem]]:
-    """Load the shipped content plus `extra_dirs` and run every check (`authoring`: the trainers' checks too)."""
+    """Load the shipped content plus `extra_dirs` and run every check (`authoring`: the trainers' checks
+    too); the problems in file and line order."""
     knowledge, problems = load_dirs(extra_dirs)
-    return knowledge, problems + check_all(knowledge, authoring)
+    return knowledge, sorted(problems + check_all(knowledge, authoring))
 
 
 def load_knowledge(extra_dirs: tuple[Path, ...] = ()) -> Knowledge:
@@ -43,11 +44,6 @@ def summary(knowledge: Knowledge) -> str:
     )
 
 
-def counted(count: int, singular: str, plural: str = "") -> str:
-    """`1 form`, `2 forms`: the count with its word in the right number (gettext's plural rule)."""
-    return f"{count} {ngettext(singular, plural or singular + 's', count)}"
-
-
 def _validate_file(path: Path) -> list[Problem]:
     kind = path.parent.name
     if kind not in KINDS:
@@ -58,7 +54,7 @@ def _validate_file(path: Path) -> list[Problem]:
     knowledge = Knowledge()
     knowledge.items[kind][item.id] = item
     knowledge.sources[(kind, item.id)] = source
-    return check_all(knowledge, authoring=True)
+    return problems + check_all(knowledge, authoring=True)
 
 
 def unread(root: Path) -> list[Problem]:
@@ -83,7 +79,7 @@ def run(paths: list[str]) -> int:
         problems += _validate_file(path)
     for root in dirs:
         problems += unread(root) if root.is_dir() else []
-    problems.sort(key=lambda problem: (problem.file, problem.line))
+    problems.sort()
     for problem in problems:
         print(problem)
     if problems:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from storage.models import User, utcnow
 
@@ -51,3 +51,11 @@ def preset_language(session: Session, user_id: int, name: str, lang: str) -> Non
         user.lang = lang
         session.add(user)
     session.commit()
+
+
+def known_rep(session: Session, rep: str) -> bool:
+    """Whether `rep` names someone as the needs filter rep:… reads it: a Telegram id, or a part of
+    a name (any case)."""
+    if rep.isdigit():
+        return session.get(User, int(rep)) is not None
+    return session.exec(select(User.id).where(col(User.name).icontains(rep, autoescape=True)).limit(1)).first() is not None

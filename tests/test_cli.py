@@ -3,22 +3,31 @@ exit 1 (run time) or 2 (usage or setting), never a traceback; a real bug says ho
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session
 
+from bot.settings import Settings
+from dialogs.engine import Engine
+from storage.access import create_team
 from tests.e2e.bot_process import TOKEN, free_port
+from tests.test_needs_manage import seed
 
 ROOT = Path(__file__).parent.parent
 
 
 def environment(tmp_path: Path, **settings: str) -> dict[str, str]:
     """The parent's environment without bot settings, a database in `tmp_path`, then `settings`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_", "DATABASE_", "ADMIN_", "KNOWLEDGE_", "LOG_", "XAPI_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_", "DATABASE_", "ADMIN_", "KNOWLEDGE_", "LOG_", "XAPI_", "BOT_"))}
     env.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"} | settings)
     return env
 
@@ -38,18 +47,34 @@ def one_line(done: subprocess.CompletedProcess[str], code: int) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize(
-    ("name", "value", "says"),
-    [
-        ("LOG_LEVEL", "verbose", "bad setting LOG_LEVEL='verbose': use one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
-        ("ADMIN_IDS", "ann,42", "bad setting ADMIN_IDS='ann,42': must be numeric Telegram user ids"),
-        ("WEBHOOK_PORT", "99999", "bad setting WEBHOOK_PORT='99999'"),
-        ("TELEGRAM_BASE_URL", "127.0.0.1:8081", "bad setting TELEGRAM_BASE_URL='127.0.0.1:8081': must start with https://"),
-        ("XAPI_BASE_URL", "lms.example.org", "bad setting XAPI_BASE_URL='lms.example.org': must start with https://"),
-        ("DATABASE_URL", "mysql://u:secret@db/coach", "bad setting DATABASE_URL: 'mysql' is not a supported database; use sqlite:///salescoach.db or postgresql+psycopg://"),
-        ("DATABASE_URL", "postgresql+psycopg://u:secret@db:port/coach", "bad setting DATABASE_URL: not a database address; use sqlite:///salescoach.db or postgresql+psycopg://"),
-    ],
-)
+BAD_SETTINGS = [
+    ("LOG_LEVEL", "verbose", "bad setting LOG_LEVEL='verbose': use one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+    ("ADMIN_IDS", "ann,42", "bad setting ADMIN_IDS='ann,42': must be numeric Telegram user ids"),
+    ("WEBHOOK_PORT", "99999", "bad setting WEBHOOK_PORT='99999'"),
+    ("WEBHOOK_LISTEN", "http://0.0.0.0", "bad setting WEBHOOK_LISTEN='http://0.0.0.0': must be an IP address or host name to listen on, e.g. 127.0.0.1"),
+    ("WEBHOOK_LISTEN", "300.1.1.1", "bad setting WEBHOOK_LISTEN='300.1.1.1': must be an IP address or host name"),
+    ("BOT_USERNAME", "Sales Coach", "bad setting BOT_USERNAME='Sales Coach': must be your bot's username from @BotFather: 5 to 32 letters, digits or _, starting with a letter and ending in bot"),
+    ("BOT_USERNAME", "SalesCoach", "bad setting BOT_USERNAME='SalesCoach': must be your bot's username"),
+    ("KNOWLEDGE_DIRS", "/nonexistent/content", "bad setting KNOWLEDGE_DIRS='/nonexistent/content': /nonexistent/content is not a folder; list folders laid out like knowledge/content"),
+    ("TELEGRAM_BASE_URL", "127.0.0.1:8081", "bad setting TELEGRAM_BASE_URL='127.0.0.1:8081': must start with https://"),
+    ("XAPI_BASE_URL", "lms.example.org", "bad setting XAPI_BASE_URL='lms.example.org': must start with https://"),
+    ("DATABASE_URL", "mysql://u:secret@db/coach", "bad setting DATABASE_URL: 'mysql' is not a supported database; use sqlite:///salescoach.db or postgresql+psycopg://"),
+    ("DATABASE_URL", "postgresql+psycopg://u:secret@db:port/coach", "bad setting DATABASE_URL: not a database address; use sqlite:///salescoach.db or postgresql+psycopg://"),
+]
+
+# Checked when the command that needs them starts: the token in tests/test_start_console.py,
+# the webhook's URL and secret in tests/e2e/test_webhook.py.
+CHECKED_BY_THEIR_COMMAND = frozenset({"TELEGRAM_BOT_TOKEN", "WEBHOOK_URL", "WEBHOOK_SECRET"})
+
+
+def test_every_setting_is_listed_in_env_example_and_has_a_bad_value_tried() -> None:
+    fields = {name.upper() for name in Settings.model_fields}
+    listed = {line.split("=", 1)[0] for line in (ROOT / ".env.example").read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")}
+    assert fields == listed
+    assert fields == {name for name, _, _ in BAD_SETTINGS} | CHECKED_BY_THEIR_COMMAND
+
+
+@pytest.mark.parametrize(("name", "value", "says"), BAD_SETTINGS)
 def test_every_setting_is_checked_at_start(tmp_path: Path, name: str, value: str, says: str) -> None:
     line = one_line(salescoach(tmp_path, "validate", **{name: value}), 2)
     assert line.startswith(f"salescoach: {says}") and line.endswith(".env.example lists every setting)")
@@ -63,10 +88,52 @@ def test_an_unreachable_database_is_named_without_its_password(tmp_path: Path) -
     assert "secret" not in line and line.endswith("check DATABASE_URL and that the server is running and reachable")
 
 
+def test_a_bot_username_may_be_written_with_its_at(tmp_path: Path) -> None:
+    done = salescoach(tmp_path, "console", stdin="/invite rep\n", BOT_USERNAME="@AcmeCoachBot", ADMIN_IDS="1")
+    assert done.returncode == 0, done.stderr
+    assert "https://t.me/AcmeCoachBot?start=" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("webhook", "--listen", "my host"), "salescoach: argument --listen: 'my host' must be an IP address or host name to listen on, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every network interface); see salescoach webhook --help"),
+        (("webhook", "--port", "0"), "salescoach: argument --port: '0' is not a port number (1 to 65535); see salescoach webhook --help"),
+        (("export", "needs", "--format", "pdf", "--out", "x.pdf"), "salescoach: argument --format: invalid choice: 'pdf' (choose from 'csv', 'xlsx', 'html', 'jsonl'); see salescoach export --help"),
+        (("nosuch",), "salescoach: argument command: invalid choice: 'nosuch' (choose from 'console', 'run', 'webhook', 'validate', 'graph', 'classify', 'eval', 'export'); see salescoach --help"),
+    ],
+)
+def test_a_usage_error_is_one_line_that_points_to_the_help(tmp_path: Path, args: tuple[str, ...], says: str) -> None:
+    assert one_line(salescoach(tmp_path, *args), 2) == says
+
+
+@contextlib.contextmanager
+def port_taken(port: int) -> Iterator[None]:
+    """Another program listening on `port` of 127.0.0.1 meanwhile."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        yield
+
+
+def test_a_webhook_port_in_use_is_named(tmp_path: Path) -> None:
+    port = free_port()
+    with port_taken(port):
+        done = salescoach(tmp_path, "webhook", "--url", "https://coach.example/hook", "--port", str(port), TELEGRAM_BOT_TOKEN=TOKEN, WEBHOOK_SECRET="s3cret")
+    line = one_line(done, 1)
+    assert line == f"salescoach: cannot listen on 127.0.0.1:{port}: Address already in use; the address must be this machine's and the port free (WEBHOOK_LISTEN and WEBHOOK_PORT, or --listen and --port)"
+
+
 @pytest.mark.parametrize("command", [("graph", "plum"), ("export", "needs", "--format", "csv")])
 def test_a_missing_output_folder_is_named(tmp_path: Path, command: tuple[str, ...]) -> None:
     line = one_line(salescoach(tmp_path, *command, "--out", str(tmp_path / "nowhere" / "file")), 2)
     assert line == f"salescoach: the folder {tmp_path / 'nowhere'} does not exist; create it (mkdir -p {tmp_path / 'nowhere'}) or choose another --out"
+
+
+def test_a_files_folder_the_console_cannot_make_is_named(tmp_path: Path) -> None:
+    (tmp_path / "report.csv").write_text("", encoding="utf-8")
+    line = one_line(salescoach(tmp_path, "console", "--files", "report.csv/exports", stdin="/start\n"), 2)
+    assert line == f"salescoach: cannot keep files in report.csv/exports: {tmp_path / 'report.csv'} is not a folder you can write to; choose another --files DIR"
 
 
 def test_ctrl_c_in_the_console_exits_quietly(tmp_path: Path) -> None:
@@ -133,9 +200,126 @@ def test_exports_say_how_many_records_they_wrote_and_refuse_an_unknown_quiz(tmp_
     assert line == "salescoach: --priority 'p7' is not a priority; use one of p1, p2, p3"
 
 
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("roleplays", "--scenario", "nosuch"), "salescoach: no scenario called 'nosuch'; use one of: insurance_call, liquor_hotel, mop, plum, plum_two_days, telecom_group"),
+        (("needs", "--team", "nosuch"), "salescoach: no team called 'nosuch'; there are no teams yet (an admin makes them with /team)"),
+        (("needs", "--rep", "Nobody Here"), "salescoach: --rep 'Nobody Here' matches nobody; give a rep's Telegram id or a part of their name"),
+        (("needs", "--rep", "4242"), "salescoach: --rep '4242' matches nobody; give a rep's Telegram id or a part of their name"),
+        (("needs", "--quiz", "plum_case"), "salescoach: --quiz does not apply to needs exports, which take --rep, --team, --tag, --priority, --source, --from, --to, --search, --lang"),
+        (("quiz-results", "--scenario", "plum"), "salescoach: --scenario does not apply to quiz-results exports, which take --quiz"),
+    ],
+)
+def test_an_export_refuses_an_unknown_id_or_an_option_it_does_not_take(tmp_path: Path, args: tuple[str, ...], says: str) -> None:
+    assert one_line(salescoach(tmp_path, "export", *args, "--format", "csv", "--out", "out.csv"), 2) == says
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_roleplay_export_keeps_to_its_scenario(tmp_path: Path) -> None:
+    salescoach(tmp_path, "console", "--lang", "en", stdin="/roleplay plum\nHello!\n/end\n")
+    for scenario, records in (("plum", 1), ("mop", 0)):
+        done = salescoach(tmp_path, "export", "roleplays", "--scenario", scenario, "--format", "jsonl", "--out", f"{scenario}.jsonl")
+        assert one_line(done, 0).startswith(f"salescoach: wrote {records} record")
+        assert len((tmp_path / f"{scenario}.jsonl").read_text(encoding="utf-8").splitlines()) == records
+
+
+def test_a_record_is_counted_in_the_singular(tmp_path: Path) -> None:
+    salescoach(tmp_path, "console", "--lang", "en", stdin="/roleplay plum\nnice weather today.\n")
+    out = tmp_path / "unmatched.jsonl"
+    assert one_line(salescoach(tmp_path, "export", "unmatched", "--format", "jsonl", "--out", str(out)), 0) == f"salescoach: wrote 1 record to {out}"
+    (tmp_path / "one.yaml").write_text("- {text: 'What do you sell today?', lang: en, spin: situation, form: open}\n", encoding="utf-8")
+    done = salescoach(tmp_path, "eval", "one.yaml")
+    assert done.returncode == 0 and done.stdout.splitlines()[0] == "one.yaml: 1 utterance"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "says"),
+    [
+        ("missing.tsv", None, "salescoach: missing.tsv is neither a labelled file nor a folder of role-play scripts; give a .yaml, .jsonl or .tsv file or a folder of *.jsonl scripts"),
+        ("broken.yaml", "- {text: 'What do you sell\n", "salescoach: broken.yaml:2: not valid YAML (found unexpected end of stream); check indentation and quoting"),
+        ("broken.jsonl", '{"text": "What do you sell?"\n', "salescoach: broken.jsonl:1: not valid JSON (Expecting ',' delimiter); write one JSON object per line"),
+        ("french.yaml", "- {text: 'Que vendez-vous ?', lang: fr, spin: situation, form: open}\n", "salescoach: french.yaml: item 1: Input should be 'zh' or 'en'"),
+    ],
+)
+def test_eval_names_a_file_it_cannot_read(tmp_path: Path, name: str, text: str | None, says: str) -> None:
+    if text is not None:
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    assert one_line(salescoach(tmp_path, "eval", name), 2) == says
+
+
 def test_export_help_lists_the_values_each_option_takes(tmp_path: Path) -> None:
     done = salescoach(tmp_path, "export", "--help")
     text = " ".join(done.stdout.split())
     assert "p1 (important and urgent), p2 (important, not urgent) or p3 (follow up later)" in text
     assert "field (logged with /need, the default), roleplay (uncovered in role-plays) or all" in text
     assert "this from" not in text and "matching this" not in text
+
+
+README_ROW = re.compile(r"^\| (?P<when>[^|]+?) \| (?:the traceback, then )?`(?P<line>[^`]+)` \| (?P<exit>\d+|—) \|$", re.MULTILINE)
+
+
+def readme_lines() -> dict[str, tuple[str, str]]:
+    """The README's table of what the command line says: when → (the line, the exit code)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("### What the command line says"):readme.index("## In the chat")]
+    return {row["when"]: (row["line"], row["exit"]) for row in README_ROW.finditer(table)}
+
+
+def said(tmp_path: Path, when: str, db_url: str) -> tuple[str, str]:
+    """Runs what the README's row `when` describes; the line the user reads (with this test's
+    ports and folders written as the README writes them) and the exit code."""
+    export = ("export", "needs", "--format", "csv", "--out")
+    port = free_port()
+    cases: dict[str, tuple[tuple[str, ...], dict[str, str], dict[str, str]]] = {
+        "an export finished": ((*export, "needs.csv"), {}, {}),
+        "a bad setting": (("validate",), {"LOG_LEVEL": "verbose"}, {}),
+        "a database the bot has no driver for": (("validate",), {"DATABASE_URL": "mysql://coach:secret@db/coach"}, {}),
+        "the database cannot be reached": (("console",), {"DATABASE_URL": f"postgresql+psycopg://coach:secret@127.0.0.1:{port}/coach"}, {f"127.0.0.1:{port}": "db:5432"}),
+        "`--out` in a folder that does not exist": ((*export, str(tmp_path / "reports" / "needs.csv")), {}, {str(tmp_path): "/home/me"}),
+        "an unknown quiz": (("export", "quiz-results", "--format", "csv", "--out", "x.csv", "--quiz", "nosuch"), {}, {}),
+        "a filter value that does not exist": ((*export, "x.csv", "--priority", "p7"), {}, {}),
+        "a team that does not exist": ((*export, "x.csv", "--team", "west"), {}, {}),
+        "an option the export does not take": ((*export, "x.csv", "--quiz", "plum_case"), {}, {}),
+        "a value an option does not take, or a mistyped command": (("export", "needs", "--format", "pdf", "--out", "x.pdf"), {}, {}),
+        "content that does not validate (each problem follows on a line of its own, as `salescoach validate` prints it)": (("console",), {"KNOWLEDGE_DIRS": str(ROOT / "tests" / "fixtures" / "broken")}, {}),
+        "no token": (("run",), {}, {}),
+        "the webhook's port is taken, or its address is not this machine's": (("webhook", "--url", "https://coach.example/hook", "--port", str(port)), {"TELEGRAM_BOT_TOKEN": TOKEN, "WEBHOOK_SECRET": "s3cret"}, {f":{port}:": ":8443:"}),
+    }
+    if when.startswith("Telegram cannot be reached"):
+        nowhere = f"http://127.0.0.1:{port}"
+        with subprocess.Popen([sys.executable, "-m", "bot", "run", "--base-url", nowhere], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=environment(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN)) as bot:
+            assert bot.stderr is not None
+            bot.stderr.readline()
+            second = bot.stderr.readline()
+            bot.send_signal(signal.SIGINT)
+            bot.wait(timeout=60)
+        return second.strip().replace(nowhere, "https://api.telegram.org"), "—"
+    if when == "a bug in SalesCoach":
+        code = "import bot.cli.content as c; c.cmd_validate = lambda args, settings: 1 / 0; from bot.cli.main import main; main(['validate'])"
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=environment(tmp_path), timeout=120)
+        return done.stderr.strip().splitlines()[-1], str(done.returncode)
+    args, settings, shown_as = cases[when]
+    with port_taken(port) if args[0] == "webhook" else contextlib.nullcontext():
+        done = salescoach(tmp_path, *args, **({"DATABASE_URL": db_url} | settings))
+    assert "Traceback" not in done.stderr
+    line = done.stderr.splitlines()[0]
+    for actual, readme in shown_as.items():
+        line = line.replace(actual, readme)
+    return line, str(done.returncode)
+
+
+def test_the_readme_shows_what_the_command_line_says(engine: Engine, db_url: str, tmp_path: Path) -> None:
+    """Each example line in the README's table is what the command says, `…` standing for the rest."""
+    seed(engine, 42)
+    with Session(engine.db) as session:
+        create_team(session, "east")
+        create_team(session, "north")
+        session.commit()
+    rows = readme_lines()
+    assert len(rows) >= 14
+    for when, (line, code) in rows.items():
+        pattern = re.escape(line).replace("…", ".*")
+        actual, actual_code = said(tmp_path, when, db_url)
+        assert re.fullmatch(pattern, actual), (when, actual)
+        assert actual_code == code, (when, actual_code)

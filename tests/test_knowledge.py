@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -13,9 +14,12 @@ from pathlib import Path
 import pytest
 
 import knowledge.loader
+from dialogs.diagrams import mermaid
+from dialogs.registry import DIALOGS
 from knowledge.loader import CONTENT_DIR, Knowledge, parse
 from knowledge.validate import load_knowledge, run, validate
 
+ROOT = Path(__file__).parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
 SHIPPED_QUIZZES = Path(__file__).parent.parent / "knowledge" / "content" / "quizzes"
 
@@ -183,6 +187,8 @@ def test_the_bot_refuses_to_start_on_invalid_content(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "bad_answer.yaml:13: answer 'e'" in done.stderr
     assert done.stdout == ""
+    listed = [line.strip().split(":")[:2] for line in done.stderr.splitlines()[1:]]
+    assert len(listed) > 10 and listed == sorted(listed, key=lambda place: (place[0], int(place[1]))), "in file and line order"
 
 
 def test_graph_draws_a_scenario_machine(tmp_path: Path) -> None:
@@ -199,7 +205,6 @@ def test_graph_draws_a_scenario_machine(tmp_path: Path) -> None:
     assert not [(a, b) for a, b in edges if a in ends and b != "[*]"], "nothing leaves an end state"
 
 
-
 def test_graph_draws_a_png_picture_with_graphviz(tmp_path: Path) -> None:
     out = tmp_path / "pictures" / "plum.png"
     out.parent.mkdir()
@@ -211,12 +216,23 @@ def test_graph_draws_a_png_picture_with_graphviz(tmp_path: Path) -> None:
     assert width > 500 and height > 100 and len(data) > 10_000
 
 
+def test_graph_draws_an_svg_picture_with_the_titles(tmp_path: Path) -> None:
+    out = tmp_path / "plum.svg"
+    done = subprocess.run([sys.executable, "-m", "bot", "graph", "plum", "--format", "svg", "--out", str(out)], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    picture = out.read_text(encoding="utf-8")
+    assert picture.lstrip().startswith("<?xml") and "<svg" in picture and picture.rstrip().endswith("</svg>")
+    assert "sale: Sold her sour plums" in picture
+
+
 def test_a_picture_without_graphviz_says_what_to_install(tmp_path: Path) -> None:
     env = {**os.environ, "PATH": str(Path(sys.executable).parent)}
     done = subprocess.run([sys.executable, "-m", "bot", "graph", "plum", "--format", "svg", "--out", str(tmp_path / "plum.svg")], capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr == "salescoach: drawing a picture needs Graphviz's dot: install it (Debian: apt-get install graphviz) or use --format mermaid\n"
 
+
+MERMAID_TITLE = re.compile(r'^title: "([^"\\]|\\.)+"$')
 MERMAID_LINE = re.compile(
     r"^(---|stateDiagram-v2|direction (LR|TB)|classDef s_\w+ [\w:,#-]+|"
     r'state "[^"]+" as \w+|Class \w+ s_\w+|(\[\*\]|\w+) --> (\[\*\]|\w+)(: [\w |]+)?|)$'
@@ -228,9 +244,20 @@ def mermaid_edges(diagram: str) -> list[tuple[str, str]]:
     we emit (front matter with a title, the header, class definitions, states, arrows)."""
     lines = [line.strip() for line in diagram.splitlines()]
     assert lines[0] == "---" and lines[2] == "---" and lines[3] == "stateDiagram-v2"
+    assert MERMAID_TITLE.match(lines[1]) and json.loads(lines[1].removeprefix("title: ")), "front matter is YAML: title: \"…\""
     for line in lines[3:]:
         assert MERMAID_LINE.match(line), f"not Mermaid we know: {line!r}"
     return [(a, b) for a, _, b in (line.partition(" --> ") for line in lines if " --> " in line) for b in [b.split(":")[0]]]
+
+
+def test_every_scenario_and_dialog_draws_as_mermaid_we_know(knowledge: Knowledge) -> None:
+    """Titles with quotes in them (the mop customer's Put off: "maybe later") stay inside their state."""
+    for name in [*knowledge.scenarios, *DIALOGS]:
+        diagram = mermaid(name, knowledge)
+        assert diagram is not None
+        edges = mermaid_edges(diagram)
+        assert ("[*]", DIALOGS[name].initial if name in DIALOGS else knowledge.scenarios[name].initial) in edges, name
+    assert 'state "put_off: Put off: “maybe later”" as put_off' in str(mermaid("mop", knowledge))
 
 
 def test_every_scenario_gets_the_generic_scoring_rules_with_its_own_weights(knowledge: Knowledge, tmp_path: Path) -> None:
@@ -251,3 +278,54 @@ def test_an_archetype_may_only_need_facts_and_flags_the_scenario_has(tmp_path: P
     source = (CONTENT_DIR / "scenarios" / "plum.yaml").read_text(encoding="utf-8")
     (tmp_path / "scenarios" / "plum.yaml").write_text(source.replace("needs: [pitched_first]", "needs: [praised_sweet]", 1), encoding="utf-8")
     assert any("archetype 'vendor_one' needs unknown fact or flag 'praised_sweet'" in p for p in problems_for(tmp_path))
+
+
+def test_a_structure_error_and_the_cross_checks_come_out_in_one_run(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The trainer's quiz has a difficulty out of range in its first question and an answer that is
+    no option in its second: one run of validate names both, in line order."""
+    (tmp_path / "quizzes").mkdir()
+    shutil.copy(FIXTURES / "broken" / "quizzes" / "bad_answer.yaml", tmp_path / "quizzes" / "bad_answer.yaml")
+    text = (tmp_path / "quizzes" / "bad_answer.yaml").read_text(encoding="utf-8")
+    first, second = text.replace("answer: [e]", "answer: [a]").replace("difficulty: 1", "difficulty: 5"), text.split("questions:\n")[1].replace("bad01", "bad02")
+    (tmp_path / "quizzes" / "bad_answer.yaml").write_text(first + second, encoding="utf-8")
+    assert run([str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert out.splitlines() == [
+        f"{tmp_path / 'quizzes' / 'bad_answer.yaml'}:8: questions.0.difficulty: Input should be less than or equal to 3",
+        f"{tmp_path / 'quizzes' / 'bad_answer.yaml'}:22: answer 'e' of question 'bad02' is not one of its options ['a', 'b']",
+        "2 problems found.",
+    ]
+    assert f"```\n{out.replace(str(tmp_path), 'my_content')}```" in (ROOT / "README.md").read_text(encoding="utf-8"), "the README's example"
+
+
+def test_a_part_with_a_structure_error_is_not_reported_again_where_it_is_named(tmp_path: Path) -> None:
+    """A fact whose kind is misspelt is reported once: the moves, rubric and tips that name it do
+    not each add an 'unknown fact'."""
+    (tmp_path / "scenarios").mkdir()
+    source = (CONTENT_DIR / "scenarios" / "plum.yaml").read_text(encoding="utf-8")
+    kind = source.index("kind:", source.index("facts:"))
+    (tmp_path / "scenarios" / "plum.yaml").write_text(source[:kind] + "kind: hidden" + source[source.index("\n", kind):], encoding="utf-8")
+    [problem] = problems_for(tmp_path)
+    assert "plum.yaml:" in problem and ": facts.0.kind: Input should be 'explicit', 'latent' or 'info'" in problem
+
+
+def test_a_salvaged_file_names_its_own_steps_and_lines(tmp_path: Path) -> None:
+    """The script opens with a step that has no purpose, and two later steps go backwards: the step
+    numbers and lines are the file's, as the trainer counts them."""
+    (tmp_path / "scripts").mkdir()
+    source = (FIXTURES / "broken" / "scripts" / "backwards.yaml").read_text(encoding="utf-8")
+    no_purpose = "  - stage: situation\n    question: {zh: 几家店？, en: How many shops?}\n    customer_answer: {zh: 三家。, en: Three.}\n"
+    (tmp_path / "scripts" / "backwards.yaml").write_text(source.replace("steps:\n", "steps:\n" + no_purpose, 1), encoding="utf-8")
+    found = problems_for(tmp_path)
+    assert [problem.split("/scripts/")[1] for problem in found] == [
+        "backwards.yaml:5: steps.0.purpose: Field required (hint: add this key)",
+        "backwards.yaml:16: step 4 goes back from implication to problem (hint: order the steps situation, problem, implication, need_payoff)",
+    ]
+
+
+def test_validate_names_a_path_that_is_not_there(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert run([str(tmp_path / "my_content")]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{tmp_path / 'my_content'}:1: no such content folder or file (hint: give a folder laid out like knowledge/content, or one content file)",
+        "1 problem found.",
+    ]

@@ -14,3 +14,16 @@ def test_every_knowledge_data_file_is_packaged() -> None:
     packaged = {p for pattern in patterns for p in base.glob(pattern)}
     data = {p for p in base.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")}
     assert data - packaged == set()
+
+
+def test_the_docker_image_can_draw_pictures_and_holds_every_package() -> None:
+    """`salescoach graph --format png` in the image needs Debian's graphviz (dot) and the Python
+    graphviz package; the image copies every package pyproject.toml installs."""
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    installed = {word for line in dockerfile.splitlines() if "apt-get install" in line for word in line.split("apt-get install", 1)[1].split("&&")[0].split() if not word.startswith("-")}
+    assert "graphviz" in installed
+    assert any(dependency.startswith("graphviz") for dependency in project["project"]["dependencies"])
+    copied = {line.split()[1] for line in dockerfile.splitlines() if line.startswith("COPY ")}
+    packages = {name.rstrip("*") for name in project["tool"]["setuptools"]["packages"]["find"]["include"]}
+    assert packages <= copied

@@ -10,9 +10,10 @@ import sys
 import traceback
 from collections.abc import Sequence
 from importlib.metadata import version
+from typing import NoReturn
 
 from bot.cli import content, export, serve, terminal, understanding
-from bot.cli.common import EXIT_RUNTIME, CliError, load_settings
+from bot.cli.common import EXIT_RUNTIME, EXIT_USAGE, CliError, load_settings
 
 EXIT_INTERRUPTED = 130
 REPORT_BUG = (
@@ -21,9 +22,17 @@ REPORT_BUG = (
 )
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, saying a usage error in one line like every other failure (exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        """`salescoach: <what argparse found>; see <command> --help`, then exit 2."""
+        self.exit(EXIT_USAGE, f"salescoach: {message}; see {self.prog} --help\n")
+
+
 def parser() -> argparse.ArgumentParser:
     """The command-line interface."""
-    top = argparse.ArgumentParser(prog="salescoach", description="SalesCoach: a Telegram bot that coaches sales reps.")
+    top = Parser(prog="salescoach", description="SalesCoach: a Telegram bot that coaches sales reps.")
     top.add_argument("--version", action="version", version=f"salescoach {version('salescoach')}")
     top.add_argument("--debug", action="store_true", help="log everything and show the traceback behind any error")
     top.set_defaults(func=serve.cmd_main_job)

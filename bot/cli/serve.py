@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 import sys
 from typing import Any
 
 from bot.cli.common import EXIT_USAGE, CliError, start_engine
 from bot.cli.terminal import FILES, cmd_console
-from bot.settings import Settings
+from bot.settings import Settings, listen_address
 
 
 def wait_for_telegram(settings: Settings) -> None:
@@ -34,6 +35,18 @@ def token_checked(settings: Settings) -> None:
     problem = settings.token_problem()
     if problem:
         raise CliError(f"{problem}; get one from @BotFather and set it in the environment or .env (or chat in the terminal: salescoach console)", EXIT_USAGE)
+
+
+def listening(settings: Settings) -> list[socket.socket]:
+    """The webhook server's sockets, bound before anything else starts; an address that is not this
+    machine's or a port in use stops the command (exit 1), saying which."""
+    from tornado.netutil import bind_sockets
+
+    where = f"{settings.webhook_listen}:{settings.webhook_port}"
+    try:
+        return bind_sockets(settings.webhook_port, settings.webhook_listen)
+    except OSError as exc:
+        raise CliError(f"cannot listen on {where}: {exc.strerror or exc}; the address must be this machine's and the port free (WEBHOOK_LISTEN and WEBHOOK_PORT, or --listen and --port)") from exc
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -65,9 +78,10 @@ def cmd_webhook(args: argparse.Namespace, settings: Settings) -> int:
     if problem:
         raise CliError(f"{problem}; see .env.example", EXIT_USAGE)
     assert settings.webhook_url is not None and settings.webhook_secret is not None
+    sockets = listening(settings)
     app = build_application(settings, start_engine(settings))
     wait_for_telegram(settings)
-    asyncio.run(serve(app, settings, urlsplit(settings.webhook_url).path, ALLOWED_UPDATES))
+    asyncio.run(serve(app, settings, urlsplit(settings.webhook_url).path, ALLOWED_UPDATES, sockets))
     return 0
 
 
@@ -88,6 +102,14 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _listen(text: str) -> str:
+    """An address to listen on for --listen, checked as WEBHOOK_LISTEN is."""
+    try:
+        return listen_address(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} {exc}") from None
+
+
 def add(sub: Any) -> None:
     """Register `run` and `webhook`."""
     run = sub.add_parser("run", help="run the Telegram bot with long polling")
@@ -97,6 +119,6 @@ def add(sub: Any) -> None:
     webhook = sub.add_parser("webhook", help="run the Telegram bot behind a webhook (needs WEBHOOK_URL and WEBHOOK_SECRET)")
     webhook.add_argument("--base-url", default=None, help="Bot API server URL (also TELEGRAM_BASE_URL)")
     webhook.add_argument("--url", default=None, help="public URL Telegram posts updates to (also WEBHOOK_URL)")
-    webhook.add_argument("--listen", default=None, help="address to listen on (also WEBHOOK_LISTEN, default 127.0.0.1)")
+    webhook.add_argument("--listen", type=_listen, default=None, help="address to listen on (also WEBHOOK_LISTEN, default 127.0.0.1)")
     webhook.add_argument("--port", type=_port, default=None, help="port to listen on (also WEBHOOK_PORT, default 8443)")
     webhook.set_defaults(func=cmd_webhook)

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
 
-from bot.cli.common import start_engine
+from bot.cli.common import EXIT_USAGE, CliError, start_engine
 from bot.settings import Settings
 from storage.users import preset_language
 
-
 FILES = Path("salescoach-files")
+
+
+def files_checked(folder: Path) -> None:
+    """Stops the console before it starts (exit 2) when --files cannot hold the files the bot
+    sends: something that is not a folder is in the way, or the folder cannot be made or written."""
+    where = folder.resolve()
+    existing = next(path for path in (where, *where.parents) if path.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK):
+        raise CliError(f"cannot keep files in {folder}: {existing} is not a folder you can write to; choose another --files DIR", EXIT_USAGE)
 
 
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
@@ -22,6 +31,7 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     files the bot sends are saved in --files and their path printed."""
     from bot.console import Console
 
+    files_checked(args.files)
     engine = start_engine(settings)
     with Session(engine.db) as session:
         preset_language(session, args.user, args.name, args.lang)

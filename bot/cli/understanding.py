@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.cli.common import EXIT_USAGE, start_engine
+from bot.cli.common import EXIT_USAGE, CliError, start_engine
 from bot.settings import Settings
+from knowledge.templates import counted
 
 
 def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
@@ -29,8 +30,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     if path.is_dir():
         return _eval_scripts(path, settings)
     if not path.is_file():
-        sys.stderr.write(f"salescoach: {path} is neither a labelled file nor a folder of role-play scripts\n")
-        return EXIT_USAGE
+        raise CliError(f"{path} is neither a labelled file nor a folder of role-play scripts; give a .yaml, .jsonl or .tsv file or a folder of *.jsonl scripts", EXIT_USAGE)
     return _eval_labelled(path)
 
 
@@ -38,14 +38,20 @@ def _eval_labelled(path: Path) -> int:
     from dialogs.understanding.classifier import SPIN_CLASSES
     from dialogs.understanding.evaluation import FORMS, confusion_table, evaluate, load_labelled
 
+    from ruamel.yaml.error import MarkedYAMLError
+
     try:
         items = load_labelled(path)
+    except MarkedYAMLError as exc:
+        line = f":{exc.problem_mark.line + 1}" if exc.problem_mark else ""
+        raise CliError(f"{path}{line}: not valid YAML ({exc.problem}); check indentation and quoting", EXIT_USAGE) from exc
+    except json.JSONDecodeError as exc:
+        raise CliError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg}); write one JSON object per line", EXIT_USAGE) from exc
     except (ValueError, KeyError) as exc:
-        sys.stderr.write(f"salescoach: {exc}\n")
-        return EXIT_USAGE
+        raise CliError(str(exc), EXIT_USAGE) from exc
     result = evaluate(items)
     out = sys.stdout
-    out.write(f"{path.name}: {result.size} utterances\n")
+    out.write(f"{path.name}: {counted(result.size, 'utterance')}\n")
     out.write(f"SPIN type accuracy:   {result.spin_accuracy:6.1%}\n")
     out.write(f"form accuracy:        {result.form_accuracy:6.1%}   (open / closed / statement)\n")
     out.write(f"question accuracy:    {result.question_accuracy:6.1%}\n")
@@ -65,15 +71,13 @@ def _eval_scripts(folder: Path, settings: Settings) -> int:
     try:
         scripts = load_scripts(folder)
     except (ValueError, KeyError) as exc:
-        sys.stderr.write(f"salescoach: {exc}\n")
-        return EXIT_USAGE
+        raise CliError(str(exc), EXIT_USAGE) from exc
     unknown = sorted({s.scenario for s in scripts} - set(scenarios))
     if unknown:
-        sys.stderr.write(f"salescoach: no scenario called {', '.join(unknown)}\n")
-        return EXIT_USAGE
+        raise CliError(f"the scripts name {counted(len(unknown), 'unknown scenario')}: {', '.join(unknown)}; use one of: {', '.join(sorted(scenarios))}", EXIT_USAGE)
     pairs = by_pair(scenarios, replay_all(scenarios, scripts))
     out = sys.stdout
-    out.write(f"{folder}: {len(scripts)} scripts, {len(pairs)} scenario-language pairs\n")
+    out.write(f"{folder}: {counted(len(scripts), 'script')}, {counted(len(pairs), 'scenario-language pair')}\n")
     out.write(f"{'scenario':<16} {'lang':<4} " + " ".join(f"{level:>8}" for level in LEVELS) + "  rising  skilled-best\n")
     for pair in pairs:
         means = " ".join(f"{pair.mean_score.get(level, float('nan')):8.1f}" for level in LEVELS)
