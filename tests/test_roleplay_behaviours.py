@@ -15,6 +15,7 @@ from ruamel.yaml import YAML
 
 from dialogs.roleplay.customer import Progress, Response, costs, respond
 from dialogs.understanding.classifier import classify
+from knowledge.copy import copy_text
 from knowledge.schema import Scenario
 from knowledge.validate import cached_knowledge
 
@@ -90,3 +91,26 @@ def test_an_intrusive_question_costs_goodwill_even_after_a_good_opening() -> Non
     assert answer.moves == ("acknowledge",)
     assert answer.lines[0] in {text.zh for text in insurance.rules.conduct["intrusive"].say}
     assert progress.goodwill == -1 and progress.strikes == 1
+
+
+def test_a_question_about_herself_gets_a_hearing_at_once() -> None:
+    """刘女士 is still waiting to hear how this caller is different; the rep asks about her work
+    instead of selling: she gives the hearing there and then, and answers."""
+    insurance = cached_knowledge().scenarios["insurance_call"]
+    progress = Progress(state=insurance.initial)
+    line = "What line of work are you in, if you don't mind me asking?"
+    answer = respond(insurance, progress, line, classify(line), "en")
+    assert answer.moves == ("ask_work",) and progress.state == "discovery"
+    opening = next(state for state in insurance.states if state.id == "opening")
+    assert answer.lines[0] in {text.en for text in opening.moves_on.say}  # type: ignore[union-attr]
+
+
+def test_summing_up_her_answer_before_a_new_question_is_not_asking_again() -> None:
+    """The rep repeats what she has (listening) and asks something new: she is not told 'you asked me that already'."""
+    insurance = cached_knowledge().scenarios["insurance_call"]
+    progress = Progress(state="discovery")
+    progress.mark("existing_cover")
+    line = "OK, so social insurance and an old accident plan. Where would you like to go from here?"
+    answer = respond(insurance, progress, line, classify(line), "en")
+    asked = insurance.asked_already or copy_text().customer_asked_already
+    assert not {text.en for text in asked} & set(answer.lines), answer

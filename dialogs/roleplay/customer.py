@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from transitions import Machine
 
 from dialogs.understanding.acts import act_by_rules
@@ -25,7 +25,7 @@ from dialogs.understanding.similarity import ExampleIndex
 from dialogs.understanding.text import sentences
 from dialogs.understanding.tokens import Words, cue_form, cue_set, words_of
 from knowledge.copy import copy_text
-from knowledge.schema import Cues, Match, Move, Scenario, Suggestion, Text
+from knowledge.schema import Cues, Match, Move, MovesOn, Scenario, Suggestion, Text
 
 LEAVE = "leave"
 _LOCK = threading.Lock()
@@ -323,7 +323,7 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
     progress.unheard = 0 if applied or offended else progress.unheard + 1
     if not applied and not offended and state.unmatched_trigger:
         progress.state = fire(scenario, progress.state, state.unmatched_trigger)
-    elif not applied and not offended and state.moves_on and progress.unheard >= state.moves_on.after:
+    elif not applied and not offended and state.moves_on and (progress.unheard >= state.moves_on.after or heard_once_on(scenario, progress, state.moves_on, text, verdict)):
         lines.append(in_turn(state.moves_on.say, lang, turn, scenario.id, "moves_on"))
         progress.unheard = 0
         if state.moves_on.trigger:
@@ -342,8 +342,27 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
     return Response(ids[0] if ids else None, ids, tuple(dict.fromkeys(lines)), tuple(revealed), left, outcome_of(scenario, progress.state))
 
 
+def heard_once_on(scenario: Scenario, progress: Progress, moves_on: MovesOn, text: str, verdict: Classification) -> bool:
+    """True for a discovery question (a question with a SPIN type) the customer would answer once
+    she has moved the talk on, and that is no mistake there: asked about herself instead of
+    being sold to, she gives the rep the hearing at once rather than after `after` turns."""
+    if moves_on.trigger is None or not verdict.is_question or verdict.spin == "none":
+        return False
+    ahead = replace(progress, state=destination(scenario, progress.state, moves_on.trigger), marks=dict(progress.marks))
+    move = find_move(scenario, ahead, text, verdict)
+    return move is not None and substantive(move) and not costs(scenario, move) and not ends(scenario, ahead.state, move)
+
+
 def asked_again(scenario: Scenario, progress: Progress, text: str, verdict: Classification) -> Move | None:
-    """A move that would reveal what the customer has already told, asked again: she says so and repeats it."""
+    """A move that would reveal what the customer has already told, asked again: she says so and repeats it.
+
+    Only the questions of a message count: a rep who sums up what she said before asking
+    something new ("So social insurance and an old accident plan. Is that enough?") listened,
+    and is not asking again."""
+    parts = sentences(normalise(text))
+    if len(parts) > 1:
+        asked = [(part, part_verdict) for part in parts if (part_verdict := classify(part)).is_question]
+        return next((move for part, part_verdict in asked if (move := asked_again(scenario, progress, part, part_verdict))), None)
     words = words_of(normalise(text))
     for move in scenario.moves:
         told = [name for name in move.unless if name in move.reveal and progress.knows(name)]
