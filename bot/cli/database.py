@@ -1,14 +1,18 @@
-"""`salescoach db upgrade|current|history`: the schema's migrations."""
+"""`salescoach db upgrade|current|history`: the schema's migrations; `salescoach backup`: a copy of a
+SQLite database taken while the bot runs (PostgreSQL is backed up with pg_dump)."""
 
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import inspect
+from sqlalchemy.engine import URL, make_url
 
-from bot.cli.common import database_errors
+from bot.cli.common import EXIT_USAGE, CliError, database_errors, output_path
 from bot.settings import Settings
 from storage.db import open_engine
 from storage.schema import alembic_config, database_revisions, heads, revisions, shown, upgrade
@@ -52,8 +56,33 @@ def current_line(current: tuple[str, ...], has_tables: bool) -> str:
     return f"{shown(current)}: behind the newest, {shown(heads())}; `salescoach db upgrade` (or starting the bot) upgrades it"
 
 
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    """A SQLite database copied to --out while the bot keeps running; for PostgreSQL, the pg_dump
+    command that does it."""
+    from storage.backup import backup_sqlite
+
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite":
+        server = URL.create("postgresql", username=url.username, host=url.host, port=url.port, database=url.database).render_as_string()
+        raise CliError(f"backup copies SQLite databases; back up PostgreSQL with pg_dump: pg_dump --format=custom --file={args.out} '{server}' (the password from PGPASSWORD or ~/.pgpass)", EXIT_USAGE)
+    database = Path(url.database or "")
+    if not database.is_file():
+        raise CliError(f"there is no database at {database.resolve()} to back up; check DATABASE_URL", EXIT_USAGE)
+    out = output_path(args.out)
+    if out.resolve() == database.resolve():
+        raise CliError("--out is the database itself; choose another file", EXIT_USAGE)
+    try:
+        counts = backup_sqlite(database, out)
+    except OSError as exc:
+        raise CliError(f"cannot write {out}: {exc.strerror}; choose another --out") from exc
+    except sqlite3.Error as exc:
+        raise CliError(f"cannot back up {database}: {exc}; check that DATABASE_URL names a SalesCoach database") from exc
+    sys.stderr.write(f"salescoach: backed up {len(counts)} tables to {out} (rows: {sum(counts.values())})\n")
+    return 0
+
+
 def add(sub: Any) -> None:
-    """Register `db`."""
+    """Register `db` and `backup`."""
     db = sub.add_parser("db", help="the database schema's migrations")
     db.add_argument(
         "action",
@@ -61,3 +90,6 @@ def add(sub: Any) -> None:
         help="upgrade: run the pending migrations (the bot also does at start); current: the database's revision; history: every migration, newest first",
     )
     db.set_defaults(func=cmd_db)
+    backup = sub.add_parser("backup", help="copy the SQLite database to a file while the bot runs")
+    backup.add_argument("--out", required=True, metavar="FILE", help="the backup file to write (replaced if it exists)")
+    backup.set_defaults(func=cmd_backup)
