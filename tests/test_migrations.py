@@ -191,10 +191,12 @@ def test_an_up_to_date_database_opens_without_importing_alembic(tmp_path: Path) 
 
 def test_db_commands_say_where_the_database_stands(tmp_path: Path) -> None:
     head = heads()[0]
-    assert salescoach(tmp_path, "db", "current").stdout == f"none: an empty database; `salescoach db upgrade` (or starting the bot) brings it to {head}\n"
+    before = salescoach(tmp_path, "db", "current")
+    assert (before.returncode, before.stdout) == (1, f"none: an empty database; `salescoach db upgrade` (or starting the bot) brings it to {head}\n")
     assert one_line(salescoach(tmp_path, "db", "upgrade"), 0) == f"salescoach: upgraded the database from revision none to {head}"
     assert one_line(salescoach(tmp_path, "db", "upgrade"), 0) == f"salescoach: the database is at revision {head}, the newest; nothing to upgrade"
-    assert salescoach(tmp_path, "db", "current").stdout == f"{head} (newest)\n"
+    after = salescoach(tmp_path, "db", "current")
+    assert (after.returncode, after.stdout) == (0, f"{head} (newest)\n")
     assert salescoach(tmp_path, "db", "history").stdout.startswith(f"{head} (newest, current) ")
 
 

@@ -34,7 +34,7 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
         has_tables = bool(inspect(connection).get_table_names())
     if args.action == "current":
         print(current_line(current, has_tables))
-        return 0
+        return 0 if current == heads() else 1
     from alembic.script import ScriptDirectory
 
     for script in ScriptDirectory.from_config(alembic_config()).walk_revisions():
@@ -87,7 +87,7 @@ def add(sub: Any) -> None:
     db.add_argument(
         "action",
         choices=("upgrade", "current", "history"),
-        help="upgrade: run the pending migrations (the bot also does at start); current: the database's revision; history: every migration, newest first",
+        help="upgrade: run the pending migrations (the bot also does at start); current: the database's revision (exit 1 unless it is the newest: a health check); history: every migration, newest first",
     )
     db.set_defaults(func=cmd_db)
     backup = sub.add_parser("backup", help="copy the SQLite database to a file while the bot runs")
