@@ -62,6 +62,8 @@ class Upgrade:
 def _declared(path: Path) -> Revision:
     """The `revision` and `down_revision` a migration file assigns, read without running it."""
     values: dict[str, object] = {}
+    target: ast.expr
+    value: ast.expr | None
     for node in ast.parse(path.read_text(encoding="utf-8")).body:
         if isinstance(node, ast.AnnAssign):
             target, value = node.target, node.value
@@ -71,8 +73,9 @@ def _declared(path: Path) -> Revision:
             continue
         if isinstance(target, ast.Name) and target.id in ("revision", "down_revision") and value is not None:
             values[target.id] = ast.literal_eval(value)
-    parents = values.get("down_revision") or ()
-    return Revision(str(values["revision"]), (parents,) if isinstance(parents, str) else tuple(parents))  # type: ignore[arg-type]
+    down = values.get("down_revision")
+    parents = (down,) if isinstance(down, str) else tuple(map(str, down)) if isinstance(down, (tuple, list)) else ()
+    return Revision(str(values["revision"]), parents)
 
 
 @cache
