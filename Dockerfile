@@ -8,16 +8,24 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
 RUN apt-get update && apt-get install -y --no-install-recommends graphviz && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+# Every dependency (PostgreSQL's driver and the build tools included) at the version and hash
+# requirements.lock pins, so two builds of one commit install the same files. The lock is made
+# from pyproject.toml by pip-compile; its header has the command.
+COPY requirements.lock ./
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock
+COPY pyproject.toml README.md LICENSE ./
 COPY bot ./bot
 COPY dialogs ./dialogs
 COPY knowledge ./knowledge
 COPY storage ./storage
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir --no-deps --no-build-isolation . \
     && python -c "from dialogs.understanding.learned import act_model, spin_model; spin_model(); act_model()" \
     && useradd --create-home --uid 10001 salescoach \
     && mkdir -p /data && chown salescoach /data
 
 USER salescoach
 VOLUME ["/data"]
+# Healthy while the database answers and is at the schema this version expects
+# (`salescoach db current` exits 1 otherwise).
+HEALTHCHECK --interval=60s --timeout=30s --start-period=60s --retries=3 CMD ["salescoach", "db", "current"]
 CMD ["salescoach", "run"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -61,6 +62,8 @@ class Settings(BaseSettings):
         scheme = value.partition("://")[0]
         if scheme not in DATABASE_SCHEMES:
             raise ValueError(f"{scheme!r} is not a supported database; use {DATABASE_EXAMPLES}")
+        if scheme == "postgresql+psycopg" and find_spec("psycopg") is None:
+            raise ValueError("PostgreSQL's driver is not installed; install SalesCoach with it: pip install 'salescoach[postgres]'")
         return value
 
     @field_validator("telegram_base_url", "xapi_base_url")

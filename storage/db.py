@@ -5,15 +5,14 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
-from sqlmodel import SQLModel, create_engine
+from sqlmodel import create_engine
 
-import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from storage.schema import upgrade
 
 DEFAULT_URL = "sqlite:///salescoach.db"
-SCHEMA_LOCK = 7_240_517  # PostgreSQL advisory lock key shared by every bot process
 BUSY_TIMEOUT_S = 5.0
 WRITER = "salescoach_writer"  # key in a connection's info: where it stands with the write lock
 HELD, ENDING, WAITED = "held", "ending", "waited"
@@ -81,7 +80,14 @@ class WriterQueue:
 
 
 def make_engine(url: str = DEFAULT_URL) -> Engine:
-    """Open the database and create any missing tables."""
+    """Open the database and bring its schema to the newest migration (storage/schema.py)."""
+    engine = open_engine(url)
+    upgrade(engine)
+    return engine
+
+
+def open_engine(url: str = DEFAULT_URL) -> Engine:
+    """Open the database as it is, for commands that only read it or its revision (`salescoach db current`, `backup`)."""
     if url.startswith("sqlite"):
         in_memory = url in ("sqlite://", "sqlite:///:memory:")
         kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
@@ -92,22 +98,4 @@ def make_engine(url: str = DEFAULT_URL) -> Engine:
         WriterQueue().attach(engine)
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    _create_tables(engine)
     return engine
-
-
-def _create_tables(engine: Engine) -> None:
-    """Create missing tables and indexes; on PostgreSQL one bot process at a time.
-
-    Processes started together take turns (a transaction-level advisory lock), so none
-    of them fails creating a table another is creating at that moment. `create_all`
-    skips the indexes of tables that exist, so an index added to a model is created here
-    on a database made before it.
-    """
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
-        SQLModel.metadata.create_all(connection)
-        for table in SQLModel.metadata.sorted_tables:
-            for index in table.indexes:
-                index.create(connection, checkfirst=True)

@@ -3,6 +3,8 @@ over valid content and opening the file a command writes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -14,7 +16,8 @@ from bot.settings import SECRET_SETTINGS, Settings
 from dialogs.engine import Engine
 from knowledge.loader import ContentError
 from knowledge.validate import load_knowledge
-from storage.db import make_engine
+from storage.db import open_engine
+from storage.schema import SchemaError, upgrade
 
 EXIT_RUNTIME = 1
 EXIT_USAGE = 2
@@ -55,24 +58,42 @@ def start_engine(settings: Settings) -> Engine:
 
 
 def open_database(url: str) -> Database:
-    """The database engine for DATABASE_URL (checked when the settings were read), or a CliError
-    naming the database (password hidden) and why it could not be opened."""
-    shown = make_url(url).render_as_string(hide_password=True)
+    """The database engine for DATABASE_URL (checked when the settings were read), its schema
+    brought to the newest revision first (under a lock, so processes started together migrate
+    once); a CliError if either cannot be done."""
+    with database_errors(url):
+        engine = open_engine(url)
+        upgrade(engine)
+    return engine
+
+
+@contextmanager
+def database_errors(url: str) -> Iterator[None]:
+    """Database failures inside as CliErrors: one naming the database (password hidden) and why it
+    could not be opened, or the schema's own message (a failed or impossible upgrade)."""
     try:
-        return make_engine(url)
+        yield
+    except SchemaError as exc:
+        raise CliError(str(exc)) from exc
     except SQLAlchemyError as exc:
+        shown = make_url(url).render_as_string(hide_password=True)
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         check = "that its folder exists and is writable" if url.startswith("sqlite") else "that the server is running and reachable"
         raise CliError(f"cannot open the database {shown}: {reason}; check DATABASE_URL and {check}") from exc
 
 
-def open_output(path: str) -> BinaryIO:
-    """The file a command writes, opened for writing; a missing folder or a file that cannot be
-    written is a CliError saying which and what to do."""
+def output_path(path: str) -> Path:
+    """The file a command is to write, once its folder is known to exist (else a CliError saying what to do)."""
     folder = Path(path).resolve().parent
     if not folder.is_dir():
         raise CliError(f"the folder {folder} does not exist; create it (mkdir -p {folder}) or choose another --out", EXIT_USAGE)
+    return Path(path)
+
+
+def open_output(path: str) -> BinaryIO:
+    """The file a command writes, opened for writing; a missing folder or a file that cannot be
+    written is a CliError saying which and what to do."""
     try:
-        return open(path, "wb")
+        return open(output_path(path), "wb")
     except OSError as exc:
         raise CliError(f"cannot write {path}: {exc.strerror}; choose another --out") from exc

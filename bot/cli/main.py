@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from importlib.metadata import version
 from typing import NoReturn
 
-from bot.cli import content, export, serve, terminal, understanding
+from bot.cli import content, database, export, serve, terminal, understanding
 from bot.cli.common import EXIT_RUNTIME, EXIT_USAGE, CliError, load_settings
 
 EXIT_INTERRUPTED = 130
@@ -37,7 +37,7 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--debug", action="store_true", help="log everything and show the traceback behind any error")
     top.set_defaults(func=serve.cmd_main_job)
     sub = top.add_subparsers(dest="command")
-    for family in (terminal, serve, content, understanding, export):
+    for family in (terminal, serve, content, understanding, export, database):
         family.add(sub)
     return top
 
@@ -52,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         settings = load_settings()
         logging.basicConfig(level="DEBUG" if args.debug else settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         if not args.debug:
-            for noisy in ("httpx", "transitions", "apscheduler"):
+            for noisy in ("httpx", "transitions", "apscheduler", "alembic"):
                 logging.getLogger(noisy).setLevel(logging.WARNING)
         code = args.func(args, settings)
     except CliError as exc:

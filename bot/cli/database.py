@@ -1,0 +1,95 @@
+"""`salescoach db upgrade|current|history`: the schema's migrations; `salescoach backup`: a copy of a
+SQLite database taken while the bot runs (PostgreSQL is backed up with pg_dump)."""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import inspect
+from sqlalchemy.engine import URL, make_url
+
+from bot.cli.common import EXIT_USAGE, CliError, database_errors, output_path
+from bot.settings import Settings
+from storage.db import open_engine
+from storage.schema import alembic_config, database_revisions, heads, revisions, shown, upgrade
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    """The schema's migrations: run the pending ones, say where the database stands, or list them all."""
+    url = settings.database_url
+    if args.action == "upgrade":
+        with database_errors(url):
+            done = upgrade(open_engine(url))
+        if done.before == done.after:
+            sys.stderr.write(f"salescoach: the database is at revision {shown(done.after)}, the newest; nothing to upgrade\n")
+        else:
+            sys.stderr.write(f"salescoach: upgraded the database from revision {shown(done.before)} to {shown(done.after)}\n")
+        return 0
+    with database_errors(url), open_engine(url).connect() as connection:
+        current = database_revisions(connection)
+        has_tables = bool(inspect(connection).get_table_names())
+    if args.action == "current":
+        print(current_line(current, has_tables))
+        return 0 if current == heads() else 1
+    from alembic.script import ScriptDirectory
+
+    for script in ScriptDirectory.from_config(alembic_config()).walk_revisions():
+        marks = ", ".join(mark for mark, holds in (("newest", script.revision in heads()), ("current", script.revision in current)) if holds)
+        print(f"{script.revision}{f' ({marks})' if marks else ''} {script.doc}")
+    return 0
+
+
+def current_line(current: tuple[str, ...], has_tables: bool) -> str:
+    """Where the database stands, and what to do if it is not at the newest revision."""
+    if not current:
+        made = "made before migrations existed" if has_tables else "an empty database"
+        return f"none: {made}; `salescoach db upgrade` (or starting the bot) brings it to {shown(heads())}"
+    unknown = [revision for revision in current if revision not in revisions()]
+    if unknown:
+        return f"{shown(current)}: unknown to this version of SalesCoach (a newer version upgraded it)"
+    if current == heads():
+        return f"{shown(current)} (newest)"
+    return f"{shown(current)}: behind the newest, {shown(heads())}; `salescoach db upgrade` (or starting the bot) upgrades it"
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    """A SQLite database copied to --out while the bot keeps running; for PostgreSQL, the pg_dump
+    command that does it."""
+    from storage.backup import backup_sqlite
+
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite":
+        server = URL.create("postgresql", username=url.username, host=url.host, port=url.port, database=url.database).render_as_string()
+        raise CliError(f"backup copies SQLite databases; back up PostgreSQL with pg_dump: pg_dump --format=custom --file={args.out} '{server}' (the password from PGPASSWORD or ~/.pgpass)", EXIT_USAGE)
+    database = Path(url.database or "")
+    if not database.is_file():
+        raise CliError(f"there is no database at {database.resolve()} to back up; check DATABASE_URL", EXIT_USAGE)
+    out = output_path(args.out)
+    if out.resolve() == database.resolve():
+        raise CliError("--out is the database itself; choose another file", EXIT_USAGE)
+    try:
+        counts = backup_sqlite(database, out)
+    except OSError as exc:
+        raise CliError(f"cannot write {out}: {exc.strerror}; choose another --out") from exc
+    except sqlite3.Error as exc:
+        raise CliError(f"cannot back up {database}: {exc}; check that DATABASE_URL names a SalesCoach database") from exc
+    sys.stderr.write(f"salescoach: backed up {len(counts)} tables to {out} (rows: {sum(counts.values())})\n")
+    return 0
+
+
+def add(sub: Any) -> None:
+    """Register `db` and `backup`."""
+    db = sub.add_parser("db", help="the database schema's migrations")
+    db.add_argument(
+        "action",
+        choices=("upgrade", "current", "history"),
+        help="upgrade: run the pending migrations (the bot also does at start); current: the database's revision (exit 1 unless it is the newest: a health check); history: every migration, newest first",
+    )
+    db.set_defaults(func=cmd_db)
+    backup = sub.add_parser("backup", help="copy the SQLite database to a file while the bot runs")
+    backup.add_argument("--out", required=True, metavar="FILE", help="the backup file to write (replaced if it exists)")
+    backup.set_defaults(func=cmd_backup)
