@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from gettext import ngettext
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Annotated, Literal
@@ -115,7 +116,7 @@ class Settings(BaseSettings):
         """Each KNOWLEDGE_DIRS entry is a folder that is there."""
         missing = [str(path) for path in value if not path.is_dir()]
         if missing:
-            raise ValueError(f"{', '.join(missing)} is not a folder; list folders laid out like knowledge/content (lessons/, quizzes/, scenarios/ …), separated by ':'")
+            raise ValueError(f"{', '.join(missing)} {ngettext('is not a folder', 'are not folders', len(missing))}; list folders laid out like knowledge/content (lessons/, quizzes/, scenarios/ …), separated by ':'")
         return value
 
     def token_problem(self) -> str | None:

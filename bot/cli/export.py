@@ -93,8 +93,8 @@ def export_unmatched(args: argparse.Namespace, settings: Settings) -> int:
 
 def export_needs_file(args: argparse.Namespace, settings: Settings) -> int:
     """Stream the needs matching the filters to a file, batch by batch, in bounded memory; a filter
-    it cannot read, a team that does not exist or a rep nobody is, is an error naming the option
-    and the values it takes."""
+    it cannot read, a team that does not exist or a --rep that matches nobody is an error naming
+    the option and the values it takes."""
     from dialogs.needs.export import export_needs
     from dialogs.needs.filters import FilterError, parse_filters
     from storage.access import all_teams

@@ -35,10 +35,10 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _eval_labelled(path: Path) -> int:
+    from ruamel.yaml.error import MarkedYAMLError
+
     from dialogs.understanding.classifier import SPIN_CLASSES
     from dialogs.understanding.evaluation import FORMS, confusion_table, evaluate, load_labelled
-
-    from ruamel.yaml.error import MarkedYAMLError
 
     try:
         items = load_labelled(path)
