@@ -114,3 +114,13 @@ def test_summing_up_her_answer_before_a_new_question_is_not_asking_again() -> No
     answer = respond(insurance, progress, line, classify(line), "en")
     asked = insurance.asked_already or copy_text().customer_asked_already
     assert not {text.en for text in asked} & set(answer.lines), answer
+
+
+def test_conduct_no_move_of_the_scenario_names_still_costs_goodwill() -> None:
+    """The plum scenario has no move for an improper offer; the old lady still takes it badly."""
+    plum = cached_knowledge().scenarios["plum"]
+    progress = Progress(state=plum.initial)
+    line = "阿姨，我私下给您包个红包，您多买点。"
+    answer = respond(plum, progress, line, classify(line), "zh")
+    assert answer.lines[0] in {text.zh for text in plum.rules.conduct["improper_offer"].say}
+    assert progress.strikes == 1
