@@ -20,6 +20,7 @@ class Copy(BaseModel):
     labels: dict[str, Text]
     commands: dict[str, Text]
     customer_asked_already: list[Text]
+    customer_upsell_why: list[Text]
 
     def label(self, key: str, lang: str) -> str:
         """A button label in the user's language; a missing key is a programming error."""

@@ -227,9 +227,13 @@ class Archetype(Strict):
 
 
 class Upsell(Strict):
+    """An add-on sale, credited only when the rep says why it serves the customer."""
+
     id: str = Ident
     label: Text
     move: str
+    link: Cues | None = Field(default=None, description="words that tie the add-on to her need (besides the generic reasons in scoring/default.yaml)")
+    ask_why: list[Text] = Field(default=[], description="what the customer says to an add-on offered without a reason (default: the copy's)")
 
 
 class Tip(Strict):
@@ -266,6 +270,7 @@ class Scoring(Strict):
     id: str = Ident
     conduct: dict[Conduct, ConductRule]
     questions: QuestionRules
+    reasons: Cues = Field(description="words that give a reason for an add-on (because, good for, 适合…): without one, or an upsell's own link words, an add-on is not taken")
 
 
 class ConductOverride(Strict):

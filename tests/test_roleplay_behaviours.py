@@ -124,3 +124,18 @@ def test_conduct_no_move_of_the_scenario_names_still_costs_goodwill() -> None:
     answer = respond(plum, progress, line, classify(line), "zh")
     assert answer.lines[0] in {text.zh for text in plum.rules.conduct["improper_offer"].say}
     assert progress.strikes == 1
+
+
+def test_a_cold_upsell_earns_nothing_and_a_linked_one_sells() -> None:
+    """Once the old lady has said her daughter-in-law is expecting: "Buy some kiwi too." gets
+    "what would I want that for?" and no kiwi; kiwi for the baby's vitamins sells."""
+    plum = cached_knowledge().scenarios["plum"]
+    scenario, progress = after_model_lines({"scenario": "plum", "lang": "en", "after": 4})
+    assert progress.state == "sold"
+    cold = "Buy some kiwi too."
+    answer = says(scenario, progress, {"rep": cold, "lang": "en"})
+    assert "offer_kiwi" not in answer.moves and not progress.knows("kiwi_sold")
+    assert answer.lines[0] in {text.en for text in copy_text().customer_upsell_why}
+    linked = "Kiwi fruit is packed with vitamins, very good for her and the baby. A jin?"
+    answer = says(scenario, progress, {"rep": linked, "lang": "en"})
+    assert answer.moves == ("offer_kiwi",) and progress.knows("kiwi_sold") and plum.id == scenario.id

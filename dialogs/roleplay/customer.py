@@ -25,7 +25,7 @@ from dialogs.understanding.similarity import ExampleIndex
 from dialogs.understanding.text import sentences
 from dialogs.understanding.tokens import Words, cue_form, cue_set, words_of
 from knowledge.copy import copy_text
-from knowledge.schema import Cues, Match, Move, MovesOn, Scenario, Suggestion, Text
+from knowledge.schema import Cues, Match, Move, MovesOn, Scenario, Suggestion, Text, Upsell
 
 LEAVE = "leave"
 _LOCK = threading.Lock()
@@ -173,6 +173,18 @@ def closes(scenario: Scenario, state: str, move: Move) -> bool:
     return after != state and any(s.id == after and (s.outcome or s.end_outcome) in rewarded for s in scenario.states)
 
 
+def cold_upsell(scenario: Scenario, move: Move, text: str) -> Upsell | None:
+    """The add-on this move sells, when the message gives no reason for it: no reason word
+    (scoring/default.yaml) and none of the upsell's `link` words. "Buy some kiwi too." is not
+    taken; "Kiwi's full of vitamins, good for her and the baby" is."""
+    upsell = next((u for u in scenario.upsells if u.move == move.id), None)
+    if upsell is None:
+        return None
+    words = words_of(normalise(text))
+    linked = _has_cue(scenario.rules.reasons, words) or (upsell.link is not None and _has_cue(upsell.link, words))
+    return None if linked else upsell
+
+
 def costs(scenario: Scenario, move: Move) -> bool:
     """True for a mistake: the move loses goodwill or sets a flag the rubric takes points for."""
     return move.goodwill < 0 or any(c.points < 0 and set(c.when.flags) & set(move.flags) for c in scenario.rubric)
@@ -297,8 +309,11 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
         small_talk, main = main, None
     if main is None:
         main = next((move for move in others if move is not None and substantive(move)), None)
+    cold = cold_upsell(scenario, main, text) if main is not None else None
+    if cold is not None:
+        main = None
     if main is not None and not costs(scenario, main) and len(pieces) > 1:
-        _apply_each_sentence(scenario, progress, main, pieces, others, lang, lines, applied, revealed)
+        cold = _apply_each_sentence(scenario, progress, main, pieces, others, text, lang, lines, applied, revealed)
     else:
         chosen = [main] if main is not None else []
         chosen += [move for move in others if move is not None and move.goodwill < 0 and move not in chosen]
@@ -309,7 +324,10 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
             revealed += _apply(scenario, progress, move, lang, lines)
             if outcome_of(scenario, progress.state) is not None:
                 break
-    offended = _take_offence(scenario, progress, parts if len(parts) > 1 else [normalise(text)], applied, lang, turn, lines)
+    if cold is not None and not applied:
+        lines.append(in_turn(cold.ask_why or copy_text().customer_upsell_why, lang, turn, scenario.id, cold.id))
+    offended = cold is not None and not applied
+    offended |= _take_offence(scenario, progress, parts if len(parts) > 1 else [normalise(text)], applied, lang, turn, lines)
     if not applied and small_talk is not None and not offended:
         applied.append(small_talk)
         revealed += _apply(scenario, progress, small_talk, lang, lines)
@@ -392,27 +410,33 @@ def _take_offence(scenario: Scenario, progress: Progress, parts: list[str], appl
 
 def _apply_each_sentence(
     scenario: Scenario, progress: Progress, main: Move, pieces: list[tuple[str, Classification]], others: list[Move | None],
-    lang: str, lines: list[str], applied: list[Move], revealed: list[str],
-) -> None:
+    text: str, lang: str, lines: list[str], applied: list[Move], revealed: list[str],
+) -> Upsell | None:
     """A message that is no mistake, sentence by sentence in the order written: the main move where
     its sentence stands (first, when no single sentence holds it), and every other sentence that
     counts as a move of its own, read once the ones before have taken effect. Such a sentence may
     not cost anything nor be bad conduct (an intrusive question is no discovery question), and
-    may end the talk only if it is the last and ends it well."""
+    may end the talk only if it is the last and ends it well. Returns an add-on offered without
+    a reason, if one was (it is not taken)."""
     place = next((number for number, before in enumerate(others) if before is main), -1)
+    cold = None
     for number, (piece, piece_verdict) in enumerate(pieces):
         if number == place or (place == -1 and number == 0):
             applied.append(main)
             revealed += _apply(scenario, progress, main, lang, lines)
         if outcome_of(scenario, progress.state) is not None:
-            return
+            return None
         if number == place or act_by_rules(normalise(piece)) in scenario.rules.conduct:
             continue
         move = find_move(scenario, progress, piece, piece_verdict)
         last = number == len(pieces) - 1
         if move is not None and substantive(move) and not costs(scenario, move) and move not in applied and (not ends(scenario, progress.state, move) or (last and closes(scenario, progress.state, move))):
+            if (unreasoned := cold_upsell(scenario, move, text)) is not None:
+                cold = unreasoned
+                continue
             applied.append(move)
             revealed += _apply(scenario, progress, move, lang, lines)
+    return cold
 
 
 def _apply(scenario: Scenario, progress: Progress, move: Move, lang: str, lines: list[str]) -> list[str]:
