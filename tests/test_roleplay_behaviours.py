@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from dialogs.roleplay.customer import Progress, Response, costs, respond
+from dialogs.roleplay.customer import Progress, Response, costs, end_early_outcome, respond
+from dialogs.roleplay.scorecard import score_roleplay
 from dialogs.understanding.classifier import classify
 from knowledge.copy import copy_text
 from knowledge.schema import Scenario
@@ -139,3 +140,26 @@ def test_a_cold_upsell_earns_nothing_and_a_linked_one_sells() -> None:
     linked = "Kiwi fruit is packed with vitamins, very good for her and the baby. A jin?"
     answer = says(scenario, progress, {"rep": linked, "lang": "en"})
     assert answer.moves == ("offer_kiwi",) and progress.knows("kiwi_sold") and plum.id == scenario.id
+
+
+def asking_of(scenario: Scenario, lines: list[str], lang: str) -> Any:
+    """The question-quality part of the scorecard after the rep says these lines and ends."""
+    progress = Progress(state=scenario.initial)
+    verdicts, moves = [], []
+    for line in lines:
+        verdict = classify(line)
+        answer = respond(scenario, progress, line, verdict, lang)
+        verdicts.append(verdict.as_dict())
+        moves.append(answer.move or "")
+    return score_roleplay(scenario, progress, end_early_outcome(scenario, progress.state), verdicts, moves, lang).asking
+
+
+def test_following_up_what_she_said_counts_as_listening() -> None:
+    """Two reps ask the old lady as many questions; the one whose questions pick up her answers
+    (sour -> why sour; the baby -> how is she eating) asks better than the one who changes the subject."""
+    plum = cached_knowledge().scenarios["plum"]
+    listener = asking_of(plum, ["What kind would you like?", "Why do you want sour ones?", "How is she eating these days?"], "en")
+    assert listener.listening_turns == (2, 3) and listener.picked_up_turns == (2, 3)
+    other = asking_of(plum, ["What kind would you like?", "Do you live around here?", "Why do you want sour ones?", "Have you been to the new supermarket?"], "en")
+    assert other.listening_turns == (2, 4) and other.picked_up_turns == ()
+    assert other.quality < listener.quality

@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialogs.roleplay.customer import Progress
+from dialogs.roleplay.customer import PROPOSING_ACTS, Progress
 from dialogs.understanding.acts import act_by_rules
 from dialogs.understanding.text import normalise, sentences
+from dialogs.understanding.tokens import content_words
 from knowledge.schema import Criterion, Scenario
 
 SPIN_TYPES = ("situation", "problem", "implication", "need_payoff")
@@ -57,6 +58,8 @@ class QuestionQuality:
     need_payoff_turns: tuple[int, ...]
     leading_turns: tuple[int, ...]
     leading_cost: int
+    listening_turns: tuple[int, ...] = ()
+    picked_up_turns: tuple[int, ...] = ()
 
     @property
     def cap(self) -> int:
@@ -171,8 +174,14 @@ def conduct(scenario: Scenario, progress: Progress, verdicts: list[dict[str, Any
     return sorted(incidents, key=lambda i: i.turn)
 
 
-def question_quality(scenario: Scenario, progress: Progress, verdicts: list[dict[str, Any]]) -> QuestionQuality:
-    """Question quality out of 100: half open questions (full marks when at least half are open), half SPIN progression.
+LISTENING_CHANCES = 2
+
+
+def question_quality(scenario: Scenario, progress: Progress, verdicts: list[dict[str, Any]], lang: str, moves: list[str]) -> QuestionQuality:
+    """Question quality out of 100: half open questions (full marks when at least half are open),
+    half SPIN progression; then scaled by listening, from half (no question after an answer
+    picked it up) to all of it (at least half of them did: a good rep also moves on to new
+    topics). Listening is judged once she has told a problem or a need at least twice.
 
     Progression is a third each for asking a problem question, an implication question after a
     problem came out (a problem question asked, or a latent need revealed), and a need-payoff
@@ -190,9 +199,39 @@ def question_quality(scenario: Scenario, progress: Progress, verdicts: list[dict
     problem_asked = tuple(n for n, v in asked if v.get("spin") == "problem")
     progression = sum((bool(problem_asked), bool(implication), bool(need_payoff))) / 3
     share = min(1.0, 2 * len(open_turns) / len(asked)) if asked else 0.0
-    quality = round(100 * (share + progression) / 2)
+    chances, picked = listening(scenario, progress, verdicts, lang, moves)
+    heard = min(1.0, 2 * len(picked) / len(chances)) if len(chances) >= LISTENING_CHANCES else 1.0
+    quality = round(100 * (share + progression) / 2 * (1 + heard) / 2)
     leading = tuple(n for n, v in asked if "leading" in (v.get("acts") or ()))
-    return QuestionQuality(rules.weight, quality, round(quality * rules.weight / 100), len(asked), open_turns, problem_asked, problem_turn, implication, need_payoff, leading, rules.leading)
+    return QuestionQuality(rules.weight, quality, round(quality * rules.weight / 100), len(asked), open_turns, problem_asked, problem_turn, implication, need_payoff, leading, rules.leading, chances, picked)
+
+
+def listening(scenario: Scenario, progress: Progress, verdicts: list[dict[str, Any]], lang: str, moves: list[str]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The discovery questions (a SPIN type and no offer in them: "A jin of these?" asks nothing
+    about her) asked right after the customer told a problem or a need (an explicit or latent
+    fact came out the turn before), and those of them that follow it up: they share a word with
+    what she said or what it was about (beyond the common ones), ask what it leads to or what
+    would help (implication, need-payoff), or count as a move that builds on what she told."""
+    told: dict[int, set[str]] = {}
+    facts_at: dict[int, set[str]] = {}
+    for fact in scenario.facts:
+        if fact.kind != "info" and fact.id in progress.marks:
+            turn = progress.marks[fact.id]
+            said = " ".join([fact.label.get(lang), *(reply.get(lang) for reply in fact.reply)])
+            told.setdefault(turn, set()).update(content_words(said))
+            facts_at.setdefault(turn, set()).add(fact.id)
+    requires = {move.id: set(move.requires) for move in scenario.moves}
+    chances = tuple(
+        n for n, v in enumerate(verdicts, 1)
+        if v.get("is_question") and v.get("spin") not in (None, "none") and not PROPOSING_ACTS & set(v.get("acts") or ()) and n - 1 in told
+    )
+    picked = tuple(
+        n for n in chances
+        if verdicts[n - 1].get("spin") in ("implication", "need_payoff")
+        or content_words(verdicts[n - 1].get("text") or "") & told[n - 1]
+        or (n <= len(moves) and requires.get(moves[n - 1], set()) & facts_at[n - 1])
+    )
+    return chances, picked
 
 
 def score_roleplay(scenario: Scenario, progress: Progress, outcome: str, verdicts: list[dict[str, Any]], moves: list[str], lang: str) -> Scorecard:
@@ -211,7 +250,7 @@ def score_roleplay(scenario: Scenario, progress: Progress, outcome: str, verdict
         elif criterion.points > 0:
             card.missed.append(point)
     card.conduct = conduct(scenario, progress, verdicts, card.earned, lang)
-    card.asking = question_quality(scenario, progress, verdicts)
+    card.asking = question_quality(scenario, progress, verdicts, lang, moves)
     asking = card.asking
     card.rubric = total
     card.rubric_points = round(total * (100 - asking.weight) / 100)

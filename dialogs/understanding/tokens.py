@@ -187,3 +187,24 @@ class CueSet:
 def cue_set(normalised_cues: tuple[str, ...]) -> CueSet:
     """The compiled set for these (normalised) cues, built once."""
     return CueSet(tuple(compile_cue(c) for c in normalised_cues))
+
+
+STOPWORDS_FILE = Path(__file__).resolve().parents[2] / "knowledge" / "understanding" / "stopwords.yaml"
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from ruamel.yaml import YAML
+
+    raw = YAML(typ="safe").load(STOPWORDS_FILE.read_text(encoding="utf-8"))
+    return frozenset(stem(w) for w in raw["en"]) | frozenset(raw["zh"])
+
+
+def content_words(text: str) -> frozenset[str]:
+    """The words of a line that say what it is about: English words by dictionary form and
+    Chinese words of two or more characters (jieba), without the common ones (stopwords.yaml)."""
+    normalised = normalise(text)
+    found = {stem(w) for w in english_words(normalised) if not w.isdigit()}
+    if _CJK.search(normalised):
+        found |= {w for w in _segmenter().lcut(normalised, HMM=False) if len(w) > 1 and _CJK.search(w)}
+    return frozenset(found - _stopwords())
