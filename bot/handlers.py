@@ -2,8 +2,9 @@
 
 Each handler says what the user sees; the engine decides it. Registration order is in
 `register`. Each event carries its update id: the engine records it in the same
-transaction as what the update changes, so a redelivered update is recognised only once
-its handling has committed.
+transaction as what the update changes, and the replies go to the outbox in that
+transaction too (bot/outbox.py), so a redelivered update is recognised only once its
+handling has committed, and a committed reply is sent even if this process dies first.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import asyncio
 import logging
 
 from telegram import Update
-from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -22,11 +22,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot.delivery import deliver
+from bot.outbox import Outbox, Posting
 from dialogs.core.context import guess_lang
 from dialogs.engine import Engine
 from dialogs.core.events import Event, Reply
 from dialogs.registry import BY_COMMAND
+from storage.inbox import MAX_UPDATE_ID
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +36,22 @@ def _engine(context: ContextTypes.DEFAULT_TYPE) -> Engine:
     return context.application.bot_data["engine"]
 
 
-def _event(update: Update, **what: str | None) -> Event:
+def _outbox(context: ContextTypes.DEFAULT_TYPE) -> Outbox:
+    return context.application.bot_data["outbox"]
+
+
+def _event(update: Update, **what: str | None) -> Event | None:
+    """The update as an Event, or None for one nobody can be answered for: no sender (a
+    channel post, an anonymous admin) or an update id no database column holds. A button
+    on a message Telegram no longer shows (no message) is answered in the user's own chat."""
     user = update.effective_user
+    if user is None or not 0 <= update.update_id <= MAX_UPDATE_ID:
+        log.info("update %s ignored: it has no sender or an impossible id", update.update_id if update.update_id <= MAX_UPDATE_ID else "(too large)")
+        return None
     chat = update.effective_chat
-    assert user is not None and chat is not None
     return Event(
         user_id=user.id,
-        chat_id=chat.id,
+        chat_id=chat.id if chat is not None else user.id,
         name=user.full_name or "",
         lang_hint=user.language_code or "",
         update_id=update.update_id,
@@ -49,15 +59,25 @@ def _event(update: Update, **what: str | None) -> Event:
     )
 
 
-async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event) -> None:
-    """Handle the event (a failure there reaches `on_error`, which tells the user), then send
-    the replies: the action has been committed by then, so a failed send is logged, never
-    answered with the error message."""
-    replies = await asyncio.to_thread(_engine(context).handle, event)
+def _posting(update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int, update_id: int | None) -> Posting:
+    query = update.callback_query
+    pressed = query.message.message_id if query is not None and query.message is not None else None
+    return _outbox(context).posting(chat_id, update_id, query.id if query is not None else "", pressed)
+
+
+async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event | None) -> None:
+    """Handle the event, its replies written to the outbox in its transaction (a failure there
+    reaches `on_error`, which tells the user), then send them. Once committed, a reply that
+    cannot be sent now stays in the outbox for the sender's job, and is never answered with
+    the error message."""
+    if event is None:
+        return
+    posting = _posting(update, context, event.chat_id, event.update_id)
+    await asyncio.to_thread(_engine(context).handle, event, posting)
     try:
-        await deliver(context, event.chat_id, replies, update.callback_query)
-    except TelegramError as exc:
-        log.warning("update %s was handled but a reply was not delivered: %s", update.update_id, type(exc).__name__, exc_info=exc)
+        await _outbox(context).flush(context.bot, posting)
+    except Exception:  # noqa: BLE001 - committed: the outbox job sends what is left
+        log.exception("update %s was handled; its replies wait in the outbox", update.update_id)
 
 
 def _command_event(update: Update) -> Event:
@@ -96,16 +116,17 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Logs the failure (update id and exception only) and tells the user their progress is kept;
-    reached only when handling the event failed, not when a reply could not be sent."""
+    reached only when handling the event failed (nothing was committed), not when a reply
+    could not be sent."""
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("error while handling update %s: %s", update_id, type(context.error).__name__, exc_info=context.error)
-    if not isinstance(update, Update) or update.effective_chat is None:
+    if not isinstance(update, Update) or update.effective_user is None:
         return
-    lang = guess_lang(update.effective_user.language_code or "" if update.effective_user else "")
+    user, chat = update.effective_user, update.effective_chat
+    posting = _posting(update, context, chat.id if chat is not None else user.id, None)
     try:
-        await deliver(context, update.effective_chat.id, [Reply("error", lang)], None)
-        if update.callback_query is not None:
-            await update.callback_query.answer()
+        await asyncio.to_thread(_outbox(context).post, posting, [Reply("error", guess_lang(user.language_code or ""))])
+        await _outbox(context).flush(context.bot, posting)
     except Exception:  # noqa: BLE001 - the error path must never raise again
         log.exception("could not tell the user about the error in update %s", update_id)
 

@@ -1,18 +1,20 @@
 """Working the push queue: invitations and reminders go out within Telegram's limits.
 
 At most `rate` messages a second overall and one a second per chat; a 429 (RetryAfter)
-puts the delivery back with its retry_after, not counted as a try. Telegram's refusals:
-a 403, or a 400 "chat not found" / "user is deactivated", mark it undeliverable with the
-reason; any other 400 marks it failed with Telegram's message; a 5xx or a network error
-is tried again, MAX_TRIES attempts in all, then failed. Each delivery is marked sent right
-after Telegram accepts it, so a restart resumes where the queue stood.
+puts the delivery back with its retry_after, not counted as a try. Telegram's refusals
+(bot/failures.py): a 403, or a 400 "chat not found" / "user is deactivated", mark it
+undeliverable with the reason; any other 400 marks it failed with Telegram's message; a 5xx
+or a network error is tried again, MAX_TRIES attempts in all, then failed; a timeout (the
+message may have been delivered) is tried once more, never a third time. Each delivery is
+marked sent right after Telegram accepts it, so a restart resumes where the queue stood;
+only the message in flight when a sender dies can reach its rep twice. The trainer's
+final summary goes through the reply outbox.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-import warnings
 from datetime import timedelta
 
 from aiolimiter import AsyncLimiter
@@ -20,11 +22,13 @@ from sqlalchemy.engine import Engine as DbEngine
 from sqlmodel import Session
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
-from telegram.warnings import PTBDeprecationWarning
 
+from bot.failures import Failure, classify, describe, retry_after
+from bot.outbox import Outbox
 from dialogs.core.callback import encode
+from dialogs.core.events import Reply
 from knowledge.copy import copy_text
 from knowledge.loader import Knowledge
 from knowledge.templates import render
@@ -34,22 +38,18 @@ from storage.models import Assignment, Team, User
 
 log = logging.getLogger(__name__)
 REMIND_BEFORE = timedelta(hours=24)
-UNREACHABLE = ("chat not found", "user is deactivated")
-
-
-def retry_after(exc: RetryAfter) -> timedelta:
-    """How long Telegram asked us to wait (PTB is moving this attribute from int to timedelta)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        after = exc.retry_after
-    return after if isinstance(after, timedelta) else timedelta(seconds=after)
 
 
 class PushSender:
     """Sends what the queue holds; several senders (processes) may share one queue."""
 
-    def __init__(self, db: DbEngine, knowledge: Knowledge, *, rate: float = 30.0, per_chat_seconds: float = 1.0, lease: timedelta = timedelta(seconds=60), batch: int = 30, progress_every: float = 1.0, retry_in: timedelta = timedelta(seconds=5)) -> None:
+    def __init__(
+        self, db: DbEngine, knowledge: Knowledge, *, owner: str = "push", outbox: Outbox | None = None, rate: float = 30.0, per_chat_seconds: float = 1.0,
+        lease: timedelta = timedelta(seconds=60), batch: int = 30, progress_every: float = 1.0, retry_in: timedelta = timedelta(seconds=5),
+    ) -> None:
         self.db = db
+        self.owner = owner
+        self.outbox = outbox or Outbox(db, owner)
         self.knowledge = knowledge
         self.limiter = AsyncLimiter(1, 1 / rate)
         self.per_chat_seconds = per_chat_seconds
@@ -78,24 +78,30 @@ class PushSender:
         self.last_to_chat[item.chat_id] = time.monotonic()
         try:
             await bot.send_message(item.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
-        except RetryAfter as exc:
-            deliveries.defer(self.db, item.id, retry_after(exc), "429 retry after")
-        except Forbidden as exc:
-            deliveries.mark_undeliverable(self.db, item.id, f"403 {exc.message}")
-        except BadRequest as exc:
-            if any(reason in exc.message.lower() for reason in UNREACHABLE):
-                deliveries.mark_undeliverable(self.db, item.id, f"400 {exc.message}")
-            else:
-                deliveries.mark_failed(self.db, item.id, f"400 {exc.message}")
         except TelegramError as exc:
-            log.warning("delivery %s failed (try %d): %s", item.id, item.tries, type(exc).__name__)
-            deliveries.mark_retry(self.db, item.id, self.retry_in, f"{type(exc).__name__}: {exc.message}", item.tries)
+            self._failed(item, exc)
         else:
             deliveries.mark_sent(self.db, item.id)
 
+    def _failed(self, item: Claimed, exc: TelegramError) -> None:
+        """Records a failed send by its kind (bot/failures.py)."""
+        failure = classify(exc)
+        if isinstance(exc, RetryAfter):
+            deliveries.defer(self.db, item.id, retry_after(exc), "429 retry after")
+        elif failure in (Failure.UNREACHABLE, Failure.REFUSED):
+            status = 403 if isinstance(exc, Forbidden) else 400
+            mark = deliveries.mark_undeliverable if failure is Failure.UNREACHABLE else deliveries.mark_failed
+            mark(self.db, item.id, f"{status} {exc.message}")
+        elif failure is Failure.UNSURE:
+            log.warning("delivery %s timed out and may have been delivered: %s", item.id, type(exc).__name__)
+            deliveries.mark_unsure(self.db, item.id, self.retry_in, describe(exc), item.unsure)
+        else:
+            log.warning("delivery %s failed (try %d): %s", item.id, item.tries, type(exc).__name__)
+            deliveries.mark_retry(self.db, item.id, self.retry_in, describe(exc), item.tries)
+
     async def run_once(self, bot: Bot) -> int:
         """Send one batch of due deliveries; returns how many were handled."""
-        items = deliveries.claim(self.db, self.batch, self.lease)
+        items = deliveries.claim(self.db, self.batch, self.lease, owner=self.owner)
         for item in items:
             await self._send(bot, item)
         if items:
@@ -126,9 +132,11 @@ class PushSender:
             except TelegramError as exc:
                 log.info("could not edit progress of push %s: %s", item.assignment_id, type(exc).__name__)
             deliveries.set_progress_shown(self.db, item.assignment_id, item.done)
-        if complete and not item.summary_sent and deliveries.claim_summary(self.db, item.assignment_id):
-            text = render(lang, "push_summary", {"sent": item.sent, "undeliverable": item.undeliverable, "failed": item.failed, "total": item.total})
-            await bot.send_message(item.chat_id, text, parse_mode=ParseMode.HTML)
+        if complete and not item.summary_sent:
+            summary = Reply("push_summary", lang, {"sent": item.sent, "undeliverable": item.undeliverable, "failed": item.failed, "total": item.total})
+            posting = self.outbox.posting(item.chat_id, None)
+            if deliveries.claim_summary(self.db, item.assignment_id, lambda session: posting(session, [summary])):
+                await self.outbox.flush(bot, posting)
 
     def _progress_data(self, item: Progress, lang: str) -> dict[str, object]:
         with Session(self.db) as session:

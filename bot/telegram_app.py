@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
+from typing import Any
 
+from aiolimiter import AsyncLimiter
 from telegram import Bot, BotCommand, Update
 from telegram.error import NetworkError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter
 from telegram.request import BaseRequest
 
+from bot.claims import new_owner
 from bot.handlers import register
+from bot.outbox import Outbox
 from bot.push_sender import PushSender
 from bot.settings import Settings
 from dialogs.core.commands import described
@@ -21,6 +25,29 @@ from dialogs.registry import CATALOGUE
 # The kinds of update the handlers use; Telegram is asked for no others.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 TELEGRAM = "https://api.telegram.org"
+
+
+class OverallLimit(BaseRateLimiter[None]):
+    """Telegram's overall limit: at most `per_second` Bot API calls a second, whatever the chat
+    (getUpdates is never limited). Unlike PTB's AIORateLimiter, a 429 is neither retried here
+    nor does it halt other calls: it reaches the outbox or the push sender, which delay that
+    chat alone."""
+
+    def __init__(self, per_second: float = 30.0) -> None:
+        self.limiter = AsyncLimiter(per_second, 1)
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+    async def process_request(
+        self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any, kwargs: dict[str, Any], endpoint: str, data: dict[str, Any], rate_limit_args: None
+    ) -> Any:
+        """Waits for the overall budget, then makes the call."""
+        async with self.limiter:
+            return await callback(*args, **kwargs)
 
 
 def api_base(settings: Settings) -> str:
@@ -61,7 +88,8 @@ async def publish_commands(app: Application) -> None:
 
 
 def build_application(settings: Settings, engine: Engine, *, request: BaseRequest | None = None, rate_limited: bool = True) -> Application:
-    """The Telegram Application: handlers registered, engine attached, rate limits on.
+    """The Telegram Application: handlers registered, engine and outbox attached, the overall
+    rate limit on, and the jobs that send the outbox and the push queue.
 
     `rate_limited=False` is for benchmarks: the limiter keeps us within Telegram's limits
     and would otherwise be all a benchmark measured.
@@ -74,14 +102,19 @@ def build_application(settings: Settings, engine: Engine, *, request: BaseReques
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     if rate_limited:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        builder = builder.rate_limiter(OverallLimit())
     builder = builder.post_init(publish_commands)
     app = builder.build()
+    owner = new_owner()
     app.bot_data["engine"] = engine
-    sender = PushSender(engine.db, engine.knowledge)
+    app.bot_data["owner"] = owner
+    outbox = Outbox(engine.db, owner)
+    app.bot_data["outbox"] = outbox
+    sender = PushSender(engine.db, engine.knowledge, owner=owner)
     app.bot_data["sender"] = sender
     register(app)
     if app.job_queue is not None:
+        app.job_queue.run_repeating(outbox.tick, interval=1, first=0.5, name="outbox")
         app.job_queue.run_repeating(sender.tick, interval=2, first=1, name="push-queue")
         app.job_queue.run_repeating(sender.remind, interval=60, first=5, name="push-reminders")
     return app

@@ -4,17 +4,17 @@ A small tornado app of our own in place of PTB's webhook server, because it must
 - refuse a body over MAX_BODY before reading it (tornado's `max_body_size` answers 400 from
   the Content-Length alone and closes the connection; Telegram's updates are far smaller);
 - compare the secret token in constant time (`hmac.compare_digest`);
-- answer 400, never 500, to a body that is not JSON or not an update.
-An update that passes goes on the Application's update queue, as with PTB's own server.
+- answer 400, never 500, to a body that is not JSON or not an update (an update id no
+  database column holds included);
+- answer 200 only once the update is committed to the inbox (bot/inbox.py), so an update
+  is never acknowledged and then lost: if storing it fails, Telegram gets 500 and sends it again.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
-import signal
 import socket
 from http import HTTPStatus
 
@@ -23,7 +23,10 @@ from tornado.httpserver import HTTPServer
 from telegram import Update
 from telegram.ext import Application
 
+from bot.inbox import InboxWorker
+from bot.serving import running, stop_on_signals
 from bot.settings import Settings
+from storage.inbox import MAX_UPDATE_ID
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
@@ -35,15 +38,16 @@ class UpdateHandler(tornado.web.RequestHandler):
 
     SUPPORTED_METHODS = ("POST",)  # type: ignore[assignment]
 
-    def initialize(self, app: Application, secret: str) -> None:
-        self.app, self.secret = app, secret
+    def initialize(self, app: Application, worker: InboxWorker, secret: str) -> None:
+        self.app, self.worker, self.secret = app, worker, secret
 
     async def post(self) -> None:
-        """Queues a genuine update (200); a wrong secret gets 403, a body that is no update 400."""
+        """Stores a genuine update in the inbox (200 once committed); a wrong secret gets 403,
+        a body that is no update 400."""
         token = self.request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(token.encode(), self.secret.encode()):
             raise tornado.web.HTTPError(HTTPStatus.FORBIDDEN)
-        await self.app.update_queue.put(self.update())
+        await self.worker.receive([self.update()])
 
     def update(self) -> Update:
         """The update in the body, or HTTPError 400 (logged without the body, which may hold personal data)."""
@@ -53,7 +57,7 @@ class UpdateHandler(tornado.web.RequestHandler):
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             log.warning("webhook: a post with the right secret is not an update (%s); refused", type(exc).__name__)
             raise tornado.web.HTTPError(HTTPStatus.BAD_REQUEST) from exc
-        if update is None:
+        if update is None or not 0 <= update.update_id <= MAX_UPDATE_ID:
             log.warning("webhook: a post with the right secret is not an update; refused")
             raise tornado.web.HTTPError(HTTPStatus.BAD_REQUEST)
         return update
@@ -62,28 +66,23 @@ class UpdateHandler(tornado.web.RequestHandler):
 class WebhookApp(tornado.web.Application):
     """Serves `path` only; requests are not logged one by one (the bot logs what it handles)."""
 
-    def __init__(self, app: Application, path: str, secret: str) -> None:
-        super().__init__([(rf"{path.rstrip('/')}/?", UpdateHandler, {"app": app, "secret": secret})])
+    def __init__(self, app: Application, worker: InboxWorker, path: str, secret: str) -> None:
+        super().__init__([(rf"{path.rstrip('/')}/?", UpdateHandler, {"app": app, "worker": worker, "secret": secret})])
 
     def log_request(self, handler: tornado.web.RequestHandler) -> None:
         """No access log."""
 
 
 async def serve(app: Application, settings: Settings, path: str, allowed_updates: list[str], sockets: list[socket.socket]) -> None:
-    """Registers the webhook with Telegram, then handles what is posted to `path` on `sockets`
-    (bound to WEBHOOK_LISTEN:WEBHOOK_PORT) until SIGINT or SIGTERM."""
+    """Registers the webhook with Telegram, then stores what is posted to `path` on `sockets`
+    (bound to WEBHOOK_LISTEN:WEBHOOK_PORT) in the inbox, which the worker handles, until SIGINT
+    or SIGTERM."""
     assert settings.webhook_url is not None and settings.webhook_secret is not None
     secret = settings.webhook_secret.get_secret_value()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    async with app:
-        if app.post_init is not None:
-            await app.post_init(app)
+    stop = stop_on_signals()
+    async with running(app) as worker:
         await app.bot.set_webhook(settings.webhook_url, secret_token=secret, allowed_updates=allowed_updates)
-        await app.start()
-        server = HTTPServer(WebhookApp(app, path, secret), max_body_size=MAX_BODY)
+        server = HTTPServer(WebhookApp(app, worker, path, secret), max_body_size=MAX_BODY)
         server.add_sockets(sockets)
         log.info("webhook: listening on %s:%s", settings.webhook_listen, settings.webhook_port)
         try:
@@ -91,4 +90,3 @@ async def serve(app: Application, settings: Settings, path: str, allowed_updates
         finally:
             server.stop()
             await server.close_all_connections()
-            await app.stop()

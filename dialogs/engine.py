@@ -7,6 +7,7 @@ event of any user, and a restart loses nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from sqlalchemy.engine import Engine as DbEngine
 from sqlmodel import Session
@@ -23,6 +24,9 @@ from storage.users import ensure_user
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 3
+# Takes an event's replies inside the transaction that commits what the event changed
+# (the Telegram adapter writes them to its outbox there).
+Outbox = Callable[[Session, list[Reply]], None]
 
 
 def stamp_buttons(replies: list[Reply], version: int) -> None:
@@ -42,20 +46,28 @@ class Engine:
         self.knowledge = knowledge
         self.settings = settings or Settings()
 
-    def handle(self, event: Event) -> list[Reply]:
+    def handle(self, event: Event, outbox: Outbox | None = None) -> list[Reply]:
         """What the bot answers to `event`; retried when another process raced us.
 
         An event with an `update_id` is recorded in the same transaction as everything it
-        changes; one already recorded (a redelivery) is answered with nothing.
+        changes; one already recorded (a redelivery) is answered with nothing. With `outbox`,
+        the replies are handed to it inside that transaction too, so they are kept exactly
+        when the change is; the `busy` answer (the races were lost, nothing changed) is handed
+        over in a transaction of its own.
         """
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                return self._handle_once(event)
+                return self._handle_once(event, outbox)
             except StaleState:
                 log.info("state of a user changed under us; retrying (attempt %d)", attempt)
-        return [Reply("busy", guess_lang(event.lang_hint))]
+        replies = [Reply("busy", guess_lang(event.lang_hint))]
+        if outbox is not None:
+            with Session(self.db) as session:
+                outbox(session, replies)
+                session.commit()
+        return replies
 
-    def _handle_once(self, event: Event) -> list[Reply]:
+    def _handle_once(self, event: Event, outbox: Outbox | None) -> list[Reply]:
         with Session(self.db) as session:
             if event.update_id is not None and not claim_update(session, event.update_id):
                 log.info("update %s already handled; skipped", event.update_id)
@@ -66,5 +78,7 @@ class Engine:
             route(ctx)
             version = save_state(session, snap)
             stamp_buttons(ctx.replies, version)
+            if outbox is not None:
+                outbox(session, ctx.replies)
             session.commit()
         return ctx.replies

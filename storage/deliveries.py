@@ -8,6 +8,7 @@ that is not finished within the lease (the sender died) is claimed again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from storage.models import Assignment, Delivery, QuizAttempt, User, utcnow
+from storage.outbox import GIVEN_UP_UNSURE
 
 MAX_TRIES = 5
 
@@ -33,6 +35,7 @@ class Claimed:
     quiz_id: str
     deadline: datetime | None
     tries: int
+    unsure: int = 0
 
 
 @dataclass(frozen=True)
@@ -62,8 +65,13 @@ def create_push(session: Session, quiz_id: str, by: int, team_id: int | None, de
     return assignment
 
 
-def claim(engine: Engine, limit: int, lease: timedelta, now: datetime | None = None) -> list[Claimed]:
-    """Take up to `limit` due deliveries for this sender."""
+def claim(engine: Engine, limit: int, lease: timedelta, now: datetime | None = None, owner: str = "") -> list[Claimed]:
+    """Take up to `limit` due deliveries for this sender (`owner`).
+
+    A delivery whose sender's lease ran out may have been delivered (the sender died or hung
+    mid-send): it counts as unsure and is sent once more, and one that was unsure already is
+    marked failed instead of being sent a third time.
+    """
     now = now or utcnow()
     due = or_(
         and_(col(Delivery.status) == "pending", col(Delivery.not_before) <= now),
@@ -82,22 +90,26 @@ def claim(engine: Engine, limit: int, lease: timedelta, now: datetime | None = N
         ).all()
         for delivery, assignment, user in rows:
             tries = delivery.tries + 1  # read before the UPDATE, which refreshes `delivery` in the session
+            unsure = delivery.unsure + (1 if delivery.status == "sending" else 0)
+            values: dict[str, object] = {"status": "sending", "claimed_at": now, "claimed_by": owner, "tries": tries, "unsure": unsure}
+            if unsure >= 2:
+                values = {"status": "failed", "claimed_by": "", "unsure": unsure, "error": GIVEN_UP_UNSURE}
             taken = session.execute(
                 update(Delivery)
                 .where(col(Delivery.id) == delivery.id, col(Delivery.status) == delivery.status, col(Delivery.tries) == delivery.tries)
-                .values(status="sending", claimed_at=now, tries=tries)
+                .values(**values)
             )
-            if taken.rowcount == 1:
+            if taken.rowcount == 1 and values["status"] == "sending":
                 chat_id = user.chat_id if user is not None and user.chat_id else delivery.user_id
                 lang = user.lang if user is not None and user.lang else "zh"
-                claimed.append(Claimed(delivery.id or 0, delivery.kind, delivery.user_id, chat_id, lang, assignment.id or 0, assignment.quiz_id, assignment.deadline, tries))
+                claimed.append(Claimed(delivery.id or 0, delivery.kind, delivery.user_id, chat_id, lang, assignment.id or 0, assignment.quiz_id, assignment.deadline, tries, unsure))
         session.commit()
     return claimed
 
 
 def _finish(engine: Engine, delivery_id: int, **values: object) -> None:
     with Session(engine) as session:
-        session.execute(update(Delivery).where(col(Delivery.id) == delivery_id, col(Delivery.status) == "sending").values(**values))
+        session.execute(update(Delivery).where(col(Delivery.id) == delivery_id, col(Delivery.status) == "sending").values(claimed_by="", **values))
         session.commit()
 
 
@@ -124,10 +136,34 @@ def mark_retry(engine: Engine, delivery_id: int, after: timedelta, error: str, t
     _finish(engine, delivery_id, status="pending", not_before=utcnow() + after, error=error[:200])
 
 
+def mark_unsure(engine: Engine, delivery_id: int, after: timedelta, error: str, unsure: int) -> None:
+    """The attempt timed out after the message may have reached Telegram: sent once more
+    (`unsure` is 1 now), never a third time (failed)."""
+    if unsure >= 1:
+        mark_failed(engine, delivery_id, f"{GIVEN_UP_UNSURE}: {error}")
+        return
+    _finish(engine, delivery_id, status="pending", not_before=utcnow() + after, error=error[:200], unsure=unsure + 1)
+
+
 def defer(engine: Engine, delivery_id: int, after: timedelta, reason: str) -> None:
     """Not sent now (per-chat limit, or a 429): back in the queue, and this claim does not
     count as one of the MAX_TRIES attempts."""
     _finish(engine, delivery_id, status="pending", not_before=utcnow() + after, error=reason[:200], tries=Delivery.tries - 1)
+
+
+def release_dead(session: Session, owners: list[str]) -> int:
+    """Deliveries that dead senders were sending go back to the queue as unsure (they may have
+    been delivered); one that was unsure already is marked failed."""
+    if not owners:
+        return 0
+    theirs = and_(col(Delivery.claimed_by).in_(owners), col(Delivery.status) == "sending")
+    session.execute(update(Delivery).where(theirs, col(Delivery.unsure) >= 1).values(status="failed", claimed_by="", error=GIVEN_UP_UNSURE))
+    return session.execute(update(Delivery).where(theirs).values(status="pending", claimed_by="", claimed_at=None, unsure=Delivery.unsure + 1)).rowcount
+
+
+def claimants(session: Session) -> set[str]:
+    """The senders that hold deliveries now."""
+    return set(session.exec(select(Delivery.claimed_by).where(col(Delivery.status) == "sending", Delivery.claimed_by != "").distinct()).all())
 
 
 def progress(engine: Engine, assignment_ids: set[int]) -> list[Progress]:
@@ -161,10 +197,13 @@ def set_progress_shown(engine: Engine, assignment_id: int, shown: int) -> None:
         session.commit()
 
 
-def claim_summary(engine: Engine, assignment_id: int) -> bool:
-    """True for exactly one sender: the one that sends the trainer the final summary."""
+def claim_summary(engine: Engine, assignment_id: int, write: Callable[[Session], None]) -> bool:
+    """True for exactly one sender: the one whose `write` (the trainer's final summary, into the
+    reply outbox) commits with the claim, so the summary is never lost nor sent twice."""
     with Session(engine) as session:
         result = session.execute(update(Assignment).where(col(Assignment.id) == assignment_id, col(Assignment.summary_sent).is_(False)).values(summary_sent=True))
+        if result.rowcount == 1:
+            write(session)
         session.commit()
         return result.rowcount == 1
 

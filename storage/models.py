@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -40,6 +40,61 @@ class ProcessedUpdate(SQLModel, table=True):
     """Telegram update ids already handled, so a redelivered update is not handled twice."""
 
     update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class InboxUpdate(SQLModel, table=True):
+    """A Telegram update received but not yet handled (storage/inbox.py).
+
+    Written before Telegram is told the update arrived (the next getUpdates offset, or the
+    webhook's 200) and deleted once it has been handled; `user_key` (the sender, else the
+    chat) keeps one person's updates in update_id order across processes. `claimed_by` is
+    the process handling it now, since `claimed_at`; `tries` counts its claims.
+    """
+
+    __table_args__ = (Index("ix_inboxupdate_user", "user_key", "update_id"),)
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    user_key: int = Field(sa_column=Column(BigInteger, nullable=False))
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    received_at: datetime = Field(default_factory=utcnow)
+    claimed_by: str = Field(default="", max_length=120)
+    claimed_at: datetime | None = None
+    tries: int = 0
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One Bot API call the bot owes a chat: a reply, written in the transaction of the update
+    that produced it and sent afterwards (storage/outbox.py).
+
+    `kind` is message, edit, document, answer (a button press's answer) or commands (a chat's
+    command menu); `payload` holds the rendered text, buttons and the like, `content` a
+    document's bytes until it is sent. A chat's calls go out in id order. `tries` counts
+    attempts, `unsure` those whose outcome is unknown (a timeout, or the sender died while
+    sending): such a call may have been delivered, and is sent at most once more.
+    """
+
+    __table_args__ = (
+        Index("ix_outbox_chat_open", "chat_id", "status", "id"),
+        Index("ix_outbox_due", "status", "not_before"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    update_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    kind: str = Field(max_length=12)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    content: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    query_id: str = Field(default="", max_length=64)
+    edit_message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    progress_of: int | None = None
+    status: str = Field(default="pending", max_length=14)
+    not_before: datetime = Field(default_factory=utcnow)
+    claimed_by: str = Field(default="", max_length=120)
+    claimed_at: datetime | None = None
+    tries: int = 0
+    unsure: int = 0
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    sent_at: datetime | None = None
+    error: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -142,7 +197,11 @@ class Assignment(SQLModel, table=True):
 
 
 class Delivery(SQLModel, table=True):
-    """One message of a push (invitation or reminder) to one rep, sent at most once."""
+    """One message of a push (invitation or reminder) to one rep.
+
+    `claimed_by` is the sender working it since `claimed_at`; `unsure` counts attempts whose
+    outcome is unknown (a timeout, or the sender died mid-send): the message may have been
+    delivered then, and is sent at most once more."""
 
     __table_args__ = (
         UniqueConstraint("assignment_id", "kind", "user_id"),
@@ -156,8 +215,10 @@ class Delivery(SQLModel, table=True):
     status: str = Field(default="pending", max_length=14)
     not_before: datetime = Field(default_factory=utcnow)
     claimed_at: datetime | None = None
+    claimed_by: str = Field(default="", max_length=120)
     sent_at: datetime | None = None
     tries: int = 0
+    unsure: int = 0
     error: str = Field(default="", max_length=200)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Integer, MetaData, String, Text, insert, select
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Integer, LargeBinary, MetaData, String, Text, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.schema import Column
 
@@ -32,6 +32,8 @@ def _value(column: Column[Any], n: int) -> Any:
         return datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(hours=n)
     if isinstance(kind, JSON):
         return {"n": n, "text": "老太太买李子"}
+    if isinstance(kind, LargeBinary):
+        return bytes([n]) * 16  # a file a reply sends
     if isinstance(kind, (String, Text)):
         return f"{column.name}-{n}-李"[: getattr(kind, "length", None) or 100]
     raise AssertionError(f"no test value for column {column} of type {kind!r}: add one in tests/db_rows.py")

@@ -15,6 +15,7 @@ from telegram.request import RequestData
 import dialogs.engine
 from bot.settings import Settings
 from bot.telegram_app import build_application
+from dialogs.core.callback import encode
 from dialogs.engine import Engine
 from storage.models import DialogState, ProcessedUpdate
 from tests.telegram_fake import Call, FakeTelegram, RecordingRequest, texts
@@ -95,7 +96,7 @@ async def telegram_with(request: RecordingRequest, settings: Settings, engine: E
 
 
 async def test_a_button_answered_too_late_is_logged_not_shown_to_the_rep(settings: Settings, engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="bot.delivery")
+    caplog.set_level(logging.INFO, logger="bot.outbox")
     telegram = await telegram_with(LateTelegram(late_answers=True), settings, engine)
     await telegram.send(7, "/start", lang="en")
     sent = await telegram.press(7, "English", lang="en")
@@ -116,3 +117,23 @@ async def test_the_error_message_is_sent_when_the_action_really_failed(telegram:
     fail_once_before_commit(monkeypatch)
     sent = await telegram.send(7, "/lang", lang="en")
     assert ["Something went wrong" in text for text in texts(sent)] == [True]
+
+
+async def test_a_message_without_a_sender_is_ignored_without_an_error(telegram: FakeTelegram, caplog: pytest.LogCaptureFixture) -> None:
+    message = {"message_id": 1, "date": 1_700_000_000, "chat": {"id": 7, "type": "private"}, "text": "hello"}
+    assert await telegram._process({"message": message}) == []
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_button_on_a_message_telegram_no_longer_has_is_answered_in_the_reps_chat(telegram: FakeTelegram, caplog: pytest.LogCaptureFixture) -> None:
+    query = {"id": "q1", "from": {"id": 7, "is_bot": False, "first_name": "Ann", "language_code": "en"}, "chat_instance": "ci", "data": encode("go:help", None)}
+    sent = await telegram._process({"callback_query": query})
+    assert [c.method for c in sent] == ["sendMessage", "answerCallbackQuery"]
+    assert "/lang" in texts(sent)[0] and sent[0].params["chat_id"] == 7
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_an_update_with_an_impossibly_large_id_is_ignored_without_an_error(telegram: FakeTelegram, caplog: pytest.LogCaptureFixture) -> None:
+    telegram.replay = 2**64
+    assert await telegram.send(7, "/help", lang="en") == []
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlmodel import Session, col, select
+from telegram.error import TimedOut
 from telegram.ext import ExtBot
 from telegram.request import RequestData
 
@@ -280,6 +281,9 @@ def test_a_button_that_cannot_be_encoded_changes_nothing(engine: Engine, monkeyp
     assert any(r.progress_of for r in trainer.press("1 day"))
 
 
+TIMEOUT = 0  # in a script: Telegram delivers the message, but its answer never comes
+
+
 class ScriptedTelegram(RecordingRequest):
     """Answers each sendMessage to a rep with the next (status, description) of that rep's script
     (then success), and counts the attempts."""
@@ -296,6 +300,9 @@ class ScriptedTelegram(RecordingRequest):
             self.attempts[chat] = self.attempts.get(chat, 0) + 1
             if self.scripts[chat]:
                 status, description = self.scripts[chat].pop(0)
+                if status == TIMEOUT:
+                    await super().do_request(url, method, request_data, *args, **kwargs)
+                    raise TimedOut(description)
                 body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
                 if status == 429:
                     body["parameters"] = {"retry_after": 1}
@@ -356,3 +363,12 @@ async def test_a_5xx_or_network_error_is_tried_exactly_max_tries_times_and_a_429
     assert fake.attempts[1000] == MAX_TRIES and outcome[1000] == ("failed", f"gave up after {MAX_TRIES} tries: NetworkError: Internal Server Error")
     assert fake.attempts[1001] == MAX_TRIES + 1 and outcome[1001][0] == "failed"
     assert fake.attempts[1002] == MAX_TRIES and outcome[1002] == ("sent", "")
+
+
+async def test_a_push_that_timed_out_after_delivery_is_sent_at_most_once_more(engine: Engine) -> None:
+    fake, outcome = await push_through(engine, {
+        1000: [(TIMEOUT, "delivered, no answer")] * MAX_TRIES,
+        1001: [(TIMEOUT, "delivered, no answer")],
+    })
+    assert fake.attempts[1000] == 2 and outcome[1000][0] == "failed" and "may have been delivered" in outcome[1000][1]
+    assert fake.attempts[1001] == 2 and outcome[1001] == ("sent", "")

@@ -97,7 +97,7 @@ async def test_a_dialog_survives_a_restart(settings: Settings, engine: Engine) -
 async def test_an_internal_error_is_logged_without_personal_data_and_the_user_is_told(telegram: FakeTelegram, caplog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     engine = telegram.app.bot_data["engine"]
 
-    def broken(event: object) -> None:
+    def broken(event: object, outbox: object = None) -> None:
         raise RuntimeError("database on fire")
 
     monkeypatch.setattr(engine, "handle", broken)

@@ -51,6 +51,7 @@ def listening(settings: Settings) -> list[socket.socket]:
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """The Telegram bot with long polling; waits for the network at start, saying so."""
+    from bot.serving import serve_polling
     from bot.telegram_app import ALLOWED_UPDATES, build_application
 
     if args.base_url:
@@ -58,7 +59,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     token_checked(settings)
     app = build_application(settings, start_engine(settings))
     wait_for_telegram(settings)
-    app.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=-1)
+    asyncio.run(serve_polling(app, ALLOWED_UPDATES))
     return 0
 
 

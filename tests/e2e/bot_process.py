@@ -59,11 +59,13 @@ class BotProcess:
         return [sys.executable, "-m", "bot", "webhook", "--base-url", self.emulator.base_url, "--url", self.webhook_url, "--listen", "127.0.0.1", "--port", str(self.webhook_port)]
 
     def start(self, timeout: float = 30) -> BotProcess:
-        """Starts the bot and waits until it takes updates (polls, or has set its webhook and listens)."""
-        self._log = self.log_path.open("wb")
+        """Starts the bot (again, after `kill`) and waits until it takes updates (polls, or has
+        set its webhook and listens); its log goes on in the same file."""
+        self._log = self.log_path.open("ab")
+        polls = self.emulator.polls
         self.process = subprocess.Popen(self.command(), cwd=ROOT, env=self.environment(), stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
-        while not self.ready():
+        while not self.ready(polls):
             if self.process.poll() is not None:
                 raise RuntimeError(f"the bot exited with {self.process.returncode} while starting:\n{self.log()}")
             if time.monotonic() > deadline:
@@ -71,9 +73,9 @@ class BotProcess:
             time.sleep(0.05)
         return self
 
-    def ready(self) -> bool:
+    def ready(self, polls: int) -> bool:
         if self.mode == "polling":
-            return self.emulator.polls > 0
+            return self.emulator.polls > polls
         if self.emulator.webhook is None:
             return False
         try:
@@ -102,6 +104,15 @@ class BotProcess:
             self._log.close()
             self._log = None
         return code
+
+    def kill(self) -> None:
+        """kill -9: the bot stops wherever it is, with no chance to finish anything."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
     def log(self) -> str:
         """Everything the bot wrote to stdout and stderr so far."""

@@ -7,6 +7,12 @@ once a webhook is set, by POSTs carrying the secret token.
 
 Tests talk to it as people do (see people.py): `rep = emu.user(1001, "Li Lei", "zh")`,
 `rep.send("/start")`, `rep.wait_for("欢迎")`, `rep.press("English")`.
+
+Faults, for tests of what the bot does when Telegram misbehaves or the bot dies mid-call:
+`emu.fault("sendMessage", chat_id, error=ApiError(500, "Internal Server Error"))` answers the
+next such call with an error; `hold="before"` keeps it waiting unaccepted and `hold="after"`
+accepts it (the person sees the message) and keeps its answer waiting, until `emu.release(f)`
+or `emu.hang_up(f)` after the bot was killed. `handed_out` lists each update id as Telegram hands it to the bot.
 """
 
 from __future__ import annotations
@@ -144,6 +150,21 @@ class _Params:
 
 
 @dataclass
+class Fault:
+    """Trouble the next `times` calls of `method` to `chat_id` (None: any chat) meet: an error
+    answer, or a hold before Telegram accepts the call or after (its answer held back)."""
+
+    method: str
+    chat_id: int | None
+    error: ApiError | None = None
+    hold: str = ""
+    times: int = 1
+    arrived: int = 0
+    released: bool = False
+    dropped: bool = False
+
+
+@dataclass
 class _BotMessage:
     """A message the bot sent, as it stands now (edits change it in place)."""
 
@@ -213,6 +234,9 @@ class Emulator:
         self.users: dict[int, TelegramUser] = {}
         self.webhook: _Webhook | None = None
         self.polls = 0
+        self.handed_out: list[int] = []
+        self.injected: list[tuple[str, int, str]] = []
+        self._faults: list[Fault] = []
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1_000)
         self._query_ids = itertools.count(5_000)
@@ -316,6 +340,45 @@ class Emulator:
         assert self._loop is not None
         return asyncio.run_coroutine_threadsafe(self.until(check, timeout), self._loop).result(timeout + 10)
 
+    def fault(self, method: str, chat_id: int | None = None, *, error: ApiError | None = None, hold: str = "", times: int = 1) -> Fault:
+        """From the test thread: the next `times` calls of `method` (to `chat_id`) meet this fault."""
+        assert hold in ("", "before", "after") and (error is None) != (hold == "")
+        fault = Fault(method.lower(), chat_id, error, hold, times)
+        self.on_loop(self._faults.append, fault)
+        return fault
+
+    def release(self, fault: Fault) -> None:
+        """Lets the calls held by `fault` go on."""
+        def go() -> None:
+            fault.released = True
+            self.changed()
+
+        self.on_loop(go)
+
+    def hang_up(self, fault: Fault) -> None:
+        """The bot that made the held calls is gone: calls held before Telegram accepted them
+        never will be, and held answers go nowhere (tornado notices a dead client only when it
+        next reads from it)."""
+        def gone() -> None:
+            fault.dropped = True
+            self.changed()
+
+        self.on_loop(gone)
+
+    def _fault_for(self, name: str, params: _Params) -> Fault | None:
+        chat = params.text("chat_id")
+        if chat is None and name == "answercallbackquery":
+            chat = str(self._queries.get(params.text("callback_query_id") or "", ""))
+        for fault in self._faults:
+            if fault.method == name and fault.times > 0 and (fault.chat_id is None or str(fault.chat_id) == chat):
+                fault.times -= 1
+                fault.arrived += 1
+                if fault.times == 0:
+                    self._faults.remove(fault)
+                self.changed()
+                return fault
+        return None
+
     # --- the people ------------------------------------------------------------------
 
     def user(self, user_id: int, name: str = "", lang: str = "zh") -> TelegramUser:
@@ -400,8 +463,18 @@ class Emulator:
                 raise ApiError(404, "Not Found")
             if name == "getupdates":
                 result = await self.api_getUpdates(params, handler)
-            else:
-                result = await self._methods[name](params)
+                return 200, {"ok": True, "result": result}
+            fault = self._fault_for(name, params)
+            if fault is not None and fault.error is not None:
+                self.injected.append((method, fault.error.code, fault.error.description))
+                return fault.error.code, fault.error.body()
+            if fault is not None and fault.hold == "before":
+                await self.until(lambda: fault.released or fault.dropped or handler.gone, 3600)
+                if handler.gone or fault.dropped:
+                    return 499, {"ok": False, "error_code": 499, "description": "the bot hung up"}
+            result = await self._methods[name](params)
+            if fault is not None and fault.hold == "after":
+                await self.until(lambda: fault.released or fault.dropped or handler.gone, 3600)
             return 200, {"ok": True, "result": result}
         except ApiError as error:
             self.errors.append((method, error.code, error.description))
@@ -438,7 +511,12 @@ class Emulator:
         await self.until(lambda: self._poller != mine or self._deliverable() or (handler is not None and handler.gone), timeout)
         if self._poller != mine:
             raise ApiError(409, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running")
-        return self._deliverable()[:limit]
+        batch = self._deliverable()[:limit]
+        if handler is None or not handler.gone:
+            self.handed_out.extend(u["update_id"] for u in batch)
+            if batch:
+                self.changed()
+        return batch
 
     async def api_setWebhook(self, params: _Params) -> Any:
         url = params.text("url") or ""
@@ -491,6 +569,7 @@ class Emulator:
             if problem is None:
                 if pending[0] in self._updates:
                     self._updates.remove(pending[0])
+                self.handed_out.append(pending[0]["update_id"])
                 self.changed()
             else:
                 hook.last_error = (datetime.now(timezone.utc), problem)

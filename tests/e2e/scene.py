@@ -45,8 +45,10 @@ class Scene:
         return sum(1 for e in self.emulator.errors[self._errors_before :] if e[1] == code)
 
     def refusals(self) -> list[tuple[str, int, str]]:
-        """What Telegram refused during the scene, apart from rate limits and blocked users."""
-        return [e for e in self.emulator.errors[self._errors_before :] if e[1] not in TOLERATED and "not modified" not in e[2]]
+        """What Telegram refused during the scene, apart from rate limits, blocked users, and
+        button presses answered a second time (an answer the bot made again after a restart,
+        not knowing Telegram had taken the first: nobody sees anything of it)."""
+        return [e for e in self.emulator.errors[self._errors_before :] if e[1] not in TOLERATED and "not modified" not in e[2] and "query is too old" not in e[2]]
 
     def log(self) -> str:
         """What the bot logged during the scene."""

@@ -1,0 +1,170 @@
+"""The inbox, Telegram side: updates are stored before Telegram is told they arrived, then
+handled one person at a time, in update_id order, by whichever process claims that person.
+
+- Long polling (`poll`): each batch from getUpdates is committed to the inbox before the next
+  getUpdates moves Telegram's offset past it. The webhook (bot/webhook.py) answers 200 only
+  once the posted update is committed. A crash before that: Telegram sends the update again.
+- `InboxWorker` handles what the inbox holds through the Application's handlers: several
+  people at once, each person's updates one after another. A crash mid-handling: the update
+  stays in the inbox, and the process that starts next (or, on another host, any process
+  once the claim's lease has run out) handles it; the engine recognises one whose handling
+  had committed (ProcessedUpdate).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.engine import Engine as DbEngine
+from telegram import Update
+from telegram.error import InvalidToken, RetryAfter, TelegramError
+from telegram.ext import Application
+
+from bot.failures import retry_after
+from storage import inbox
+from storage.inbox import MAX_TRIES, MAX_UPDATE_ID, Incoming
+
+log = logging.getLogger(__name__)
+POLL_TIMEOUT = 10
+SWEEP_SECONDS = 1.0
+STOP_WAIT_SECONDS = 10.0
+
+
+def person_of(update: Update) -> int:
+    """Whose queue an update joins: its sender, else its chat (0 for neither)."""
+    if update.effective_user is not None:
+        return update.effective_user.id
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    return 0
+
+
+def storable(updates: list[Update]) -> list[tuple[int, int, dict[str, Any]]]:
+    """The updates as inbox rows; one whose id no database column holds is logged and left out."""
+    rows = []
+    for update in updates:
+        if not 0 <= update.update_id <= MAX_UPDATE_ID:
+            log.warning("an update with an impossible id was ignored")
+            continue
+        rows.append((update.update_id, person_of(update), update.to_dict()))
+    return rows
+
+
+class InboxWorker:
+    """Handles the inbox's updates through `app`'s handlers; several processes may share an inbox."""
+
+    def __init__(self, app: Application, db: DbEngine, owner: str, *, lease: timedelta = timedelta(minutes=2), parallel: int = 8) -> None:
+        self.app, self.db, self.owner, self.lease, self.parallel = app, db, owner, lease, parallel
+        self.working: dict[int, asyncio.Task[None]] = {}
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    async def receive(self, updates: list[Update]) -> None:
+        """Commit the updates to the inbox, then wake the worker; raises if they could not be stored."""
+        await asyncio.to_thread(inbox.receive, self.db, storable(updates))
+        self.wake()
+
+    def wake(self) -> None:
+        """Look at the inbox now rather than at the next sweep."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Claim people whose next update nobody handles and work them, until `stop`."""
+        while not self._stopping:
+            self._wake.clear()
+            free = self.parallel - len(self.working)
+            if free > 0:
+                try:
+                    heads = await asyncio.to_thread(inbox.claim_heads, self.db, self.owner, self.lease, free, set(self.working))
+                except Exception:  # noqa: BLE001 - the database may be back at the next sweep
+                    log.exception("could not read the inbox")
+                    heads = []
+                for head in heads:
+                    self.working[head.user_key] = asyncio.create_task(self._work(head), name=f"inbox:{head.user_key}")
+            try:
+                await asyncio.wait_for(self._wake.wait(), SWEEP_SECONDS)
+            except TimeoutError:
+                pass
+
+    async def _work(self, first: Incoming) -> None:
+        """One person's updates, one after another, while their queue has any."""
+        item: Incoming | None = first
+        person = first.user_key
+        try:
+            while item is not None and not self._stopping:
+                await self._handle(item)
+                item = await asyncio.to_thread(inbox.finish_and_next, self.db, item, self.owner, self.lease)
+        except Exception:  # noqa: BLE001 - the claim runs out and the update is handled again
+            log.exception("the inbox could not go on with an update")
+        finally:
+            self.working.pop(person, None)
+            self.wake()
+
+    async def _handle(self, item: Incoming) -> None:
+        """Hands the update to the Application's handlers; one that was claimed MAX_TRIES times
+        without being finished (its process died each time) is dropped, not tried again."""
+        if item.tries > MAX_TRIES:
+            log.error("update %s was claimed %d times without being handled; dropped", item.update_id, item.tries - 1)
+            return
+        await self.app.process_update(Update.de_json(item.payload, self.app.bot))
+
+    async def stop(self) -> None:
+        """Stop claiming, let the updates in hand finish (for a while), and give back the rest."""
+        self._stopping = True
+        self.wake()
+        tasks = list(self.working.values())
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=STOP_WAIT_SECONDS)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        await asyncio.to_thread(inbox.release, self.db, self.owner)
+
+
+async def poll(app: Application, worker: InboxWorker, allowed_updates: list[str], stop: asyncio.Event) -> None:
+    """Long polling until `stop`: each batch is committed to the inbox before the next
+    getUpdates confirms it to Telegram. Network trouble is waited out (1 s, doubling up to a
+    minute); a token Telegram refuses ends polling with InvalidToken."""
+    offset: int | None = None
+    delay = 1.0
+    while not stop.is_set():
+        fetch = asyncio.ensure_future(app.bot.get_updates(offset=offset, timeout=POLL_TIMEOUT, allowed_updates=allowed_updates))
+        stopped = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({fetch, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if not fetch.done():
+            fetch.cancel()
+            await asyncio.gather(fetch, return_exceptions=True)
+            return
+        try:
+            updates = list(fetch.result())
+            await worker.receive(updates)
+        except InvalidToken:
+            raise
+        except RetryAfter as exc:
+            await _pause(stop, retry_after(exc).total_seconds())
+            continue
+        except TelegramError as exc:
+            log.warning("getUpdates failed (%s); trying again in %g s", exc.message, delay)
+            await _pause(stop, delay)
+            delay = min(2 * delay, 60.0)
+            continue
+        except Exception:  # noqa: BLE001 - the inbox could not store them: Telegram keeps them
+            log.exception("fetched updates could not be stored; fetching them again in %g s", delay)
+            await _pause(stop, delay)
+            delay = min(2 * delay, 60.0)
+            continue
+        delay = 1.0
+        if updates:
+            offset = updates[-1].update_id + 1
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep `seconds`, or less if asked to stop."""
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        pass

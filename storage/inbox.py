@@ -1,0 +1,119 @@
+"""The inbox: Telegram updates stored before Telegram is told they arrived, handled one
+person at a time in update_id order (bot/inbox.py works it).
+
+Polling moves Telegram's offset past an update, and the webhook answers 200, only once the
+update is committed here; it is deleted once handled. Each person's updates form a queue by
+update_id: a process works a person by claiming the first update of their queue, and nobody
+else takes that person's later updates until it is done, so two processes never handle one
+rep's messages out of order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from storage.models import InboxUpdate, ProcessedUpdate, utcnow
+
+# The ids a BIGINT column holds; Telegram's are far smaller, so a larger one is no update.
+MAX_UPDATE_ID = 2**63 - 1
+MAX_TRIES = 3
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """An update this process now owns and is about to handle."""
+
+    update_id: int
+    user_key: int
+    payload: dict[str, Any]
+    tries: int
+
+
+def receive(engine: Engine, updates: list[tuple[int, int, dict[str, Any]]]) -> list[int]:
+    """Store the updates (update_id, user_key, payload) not yet stored or handled, in one
+    transaction; returns the ids that are new."""
+    if not updates:
+        return []
+    ids = [update_id for update_id, _, _ in updates]
+    with Session(engine) as session:
+        known = set(session.exec(select(InboxUpdate.update_id).where(col(InboxUpdate.update_id).in_(ids))).all())
+        known |= set(session.exec(select(ProcessedUpdate.update_id).where(col(ProcessedUpdate.update_id).in_(ids))).all())
+        new = [(update_id, key, payload) for update_id, key, payload in updates if update_id not in known]
+        now = utcnow()
+        session.add_all([InboxUpdate(update_id=update_id, user_key=key, payload=payload, received_at=now) for update_id, key, payload in new])
+        session.commit()
+    return [update_id for update_id, _, _ in new]
+
+
+def _free(now: datetime, lease: timedelta) -> Any:
+    return or_(col(InboxUpdate.claimed_by) == "", and_(col(InboxUpdate.claimed_at).is_not(None), col(InboxUpdate.claimed_at) < now - lease))
+
+
+def _take(session: Session, row: InboxUpdate, owner: str, now: datetime, lease: timedelta) -> Incoming | None:
+    won = session.execute(
+        update(InboxUpdate).where(col(InboxUpdate.update_id) == row.update_id, _free(now, lease)).values(claimed_by=owner, claimed_at=now, tries=InboxUpdate.tries + 1)
+    )
+    if won.rowcount != 1:
+        return None
+    return Incoming(row.update_id, row.user_key, row.payload, row.tries + 1)
+
+
+def claim_heads(engine: Engine, owner: str, lease: timedelta, limit: int, skip: set[int], now: datetime | None = None) -> list[Incoming]:
+    """Up to `limit` people's first updates that nobody is handling (or whose handler's lease
+    ran out), oldest first, now owned by `owner`; people in `skip` are being worked here already."""
+    now = now or utcnow()
+    first = select(func.min(InboxUpdate.update_id)).group_by(col(InboxUpdate.user_key)).scalar_subquery()
+    taken: list[Incoming] = []
+    with Session(engine) as session:
+        rows = session.exec(select(InboxUpdate).where(col(InboxUpdate.update_id).in_(first), _free(now, lease)).order_by(col(InboxUpdate.update_id)).limit(limit + len(skip))).all()
+        for row in rows:
+            if row.user_key in skip or len(taken) >= limit:
+                continue
+            incoming = _take(session, row, owner, now, lease)
+            if incoming is not None:
+                taken.append(incoming)
+        session.commit()
+    return taken
+
+
+def finish_and_next(engine: Engine, done: Incoming, owner: str, lease: timedelta, now: datetime | None = None) -> Incoming | None:
+    """Forget the handled update and claim the same person's next one, if nobody has it."""
+    now = now or utcnow()
+    with Session(engine) as session:
+        session.execute(delete(InboxUpdate).where(col(InboxUpdate.update_id) == done.update_id, col(InboxUpdate.claimed_by) == owner))
+        row = session.exec(select(InboxUpdate).where(InboxUpdate.user_key == done.user_key).order_by(col(InboxUpdate.update_id)).limit(1)).first()
+        following = _take(session, row, owner, now, lease) if row is not None else None
+        session.commit()
+    return following
+
+
+def release(engine: Engine, owner: str) -> None:
+    """Updates this process claimed and did not handle go back (a clean shutdown)."""
+    with Session(engine) as session:
+        session.execute(update(InboxUpdate).where(col(InboxUpdate.claimed_by) == owner).values(claimed_by="", claimed_at=None, tries=InboxUpdate.tries - 1))
+        session.commit()
+
+
+def release_dead(session: Session, owners: list[str]) -> int:
+    """Updates that dead processes were handling go back to their queues (ProcessedUpdate tells
+    whether the handling had committed)."""
+    if not owners:
+        return 0
+    return session.execute(update(InboxUpdate).where(col(InboxUpdate.claimed_by).in_(owners)).values(claimed_by="", claimed_at=None)).rowcount
+
+
+def claimants(session: Session) -> set[str]:
+    """The processes that hold updates now."""
+    return set(session.exec(select(InboxUpdate.claimed_by).where(InboxUpdate.claimed_by != "").distinct()).all())
+
+
+def waiting(engine: Engine) -> int:
+    """How many updates are stored and not yet handled."""
+    with Session(engine) as session:
+        return session.exec(select(func.count()).select_from(InboxUpdate)).one()

@@ -1,0 +1,207 @@
+"""The reply outbox: every Bot API call the bot owes a chat, written in the transaction of the
+update that produced it, then sent, retried and recorded (bot/outbox.py sends).
+
+A chat's calls go out one after another in id order: a call that must wait (a 429 for that
+chat, a retry after a 5xx or a network error) holds back the calls behind it, and no other
+chat. Several bot processes can share the outbox: a sender claims a chat's due calls with
+conditional UPDATEs (and FOR UPDATE on PostgreSQL), and a chat whose first open call is being
+sent by someone else is left alone until that claim's lease runs out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from storage.models import Assignment, OutboxMessage, utcnow
+
+OPEN = ("pending", "sending")
+OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+# Built once: constructing a statement costs more than running it on SQLite.
+_WAITING = select(OUTBOX.c.chat_id).where(OUTBOX.c.chat_id.in_(bindparam("chats", expanding=True)), OUTBOX.c.status.in_(OPEN)).distinct()
+_ADD = insert(OUTBOX).returning(OUTBOX.c.id)
+_FINISH = update(OUTBOX).where(OUTBOX.c.id == bindparam("call"), OUTBOX.c.claimed_by == bindparam("owner"), OUTBOX.c.status == "sending")
+_PROGRESS = update(Assignment.__table__).where(Assignment.__table__.c.id == bindparam("assignment"))  # type: ignore[attr-defined]
+GIVEN_UP_UNSURE = "may have been delivered; not sent a third time"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One call to make: a message, an edit of the pressed message, a document, the answer to
+    a button press, or a chat's command menu."""
+
+    chat_id: int
+    kind: str
+    payload: dict[str, Any]
+    content: bytes | None = None
+    query_id: str = ""
+    edit_message_id: int | None = None
+    progress_of: int | None = None
+
+
+@dataclass(frozen=True)
+class Call:
+    """A call this sender owns now and is about to make."""
+
+    id: int
+    chat_id: int
+    kind: str
+    payload: dict[str, Any]
+    content: bytes | None
+    query_id: str
+    edit_message_id: int | None
+    progress_of: int | None
+    tries: int
+    unsure: int
+
+
+def queue(session: Session, update_id: int | None, items: list[Outgoing], owner: str) -> dict[int, list[Call]]:
+    """Add `items` to the outbox in `session`'s transaction, so they commit or roll back with
+    what the update changed. The calls to a chat with nothing else waiting are claimed by
+    `owner` at once, so the process that commits them sends them without another transaction;
+    returns those, by chat. Calls to a chat that has calls waiting join the end of its queue.
+
+    Written with SQLAlchemy Core on the session's connection: every update does this, and the
+    ORM's unit of work costs more here than it gives.
+    """
+    if not items:
+        return {}
+    now = utcnow()
+    connection = session.connection()
+    chats = sorted({item.chat_id for item in items})
+    busy = set(connection.execute(_WAITING, {"chats": chats}).scalars())
+    claimed: dict[int, list[Call]] = {}
+    for item in items:
+        mine = item.chat_id not in busy
+        values = {
+            "chat_id": item.chat_id, "update_id": update_id, "kind": item.kind, "payload": item.payload, "content": item.content, "query_id": item.query_id,
+            "edit_message_id": item.edit_message_id, "progress_of": item.progress_of, "status": "sending" if mine else "pending", "not_before": now,
+            "claimed_by": owner if mine else "", "claimed_at": now if mine else None, "tries": 0, "unsure": 0, "error": "", "created_at": now,
+        }
+        row_id = connection.execute(_ADD, values).scalar_one()
+        if mine:
+            claimed.setdefault(item.chat_id, []).append(Call(row_id, item.chat_id, item.kind, item.payload, item.content, item.query_id, item.edit_message_id, item.progress_of, 0, 0))
+    return claimed
+
+
+def _due(now: datetime, lease: timedelta) -> Any:
+    return or_(
+        and_(col(OutboxMessage.status) == "pending", col(OutboxMessage.not_before) <= now),
+        and_(col(OutboxMessage.status) == "sending", col(OutboxMessage.claimed_at) < now - lease),
+    )
+
+
+def due_chats(engine: Engine, limit: int, lease: timedelta, now: datetime | None = None) -> list[int]:
+    """Chats whose first open call is due: never sent yet, retried, or claimed by a sender
+    whose lease ran out."""
+    now = now or utcnow()
+    first = select(func.min(OutboxMessage.id)).where(col(OutboxMessage.status).in_(OPEN)).group_by(col(OutboxMessage.chat_id)).scalar_subquery()
+    with Session(engine) as session:
+        rows = session.exec(select(OutboxMessage.chat_id).where(col(OutboxMessage.id).in_(first), _due(now, lease)).order_by(col(OutboxMessage.id)).limit(limit)).all()
+    return list(rows)
+
+
+def claim_chat(engine: Engine, chat_id: int, owner: str, lease: timedelta, now: datetime | None = None) -> list[Call]:
+    """The chat's due calls, in order, now owned by `owner`: from its first open call up to the
+    first that is not due. None when another sender is working the chat.
+
+    A call whose sender's lease ran out may have been delivered: it counts as unsure, and one
+    that was unsure already is given up (failed) instead of being sent a third time.
+    """
+    now = now or utcnow()
+    with Session(engine) as session:
+        rows = session.exec(
+            select(OutboxMessage).where(OutboxMessage.chat_id == chat_id, col(OutboxMessage.status).in_(OPEN)).order_by(col(OutboxMessage.id)).with_for_update()
+        ).all()
+        taken: list[Call] = []
+        for row in rows:
+            expired = row.status == "sending" and row.claimed_at is not None and row.claimed_at < now - lease
+            if (row.status == "sending" and not expired) or (row.status == "pending" and row.not_before > now):
+                break
+            still = [col(OutboxMessage.id) == row.id, col(OutboxMessage.status) == row.status]
+            still.append(col(OutboxMessage.claimed_at) < now - lease if expired else col(OutboxMessage.claimed_by) == "")
+            unsure = row.unsure + (1 if expired else 0)
+            if unsure >= 2:
+                values: dict[str, Any] = {"status": "failed", "claimed_by": "", "unsure": unsure, "error": GIVEN_UP_UNSURE}
+            else:
+                values = {"status": "sending", "claimed_by": owner, "claimed_at": now, "unsure": unsure}
+            if session.execute(update(OutboxMessage).where(*still).values(**values)).rowcount != 1:
+                session.rollback()
+                return []
+            if values["status"] == "sending":
+                taken.append(Call(row.id or 0, row.chat_id, row.kind, row.payload, row.content, row.query_id, row.edit_message_id, row.progress_of, row.tries, unsure))
+        session.commit()
+    return taken
+
+
+def _finish(engine: Engine, call: Call, owner: str, **values: object) -> bool:
+    with engine.begin() as connection:
+        done = connection.execute(_FINISH, {"call": call.id, "owner": owner, "claimed_by": "", **values})
+        if done.rowcount == 1 and call.progress_of is not None and values.get("message_id") is not None:
+            connection.execute(_PROGRESS, {"assignment": call.progress_of, "progress_chat_id": call.chat_id, "progress_message_id": values["message_id"]})
+        return done.rowcount == 1
+
+
+def mark_sent(engine: Engine, call: Call, owner: str, message_id: int | None) -> bool:
+    """Telegram accepted the call; it is never made again. A push's progress message is
+    remembered in the same transaction, so the push sender can edit it. False if this sender
+    no longer owned the call (its lease ran out and another sender took it)."""
+    return _finish(engine, call, owner, status="sent", sent_at=utcnow(), tries=call.tries + 1, message_id=message_id, content=None, error="")
+
+
+def mark_given_up(engine: Engine, call: Call, owner: str, status: str, error: str, *, unsure: bool = False) -> None:
+    """The call will not be made again: `failed` (Telegram refused it, it failed MAX_TRIES
+    times, or it may have been delivered twice over) or `undeliverable` (the rep blocked the
+    bot or is gone). An `unsure` last attempt (a timeout) may have been delivered."""
+    _finish(engine, call, owner, status=status, tries=call.tries + 1, unsure=call.unsure + (1 if unsure else 0), content=None, error=error[:200])
+
+
+def mark_retry(engine: Engine, call: Call, owner: str, after: timedelta, error: str, *, counted: bool = True, unsure: bool = False) -> None:
+    """Back in the chat's queue, due in `after`; the chat's later calls wait behind it.
+    A 429 is not `counted` as a try; an `unsure` attempt (a timeout) may have been delivered."""
+    _finish(
+        engine, call, owner, status="pending", not_before=utcnow() + after, error=error[:200],
+        tries=call.tries + (1 if counted else 0), unsure=call.unsure + (1 if unsure else 0),
+    )
+
+
+def release(engine: Engine, calls: list[Call], owner: str) -> None:
+    """Claimed calls this sender did not try (an earlier call of the chat must wait): back in the queue as they were."""
+    if not calls:
+        return
+    with Session(engine) as session:
+        session.execute(
+            update(OutboxMessage).where(col(OutboxMessage.id).in_([c.id for c in calls]), col(OutboxMessage.claimed_by) == owner, col(OutboxMessage.status) == "sending").values(status="pending", claimed_by="", claimed_at=None)
+        )
+        session.commit()
+
+
+def release_dead(session: Session, owners: list[str]) -> int:
+    """Calls that dead senders were making go back to their queues as unsure (they may have been
+    delivered); one that was unsure already is given up. Returns how many were released."""
+    if not owners:
+        return 0
+    mine = and_(col(OutboxMessage.claimed_by).in_(owners), col(OutboxMessage.status) == "sending")
+    session.execute(update(OutboxMessage).where(mine, col(OutboxMessage.unsure) >= 1).values(status="failed", claimed_by="", error=GIVEN_UP_UNSURE))
+    released = session.execute(update(OutboxMessage).where(mine).values(status="pending", claimed_by="", claimed_at=None, unsure=OutboxMessage.unsure + 1))
+    return released.rowcount
+
+
+def claimants(session: Session) -> set[str]:
+    """The senders that hold calls now."""
+    return set(session.exec(select(OutboxMessage.claimed_by).where(col(OutboxMessage.status) == "sending", OutboxMessage.claimed_by != "").distinct()).all())
+
+
+def prune(engine: Engine, older_than: timedelta, limit: int = 1000) -> int:
+    """Forget up to `limit` finished calls made more than `older_than` ago."""
+    cutoff = utcnow() - older_than
+    with Session(engine) as session:
+        old = select(OutboxMessage.id).where(col(OutboxMessage.status).not_in(OPEN), col(OutboxMessage.created_at) < cutoff).limit(limit)
+        gone = session.execute(delete(OutboxMessage).where(col(OutboxMessage.id).in_(old.scalar_subquery())))
+        session.commit()
+        return gone.rowcount

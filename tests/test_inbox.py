@@ -1,0 +1,221 @@
+"""The inbox: an update is stored before Telegram is told it arrived, nothing a rep sends is
+lost when handling stops half-way, and one rep's messages are handled in order even when two
+bot processes receive them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+import tornado.httpserver
+import tornado.netutil
+from sqlmodel import Session, select
+from telegram import Update
+from telegram.ext import Application
+from telegram.request import RequestData
+
+import storage.inbox
+from bot.claims import release_dead
+from bot.inbox import InboxWorker, poll
+from bot.settings import Settings
+from bot.telegram_app import build_application
+from bot.webhook import MAX_BODY, SECRET_HEADER, WebhookApp
+from dialogs.engine import Engine
+from knowledge.loader import Knowledge
+from storage.db import make_engine
+from storage.models import InboxUpdate, NeedDraft
+from storage.users import preset_language
+from tests.telegram_fake import RecordingRequest, texts
+
+pytestmark = pytest.mark.both_databases
+REP = 5
+
+
+def said(update_id: int, user_id: int, text: str) -> dict[str, Any]:
+    """An update in Telegram's JSON: the rep typed `text`."""
+    message: dict[str, Any] = {"message_id": update_id, "date": int(time.time()), "chat": {"id": user_id, "type": "private"}, "from": {"id": user_id, "is_bot": False, "first_name": "Ann", "language_code": "en"}, "text": text}
+    if text.startswith("/"):
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+    return {"update_id": update_id, "message": message}
+
+
+class BotProcess:
+    """One bot process: its own connection pool, its Application (on offline Telegram) and its inbox worker."""
+
+    def __init__(self, url: str, knowledge: Knowledge, settings: Settings, request: RecordingRequest) -> None:
+        self.engine = Engine(make_engine(url), knowledge, settings.engine_settings())
+        self.app = build_application(settings, self.engine, request=request)
+        self.worker = InboxWorker(self.app, self.engine.db, self.app.bot_data["owner"])
+
+    async def __aenter__(self) -> BotProcess:
+        await self.app.initialize()
+        self.working = asyncio.create_task(self.worker.run())
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.worker.stop()
+        await self.working
+        await self.app.shutdown()
+        self.engine.db.dispose()
+
+    async def die(self) -> None:
+        """kill -9: everything stops where it is; nothing is given back."""
+        for task in [self.working, *self.worker.working.values()]:
+            task.cancel()
+        await asyncio.gather(self.working, *self.worker.working.values(), return_exceptions=True)
+        await self.app.shutdown()
+        self.engine.db.dispose()
+
+    def hang(self, update_id: int) -> None:
+        """Handling `update_id` never ends in this process."""
+        process_update = self.app.process_update
+
+        async def hanging(update: Update) -> None:
+            if update.update_id == update_id:
+                await asyncio.sleep(3600)
+            await process_update(update)
+
+        self.app.process_update = hanging  # type: ignore[method-assign]
+
+    async def receive(self, payload: dict[str, Any]) -> None:
+        """Telegram hands this process an update (a webhook post, or a getUpdates batch)."""
+        await self.worker.receive([Update.de_json(payload, self.app.bot)])
+
+    def slow_down(self, update_id: int, seconds: float) -> None:
+        """Handling `update_id` takes this process `seconds` longer (a busy machine, a long GC)."""
+        handle = self.engine.handle
+
+        def slow(event: Any, outbox: Any = None) -> Any:
+            if event.update_id == update_id:
+                time.sleep(seconds)
+            return handle(event, outbox)
+
+        self.engine.handle = slow  # type: ignore[method-assign]
+
+
+async def until(check: Callable[[], Any], seconds: float = 10) -> Any:
+    give_up = time.monotonic() + seconds
+    while not (result := check()) and time.monotonic() < give_up:
+        await asyncio.sleep(0.02)
+    return result
+
+
+def inbox_is_empty(url: str) -> Callable[[], bool]:
+    db = make_engine(url)
+    return lambda: storage.inbox.waiting(db) == 0
+
+
+async def test_a_reps_two_answers_posted_to_two_processes_are_handled_in_order(db_url: str, knowledge: Knowledge, settings: Settings) -> None:
+    request = RecordingRequest()
+    async with BotProcess(db_url, knowledge, settings, request) as first, BotProcess(db_url, knowledge, settings, request) as second:
+        with Session(first.engine.db) as session:
+            preset_language(session, REP, "Ann", "en")
+        await first.receive(said(10, REP, "/need"))
+        await until(inbox_is_empty(db_url))
+        first.slow_down(12, 0.5)
+        await first.receive(said(12, REP, "Acme Fruit Ltd"))
+        await second.receive(said(13, REP, "Director Li, office"))
+        await until(inbox_is_empty(db_url))
+        with Session(first.engine.db) as session:
+            draft = session.get(NeedDraft, REP)
+    assert draft is not None
+    assert (draft.values["customer_company"], draft.values["contact_name"]) == ("Acme Fruit Ltd", "Director Li, office")
+
+
+async def test_an_update_whose_handling_was_cut_short_is_handled_by_the_next_process(db_url: str, knowledge: Knowledge, settings: Settings) -> None:
+    request = RecordingRequest()
+    dying = await BotProcess(db_url, knowledge, settings, request).__aenter__()
+    dying.hang(20)
+    await dying.receive(said(20, REP, "/help"))
+    await until(lambda: dying.worker.working)
+    await dying.die()
+    assert texts(request.calls) == []
+    async with BotProcess(db_url, knowledge, settings, request) as restarted:
+        release_dead(restarted.engine.db, restarted.app.bot_data["owner"])
+        restarted.worker.wake()
+        assert await until(lambda: texts(request.calls)), "the update was lost"
+        await until(inbox_is_empty(db_url))
+    assert len([t for t in texts(request.calls) if "/lang" in t]) == 1
+
+
+class PollingTelegram(RecordingRequest):
+    """getUpdates hands out `pending` updates until an offset past them confirms them, as
+    Telegram does; each offset the bot asked with is noted."""
+
+    def __init__(self, pending: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.pending = pending
+        self.offsets: list[int | None] = []
+
+    async def do_request(self, url: str, method: str, request_data: RequestData | None = None, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        if not url.endswith("/getUpdates"):
+            return await super().do_request(url, method, request_data, *args, **kwargs)
+        params = dict(request_data.parameters) if request_data else {}
+        offset = params.get("offset")
+        self.offsets.append(offset)
+        if offset is not None:
+            self.pending = [u for u in self.pending if u["update_id"] >= offset]
+        await asyncio.sleep(0.01)
+        return 200, json.dumps({"ok": True, "result": self.pending}).encode()
+
+
+async def test_polling_confirms_an_update_to_telegram_only_once_it_is_stored(db_url: str, knowledge: Knowledge, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    request = PollingTelegram([said(30, REP, "/help"), said(31, REP, "/whoami")])
+    async with BotProcess(db_url, knowledge, settings, request) as process:
+        real, failures = storage.inbox.receive, [RuntimeError("the database is away")]
+
+        def receive(db: Any, updates: Any) -> Any:
+            if failures:
+                raise failures.pop()
+            return real(db, updates)
+
+        monkeypatch.setattr(storage.inbox, "receive", receive)
+        stop = asyncio.Event()
+        polling = asyncio.create_task(poll(process.app, process.worker, [], stop))
+        await until(lambda: 32 in request.offsets)
+        stop.set()
+        await polling
+        await until(inbox_is_empty(db_url))
+    assert request.offsets[:3] == [None, None, 32], "the offset moved on only after the batch was stored"
+    assert len([t for t in texts(request.calls) if "/lang" in t]) == 1
+
+
+async def post(app: Application, worker: InboxWorker, body: bytes) -> int:
+    """Posts `body` to our webhook server with the right secret; the HTTP status."""
+    sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+    server = tornado.httpserver.HTTPServer(WebhookApp(app, worker, "/hook", "s3cret"), max_body_size=MAX_BODY)
+    server.add_sockets(sockets)
+    try:
+        async with httpx.AsyncClient() as client:
+            answer = await client.post(f"http://127.0.0.1:{sockets[0].getsockname()[1]}/hook", content=body, headers={SECRET_HEADER: "s3cret"})
+            return answer.status_code
+    finally:
+        server.stop()
+
+
+async def test_the_webhook_answers_200_only_once_the_update_is_stored(db_url: str, knowledge: Knowledge, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    request = RecordingRequest()
+    engine = Engine(make_engine(db_url), knowledge, settings.engine_settings())
+    app = build_application(settings, engine, request=request)
+    await app.initialize()
+    worker = InboxWorker(app, engine.db, app.bot_data["owner"])
+    body = json.dumps(said(40, REP, "/help")).encode()
+
+    def away(*_: Any) -> Any:
+        raise RuntimeError("the database is away")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(storage.inbox, "receive", away)
+        assert await post(app, worker, body) == 500, "Telegram must send it again"
+    assert await post(app, worker, body) == 200
+    with Session(engine.db) as session:
+        assert session.exec(select(InboxUpdate.update_id)).all() == [40]
+    assert texts(request.calls) == [], "stored, not handled yet: the worker handles it"
+    await app.shutdown()
+    engine.db.dispose()
+

@@ -1,0 +1,199 @@
+"""The reply outbox: a rep's replies are kept with what their message changed, and reach them
+despite crashes, 5xx, lost connections, timeouts and 429s, in order, one chat's trouble
+never holding up another chat."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlmodel import Session, col, select
+from telegram.error import NetworkError, TimedOut
+from telegram.request import RequestData
+
+import bot.outbox
+from bot.claims import new_owner, release_dead
+from bot.outbox import Outbox
+from bot.settings import Settings
+from bot.telegram_app import build_application
+from dialogs.engine import Engine
+from storage.models import DialogState, OutboxMessage
+from tests.telegram_fake import Call, FakeTelegram, RecordingRequest, texts
+
+pytestmark = pytest.mark.both_databases
+
+
+class TroubledTelegram(RecordingRequest):
+    """Telegram whose sendMessage to some chats goes wrong as scripted, one trouble per call:
+    "500" (refused with a 5xx), "down" (no connection), "timeout" (delivered, but the answer
+    never comes), "429" (too many requests, retry after `retry_after` seconds). Each call's
+    time is noted."""
+
+    def __init__(self, troubles: dict[int, list[str]] | None = None, retry_after: int = 3) -> None:
+        super().__init__()
+        self.troubles = troubles or {}
+        self.retry_after = retry_after
+        self.times: list[tuple[float, str, int]] = []
+        self.refused_at: list[float] = []
+
+    async def do_request(self, url: str, method: str, request_data: RequestData | None = None, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        name = url.rsplit("/", 1)[-1]
+        params = dict(request_data.parameters) if request_data else {}
+        chat = int(params.get("chat_id", 0) or 0)
+        trouble = self.troubles[chat].pop(0) if name == "sendMessage" and self.troubles.get(chat) else ""
+        if trouble == "500":
+            return 500, json.dumps({"ok": False, "error_code": 500, "description": "Internal Server Error"}).encode()
+        if trouble == "down":
+            raise NetworkError("httpx.ConnectError: connection refused") from httpx.ConnectError("connection refused")
+        if trouble == "429":
+            self.refused_at.append(time.monotonic())
+            body = {"ok": False, "error_code": 429, "description": f"Too Many Requests: retry after {self.retry_after}", "parameters": {"retry_after": self.retry_after}}
+            return 429, json.dumps(body).encode()
+        answer = await super().do_request(url, method, request_data, *args, **kwargs)
+        self.times.append((time.monotonic(), name, chat))
+        if trouble == "timeout":
+            raise TimedOut("delivered, but the answer never came")
+        return answer
+
+
+async def telegram_with(request: RecordingRequest, settings: Settings, engine: Engine) -> FakeTelegram:
+    app = build_application(settings, engine, request=request)
+    await app.initialize()
+    return FakeTelegram(app, request, seen=len(request.calls))
+
+
+def outbox_of(telegram: FakeTelegram) -> Outbox:
+    return telegram.app.bot_data["outbox"]
+
+
+def statuses(engine: Engine, chat_id: int) -> list[str]:
+    with Session(engine.db) as session:
+        return list(session.exec(select(OutboxMessage.status).where(OutboxMessage.chat_id == chat_id).order_by(col(OutboxMessage.id))).all())
+
+
+def sent_to(request: RecordingRequest, chat_id: int) -> list[str]:
+    return [c.params["text"] for c in request.calls if c.method == "sendMessage" and int(c.params["chat_id"]) == chat_id]
+
+
+async def work_until_done(telegram: FakeTelegram, engine: Engine, chat_id: int, seconds: float = 10) -> None:
+    """Runs the outbox's job (as its timer would) until nothing is open for the chat."""
+    give_up = time.monotonic() + seconds
+    while any(s in ("pending", "sending") for s in statuses(engine, chat_id)) and time.monotonic() < give_up:
+        await outbox_of(telegram).work(telegram.app.bot)
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture(autouse=True)
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries after milliseconds, not seconds (the waits are what other tests check)."""
+    monkeypatch.setattr(bot.outbox, "FIRST_RETRY", timedelta(milliseconds=10))
+    monkeypatch.setattr(bot.outbox, "UNSURE_RETRY", timedelta(milliseconds=10))
+
+
+async def test_a_reply_committed_before_the_process_died_goes_out_after_the_restart(settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    request = RecordingRequest()
+    telegram = await telegram_with(request, settings, engine)
+    await telegram.send(7, "/start", lang="en")
+    await telegram.press(7, "English", lang="en")
+
+    async def died(*_: Any) -> None:
+        """The process is killed between the commit and the send."""
+
+    monkeypatch.setattr(Outbox, "flush", died)
+    assert texts(await telegram.send(7, "/help", lang="en")) == []
+    monkeypatch.undo()
+    await telegram.app.shutdown()
+
+    restarted = await telegram_with(request, settings, engine)
+    release_dead(engine.db, restarted.app.bot_data["owner"])
+    await work_until_done(restarted, engine, 7)
+    assert len([text for text in sent_to(request, 7) if "/lang" in text]) == 1
+    assert statuses(engine, 7)[-1] == "sent"
+    await restarted.app.shutdown()
+
+
+async def test_a_5xx_and_a_lost_connection_are_retried_and_the_replies_arrive_in_order(settings: Settings, engine: Engine) -> None:
+    request = TroubledTelegram({7: ["500", "down"]})
+    telegram = await telegram_with(request, settings, engine)
+    await telegram.send(7, "/help", lang="en")
+    await telegram.send(7, "/whoami", lang="en")
+    assert sent_to(request, 7) == [], "the second reply waits behind the first"
+    await work_until_done(telegram, engine, 7)
+    help_text, whoami = sent_to(request, 7)
+    assert "/lang" in help_text and "/lang" not in whoami
+    assert statuses(engine, 7) == ["sent", "sent"]
+    await telegram.app.shutdown()
+
+
+async def test_a_reply_failing_every_time_is_given_up_after_max_tries(settings: Settings, engine: Engine) -> None:
+    request = TroubledTelegram({7: ["500"] * 20})
+    telegram = await telegram_with(request, settings, engine)
+    await telegram.send(7, "/help", lang="en")
+    await work_until_done(telegram, engine, 7, seconds=20)
+    with Session(engine.db) as session:
+        row = session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == 7)).one()
+    assert (row.status, row.tries) == ("failed", bot.outbox.MAX_TRIES) and "Internal Server Error" in row.error
+    assert len(request.troubles[7]) == 20 - bot.outbox.MAX_TRIES
+    await telegram.app.shutdown()
+
+
+async def test_a_reply_that_timed_out_is_sent_once_more_and_never_a_third_time(settings: Settings, engine: Engine) -> None:
+    request = TroubledTelegram({7: ["timeout", "timeout", "timeout"]})
+    telegram = await telegram_with(request, settings, engine)
+    await telegram.send(7, "/help", lang="en")
+    await work_until_done(telegram, engine, 7)
+    assert len(sent_to(request, 7)) == 2, "Telegram delivered it both times: the rep sees it twice, not three times"
+    with Session(engine.db) as session:
+        row = session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == 7)).one()
+    assert row.status == "failed" and row.unsure == 2 and "may have been delivered" in row.error
+    await telegram.app.shutdown()
+
+
+async def test_a_429_in_one_chat_delays_that_chat_and_not_another(settings: Settings, engine: Engine) -> None:
+    request = TroubledTelegram({7: ["429"]}, retry_after=3)
+    telegram = await telegram_with(request, settings, engine)
+    first = asyncio.create_task(telegram.send(7, "/help", lang="en"))
+    while not request.refused_at:
+        await asyncio.sleep(0.01)
+    refused_at = request.refused_at[0]
+    await telegram.send(8, "/help", lang="en")
+    [(other_at, _, _)] = [t for t in request.times if t[1] == "sendMessage" and t[2] == 8]
+    assert other_at - refused_at < 1, "the other rep waited for the first one's 429"
+    await first
+    assert sent_to(request, 7) == [] and statuses(engine, 7) == ["pending"]
+    await work_until_done(telegram, engine, 7)
+    [(first_at, _, _)] = [t for t in request.times if t[1] == "sendMessage" and t[2] == 7]
+    assert first_at - refused_at >= 3, "Telegram's retry_after was honoured for that chat"
+    await telegram.app.shutdown()
+
+
+async def test_the_rep_state_moves_on_once_however_the_send_went(settings: Settings, engine: Engine) -> None:
+    request = TroubledTelegram({7: ["timeout", "500"]})
+    telegram = await telegram_with(request, settings, engine)
+    await telegram.send(7, "/start", lang="en")
+    await work_until_done(telegram, engine, 7)
+    with Session(engine.db) as session:
+        version = session.get(DialogState, 7).version
+    await telegram.press(7, "English", lang="en")
+    with Session(engine.db) as session:
+        assert session.get(DialogState, 7).version == version + 1
+    await telegram.app.shutdown()
+
+
+async def test_two_senders_never_send_one_chats_replies_twice(settings: Settings, engine: Engine) -> None:
+    request = TroubledTelegram({7: ["500"]})
+    telegram = await telegram_with(request, settings, engine)
+    for line in ("/help", "/whoami", "/help"):
+        await telegram.send(7, line, lang="en")
+    other = Outbox(engine.db, new_owner())
+    for _ in range(40):
+        await asyncio.gather(outbox_of(telegram).work(telegram.app.bot), other.work(telegram.app.bot))
+        await asyncio.sleep(0.02)
+    assert len(sent_to(request, 7)) == 3
+    assert statuses(engine, 7) == ["sent"] * 3
+    await telegram.app.shutdown()
