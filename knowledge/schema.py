@@ -184,6 +184,7 @@ class State(Strict):
     unmatched_trigger: str | None = None
     unmatched: list[Text] = []
     moves_on: MovesOn | None = None
+    waiting_for: Text | None = Field(default=None, description="what the customer is waiting for in this state, without giving her answers away: /hint says it")
 
 
 class Transition(Strict):

@@ -78,10 +78,27 @@ def test_hint_suggests_a_good_move_with_its_reason_and_can_say_it(rep: Chat) -> 
     assert "not in a role-play" in rep.text("/hint")
     rep.send("/roleplay plum")
     text = rep.text("/hint")
+    assert "What they are waiting for: She is waiting for you to ask what kind of plums she wants." in text
     assert "Try: Hello! I have sour plums and sweet ones. What kind would you like?" in text
     assert "Ask before you sell" in text
     answer = shown(rep.press(rep.buttons[0].label))
     assert "sour" in answer
+    assert "She waits for you to ask why she wants sour ones" in rep.text("/hint")
+
+
+def test_the_hint_button_says_the_good_line_whatever_order_the_ideas_are_in(rep: Chat) -> None:
+    """The ideas are shown in a varied order; the hint's button must still say the hinted line (it once said idea 0)."""
+    for _ in range(4):
+        rep.send("/roleplay plum")
+        rep.text("/hint")
+        assert "sour" in shown(rep.press(rep.buttons[0].label))
+        rep.send("/end")
+
+
+def test_every_state_a_customer_talks_in_says_what_she_is_waiting_for(knowledge: Knowledge) -> None:
+    """/hint can always name what the customer is waiting for in a shipped scenario."""
+    missing = [(s.id, state.id) for s in knowledge.scenarios.values() for state in s.states if not state.outcome and state.waiting_for is None]
+    assert missing == []
 
 
 def test_ideas_offer_one_good_and_some_weak_moves_that_the_rep_can_tap(rep: Chat, db: DbEngine) -> None:

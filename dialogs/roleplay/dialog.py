@@ -100,15 +100,18 @@ class RolePlayDialog(Dialog):
         return True
 
     def on_hint(self) -> None:
-        """/hint: a good next move for where the conversation is, and why it works."""
+        """/hint: what the customer is waiting for here, a good next move, and why it works."""
         if self.state != "playing":
             self.ctx.say("roleplay_none")
             return
-        good = next((s for s in self.suggestions() if s.quality == "good"), None)
+        ideas = self.suggestions()
+        good = next((s for s in ideas if s.quality == "good"), None)
         tip = good.text.get(self.ctx.lang) if good else ""
         why = good.why.get(self.ctx.lang) if good else ""
-        buttons = [[Button("💬 " + _short(tip), "rps:0")]] if good else []
-        self.ctx.say("roleplay_hint", buttons, text=tip, why=why)
+        state = next(s for s in self.scenario.states if s.id == self.roleplay.state)
+        waiting = state.waiting_for.get(self.ctx.lang) if state.waiting_for else ""
+        buttons = [[Button("💬 " + _short(tip), f"rps:{ideas.index(good)}")]] if good else []
+        self.ctx.say("roleplay_hint", buttons, text=tip, why=why, waiting=waiting)
 
     def on_end(self) -> None:
         """/end: the role-play stops here and is scored as it stands."""
