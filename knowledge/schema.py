@@ -311,6 +311,7 @@ class Scenario(Strict):
     setting: Text
     opening: list[Text] = Field(min_length=1)
     patience: int = Field(ge=1, description="strikes (negative goodwill) before the customer leaves")
+    puzzled_per_strike: int = Field(default=4, ge=1, description="turns the customer did not understand that wear her patience down as much as one strike (not being understood is no strike, but it tires her)")
     initial: str
     states: list[State] = Field(min_length=2)
     transitions: list[Transition] = Field(min_length=1)

@@ -74,6 +74,14 @@ def test_nonsense_gets_an_answer_in_character(rep: Chat, knowledge: Knowledge) -
     assert "understand" not in answer.lower()
 
 
+def test_eight_lines_she_cannot_follow_and_the_old_lady_walks_off(rep: Chat, knowledge: Knowledge) -> None:
+    """Not understood is no strike, but it tires her: the count is kept between messages."""
+    plum = knowledge.scenarios["plum"]
+    rep.send("/roleplay plum")
+    answers = [rep.text("asdf qwerty") for _ in range(plum.patience * plum.puzzled_per_strike)]
+    assert "Scorecard" not in "".join(answers[:-1]) and "Scorecard" in answers[-1]
+
+
 def test_hint_suggests_a_good_move_with_its_reason_and_can_say_it(rep: Chat) -> None:
     assert "not in a role-play" in rep.text("/hint")
     rep.send("/roleplay plum")

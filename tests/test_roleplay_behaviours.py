@@ -163,3 +163,14 @@ def test_following_up_what_she_said_counts_as_listening() -> None:
     other = asking_of(plum, ["What kind would you like?", "Do you live around here?", "Why do you want sour ones?", "Have you been to the new supermarket?"], "en")
     assert other.listening_turns == (2, 4) and other.picked_up_turns == ()
     assert other.quality < listener.quality
+
+
+def test_not_being_understood_tires_her_slowly_but_is_no_strike() -> None:
+    """Gibberish is no strike: the old lady answers vaguely each time, but after four lines she
+    did not understand her patience is one strike shorter, and at patience x 4 she goes."""
+    plum = cached_knowledge().scenarios["plum"]
+    progress = Progress(state=plum.initial)
+    for number in range(1, plum.patience * plum.puzzled_per_strike + 1):
+        answer = respond(plum, progress, "asdf qwerty", classify("asdf qwerty"), "en")
+        assert progress.strikes == 0
+        assert answer.left == (number == plum.patience * plum.puzzled_per_strike), number

@@ -43,7 +43,8 @@ class Progress:
 
     `marks` remembers the turn at which each fact was revealed or flag was set, so the
     scorecard can say which turn earned (or lost) each point; `unheard` counts the turns in a
-    row the customer did not understand.
+    row the customer did not understand, `puzzled` all such turns (they wear her patience down
+    slowly: `Scenario.puzzled_per_strike` of them weigh as much as one strike).
     """
 
     state: str
@@ -52,6 +53,7 @@ class Progress:
     goodwill: int = 0
     marks: dict[str, int] = field(default_factory=dict)
     unheard: int = 0
+    puzzled: int = 0
 
     def knows(self, name: str) -> bool:
         """True if the fact has been revealed or the flag set."""
@@ -339,6 +341,7 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
             lines += [in_turn(asked, lang, turn, scenario.id, "asked"), pick(fact.reply, lang, scenario.id, turn, fact.id)]
             applied.append(again)
     progress.unheard = 0 if applied or offended else progress.unheard + 1
+    progress.puzzled += 0 if applied or offended else 1
     if not applied and not offended and state.unmatched_trigger:
         progress.state = fire(scenario, progress.state, state.unmatched_trigger)
     elif not applied and not offended and state.moves_on and (progress.unheard >= state.moves_on.after or heard_once_on(scenario, progress, state.moves_on, text, verdict)):
@@ -353,7 +356,7 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
     if not lines:
         lines.append(vague)
     left = False
-    if outcome_of(scenario, progress.state) is None and progress.strikes >= scenario.patience:
+    if outcome_of(scenario, progress.state) is None and progress.strikes + progress.puzzled // scenario.puzzled_per_strike >= scenario.patience:
         progress.state = fire(scenario, progress.state, LEAVE)
         left = True
     ids = tuple(move.id for move in applied)

@@ -28,6 +28,7 @@ from storage.spin_progress import spin_completed
 
 MAX_SUGGESTIONS = 3
 UNHEARD = "~unheard"  # kept with the marks: turns in a row the customer did not understand (no fact or flag can be named so)
+PUZZLED = "~puzzled"  # kept with the marks too: all the turns she did not understand
 
 
 class RolePlayDialog(Dialog):
@@ -279,14 +280,15 @@ def in_list_order(scenarios: Iterable[Scenario]) -> list[Scenario]:
 def progress_of(row: RolePlay) -> Progress:
     """Where the customer of a stored role-play stands."""
     marks = dict(row.marks)
-    unheard = marks.pop(UNHEARD, 0)
-    return Progress(state=row.state, turn=row.turns, strikes=row.strikes, goodwill=row.goodwill, marks=marks, unheard=unheard)
+    unheard, puzzled = marks.pop(UNHEARD, 0), marks.pop(PUZZLED, 0)
+    return Progress(state=row.state, turn=row.turns, strikes=row.strikes, goodwill=row.goodwill, marks=marks, unheard=unheard, puzzled=puzzled)
 
 
 def keep_progress(row: RolePlay, progress: Progress) -> None:
     """Copy the customer's new state onto the stored role-play."""
     row.state, row.turns, row.strikes, row.goodwill = progress.state, progress.turn, progress.strikes, progress.goodwill
-    row.marks = {**progress.marks, UNHEARD: progress.unheard} if progress.unheard else dict(progress.marks)
+    counters = {name: value for name, value in ((UNHEARD, progress.unheard), (PUZZLED, progress.puzzled)) if value}
+    row.marks = {**progress.marks, **counters}
 
 
 def best_roleplay_scores(ctx: Ctx) -> dict[str, int]:
