@@ -68,7 +68,7 @@ def test_a_new_rep_whose_first_messages_reach_two_processes_at_once_is_answered_
 def test_two_processes_take_turns_of_one_roleplay_at_once_without_losing_or_repeating_one(pg_url: str, knowledge: Knowledge, settings: Settings) -> None:
     first, second = two_processes(pg_url, knowledge, settings)
     Chat(first, BIG_ID, lang="en").send("/roleplay plum")
-    said = {engine: [f"What do you usually cook with plums, {name} {n}?" for n in range(8)] for engine, name in ((first, "first"), (second, "second"))}
+    said = {engine: [f"What kind of plums would you like, {name} {n}?" for n in range(8)] for engine, name in ((first, "first"), (second, "second"))}
 
     def talk(engine: Engine) -> list[str]:
         return [shown(engine.handle(Event(BIG_ID, BIG_ID, "Wang", "en", text=line))) for line in said[engine]]
