@@ -23,7 +23,7 @@ from dialogs.understanding.acts import act_by_rules
 from dialogs.understanding.classifier import Classification, classify, normalise
 from dialogs.understanding.similarity import ExampleIndex
 from dialogs.understanding.text import sentences
-from dialogs.understanding.tokens import Words, cue_form, cue_set, words_of
+from dialogs.understanding.tokens import CueSet, Words, cue_form, cue_set, words_of
 from knowledge.copy import copy_text
 from knowledge.schema import Cues, Match, Move, MovesOn, Scenario, Suggestion, Text, Upsell
 
@@ -33,6 +33,7 @@ _MACHINES: dict[tuple[str, int], tuple[Scenario, Machine]] = {}
 _EXAMPLES: dict[tuple[str, int], ExampleIndex] = {}
 _DESTINATIONS: dict[tuple[str, int, str, str], str] = {}
 _SPIN_OF: dict[tuple[str, int, str], str | None] = {}
+_CUE_SETS: dict[int, tuple[Cues, CueSet]] = {}
 EXAMPLE_SIMILARITY = 0.4
 SAME_KIND_SIMILARITY = 0.1
 
@@ -136,7 +137,15 @@ def _has_cue(cues: Cues | None, text: Words) -> bool:
     """True if the text holds any of the cues as whole words, in either language (reps mix them)."""
     if cues is None:
         return True
-    return cue_set(tuple(cue_form(cue) for cue in (*cues.zh, *cues.en))).found_in(text)
+    return _compiled(cues).found_in(text)
+
+
+def _compiled(cues: Cues) -> CueSet:
+    """A move's cues compiled once (kept with the cues object, which the loaded scenario holds)."""
+    found = _CUE_SETS.get(id(cues))
+    if found is None or found[0] is not cues:
+        found = _CUE_SETS[id(cues)] = (cues, cue_set(tuple(cue_form(cue) for cue in (*cues.zh, *cues.en))))
+    return found[1]
 
 
 def _matches(match: Match, text: Words, verdict: Classification) -> bool:
@@ -253,13 +262,13 @@ def find_move(scenario: Scenario, progress: Progress, text: str, verdict: Classi
         return strong[0]
     index = examples_of(scenario)
     labels = {move.id for move in fitting if move.examples}
-    vectors = [index.vector(part) for part in (text, *sentences(normalised))]
-    similarity, nearest = max((index.nearest(vector, labels) for vector in vectors), key=lambda found: found[0])
+    scored = [index.similarities(index.vector(part)) for part in (text, *sentences(normalised))]
+    similarity, nearest = max((index.best(scores, labels) for scores in scored), key=lambda found: found[0])
     if nearest is not None and similarity >= EXAMPLE_SIMILARITY:
         return next(move for move in fitting if move.id == nearest.label)
     if verdict.is_question and verdict.spin != "none" and asked_again(scenario, progress, text, verdict) is None:
         kind = {move.id for move in fitting if spin_of(scenario, move) == verdict.spin}
-        similarity, nearest = max((index.nearest(vector, kind) for vector in vectors), key=lambda found: found[0])
+        similarity, nearest = max((index.best(scores, kind) for scores in scored), key=lambda found: found[0])
         if nearest is not None and similarity >= SAME_KIND_SIMILARITY:
             return next(move for move in fitting if move.id == nearest.label)
     return by_cue[0] if by_cue else None
@@ -299,8 +308,8 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
     turn = progress.turn
     state = next(s for s in scenario.states if s.id == progress.state)
     vague = in_turn(state.unmatched or scenario.unmatched, lang, turn, scenario.id, "unmatched")
-    parts = sentences(normalise(text))
-    pieces = [(text, verdict)] if len(parts) <= 1 else [(part, classify(part)) for part in parts]
+    pieces = sentence_verdicts(text, verdict)
+    parts = [normalise(piece) for piece, _ in pieces]
     lines: list[str] = []
     revealed: list[str] = []
     applied: list[Move] = []
@@ -329,7 +338,7 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
     if cold is not None and not applied:
         lines.append(in_turn(cold.ask_why or copy_text().customer_upsell_why, lang, turn, scenario.id, cold.id))
     offended = cold is not None and not applied
-    offended |= _take_offence(scenario, progress, parts if len(parts) > 1 else [normalise(text)], applied, lang, turn, lines)
+    offended |= _take_offence(scenario, progress, parts, applied, lang, turn, lines)
     if not applied and small_talk is not None and not offended:
         applied.append(small_talk)
         revealed += _apply(scenario, progress, small_talk, lang, lines)
@@ -374,15 +383,23 @@ def heard_once_on(scenario: Scenario, progress: Progress, moves_on: MovesOn, tex
     return move is not None and substantive(move) and not costs(scenario, move) and not ends(scenario, ahead.state, move)
 
 
+def sentence_verdicts(text: str, verdict: Classification) -> list[tuple[str, Classification]]:
+    """Each sentence of a message with its own verdict (the classifier's, when it kept them)."""
+    if verdict.parts:
+        return [(part.text, part) for part in verdict.parts]
+    parts = sentences(normalise(text))
+    return [(text, verdict)] if len(parts) <= 1 else [(part, classify(part)) for part in parts]
+
+
 def asked_again(scenario: Scenario, progress: Progress, text: str, verdict: Classification) -> Move | None:
     """A move that would reveal what the customer has already told, asked again: she says so and repeats it.
 
     Only the questions of a message count: a rep who sums up what she said before asking
     something new ("So social insurance and an old accident plan. Is that enough?") listened,
     and is not asking again."""
-    parts = sentences(normalise(text))
-    if len(parts) > 1:
-        asked = [(part, part_verdict) for part in parts if (part_verdict := classify(part)).is_question]
+    pieces = sentence_verdicts(text, verdict)
+    if len(pieces) > 1:
+        asked = [(part, part_verdict) for part, part_verdict in pieces if part_verdict.is_question]
         return next((move for part, part_verdict in asked if (move := asked_again(scenario, progress, part, part_verdict))), None)
     words = words_of(normalise(text))
     for move in scenario.moves:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -43,7 +43,10 @@ class RuleError(ValueError):
 
 @dataclass(frozen=True)
 class Classification:
-    """The verdict on one utterance, with the cues (rule ids + matched words) that decided it."""
+    """The verdict on one utterance, with the cues (rule ids + matched words) that decided it.
+
+    A message of several sentences keeps each sentence's own verdict in `parts` (its text, its
+    act), so readers that go sentence by sentence need not classify them again."""
 
     text: str
     lang: str
@@ -52,6 +55,7 @@ class Classification:
     spin: str
     cues: tuple[str, ...]
     acts: tuple[str, ...] = ()
+    parts: tuple[Classification, ...] = field(default=(), compare=False)
 
     @property
     def act(self) -> str:
@@ -279,8 +283,9 @@ def classify(text: str, *, rules: RuleBook | None = None) -> Classification:
     verdicts = [_classify_sentence(text, part_lang, book.languages[part_lang], part) for part, part_lang in zip(parts, langs)]
     main = max((i for i, verdict in enumerate(verdicts) if verdict.is_question), default=len(verdicts) - 1)
     acts = [speech_act(part, part_lang, verdict.is_question) for part, part_lang, verdict in zip(parts, langs, verdicts)]
+    each = tuple(replace(verdict, text=part, acts=(act,)) for part, verdict, act in zip(parts, verdicts, acts)) if len(parts) > 1 else ()
     acts.append(acts.pop(main))
-    return replace(verdicts[main], acts=tuple(acts))
+    return replace(verdicts[main], acts=tuple(acts), parts=each)
 
 
 def speech_act(normalised: str, lang: str, is_question: bool) -> str:

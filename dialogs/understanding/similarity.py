@@ -55,14 +55,18 @@ class ExampleIndex:
         normalised = normalise(text)
         return _weighted(features(normalised, detect_language(normalised)), self.idf, self.default_idf)
 
-    def nearest(self, vector: Vector, labels: set[str]) -> tuple[float, Example | None]:
-        """The most similar example among those labelled with one of `labels`, with its similarity."""
+    def similarities(self, vector: Vector) -> dict[int, float]:
+        """The cosine similarity of the vector to every example it shares an n-gram with, by example number."""
         scores: dict[int, float] = {}
         for feature, weight in vector.items():
             for number, other in self._postings.get(feature, ()):
                 scores[number] = scores.get(number, 0.0) + weight * other
-        best: tuple[float, Example | None] = (0.0, None)
-        for number, score in scores.items():
-            if score > best[0] and self.examples[number].label in labels:
-                best = (score, self.examples[number])
-        return best
+        return scores
+
+    def best(self, similarities: dict[int, float], labels: set[str]) -> tuple[float, Example | None]:
+        """The most similar example among those labelled with one of `labels`, with its similarity."""
+        found: tuple[float, Example | None] = (0.0, None)
+        for number, score in similarities.items():
+            if score > found[0] and self.examples[number].label in labels:
+                found = (score, self.examples[number])
+        return found
