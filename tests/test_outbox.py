@@ -23,7 +23,7 @@ from bot.settings import Settings
 from bot.telegram_app import build_application
 from dialogs.engine import Engine
 from storage.models import DialogState, OutboxMessage
-from tests.telegram_fake import Call, FakeTelegram, RecordingRequest, texts
+from tests.telegram_fake import FakeTelegram, RecordingRequest, texts
 
 pytestmark = pytest.mark.both_databases
 
