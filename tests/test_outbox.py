@@ -22,7 +22,9 @@ from bot.outbox import Outbox
 from bot.settings import Settings
 from bot.telegram_app import build_application
 from dialogs.engine import Engine
+from storage import claims, outbox
 from storage.models import DialogState, OutboxMessage
+from storage.outbox import Outgoing
 from tests.telegram_fake import Call, FakeTelegram, RecordingRequest, texts
 
 pytestmark = pytest.mark.both_databases
@@ -197,3 +199,13 @@ async def test_two_senders_never_send_one_chats_replies_twice(settings: Settings
     assert len(sent_to(request, 7)) == 3
     assert statuses(engine, 7) == ["sent"] * 3
     await telegram.app.shutdown()
+
+
+def test_of_a_dead_senders_calls_only_the_one_it_was_making_may_have_been_delivered(engine: Engine) -> None:
+    with Session(engine.db) as session:
+        outbox.queue(session, 1, [Outgoing(7, "message", {"text": f"part {n}", "markup": []}) for n in range(3)], "host:1:dead")
+        session.commit()
+    assert claims.release(engine.db, ["host:1:dead"]) == 3
+    with Session(engine.db) as session:
+        rows = session.exec(select(OutboxMessage.status, OutboxMessage.unsure).order_by(col(OutboxMessage.id))).all()
+    assert rows == [("pending", 1), ("pending", 0), ("pending", 0)]
