@@ -56,12 +56,13 @@ def _free(now: datetime, lease: timedelta) -> Any:
 
 
 def _take(session: Session, row: InboxUpdate, owner: str, now: datetime, lease: timedelta) -> Incoming | None:
+    tries = row.tries + 1  # read before the UPDATE, which refreshes `row` in the session
     won = session.execute(
         update(InboxUpdate).where(col(InboxUpdate.update_id) == row.update_id, _free(now, lease)).values(claimed_by=owner, claimed_at=now, tries=InboxUpdate.tries + 1)
     )
     if won.rowcount != 1:
         return None
-    return Incoming(row.update_id, row.user_key, row.payload, row.tries + 1)
+    return Incoming(row.update_id, row.user_key, row.payload, tries)
 
 
 def claim_heads(engine: Engine, owner: str, lease: timedelta, limit: int, skip: set[int], now: datetime | None = None) -> list[Incoming]:

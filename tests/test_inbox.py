@@ -14,7 +14,7 @@ import httpx
 import pytest
 import tornado.httpserver
 import tornado.netutil
-from sqlmodel import Session, select
+from sqlmodel import Session, select, update
 from telegram import Update
 from telegram.ext import Application
 from telegram.request import RequestData
@@ -141,6 +141,18 @@ async def test_an_update_whose_handling_was_cut_short_is_handled_by_the_next_pro
         assert await until(lambda: texts(request.calls)), "the update was lost"
         await until(inbox_is_empty(db_url))
     assert len([t for t in texts(request.calls) if "/lang" in t]) == 1
+
+
+async def test_an_update_that_killed_its_process_three_times_is_dropped_not_tried_again(db_url: str, knowledge: Knowledge, settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    request = RecordingRequest()
+    async with BotProcess(db_url, knowledge, settings, request) as process:
+        storage.inbox.receive(process.engine.db, [(50, REP, said(50, REP, "/help"))])
+        with Session(process.engine.db) as session:
+            session.execute(update(InboxUpdate).values(tries=storage.inbox.MAX_TRIES))
+            session.commit()
+        process.worker.wake()
+        await until(inbox_is_empty(db_url))
+    assert texts(request.calls) == [] and "update 50 was claimed 3 times without being handled; dropped" in caplog.text
 
 
 class PollingTelegram(RecordingRequest):
