@@ -35,7 +35,7 @@ import tornado.httpserver
 import tornado.httputil
 import tornado.netutil
 import tornado.web
-from tornado.httpclient import AsyncHTTPClient
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 from telegram import CallbackQuery, Chat, Document, InlineKeyboardMarkup, Message, MessageEntity, Update, User, WebhookInfo
 
 from tests.e2e.people import DEFAULT_WAIT, Seen, TelegramUser
@@ -581,6 +581,11 @@ class Emulator:
                 problem = None if 200 <= response.code < 300 else f"Wrong response from the webhook: {response.code} {response.reason}"
             except OSError as exc:
                 problem = f"Connection failed: {exc.strerror or exc}"
+            except HTTPClientError as exc:  # the bot hung up or did not answer in time
+                problem = f"Connection failed: {exc}"
+            except Exception as exc:  # noqa: BLE001 - an emulator bug must show in the test, not stop deliveries
+                self.crashes.append(f"webhook delivery: {exc!r}")
+                problem = f"Connection failed: {exc!r}"
             if problem is None:
                 if pending[0] in self._updates:
                     self._updates.remove(pending[0])
