@@ -110,7 +110,7 @@ class Posting:
 class Outbox:
     """Sends what the outbox holds; several processes may share one outbox."""
 
-    def __init__(self, db: DbEngine, owner: str, *, lease: timedelta = timedelta(seconds=30), batch: int = 50, parallel: int = 8) -> None:
+    def __init__(self, db: DbEngine, owner: str, *, lease: timedelta = timedelta(minutes=2), batch: int = 50, parallel: int = 8) -> None:
         self.db, self.owner, self.lease, self.batch = db, owner, lease, batch
         self.parallel = asyncio.Semaphore(parallel)
         self._chats: dict[int, tuple[asyncio.Lock, list[int]]] = {}

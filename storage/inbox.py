@@ -35,20 +35,30 @@ class Incoming:
     tries: int
 
 
-def receive(engine: Engine, updates: list[tuple[int, int, dict[str, Any]]]) -> list[int]:
+def receive(engine: Engine, updates: list[tuple[int, int, dict[str, Any]]], owner: str = "") -> list[Incoming]:
     """Store the updates (update_id, user_key, payload) not yet stored or handled, in one
-    transaction; returns the ids that are new."""
+    transaction. With an `owner`, a person's first update is claimed for it at once when
+    nothing of theirs was waiting (the process that stores it handles it without another
+    transaction); returns those claimed."""
     if not updates:
         return []
     ids = [update_id for update_id, _, _ in updates]
+    now = utcnow()
+    claimed: list[Incoming] = []
     with Session(engine) as session:
         known = set(session.exec(select(InboxUpdate.update_id).where(col(InboxUpdate.update_id).in_(ids))).all())
         known |= set(session.exec(select(ProcessedUpdate.update_id).where(col(ProcessedUpdate.update_id).in_(ids))).all())
-        new = [(update_id, key, payload) for update_id, key, payload in updates if update_id not in known]
-        now = utcnow()
-        session.add_all([InboxUpdate(update_id=update_id, user_key=key, payload=payload, received_at=now) for update_id, key, payload in new])
+        new = [(update_id, key, payload) for update_id, key, payload in sorted(updates, key=lambda u: u[0]) if update_id not in known]
+        keys = {key for _, key, _ in new}
+        waiting = set(session.exec(select(InboxUpdate.user_key).where(col(InboxUpdate.user_key).in_(keys)).distinct()).all()) if owner and keys else keys
+        for update_id, key, payload in new:
+            mine = key not in waiting
+            waiting.add(key)
+            session.add(InboxUpdate(update_id=update_id, user_key=key, payload=payload, received_at=now, claimed_by=owner if mine else "", claimed_at=now if mine else None, tries=1 if mine else 0))
+            if mine:
+                claimed.append(Incoming(update_id, key, payload, 1))
         session.commit()
-    return [update_id for update_id, _, _ in new]
+    return claimed
 
 
 def _free(now: datetime, lease: timedelta) -> Any:
@@ -84,12 +94,16 @@ def claim_heads(engine: Engine, owner: str, lease: timedelta, limit: int, skip: 
 
 
 def finish_and_next(engine: Engine, done: Incoming, owner: str, lease: timedelta, now: datetime | None = None) -> Incoming | None:
-    """Forget the handled update and claim the same person's next one, if nobody has it."""
+    """Forget the handled update (the engine's transaction usually has) and claim the same
+    person's next one, if nobody has it; a read alone when there is nothing to do."""
     now = now or utcnow()
     with Session(engine) as session:
-        session.execute(delete(InboxUpdate).where(col(InboxUpdate.update_id) == done.update_id, col(InboxUpdate.claimed_by) == owner))
-        row = session.exec(select(InboxUpdate).where(InboxUpdate.user_key == done.user_key).order_by(col(InboxUpdate.update_id)).limit(1)).first()
-        following = _take(session, row, owner, now, lease) if row is not None else None
+        rows = session.exec(select(InboxUpdate).where(InboxUpdate.user_key == done.user_key).order_by(col(InboxUpdate.update_id)).limit(2)).all()
+        if rows and rows[0].update_id == done.update_id:
+            session.execute(delete(InboxUpdate).where(col(InboxUpdate.update_id) == done.update_id, col(InboxUpdate.claimed_by) == owner))
+            rows = rows[1:]
+        free = rows and (not rows[0].claimed_by or (rows[0].claimed_at is not None and rows[0].claimed_at < now - lease))
+        following = _take(session, rows[0], owner, now, lease) if free else None
         session.commit()
     return following
 
