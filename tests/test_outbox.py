@@ -25,7 +25,7 @@ from dialogs.engine import Engine
 from storage import claims, outbox
 from storage.models import DialogState, OutboxMessage, utcnow
 from storage.outbox import Outgoing
-from tests.telegram_fake import Call, FakeTelegram, RecordingRequest, texts
+from tests.telegram_fake import FakeTelegram, RecordingRequest, texts
 
 pytestmark = pytest.mark.both_databases
 

@@ -21,7 +21,7 @@ import json
 import random
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import create_engine, text
@@ -204,7 +204,7 @@ class Chaos:
         self.pushed += reps
         invitations = [self.emulator.fault("sendMessage", reps[0].id, hold="after"), self.emulator.fault("sendMessage", reps[1].id, hold="before")]
         trainer.send(f"/push demo_quiz {team}")
-        for kind, invitation in zip(("push_after_accept", "push_before_send"), invitations):
+        for kind, invitation in zip(("push_after_accept", "push_before_send"), invitations, strict=True):
             if self.emulator.wait_until(lambda invitation=invitation: invitation.arrived, 15):  # type: ignore[misc]
                 self.kill(kind)
                 self.emulator.hang_up(invitation)
@@ -216,7 +216,7 @@ class Chaos:
 
     # --- running and counting -------------------------------------------------------
 
-    def compare(self, what: str, stored: list[object], expected: list[object]) -> None:
+    def compare(self, what: str, stored: Sequence[object], expected: Sequence[object]) -> None:
         """Stored records against what the people did: a record twice, or one missing."""
         if stored == expected:
             return
