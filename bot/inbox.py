@@ -61,7 +61,7 @@ class InboxWorker:
         self.working: dict[int, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         self._stopping = False
-        self._full = False
+        self._left = False  # updates were left in the inbox when this worker last looked
 
     async def receive(self, updates: list[Update]) -> None:
         """Commit the updates to the inbox and start on them; raises if they could not be stored.
@@ -74,6 +74,7 @@ class InboxWorker:
         for item in claimed:
             self._start(item)
         if len(claimed) < len(updates):
+            self._left = True
             self.wake()
 
     def _start(self, item: Incoming) -> None:
@@ -89,10 +90,10 @@ class InboxWorker:
         while not self._stopping:
             self._wake.clear()
             free = self.parallel - len(self.working)
-            self._full = free <= 0
+            self._left = True
             if free > 0:
                 try:
-                    heads = await asyncio.to_thread(inbox.claim_heads, self.db, self.owner, self.lease, free, set(self.working))
+                    heads, self._left = await asyncio.to_thread(inbox.claim_heads, self.db, self.owner, self.lease, free, set(self.working))
                 except Exception:  # noqa: BLE001 - the database may be back at the next sweep
                     log.exception("could not read the inbox")
                     heads = []
@@ -116,7 +117,7 @@ class InboxWorker:
         finally:
             if self.working.get(person) is asyncio.current_task():
                 del self.working[person]
-            if self._full:
+            if self._left:
                 self.wake()
 
     async def _handle(self, item: Incoming) -> None:

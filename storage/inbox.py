@@ -83,21 +83,24 @@ def _take(connection: Connection, row: Any, owner: str, now: datetime, lease: ti
     return Incoming(row.update_id, row.user_key, row.payload, row.tries + 1)
 
 
-def claim_heads(engine: Engine, owner: str, lease: timedelta, limit: int, skip: set[int], now: datetime | None = None) -> list[Incoming]:
+def claim_heads(engine: Engine, owner: str, lease: timedelta, limit: int, skip: set[int], now: datetime | None = None) -> tuple[list[Incoming], bool]:
     """Up to `limit` people's first updates that nobody is handling (or whose handler's lease
-    ran out), oldest first, now owned by `owner`; people in `skip` are being worked here already."""
+    ran out), oldest first, now owned by `owner`; people in `skip` are being worked here
+    already. Also says whether any were left (skipped, or over the limit)."""
     now = now or utcnow()
     first = select(func.min(INBOX.c.update_id)).group_by(INBOX.c.user_key).scalar_subquery()
     taken: list[Incoming] = []
+    left = False
     with engine.begin() as connection:
-        rows = connection.execute(select(INBOX).where(INBOX.c.update_id.in_(first), _free(now, lease)).order_by(INBOX.c.update_id).limit(limit + len(skip))).all()
+        rows = connection.execute(select(INBOX).where(INBOX.c.update_id.in_(first), _free(now, lease)).order_by(INBOX.c.update_id).limit(limit + len(skip) + 1)).all()
         for row in rows:
             if row.user_key in skip or len(taken) >= limit:
+                left = True
                 continue
             incoming = _take(connection, row, owner, now, lease)
             if incoming is not None:
                 taken.append(incoming)
-    return taken
+    return taken, left
 
 
 def finish_and_next(engine: Engine, done: Incoming, owner: str, lease: timedelta, now: datetime | None = None) -> Incoming | None:
