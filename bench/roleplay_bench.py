@@ -1,9 +1,12 @@
 """Benchmark for a role-play turn through the whole stack, against bare PTB in the same run.
 
-Run ``python bench/roleplay_bench.py [--db sqlite|postgresql] [--concurrency N]``. Each
-turn is a real Update fed to the bot's PTB Application offline (the recording request of
+Run ``python bench/roleplay_bench.py [--db sqlite|postgresql] [--concurrency N] [--inbox]``.
+Each turn is a real Update fed to the bot's PTB Application offline (the recording request of
 tests/telegram_fake.py, the rate limiter off): de-duplication, handlers, engine,
-classifier, customer, the database commit and the reply. The anchor is an Application
+classifier, customer, the database commit with the reply's outbox row, sending the reply and
+recording it. `--inbox` takes the running bot's whole path instead: the update is stored in
+the inbox, the inbox worker claims and handles it, and the turn ends when the reply is sent.
+The anchor is an Application
 with one echo handler and the same offline request. The two run in alternating blocks,
 so a busy machine slows both alike; only the ratio between them means anything.
 `--concurrency N` keeps N updates in flight (N reps talking at once). PostgreSQL is a
@@ -30,7 +33,9 @@ sys.path.insert(0, str(ROOT))
 
 from telegram import Update  # noqa: E402  (needs the repository root on sys.path)
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters  # noqa: E402
+from telegram.request import RequestData  # noqa: E402
 
+from bot.inbox import InboxWorker  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.telegram_app import build_application  # noqa: E402
 from dialogs.engine import Engine  # noqa: E402
@@ -60,6 +65,32 @@ async def feed(app: Application, user_id: int, text: str) -> float:
     """Hand one update to `app`; the seconds it took until the reply was sent."""
     started = time.perf_counter()
     await app.process_update(Update.de_json(message(user_id, text), app.bot))
+    return time.perf_counter() - started
+
+
+class Replies(RecordingRequest):
+    """The recording request, telling whoever waits for a chat's next message that it was sent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting: dict[int, asyncio.Future[None]] = {}
+
+    async def do_request(self, url: str, method: str, request_data: RequestData | None = None, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        answer = await super().do_request(url, method, request_data, *args, **kwargs)
+        if url.endswith("/sendMessage") and request_data is not None:
+            waiter = self.waiting.pop(int(request_data.parameters["chat_id"]), None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+        return answer
+
+
+async def through_inbox(worker: InboxWorker, replies: Replies, user_id: int, text: str) -> float:
+    """Store one update in the inbox as the webhook or polling does; the seconds until its reply was sent."""
+    started = time.perf_counter()
+    replied = asyncio.get_running_loop().create_future()
+    replies.waiting[user_id] = replied
+    await worker.receive([Update.de_json(message(user_id, text), worker.app.bot)])
+    await replied
     return time.perf_counter() - started
 
 
@@ -105,12 +136,19 @@ def database(kind: str) -> Iterator[str]:
             yield f"sqlite:///{tmp}/bench.db"
 
 
-async def measure(url: str, concurrency: int) -> None:
+async def measure(url: str, concurrency: int, inbox: bool) -> None:
     """Start every rep's role-play, then alternate blocks of turns and echoes."""
     settings = Settings(_env_file=None, telegram_bot_token=TOKEN, database_url=url)
     engine = Engine(make_engine(url), cached_knowledge(), settings.engine_settings())
-    bot = build_application(settings, engine, request=RecordingRequest(), rate_limited=False)
+    replies = Replies()
+    bot = build_application(settings, engine, request=replies, rate_limited=False)
     await bot.initialize()
+    worker = InboxWorker(bot, engine.db, bot.bot_data["owner"])
+    working = asyncio.create_task(worker.run())
+
+    def turn(rep: int, text: str) -> Awaitable[float]:
+        return through_inbox(worker, replies, rep, text) if inbox else feed(bot, rep, text)
+
     anchor = await echo_app()
     reps = [1000 + r for r in range(REPS)]
     for rep in reps:
@@ -120,7 +158,7 @@ async def measure(url: str, concurrency: int) -> None:
     echo_lat: list[float] = []
     for block in range(BLOCKS):
         line = LINES[block % len(LINES)]
-        took, lat = await run_block([lambda rep=rep: feed(bot, rep, line) for rep in reps], concurrency)  # type: ignore[misc]
+        took, lat = await run_block([lambda rep=rep: turn(rep, line) for rep in reps], concurrency)  # type: ignore[misc]
         turn_time += took
         turn_lat += lat
         took, lat = await run_block([lambda rep=rep: feed(anchor, rep, line) for rep in reps * 4], concurrency)  # type: ignore[misc]
@@ -129,13 +167,15 @@ async def measure(url: str, concurrency: int) -> None:
         if block % len(LINES) == len(LINES) - 1:
             for rep in reps:  # a fresh scene before the customer would leave; not timed
                 await feed(bot, rep, "/roleplay plum")
+    await worker.stop()
+    await working
     await bot.shutdown()
     await anchor.shutdown()
     engine.db.dispose()
     turns_per_s, echo_per_s = len(turn_lat) / turn_time, len(echo_lat) / echo_time
     cuts = statistics.quantiles(turn_lat, n=100)
     echo_cuts = statistics.quantiles(echo_lat, n=100)
-    print(f"{len(turn_lat)} turns by {REPS} reps, {len(echo_lat)} echoes, {concurrency} in flight")
+    print(f"{len(turn_lat)} turns by {REPS} reps{' through the inbox' if inbox else ''}, {len(echo_lat)} echoes, {concurrency} in flight")
     print(f"echo p50 {echo_cuts[49] * 1000:.2f} ms, p99 {echo_cuts[98] * 1000:.2f} ms")
     print(
         f"turns_per_s={turns_per_s:.0f} echo_per_s={echo_per_s:.0f} ratio={turns_per_s / echo_per_s:.3f} "
@@ -147,9 +187,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--inbox", action="store_true", help="each update through the inbox and its worker, as the running bot takes it")
     args = parser.parse_args()
     with database(args.db) as url:
-        asyncio.run(measure(url, args.concurrency))
+        asyncio.run(measure(url, args.concurrency, args.inbox))
 
 
 if __name__ == "__main__":

@@ -80,7 +80,7 @@ async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, event: Ev
         log.exception("update %s was handled; its replies wait in the outbox", update.update_id)
 
 
-def _command_event(update: Update) -> Event:
+def _command_event(update: Update) -> Event | None:
     text = update.effective_message.text or "" if update.effective_message else ""
     head, _, args = text.partition(" ")
     command = head.lstrip("/").split("@", 1)[0]

@@ -61,11 +61,25 @@ class InboxWorker:
         self.working: dict[int, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         self._stopping = False
+        self._left = False  # updates were left in the inbox when this worker last looked
 
     async def receive(self, updates: list[Update]) -> None:
-        """Commit the updates to the inbox, then wake the worker; raises if they could not be stored."""
-        await asyncio.to_thread(inbox.receive, self.db, storable(updates))
-        self.wake()
+        """Commit the updates to the inbox and start on them; raises if they could not be stored.
+
+        While the worker has room, the updates of people with nothing else waiting are claimed
+        as they are stored and handled at once; the rest wait for the worker's next round.
+        """
+        room = len(self.working) < self.parallel and not self._stopping
+        claimed = await asyncio.to_thread(inbox.receive, self.db, storable(updates), self.owner if room else "")
+        for item in claimed:
+            self._start(item)
+        if len(claimed) < len(updates):
+            self._left = True
+            self.wake()
+
+    def _start(self, item: Incoming) -> None:
+        """Work `item`'s person from `item` on, in a task of their own."""
+        self.working[item.user_key] = asyncio.create_task(self._work(item), name=f"inbox:{item.user_key}")
 
     def wake(self) -> None:
         """Look at the inbox now rather than at the next sweep."""
@@ -76,14 +90,15 @@ class InboxWorker:
         while not self._stopping:
             self._wake.clear()
             free = self.parallel - len(self.working)
+            self._left = True
             if free > 0:
                 try:
-                    heads = await asyncio.to_thread(inbox.claim_heads, self.db, self.owner, self.lease, free, set(self.working))
+                    heads, self._left = await asyncio.to_thread(inbox.claim_heads, self.db, self.owner, self.lease, free, set(self.working))
                 except Exception:  # noqa: BLE001 - the database may be back at the next sweep
                     log.exception("could not read the inbox")
                     heads = []
                 for head in heads:
-                    self.working[head.user_key] = asyncio.create_task(self._work(head), name=f"inbox:{head.user_key}")
+                    self._start(head)
             try:
                 await asyncio.wait_for(self._wake.wait(), SWEEP_SECONDS)
             except TimeoutError:
@@ -100,8 +115,10 @@ class InboxWorker:
         except Exception:  # noqa: BLE001 - the claim runs out and the update is handled again
             log.exception("the inbox could not go on with an update")
         finally:
-            self.working.pop(person, None)
-            self.wake()
+            if self.working.get(person) is asyncio.current_task():
+                del self.working[person]
+            if self._left:
+                self.wake()
 
     async def _handle(self, item: Incoming) -> None:
         """Hands the update to the Application's handlers; one that was claimed MAX_TRIES times

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 
 from sqlalchemy.engine import Engine as DbEngine
@@ -110,7 +110,7 @@ class Posting:
 class Outbox:
     """Sends what the outbox holds; several processes may share one outbox."""
 
-    def __init__(self, db: DbEngine, owner: str, *, lease: timedelta = timedelta(seconds=30), batch: int = 50, parallel: int = 8) -> None:
+    def __init__(self, db: DbEngine, owner: str, *, lease: timedelta = timedelta(minutes=2), batch: int = 50, parallel: int = 8) -> None:
         self.db, self.owner, self.lease, self.batch = db, owner, lease, batch
         self.parallel = asyncio.Semaphore(parallel)
         self._chats: dict[int, tuple[asyncio.Lock, list[int]]] = {}
@@ -144,10 +144,10 @@ class Outbox:
         for chat_id in posting.chats:
             await self.flush_chat(bot, chat_id, posting.claimed.get(chat_id, []))
 
-    async def flush_chat(self, bot: Bot, chat_id: int, claimed: list[Call] | None = None) -> None:
+    async def flush_chat(self, bot: Bot, chat_id: int, claimed: Sequence[Call] = ()) -> None:
         """Send the chat's due calls in order: those already `claimed`, else the ones claimed now."""
         async with self._working(chat_id):
-            calls = claimed or await asyncio.to_thread(outbox.claim_chat, self.db, chat_id, self.owner, self.lease)
+            calls = list(claimed) or await asyncio.to_thread(outbox.claim_chat, self.db, chat_id, self.owner, self.lease)
             for i, call in enumerate(calls):
                 if not await self._send(bot, call):
                     await asyncio.to_thread(outbox.release, self.db, calls[i + 1 :], self.owner)

@@ -68,9 +68,9 @@ def create_push(session: Session, quiz_id: str, by: int, team_id: int | None, de
 def claim(engine: Engine, limit: int, lease: timedelta, now: datetime | None = None, owner: str = "") -> list[Claimed]:
     """Take up to `limit` due deliveries for this sender (`owner`).
 
-    A delivery whose sender's lease ran out may have been delivered (the sender died or hung
-    mid-send): it counts as unsure and is sent once more, and one that was unsure already is
-    marked failed instead of being sent a third time.
+    The first delivery of a sender whose lease ran out may have been delivered (the sender died
+    or hung mid-send; it sends one at a time): it counts as unsure and is sent once more, and
+    one that was unsure already is marked failed instead of being sent a third time.
     """
     now = now or utcnow()
     due = or_(
@@ -88,9 +88,12 @@ def claim(engine: Engine, limit: int, lease: timedelta, now: datetime | None = N
             .limit(limit)
             .with_for_update(skip_locked=True, of=Delivery)
         ).all()
+        lapsed = {d.claimed_by for d, _, _ in rows if d.status == "sending"}
+        first = dict(session.exec(select(Delivery.claimed_by, func.min(Delivery.id)).where(col(Delivery.claimed_by).in_(lapsed), col(Delivery.status) == "sending").group_by(col(Delivery.claimed_by))).all()) if lapsed else {}
         for delivery, assignment, user in rows:
             tries = delivery.tries + 1  # read before the UPDATE, which refreshes `delivery` in the session
-            unsure = delivery.unsure + (1 if delivery.status == "sending" else 0)
+            in_flight = delivery.status == "sending" and first.get(delivery.claimed_by) == delivery.id  # a sender's first open one
+            unsure = delivery.unsure + (1 if in_flight else 0)
             values: dict[str, object] = {"status": "sending", "claimed_at": now, "claimed_by": owner, "tries": tries, "unsure": unsure}
             if unsure >= 2:
                 values = {"status": "failed", "claimed_by": "", "unsure": unsure, "error": GIVEN_UP_UNSURE}
@@ -152,13 +155,24 @@ def defer(engine: Engine, delivery_id: int, after: timedelta, reason: str) -> No
 
 
 def release_dead(session: Session, owners: list[str]) -> int:
-    """Deliveries that dead senders were sending go back to the queue as unsure (they may have
-    been delivered); one that was unsure already is marked failed."""
+    """Deliveries that dead senders held go back to the queue. A sender sends its claimed
+    deliveries one at a time and records each before the next, so only its first open one may
+    have been in flight: that one counts as unsure (it may have been delivered), and is marked
+    failed if it was unsure already."""
     if not owners:
         return 0
-    theirs = and_(col(Delivery.claimed_by).in_(owners), col(Delivery.status) == "sending")
-    session.execute(update(Delivery).where(theirs, col(Delivery.unsure) >= 1).values(status="failed", claimed_by="", error=GIVEN_UP_UNSURE))
-    return session.execute(update(Delivery).where(theirs).values(status="pending", claimed_by="", claimed_at=None, unsure=Delivery.unsure + 1)).rowcount
+    rows = session.exec(select(Delivery.id, Delivery.claimed_by, Delivery.unsure).where(col(Delivery.claimed_by).in_(owners), col(Delivery.status) == "sending").order_by(col(Delivery.id))).all()
+    first: dict[str, int] = {}
+    for delivery_id, owner, _ in rows:
+        first.setdefault(owner, delivery_id or 0)
+    for delivery_id, owner, unsure in rows:
+        in_flight = first[owner] == delivery_id
+        if in_flight and unsure >= 1:
+            values: dict[str, object] = {"status": "failed", "claimed_by": "", "unsure": unsure + 1, "error": GIVEN_UP_UNSURE}
+        else:
+            values = {"status": "pending", "claimed_by": "", "claimed_at": None, "unsure": unsure + (1 if in_flight else 0)}
+        session.execute(update(Delivery).where(col(Delivery.id) == delivery_id).values(**values))
+    return len(rows)
 
 
 def claimants(session: Session) -> set[str]:

@@ -14,15 +14,24 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, update
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, union_all, update
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session, col
 
 from storage.models import InboxUpdate, ProcessedUpdate, utcnow
 
 # The ids a BIGINT column holds; Telegram's are far smaller, so a larger one is no update.
 MAX_UPDATE_ID = 2**63 - 1
 MAX_TRIES = 3
+INBOX: Table = InboxUpdate.__table__  # type: ignore[attr-defined]
+PROCESSED: Table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
+_KNOWN = union_all(
+    select(INBOX.c.update_id).where(INBOX.c.update_id.in_(bindparam("ids", expanding=True))),
+    select(PROCESSED.c.update_id).where(PROCESSED.c.update_id.in_(bindparam("ids", expanding=True))),
+)
+_WAITING = select(INBOX.c.user_key).where(INBOX.c.user_key.in_(bindparam("keys", expanding=True))).distinct()
+_ADD = insert(INBOX)
+_QUEUE = select(INBOX).where(INBOX.c.user_key == bindparam("key")).order_by(INBOX.c.update_id).limit(2)
 
 
 @dataclass(frozen=True)
@@ -35,62 +44,76 @@ class Incoming:
     tries: int
 
 
-def receive(engine: Engine, updates: list[tuple[int, int, dict[str, Any]]]) -> list[int]:
+def receive(engine: Engine, updates: list[tuple[int, int, dict[str, Any]]], owner: str = "") -> list[Incoming]:
     """Store the updates (update_id, user_key, payload) not yet stored or handled, in one
-    transaction; returns the ids that are new."""
+    transaction. With an `owner`, a person's first update is claimed for it at once when
+    nothing of theirs was waiting (the process that stores it handles it without another
+    transaction); returns those claimed.
+
+    Written with SQLAlchemy Core and statements built once: every update comes this way.
+    """
     if not updates:
         return []
-    ids = [update_id for update_id, _, _ in updates]
-    with Session(engine) as session:
-        known = set(session.exec(select(InboxUpdate.update_id).where(col(InboxUpdate.update_id).in_(ids))).all())
-        known |= set(session.exec(select(ProcessedUpdate.update_id).where(col(ProcessedUpdate.update_id).in_(ids))).all())
-        new = [(update_id, key, payload) for update_id, key, payload in updates if update_id not in known]
-        now = utcnow()
-        session.add_all([InboxUpdate(update_id=update_id, user_key=key, payload=payload, received_at=now) for update_id, key, payload in new])
-        session.commit()
-    return [update_id for update_id, _, _ in new]
+    now = utcnow()
+    claimed: list[Incoming] = []
+    with engine.begin() as connection:
+        known = set(connection.execute(_KNOWN, {"ids": [update_id for update_id, _, _ in updates]}).scalars())
+        new = [(update_id, key, payload) for update_id, key, payload in sorted(updates, key=lambda u: u[0]) if update_id not in known]
+        keys = sorted({key for _, key, _ in new})
+        waiting = set(connection.execute(_WAITING, {"keys": keys}).scalars()) if owner and keys else set(keys)
+        for update_id, key, payload in new:
+            mine = key not in waiting
+            waiting.add(key)
+            values = {"update_id": update_id, "user_key": key, "payload": payload, "received_at": now, "claimed_by": owner if mine else "", "claimed_at": now if mine else None, "tries": 1 if mine else 0}
+            connection.execute(_ADD, values)
+            if mine:
+                claimed.append(Incoming(update_id, key, payload, 1))
+    return claimed
 
 
 def _free(now: datetime, lease: timedelta) -> Any:
-    return or_(col(InboxUpdate.claimed_by) == "", and_(col(InboxUpdate.claimed_at).is_not(None), col(InboxUpdate.claimed_at) < now - lease))
+    return or_(INBOX.c.claimed_by == "", and_(INBOX.c.claimed_at.is_not(None), INBOX.c.claimed_at < now - lease))
 
 
-def _take(session: Session, row: InboxUpdate, owner: str, now: datetime, lease: timedelta) -> Incoming | None:
-    won = session.execute(
-        update(InboxUpdate).where(col(InboxUpdate.update_id) == row.update_id, _free(now, lease)).values(claimed_by=owner, claimed_at=now, tries=InboxUpdate.tries + 1)
-    )
+def _take(connection: Connection, row: Any, owner: str, now: datetime, lease: timedelta) -> Incoming | None:
+    """Claim the stored update `row` for `owner` unless someone holds it."""
+    won = connection.execute(update(INBOX).where(INBOX.c.update_id == row.update_id, _free(now, lease)).values(claimed_by=owner, claimed_at=now, tries=row.tries + 1))
     if won.rowcount != 1:
         return None
     return Incoming(row.update_id, row.user_key, row.payload, row.tries + 1)
 
 
-def claim_heads(engine: Engine, owner: str, lease: timedelta, limit: int, skip: set[int], now: datetime | None = None) -> list[Incoming]:
+def claim_heads(engine: Engine, owner: str, lease: timedelta, limit: int, skip: set[int], now: datetime | None = None) -> tuple[list[Incoming], bool]:
     """Up to `limit` people's first updates that nobody is handling (or whose handler's lease
-    ran out), oldest first, now owned by `owner`; people in `skip` are being worked here already."""
+    ran out), oldest first, now owned by `owner`; people in `skip` are being worked here
+    already. Also says whether any were left (skipped, or over the limit)."""
     now = now or utcnow()
-    first = select(func.min(InboxUpdate.update_id)).group_by(col(InboxUpdate.user_key)).scalar_subquery()
+    first = select(func.min(INBOX.c.update_id)).group_by(INBOX.c.user_key).scalar_subquery()
     taken: list[Incoming] = []
-    with Session(engine) as session:
-        rows = session.exec(select(InboxUpdate).where(col(InboxUpdate.update_id).in_(first), _free(now, lease)).order_by(col(InboxUpdate.update_id)).limit(limit + len(skip))).all()
+    left = False
+    with engine.begin() as connection:
+        rows = connection.execute(select(INBOX).where(INBOX.c.update_id.in_(first), _free(now, lease)).order_by(INBOX.c.update_id).limit(limit + len(skip) + 1)).all()
         for row in rows:
             if row.user_key in skip or len(taken) >= limit:
+                left = True
                 continue
-            incoming = _take(session, row, owner, now, lease)
+            incoming = _take(connection, row, owner, now, lease)
             if incoming is not None:
                 taken.append(incoming)
-        session.commit()
-    return taken
+    return taken, left
 
 
 def finish_and_next(engine: Engine, done: Incoming, owner: str, lease: timedelta, now: datetime | None = None) -> Incoming | None:
-    """Forget the handled update and claim the same person's next one, if nobody has it."""
+    """Forget the handled update (the engine's transaction usually has) and claim the same
+    person's next one, if nobody has it; a read alone when there is nothing to do."""
     now = now or utcnow()
-    with Session(engine) as session:
-        session.execute(delete(InboxUpdate).where(col(InboxUpdate.update_id) == done.update_id, col(InboxUpdate.claimed_by) == owner))
-        row = session.exec(select(InboxUpdate).where(InboxUpdate.user_key == done.user_key).order_by(col(InboxUpdate.update_id)).limit(1)).first()
-        following = _take(session, row, owner, now, lease) if row is not None else None
-        session.commit()
-    return following
+    with engine.begin() as connection:
+        rows = connection.execute(_QUEUE, {"key": done.user_key}).all()
+        if rows and rows[0].update_id == done.update_id:
+            connection.execute(delete(INBOX).where(INBOX.c.update_id == done.update_id, INBOX.c.claimed_by == owner))
+            rows = rows[1:]
+        free = rows and (not rows[0].claimed_by or (rows[0].claimed_at is not None and rows[0].claimed_at < now - lease))
+        return _take(connection, rows[0], owner, now, lease) if free else None
 
 
 def release(engine: Engine, owner: str) -> None:
@@ -110,10 +133,10 @@ def release_dead(session: Session, owners: list[str]) -> int:
 
 def claimants(session: Session) -> set[str]:
     """The processes that hold updates now."""
-    return set(session.exec(select(InboxUpdate.claimed_by).where(InboxUpdate.claimed_by != "").distinct()).all())
+    return set(session.execute(select(INBOX.c.claimed_by).where(INBOX.c.claimed_by != "").distinct()).scalars())
 
 
 def waiting(engine: Engine) -> int:
     """How many updates are stored and not yet handled."""
-    with Session(engine) as session:
-        return session.exec(select(func.count()).select_from(InboxUpdate)).one()
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(INBOX)).scalar_one()

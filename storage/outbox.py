@@ -110,8 +110,9 @@ def claim_chat(engine: Engine, chat_id: int, owner: str, lease: timedelta, now: 
     """The chat's due calls, in order, now owned by `owner`: from its first open call up to the
     first that is not due. None when another sender is working the chat.
 
-    A call whose sender's lease ran out may have been delivered: it counts as unsure, and one
-    that was unsure already is given up (failed) instead of being sent a third time.
+    The first call of a sender whose lease ran out may have been delivered (calls of a chat are
+    made one at a time): it counts as unsure, and one that was unsure already is given up
+    (failed) instead of being sent a third time.
     """
     now = now or utcnow()
     with Session(engine) as session:
@@ -119,13 +120,16 @@ def claim_chat(engine: Engine, chat_id: int, owner: str, lease: timedelta, now: 
             select(OutboxMessage).where(OutboxMessage.chat_id == chat_id, col(OutboxMessage.status).in_(OPEN)).order_by(col(OutboxMessage.id)).with_for_update()
         ).all()
         taken: list[Call] = []
+        lapsed: set[str] = set()
         for row in rows:
             expired = row.status == "sending" and row.claimed_at is not None and row.claimed_at < now - lease
             if (row.status == "sending" and not expired) or (row.status == "pending" and row.not_before > now):
                 break
             still = [col(OutboxMessage.id) == row.id, col(OutboxMessage.status) == row.status]
             still.append(col(OutboxMessage.claimed_at) < now - lease if expired else col(OutboxMessage.claimed_by) == "")
-            unsure = row.unsure + (1 if expired else 0)
+            in_flight = expired and row.claimed_by not in lapsed  # only a sender's first open call of the chat may have been
+            lapsed.add(row.claimed_by)
+            unsure = row.unsure + (1 if in_flight else 0)
             if unsure >= 2:
                 values: dict[str, Any] = {"status": "failed", "claimed_by": "", "unsure": unsure, "error": GIVEN_UP_UNSURE}
             else:
@@ -182,14 +186,26 @@ def release(engine: Engine, calls: list[Call], owner: str) -> None:
 
 
 def release_dead(session: Session, owners: list[str]) -> int:
-    """Calls that dead senders were making go back to their queues as unsure (they may have been
-    delivered); one that was unsure already is given up. Returns how many were released."""
+    """Calls that dead senders held go back to their queues. A sender makes a chat's calls one
+    at a time and records each before the next, so only its first open call of each chat may
+    have been in flight: that one counts as unsure (it may have been delivered), and is given
+    up if it was unsure already. Returns how many were released."""
     if not owners:
         return 0
-    mine = and_(col(OutboxMessage.claimed_by).in_(owners), col(OutboxMessage.status) == "sending")
-    session.execute(update(OutboxMessage).where(mine, col(OutboxMessage.unsure) >= 1).values(status="failed", claimed_by="", error=GIVEN_UP_UNSURE))
-    released = session.execute(update(OutboxMessage).where(mine).values(status="pending", claimed_by="", claimed_at=None, unsure=OutboxMessage.unsure + 1))
-    return released.rowcount
+    rows = session.connection().execute(
+        select(OUTBOX.c.id, OUTBOX.c.chat_id, OUTBOX.c.claimed_by, OUTBOX.c.unsure).where(OUTBOX.c.claimed_by.in_(owners), OUTBOX.c.status == "sending").order_by(OUTBOX.c.id)
+    ).all()
+    in_flight: dict[tuple[int, str], Any] = {}
+    for row in rows:
+        in_flight.setdefault((row.chat_id, row.claimed_by), row)
+    first = {row.id for row in in_flight.values()}
+    for row in rows:
+        if row.id in first and row.unsure >= 1:
+            values: dict[str, Any] = {"status": "failed", "claimed_by": "", "unsure": row.unsure + 1, "error": GIVEN_UP_UNSURE}
+        else:
+            values = {"status": "pending", "claimed_by": "", "claimed_at": None, "unsure": row.unsure + (1 if row.id in first else 0)}
+        session.execute(update(OutboxMessage).where(col(OutboxMessage.id) == row.id).values(**values))
+    return len(rows)
 
 
 def claimants(session: Session) -> set[str]:

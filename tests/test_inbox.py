@@ -14,7 +14,7 @@ import httpx
 import pytest
 import tornado.httpserver
 import tornado.netutil
-from sqlmodel import Session, select
+from sqlmodel import Session, select, update
 from telegram import Update
 from telegram.ext import Application
 from telegram.request import RequestData
@@ -28,7 +28,7 @@ from bot.webhook import MAX_BODY, SECRET_HEADER, WebhookApp
 from dialogs.engine import Engine
 from knowledge.loader import Knowledge
 from storage.db import make_engine
-from storage.models import InboxUpdate, NeedDraft
+from storage.models import InboxUpdate, NeedDraft, ProcessedUpdate
 from storage.users import preset_language
 from tests.telegram_fake import RecordingRequest, texts
 
@@ -143,6 +143,18 @@ async def test_an_update_whose_handling_was_cut_short_is_handled_by_the_next_pro
     assert len([t for t in texts(request.calls) if "/lang" in t]) == 1
 
 
+async def test_an_update_that_killed_its_process_three_times_is_dropped_not_tried_again(db_url: str, knowledge: Knowledge, settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    request = RecordingRequest()
+    async with BotProcess(db_url, knowledge, settings, request) as process:
+        storage.inbox.receive(process.engine.db, [(50, REP, said(50, REP, "/help"))])
+        with Session(process.engine.db) as session:
+            session.execute(update(InboxUpdate).values(tries=storage.inbox.MAX_TRIES))
+            session.commit()
+        process.worker.wake()
+        await until(inbox_is_empty(db_url))
+    assert texts(request.calls) == [] and "update 50 was claimed 3 times without being handled; dropped" in caplog.text
+
+
 class PollingTelegram(RecordingRequest):
     """getUpdates hands out `pending` updates until an offset past them confirms them, as
     Telegram does; each offset the bot asked with is noted."""
@@ -169,10 +181,10 @@ async def test_polling_confirms_an_update_to_telegram_only_once_it_is_stored(db_
     async with BotProcess(db_url, knowledge, settings, request) as process:
         real, failures = storage.inbox.receive, [RuntimeError("the database is away")]
 
-        def receive(db: Any, updates: Any) -> Any:
+        def receive(*args: Any) -> Any:
             if failures:
                 raise failures.pop()
-            return real(db, updates)
+            return real(*args)
 
         monkeypatch.setattr(storage.inbox, "receive", receive)
         stop = asyncio.Event()
@@ -212,10 +224,11 @@ async def test_the_webhook_answers_200_only_once_the_update_is_stored(db_url: st
     with monkeypatch.context() as patch:
         patch.setattr(storage.inbox, "receive", away)
         assert await post(app, worker, body) == 500, "Telegram must send it again"
+    assert texts(request.calls) == []
     assert await post(app, worker, body) == 200
+    assert await until(lambda: texts(request.calls)), "stored, then handled"
+    await worker.stop()
     with Session(engine.db) as session:
-        assert session.exec(select(InboxUpdate.update_id)).all() == [40]
-    assert texts(request.calls) == [], "stored, not handled yet: the worker handles it"
+        assert session.get(ProcessedUpdate, 40) is not None and session.exec(select(InboxUpdate)).all() == []
     await app.shutdown()
     engine.db.dispose()
-

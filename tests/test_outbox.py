@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
 from telegram.error import NetworkError, TimedOut
 from telegram.request import RequestData
 
@@ -20,9 +20,11 @@ import bot.outbox
 from bot.claims import new_owner, release_dead
 from bot.outbox import Outbox
 from bot.settings import Settings
-from bot.telegram_app import build_application
+from bot.telegram_app import OverallLimit, build_application
 from dialogs.engine import Engine
-from storage.models import DialogState, OutboxMessage
+from storage import claims, outbox
+from storage.models import DialogState, OutboxMessage, utcnow
+from storage.outbox import Outgoing
 from tests.telegram_fake import FakeTelegram, RecordingRequest, texts
 
 pytestmark = pytest.mark.both_databases
@@ -197,3 +199,36 @@ async def test_two_senders_never_send_one_chats_replies_twice(settings: Settings
     assert len(sent_to(request, 7)) == 3
     assert statuses(engine, 7) == ["sent"] * 3
     await telegram.app.shutdown()
+
+
+def test_of_a_dead_senders_calls_only_the_one_it_was_making_may_have_been_delivered(engine: Engine) -> None:
+    with Session(engine.db) as session:
+        outbox.queue(session, 1, [Outgoing(7, "message", {"text": f"part {n}", "markup": []}) for n in range(3)], "host:1:dead")
+        session.commit()
+    assert claims.release(engine.db, ["host:1:dead"]) == 3
+    with Session(engine.db) as session:
+        rows = session.exec(select(OutboxMessage.status, OutboxMessage.unsure).order_by(col(OutboxMessage.id))).all()
+    assert rows == [("pending", 1), ("pending", 0), ("pending", 0)]
+
+
+async def test_every_call_goes_through_the_overall_limit() -> None:
+    limit = OverallLimit(per_second=10)
+    started = time.monotonic()
+
+    async def call() -> bool:
+        return True
+
+    await asyncio.gather(*(limit.process_request(call, (), {}, "sendMessage", {}, None) for _ in range(20)))
+    assert time.monotonic() - started >= 0.9, "20 calls at 10 a second take about a second"
+
+
+def test_finished_calls_are_forgotten_after_two_days_and_open_ones_never(engine: Engine) -> None:
+    with Session(engine.db) as session:
+        outbox.queue(session, 1, [Outgoing(7, "message", {"text": "sent long ago", "markup": []}), Outgoing(8, "message", {"text": "still owed", "markup": []})], "")
+        session.commit()
+        session.execute(update(OutboxMessage).where(col(OutboxMessage.chat_id) == 7).values(status="sent"))
+        session.execute(update(OutboxMessage).values(created_at=utcnow() - timedelta(days=3)))
+        session.commit()
+    assert outbox.prune(engine.db, bot.outbox.KEEP_SENT) == 1
+    with Session(engine.db) as session:
+        assert session.exec(select(OutboxMessage.chat_id)).all() == [8]

@@ -19,7 +19,8 @@ from dialogs.core.events import Button
 from dialogs.engine import Engine
 from dialogs.quiz.push import Push
 from storage.access import add_member, create_team, grant_role
-from storage.deliveries import MAX_TRIES, queue_reminders, set_progress_message
+from storage import claims
+from storage.deliveries import MAX_TRIES, claim, queue_reminders, set_progress_message
 from storage.models import Assignment, Delivery, DialogState, User, utcnow
 from storage.users import preset_language
 from tests.chat import Chat, shown
@@ -372,3 +373,13 @@ async def test_a_push_that_timed_out_after_delivery_is_sent_at_most_once_more(en
     })
     assert fake.attempts[1000] == 2 and outcome[1000][0] == "failed" and "may have been delivered" in outcome[1000][1]
     assert fake.attempts[1001] == 2 and outcome[1001] == ("sent", "")
+
+
+def test_of_a_dead_senders_claims_only_the_one_it_was_sending_may_have_been_delivered(engine: Engine) -> None:
+    trainer, reps = team_with_reps(engine, 3)
+    trainer.send("/push plum_case east")
+    assert len(claim(engine.db, 10, timedelta(seconds=60), owner="host:1:dead")) == 3
+    assert claims.release(engine.db, ["host:1:dead"]) == 3
+    with Session(engine.db) as session:
+        rows = session.exec(select(Delivery.user_id, Delivery.status, Delivery.unsure).order_by(col(Delivery.id))).all()
+    assert rows == [(reps[0], "pending", 1), (reps[1], "pending", 0), (reps[2], "pending", 0)]

@@ -12,7 +12,8 @@ Faults, for tests of what the bot does when Telegram misbehaves or the bot dies 
 `emu.fault("sendMessage", chat_id, error=ApiError(500, "Internal Server Error"))` answers the
 next such call with an error; `hold="before"` keeps it waiting unaccepted and `hold="after"`
 accepts it (the person sees the message) and keeps its answer waiting, until `emu.release(f)`
-or `emu.hang_up(f)` after the bot was killed. `handed_out` lists each update id as Telegram hands it to the bot.
+or `emu.hang_up(f)` after the bot was killed. `queued` lists every update id people caused,
+`handed_out` each one as Telegram hands it to the bot.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import tornado.httpserver
 import tornado.httputil
 import tornado.netutil
 import tornado.web
-from tornado.httpclient import AsyncHTTPClient
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 from telegram import CallbackQuery, Chat, Document, InlineKeyboardMarkup, Message, MessageEntity, Update, User, WebhookInfo
 
 from tests.e2e.people import DEFAULT_WAIT, Seen, TelegramUser
@@ -43,6 +44,8 @@ from tests.e2e.telegram_html import HtmlError, parse_html, utf16_len
 COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]+)?")
 SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 BOT_COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
+# The calls that show a person something new (a fault for method "" holds the first of them).
+SHOWING = frozenset({"sendmessage", "editmessagetext", "senddocument"})
 # What Telegram sends when allowed_updates is empty (of the kinds the emulator makes).
 UPDATE_KINDS_BY_DEFAULT = frozenset({"message", "edited_message", "callback_query"})
 
@@ -151,8 +154,9 @@ class _Params:
 
 @dataclass
 class Fault:
-    """Trouble the next `times` calls of `method` to `chat_id` (None: any chat) meet: an error
-    answer, or a hold before Telegram accepts the call or after (its answer held back)."""
+    """Trouble the next `times` calls of `method` ("": any call that shows something) to
+    `chat_id` (None: any chat) meet: an error answer, or a hold before Telegram accepts the
+    call or after (its answer held back)."""
 
     method: str
     chat_id: int | None
@@ -235,6 +239,7 @@ class Emulator:
         self.webhook: _Webhook | None = None
         self.polls = 0
         self.handed_out: list[int] = []
+        self.queued: list[int] = []
         self.injected: list[tuple[str, int, str]] = []
         self._faults: list[Fault] = []
         self._updates: list[dict[str, Any]] = []
@@ -365,12 +370,20 @@ class Emulator:
 
         self.on_loop(gone)
 
+    def withdraw(self, fault: Fault) -> None:
+        """The fault no longer applies to calls still to come."""
+        def drop() -> None:
+            if fault in self._faults:
+                self._faults.remove(fault)
+
+        self.on_loop(drop)
+
     def _fault_for(self, name: str, params: _Params) -> Fault | None:
         chat = params.text("chat_id")
         if chat is None and name == "answercallbackquery":
             chat = str(self._queries.get(params.text("callback_query_id") or "", ""))
         for fault in self._faults:
-            if fault.method == name and fault.times > 0 and (fault.chat_id is None or str(fault.chat_id) == chat):
+            if (fault.method == name or (not fault.method and name in SHOWING)) and fault.times > 0 and (fault.chat_id is None or str(fault.chat_id) == chat):
                 fault.times -= 1
                 fault.arrived += 1
                 if fault.times == 0:
@@ -405,7 +418,9 @@ class Emulator:
         return next(self._message_ids.setdefault(chat_id, itertools.count(1)))
 
     def _queue(self, **update: Any) -> None:
-        self._updates.append(Update(next(self._update_ids), **update).to_dict())
+        update_id = next(self._update_ids)
+        self.queued.append(update_id)
+        self._updates.append(Update(update_id, **update).to_dict())
         self.changed()
 
     def user_message(self, person: TelegramUser, text: str) -> None:
@@ -566,6 +581,11 @@ class Emulator:
                 problem = None if 200 <= response.code < 300 else f"Wrong response from the webhook: {response.code} {response.reason}"
             except OSError as exc:
                 problem = f"Connection failed: {exc.strerror or exc}"
+            except HTTPClientError as exc:  # the bot hung up or did not answer in time
+                problem = f"Connection failed: {exc}"
+            except Exception as exc:  # noqa: BLE001 - an emulator bug must show in the test, not stop deliveries
+                self.crashes.append(f"webhook delivery: {exc!r}")
+                problem = f"Connection failed: {exc!r}"
             if problem is None:
                 if pending[0] in self._updates:
                     self._updates.remove(pending[0])
