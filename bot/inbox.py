@@ -71,15 +71,16 @@ class InboxWorker:
         """
         room = len(self.working) < self.parallel and not self._stopping
         claimed = await asyncio.to_thread(inbox.receive, self.db, storable(updates), self.owner if room else "")
+        received = {update.update_id: update for update in updates}
         for item in claimed:
-            self._start(item)
+            self._start(item, received[item.update_id])
         if len(claimed) < len(updates):
             self._left = True
             self.wake()
 
-    def _start(self, item: Incoming) -> None:
-        """Work `item`'s person from `item` on, in a task of their own."""
-        self.working[item.user_key] = asyncio.create_task(self._work(item), name=f"inbox:{item.user_key}")
+    def _start(self, item: Incoming, update: Update | None = None) -> None:
+        """Work `item`'s person from `item` on (`update` is it, already read), in a task of their own."""
+        self.working[item.user_key] = asyncio.create_task(self._work(item, update), name=f"inbox:{item.user_key}")
 
     def wake(self) -> None:
         """Look at the inbox now rather than at the next sweep."""
@@ -104,13 +105,13 @@ class InboxWorker:
             except TimeoutError:
                 pass
 
-    async def _work(self, first: Incoming) -> None:
+    async def _work(self, first: Incoming, update: Update | None) -> None:
         """One person's updates, one after another, while their queue has any."""
         item: Incoming | None = first
         person = first.user_key
         try:
             while item is not None and not self._stopping:
-                await self._handle(item)
+                await self._handle(item, update if item is first else None)
                 item = await asyncio.to_thread(inbox.finish_and_next, self.db, item, self.owner, self.lease)
         except Exception:  # noqa: BLE001 - the claim runs out and the update is handled again
             log.exception("the inbox could not go on with an update")
@@ -120,13 +121,14 @@ class InboxWorker:
             if self._left:
                 self.wake()
 
-    async def _handle(self, item: Incoming) -> None:
-        """Hands the update to the Application's handlers; one that was claimed MAX_TRIES times
-        without being finished (its process died each time) is dropped, not tried again."""
+    async def _handle(self, item: Incoming, update: Update | None) -> None:
+        """Hands the update (read from its stored form unless given) to the Application's
+        handlers; one that was claimed MAX_TRIES times without being finished (its process died
+        each time) is dropped, not tried again."""
         if item.tries > MAX_TRIES:
             log.error("update %s was claimed %d times without being handled; dropped", item.update_id, item.tries - 1)
             return
-        await self.app.process_update(Update.de_json(item.payload, self.app.bot))
+        await self.app.process_update(update or Update.de_json(item.payload, self.app.bot))
 
     async def stop(self) -> None:
         """Stop claiming, let the updates in hand finish (for a while), and give back the rest."""
