@@ -110,7 +110,7 @@ def build_application(settings: Settings, engine: Engine, *, request: BaseReques
     app.bot_data["owner"] = owner
     outbox = Outbox(engine.db, owner)
     app.bot_data["outbox"] = outbox
-    sender = PushSender(engine.db, engine.knowledge, owner=owner)
+    sender = PushSender(engine.db, engine.knowledge, owner=owner, outbox=outbox)
     app.bot_data["sender"] = sender
     register(app)
     if app.job_queue is not None:
