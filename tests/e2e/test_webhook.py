@@ -18,6 +18,15 @@ from tests.e2e.scene import Scene
 
 
 @pytest.mark.parametrize("bot", ["webhook"], indirect=True)
+def test_telegram_is_asked_to_post_one_update_at_a_time(bot: BotProcess, telegram: Scene) -> None:
+    """Two posts at once could store a rep's later update first; one at a time keeps Telegram's order."""
+    rep = telegram.user("Ming", "en")
+    rep.send("/help")
+    rep.wait_for("/lang")
+    assert telegram.emulator.webhook is not None and telegram.emulator.webhook.max_connections == 1
+
+
+@pytest.mark.parametrize("bot", ["webhook"], indirect=True)
 def test_posts_without_the_right_secret_token_are_refused(bot: BotProcess, telegram: Scene) -> None:
     forger = telegram.user("Forger", "en")
     message = Message(1, datetime.now(timezone.utc), forger.as_chat(), from_user=forger.as_user(), text="/help", entities=[MessageEntity(MessageEntity.BOT_COMMAND, 0, 5)])
