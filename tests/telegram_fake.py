@@ -11,11 +11,15 @@ import itertools
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from dialogs.engine import Engine
 
 BOT = {"id": 999, "is_bot": True, "first_name": "SalesCoach", "username": "SalesCoachBot"}
 TOKEN = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghi"
@@ -149,3 +153,12 @@ def texts(calls: list[Call]) -> list[str]:
 def notices(calls: list[Call]) -> list[str]:
     """The texts with which button presses were answered."""
     return [c.params.get("text", "") for c in calls if c.method == "answerCallbackQuery"]
+
+
+async def telegram_with(request: RecordingRequest, settings: Settings, engine: Engine) -> FakeTelegram:
+    """The bot's real Application on a request the test scripts (errors, timeouts, 429s), initialised."""
+    from bot.telegram_app import build_application
+
+    app = build_application(settings, engine, request=request)
+    await app.initialize()
+    return FakeTelegram(app, request, seen=len(request.calls))

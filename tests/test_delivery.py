@@ -14,11 +14,10 @@ from telegram.request import RequestData
 
 import dialogs.engine
 from bot.settings import Settings
-from bot.telegram_app import build_application
 from dialogs.core.callback import encode
 from dialogs.engine import Engine
 from storage.models import DialogState, ProcessedUpdate
-from tests.telegram_fake import Call, FakeTelegram, RecordingRequest, texts
+from tests.telegram_fake import Call, FakeTelegram, RecordingRequest, telegram_with, texts
 
 pytestmark = pytest.mark.both_databases
 
@@ -88,11 +87,6 @@ class LateTelegram(RecordingRequest):
             raise TimedOut("delivered, but the answer never came")
         return answer
 
-
-async def telegram_with(request: RecordingRequest, settings: Settings, engine: Engine) -> FakeTelegram:
-    app = build_application(settings, engine, request=request)
-    await app.initialize()
-    return FakeTelegram(app, request, seen=len(request.calls))
 
 
 async def test_a_button_answered_too_late_is_logged_not_shown_to_the_rep(settings: Settings, engine: Engine, caplog: pytest.LogCaptureFixture) -> None:

@@ -20,12 +20,12 @@ import bot.outbox
 from bot.claims import new_owner, release_dead
 from bot.outbox import Outbox
 from bot.settings import Settings
-from bot.telegram_app import OverallLimit, build_application
+from bot.telegram_app import OverallLimit
 from dialogs.engine import Engine
 from storage import claims, outbox
 from storage.models import DialogState, OutboxMessage, utcnow
 from storage.outbox import Outgoing
-from tests.telegram_fake import FakeTelegram, RecordingRequest, texts
+from tests.telegram_fake import FakeTelegram, RecordingRequest, telegram_with, texts
 
 pytestmark = pytest.mark.both_databases
 
@@ -62,11 +62,6 @@ class TroubledTelegram(RecordingRequest):
             raise TimedOut("delivered, but the answer never came")
         return answer
 
-
-async def telegram_with(request: RecordingRequest, settings: Settings, engine: Engine) -> FakeTelegram:
-    app = build_application(settings, engine, request=request)
-    await app.initialize()
-    return FakeTelegram(app, request, seen=len(request.calls))
 
 
 def outbox_of(telegram: FakeTelegram) -> Outbox:
