@@ -177,11 +177,16 @@ def rewarded_outcomes(scenario: Scenario) -> frozenset[str]:
 
 def closes(scenario: Scenario, state: str, move: Move) -> bool:
     """True if the move's trigger would take the customer from `state` to a rewarded outcome: a sale, a trial…"""
-    if move.trigger is None or move.trigger == LEAVE:
-        return False
+    return move.trigger != LEAVE and ending(scenario, state, move) in rewarded_outcomes(scenario)
+
+
+def ending(scenario: Scenario, state: str, move: Move) -> str | None:
+    """The outcome the move's trigger would take the customer to from `state` (an end state's, or
+    the one /end would give there), or None when it leaves her talking."""
+    if move.trigger is None:
+        return None
     after = destination(scenario, state, move.trigger)
-    rewarded = rewarded_outcomes(scenario)
-    return after != state and any(s.id == after and (s.outcome or s.end_outcome) in rewarded for s in scenario.states)
+    return None if after == state else next((s.outcome or s.end_outcome for s in scenario.states if s.id == after), None)
 
 
 def cold_upsell(scenario: Scenario, move: Move, text: str) -> Upsell | None:
@@ -199,14 +204,6 @@ def cold_upsell(scenario: Scenario, move: Move, text: str) -> Upsell | None:
 def costs(scenario: Scenario, move: Move) -> bool:
     """True for a mistake: the move loses goodwill or sets a flag the rubric takes points for."""
     return move.goodwill < 0 or any(c.points < 0 and set(c.when.flags) & set(move.flags) for c in scenario.rubric)
-
-
-def ends(scenario: Scenario, state: str, move: Move) -> bool:
-    """True if the move's trigger would take the customer from `state` to a state that ends the talk, well or badly."""
-    if move.trigger is None:
-        return False
-    after = destination(scenario, state, move.trigger)
-    return after != state and any(s.id == after and (s.outcome or s.end_outcome) for s in scenario.states)
 
 
 def proposes(verdict: Classification) -> bool:
@@ -309,7 +306,7 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
     state = next(s for s in scenario.states if s.id == progress.state)
     vague = in_turn(state.unmatched or scenario.unmatched, lang, turn, scenario.id, "unmatched")
     pieces = sentence_verdicts(text, verdict)
-    parts = [normalise(piece) for piece, _ in pieces]
+    ruled = [act_by_rules(normalise(piece)) for piece, _ in pieces]
     lines: list[str] = []
     revealed: list[str] = []
     applied: list[Move] = []
@@ -324,7 +321,7 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
     if cold is not None:
         main = None
     if main is not None and not costs(scenario, main) and len(pieces) > 1:
-        cold = _apply_each_sentence(scenario, progress, main, pieces, others, text, lang, lines, applied, revealed)
+        cold = _apply_each_sentence(scenario, progress, main, pieces, ruled, others, text, lang, lines, applied, revealed)
     else:
         chosen = [main] if main is not None else []
         chosen += [move for move in others if move is not None and move.goodwill < 0 and move not in chosen]
@@ -338,7 +335,7 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
     if cold is not None and not applied:
         lines.append(in_turn(cold.ask_why or copy_text().customer_upsell_why, lang, turn, scenario.id, cold.id))
     offended = cold is not None and not applied
-    offended |= _take_offence(scenario, progress, parts, applied, lang, turn, lines)
+    offended |= _take_offence(scenario, progress, ruled, applied, lang, turn, lines)
     if not applied and small_talk is not None and not offended:
         applied.append(small_talk)
         revealed += _apply(scenario, progress, small_talk, lang, lines)
@@ -380,7 +377,7 @@ def heard_once_on(scenario: Scenario, progress: Progress, moves_on: MovesOn, tex
         return False
     ahead = replace(progress, state=destination(scenario, progress.state, moves_on.trigger), marks=dict(progress.marks))
     move = find_move(scenario, ahead, text, verdict)
-    return move is not None and substantive(move) and not costs(scenario, move) and not ends(scenario, ahead.state, move)
+    return move is not None and substantive(move) and not costs(scenario, move) and ending(scenario, ahead.state, move) is None
 
 
 def sentence_verdicts(text: str, verdict: Classification) -> list[tuple[str, Classification]]:
@@ -411,14 +408,14 @@ def asked_again(scenario: Scenario, progress: Progress, text: str, verdict: Clas
     return None
 
 
-def _take_offence(scenario: Scenario, progress: Progress, parts: list[str], applied: list[Move], lang: str, turn: int, lines: list[str]) -> bool:
-    """Rudeness or an intrusive question (a cue in acts.yaml, not a guess) that no move of the
-    scenario reacted to: the customer takes it badly, first of all, in the words of
+def _take_offence(scenario: Scenario, progress: Progress, ruled: list[str | None], applied: list[Move], lang: str, turn: int, lines: list[str]) -> bool:
+    """Bad conduct named by an act rule in some sentence (`ruled`: a cue in acts.yaml, not a guess)
+    that no move of the scenario reacted to: the customer takes it badly, first of all, in the words of
     scoring/default.yaml, and loses goodwill (each point a strike). True if she did."""
     if any(move.goodwill < 0 for move in applied):
         return False
     rules = scenario.rules.conduct
-    kinds = dict.fromkeys(act for part in parts if (act := act_by_rules(part)) in rules and rules[act].goodwill < 0)
+    kinds = dict.fromkeys(act for act in ruled if act in rules and rules[act].goodwill < 0)
     for kind in kinds:
         rule = rules[kind]  # type: ignore[index]
         progress.goodwill += rule.goodwill
@@ -429,8 +426,8 @@ def _take_offence(scenario: Scenario, progress: Progress, parts: list[str], appl
 
 
 def _apply_each_sentence(
-    scenario: Scenario, progress: Progress, main: Move, pieces: list[tuple[str, Classification]], others: list[Move | None],
-    text: str, lang: str, lines: list[str], applied: list[Move], revealed: list[str],
+    scenario: Scenario, progress: Progress, main: Move, pieces: list[tuple[str, Classification]], ruled: list[str | None],
+    others: list[Move | None], text: str, lang: str, lines: list[str], applied: list[Move], revealed: list[str],
 ) -> Upsell | None:
     """A message that is no mistake, sentence by sentence in the order written: the main move where
     its sentence stands (first, when no single sentence holds it), and every other sentence that
@@ -446,11 +443,11 @@ def _apply_each_sentence(
             revealed += _apply(scenario, progress, main, lang, lines)
         if outcome_of(scenario, progress.state) is not None:
             return None
-        if number == place or act_by_rules(normalise(piece)) in scenario.rules.conduct:
+        if number == place or ruled[number] in scenario.rules.conduct:
             continue
         move = find_move(scenario, progress, piece, piece_verdict)
         last = number == len(pieces) - 1
-        if move is not None and substantive(move) and not costs(scenario, move) and move not in applied and (not ends(scenario, progress.state, move) or (last and closes(scenario, progress.state, move))):
+        if move is not None and substantive(move) and not costs(scenario, move) and move not in applied and (ending(scenario, progress.state, move) is None or (last and closes(scenario, progress.state, move))):
             if (unreasoned := cold_upsell(scenario, move, text)) is not None:
                 cold = unreasoned
                 continue

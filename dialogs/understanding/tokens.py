@@ -27,6 +27,7 @@ _SYMBOLS = str.maketrans({"%": " percent "})
 _CJK = re.compile("[\u3400-\u9fff]")
 _STEMMER = snowballstemmer.stemmer("english")
 USER_DICT = Path(__file__).resolve().parents[2] / "knowledge" / "understanding" / "userdict.zh.txt"
+STOPWORDS_FILE = USER_DICT.with_name("stopwords.yaml")
 
 
 @lru_cache(maxsize=1)
@@ -188,8 +189,6 @@ def cue_set(normalised_cues: tuple[str, ...]) -> CueSet:
     """The compiled set for these (normalised) cues, built once."""
     return CueSet(tuple(compile_cue(c) for c in normalised_cues))
 
-
-STOPWORDS_FILE = Path(__file__).resolve().parents[2] / "knowledge" / "understanding" / "stopwords.yaml"
 
 
 @lru_cache(maxsize=1)
