@@ -3,7 +3,8 @@ three of each per scenario and language, in their own words, replayed through th
 
 They are tuning data (rules and examples may be fitted to them), so these tests hold the ground
 gained: better reps always score higher, and the skilled reps reach one of the scenario's two
-best outcomes in at least as many pairs as when the tests were written (10 of 12, session 4).
+best outcomes in at least 11 of the 12 pairs (10 in session 4; 12 since the move model, session 5,
+with one pair of slack).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dialogs.roleplay.replay import PairResult, by_pair, load_scripts, replay_al
 from knowledge.validate import cached_knowledge
 
 SCRIPTS = Path(__file__).parent / "golden" / "roleplay_paraphrased"
-PAIRS_PASSING = 10
+PAIRS_PASSING = 11
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -134,6 +134,23 @@ def load_or_train(name: str, key: str, make: Callable[[], LinearModel]) -> Linea
         except OSError:
             pass
         return model
+
+
+def examples_model(name: str, labelled: Sequence[tuple[str, str]]) -> LinearModel:
+    """A model of which label a line carries, trained on (label, line) pairs and cached by their
+    hash: what a role-play scenario's move example lines teach about lines no example words."""
+    key = fingerprint(*(f"{label}\t{line}\n" for label, line in labelled))
+
+    def make() -> LinearModel:
+        return train([(normalise(line), detect_language(normalise(line))) for _, line in labelled], [label for label, _ in labelled])
+
+    return load_or_train(name, key, make)
+
+
+def text_features(text: str) -> list[str]:
+    """The n-grams of a raw line (normalised, in its detected language)."""
+    normalised = normalise(text)
+    return features(normalised, detect_language(normalised))
 
 
 def _trained_on(name: str, sources: list[Path], examples: Callable[[], list[tuple[str, str]]]) -> LinearModel:
