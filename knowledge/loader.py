@@ -78,7 +78,7 @@ _Yaml12Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false
 
 def parse(text: str) -> Any:
     """Plain Python data from YAML text, with the fast C loader."""
-    return yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506  (a safe loader)
+    return yaml.load(text, Loader=_Yaml12Loader)  # a safe loader
 
 
 def _round_trip(text: str) -> Any:
@@ -154,10 +154,7 @@ def line_of(node: Any, loc: Loc) -> int:
     line = (node.lc.line + 1) if hasattr(node, "lc") else 1
     for key in loc:
         try:
-            if isinstance(key, int):
-                line = node.lc.item(key)[0] + 1
-            else:
-                line = node.lc.key(key)[0] + 1
+            line = node.lc.item(key)[0] + 1 if isinstance(key, int) else node.lc.key(key)[0] + 1
             node = node[key]
         except (AttributeError, KeyError, IndexError, TypeError):
             break

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from dialogs.roleplay.customer import Progress, find_move, respond
 from dialogs.understanding.classifier import classify, normalise
@@ -19,7 +18,7 @@ ENGLISH_CUES = sorted({c for sc in cached_knowledge().scenarios.values() for m i
 
 
 def move_in(state: str, text: str, *known: str) -> str | None:
-    progress = Progress(state=state, marks={name: 0 for name in known})
+    progress = Progress(state=state, marks=dict.fromkeys(known, 0))
     move = find_move(PLUM, progress, text, classify(text))
     return move.id if move else None
 

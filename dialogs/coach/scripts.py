@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from dialogs.coach.verdict import kind_name, verdict_data
 from dialogs.core.base import Dialog
 from dialogs.core.callback import Press
-from dialogs.understanding.classifier import classify
 from dialogs.core.events import Button, shorten
-from dialogs.coach.verdict import kind_name, verdict_data
+from dialogs.understanding.classifier import classify
 from knowledge.schema import Script
 
 ANY_STATE = ["listing", "reading", "drilling", "drilled"]

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from dialogs.coach.verdict import kind_name, verdict_data
 from dialogs.core.base import Dialog
 from dialogs.core.callback import Press
 from dialogs.understanding.classifier import classify
-from dialogs.coach.verdict import kind_name, verdict_data
 from knowledge.schema import Lesson, Practice
 from storage.models import SpinStep
 from storage.spin_progress import (

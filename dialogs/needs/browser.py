@@ -201,10 +201,7 @@ class NeedsBrowser(Dialog):
             change: dict[str, Any] = {"date_from": None, "date_to": None} if kind == "date" else {kind: "" if kind != "source" else "all"}
         elif arg.isdigit() and int(arg) < len(values):
             value = values[int(arg)]
-            if kind == "date":
-                change = {"date_from": (utcnow() - timedelta(days=DATE_CHOICES[value])).date(), "date_to": None}
-            else:
-                change = {kind: value}
+            change = {"date_from": (utcnow() - timedelta(days=DATE_CHOICES[value])).date(), "date_to": None} if kind == "date" else {kind: value}
         else:
             return False
         self.set_filter(**change)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dialogs.people.access import redeem
 from dialogs.core.base import Dialog
 from dialogs.core.callback import Press
 from dialogs.core.commands import refresh_command_menu
 from dialogs.core.menu import show_menu
+from dialogs.people.access import redeem
 
 LANG_WORDS = {"zh": "zh", "中文": "zh", "汉语": "zh", "chinese": "zh", "en": "en", "english": "en", "英文": "en", "英语": "en"}
 

@@ -7,7 +7,7 @@ itself only queues one delivery per rep; the bot's sender works the queue.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
@@ -33,7 +33,7 @@ def parse_deadline(text: str, now: datetime) -> datetime | None | str:
         return now + (timedelta(days=amount) if unit == "d" else timedelta(hours=amount))
     for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
         try:
-            moment = datetime.strptime(text, fmt).replace(tzinfo=timezone.utc)
+            moment = datetime.strptime(text, fmt).replace(tzinfo=UTC)
         except ValueError:
             continue
         if fmt == "%Y-%m-%d":
@@ -122,7 +122,7 @@ class Push(Dialog):
     def push(self, quiz_id: str, target: str, deadline_text: str) -> None:
         """Checks the target and deadline, queues the deliveries and starts the progress message."""
         session, me = self.ctx.session, self.ctx.user.id
-        deadline = parse_deadline(deadline_text, datetime.now(timezone.utc))
+        deadline = parse_deadline(deadline_text, datetime.now(UTC))
         if deadline == "bad":
             self.ctx.say("push_bad_deadline", text=deadline_text[:40])
             self.send()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from dialogs.coach.verdict import kind_name
 from dialogs.core.context import Ctx
 from dialogs.roleplay.scorecard import outcome_label
-from dialogs.coach.verdict import kind_name
 from storage.quizzes import attempts_of
 from storage.roleplays import finished_of
 from storage.spin_progress import summary_of

@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 import zlib
 from dataclasses import dataclass, field, replace
+
 from transitions import Machine
 
 from dialogs.understanding.acts import act_by_rules

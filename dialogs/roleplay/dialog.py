@@ -15,11 +15,11 @@ from typing import Any
 
 from dialogs.core.base import Dialog
 from dialogs.core.callback import Press
-from dialogs.understanding.classifier import classify
 from dialogs.core.context import Ctx
-from dialogs.roleplay.customer import Progress, applicable, end_early_outcome, opening_line, respond
 from dialogs.core.events import Button, shorten
+from dialogs.roleplay.customer import Progress, applicable, end_early_outcome, opening_line, respond
 from dialogs.roleplay.scorecard import Scorecard, score_roleplay
+from dialogs.understanding.classifier import classify
 from knowledge.schema import Scenario, Suggestion
 from storage.models import RolePlay, RolePlayTurn
 from storage.needs import record_need

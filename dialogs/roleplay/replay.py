@@ -12,6 +12,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 from dialogs.roleplay.customer import Progress, end_early_outcome, respond
@@ -120,7 +121,7 @@ def by_pair(scenarios: dict[str, Scenario], results: Iterable[Replayed]) -> list
             if scores:
                 means[level] = sum(scores) / len(scores)
         present = [means[level] for level in LEVELS if level in means]
-        rising = len(present) == len(LEVELS) and all(a < b for a, b in zip(present, present[1:]))
+        rising = len(present) == len(LEVELS) and all(a < b for a, b in pairwise(present))
         skilled = tuple(r.outcome for r in group if r.script.level == "skilled")
         best = best_outcomes(scenarios[scenario_id])
         pairs.append(PairResult(scenario_id, lang, means, skilled, rising, bool(skilled) and all(o in best for o in skilled)))
