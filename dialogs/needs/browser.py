@@ -11,7 +11,7 @@ import io
 from datetime import timedelta
 from typing import Any
 
-from dialogs.core.base import Dialog
+from dialogs.core.base import Dialog, Trigger
 from dialogs.core.callback import Press
 from dialogs.core.context import Ctx
 from dialogs.core.events import Button, Document, shorten
@@ -100,6 +100,12 @@ class NeedsBrowser(Dialog):
         {"trigger": "search", "source": "filtering", "dest": "searching", "after": "ask_text"},
         {"trigger": "formats", "source": "*", "dest": "exporting", "after": "show_formats"},
     ]
+    list_page: Trigger
+    open: Trigger
+    filter_menu: Trigger
+    choose: Trigger
+    search: Trigger
+    formats: Trigger
     initial = "listing"
 
     # --- entry points -------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dialogs.core.base import Dialog
+from dialogs.core.base import Dialog, Trigger
 from dialogs.core.callback import Press
 from dialogs.core.commands import refresh_command_menu
 from dialogs.core.menu import show_menu
@@ -20,6 +20,7 @@ class Welcome(Dialog):
     transitions = [
         {"trigger": "choose", "source": "choosing_language", "dest": "done", "after": "remember_language"},
     ]
+    choose: Trigger
     initial = "choosing_language"
     final = frozenset({"done"})
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from dialogs.core.base import Dialog
+from dialogs.core.base import Dialog, Trigger
 from dialogs.core.callback import Press
 from dialogs.core.events import Button, shorten
 from storage.access import all_teams, audit, member_ids, not_started, team_by_name, teams_of
@@ -54,6 +54,10 @@ class Push(Dialog):
         {"trigger": "pick_target", "source": "choosing_target", "dest": "choosing_deadline", "after": "ask_deadline"},
         {"trigger": "send", "source": ["choosing_quiz", "choosing_target", "choosing_deadline"], "dest": "done"},
     ]
+    restart: Trigger
+    pick_quiz: Trigger
+    pick_target: Trigger
+    send: Trigger
     initial = "choosing_quiz"
     final = frozenset({"done"})
 

@@ -13,7 +13,7 @@ import zlib
 from collections.abc import Iterable
 from typing import Any
 
-from dialogs.core.base import Dialog
+from dialogs.core.base import Dialog, Trigger
 from dialogs.core.callback import Press
 from dialogs.core.context import Ctx
 from dialogs.core.events import Button, shorten
@@ -43,6 +43,9 @@ class RolePlayDialog(Dialog):
         {"trigger": "play", "source": ["choosing", "playing", "finished"], "dest": "playing", "before": "prepare", "after": "open_scene"},
         {"trigger": "conclude", "source": "playing", "dest": "finished", "after": "show_scorecard"},
     ]
+    browse: Trigger
+    play: Trigger
+    conclude: Trigger
     initial = "choosing"
 
     def __init__(self, ctx: Ctx) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 from dialogs.roleplay.customer import Progress, end_early_outcome, respond
 from dialogs.roleplay.scorecard import Scorecard, score_roleplay
@@ -47,7 +48,9 @@ class Replayed:
 def replay(scenario: Scenario, lines: Sequence[str], lang: str) -> tuple[str, Scorecard, list[str]]:
     """Play `lines` as the rep; the outcome, the scorecard and what the customer said each turn."""
     progress = Progress(state=scenario.initial)
-    verdicts, moves, said = [], [], []
+    verdicts: list[dict[str, Any]] = []
+    moves: list[str] = []
+    said: list[str] = []
     outcome: str | None = None
     for line in lines:
         verdict = classify(line)

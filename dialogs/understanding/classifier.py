@@ -197,7 +197,7 @@ def _load_language(path: Path, language: str) -> LanguageRules:
     _check_unique_ids(path, spec.rules)
     settings = spec.settings
     compiled = tuple(_compile_rule(path, rule, settings.word_boundaries) for rule in spec.rules)
-    priority = {name: rank for rank, name in enumerate(settings.priority)}
+    priority: dict[str, int] = {name: rank for rank, name in enumerate(settings.priority)}
     return LanguageRules(language, settings.default_form, settings.default_spin, priority, compiled, settings.model_confidence, settings.model_overrides)
 
 
