@@ -18,6 +18,7 @@ from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from storage.changed import changed_rows
 from storage.models import Assignment, OutboxMessage, utcnow
 
 OPEN = ("pending", "sending")
@@ -134,7 +135,7 @@ def claim_chat(engine: Engine, chat_id: int, owner: str, lease: timedelta, now: 
                 values: dict[str, Any] = {"status": "failed", "claimed_by": "", "unsure": unsure, "error": GIVEN_UP_UNSURE}
             else:
                 values = {"status": "sending", "claimed_by": owner, "claimed_at": now, "unsure": unsure}
-            if session.execute(update(OutboxMessage).where(*still).values(**values)).rowcount != 1:
+            if changed_rows(session, update(OutboxMessage).where(*still).values(**values)) != 1:
                 session.rollback()
                 return []
             if values["status"] == "sending":
@@ -218,6 +219,6 @@ def prune(engine: Engine, older_than: timedelta, limit: int = 1000) -> int:
     cutoff = utcnow() - older_than
     with Session(engine) as session:
         old = select(OutboxMessage.id).where(col(OutboxMessage.status).not_in(OPEN), col(OutboxMessage.created_at) < cutoff).limit(limit)
-        gone = session.execute(delete(OutboxMessage).where(col(OutboxMessage.id).in_(old.scalar_subquery())))
+        gone = changed_rows(session, delete(OutboxMessage).where(col(OutboxMessage.id).in_(old.scalar_subquery())))
         session.commit()
-        return gone.rowcount
+        return gone

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from dialogs.roleplay.customer import Progress, find_move, respond
-from dialogs.understanding.classifier import classify, normalise
 from dialogs.understanding import learned
+from dialogs.understanding.classifier import classify, normalise
 from dialogs.understanding.evaluation import load_labelled
 from dialogs.understanding.tokens import compile_cue, words_of
 from knowledge.validate import cached_knowledge
@@ -21,7 +20,7 @@ ENGLISH_CUES = sorted({c for sc in cached_knowledge().scenarios.values() for m i
 
 
 def move_in(state: str, text: str, *known: str) -> str | None:
-    progress = Progress(state=state, marks={name: 0 for name in known})
+    progress = Progress(state=state, marks=dict.fromkeys(known, 0))
     move = find_move(PLUM, progress, text, classify(text))
     return move.id if move else None
 

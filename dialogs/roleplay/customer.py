@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import threading
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+
 from transitions import Machine
 
 from dialogs.understanding.acts import act_by_rules
-from dialogs.understanding.classifier import Classification, classify, normalise
+from dialogs.understanding.classifier import Classification, classify
 from dialogs.understanding.learned import LinearModel, examples_model, text_features
 from dialogs.understanding.similarity import ExampleIndex
-from dialogs.understanding.text import sentences
+from dialogs.understanding.text import normalise, sentences
 from dialogs.understanding.tokens import CueSet, Words, cue_form, cue_set, words_of
 from knowledge.copy import copy_text
 from knowledge.schema import Cues, Match, Move, MovesOn, Scenario, Suggestion, Text, Upsell
@@ -93,6 +95,7 @@ class _Customer:
     """The model a scenario's machine drives; `state` is the customer's state."""
 
     state: str
+    trigger: Callable[[str], bool]  # bound by the machine: fires the named trigger
 
 
 def machine_for(scenario: Scenario) -> Machine:
@@ -114,7 +117,7 @@ def fire(scenario: Scenario, state: str, trigger: str) -> str:
         machine.add_model(customer, initial=state)
         try:
             if trigger in machine.get_triggers(state):
-                customer.trigger(trigger)  # type: ignore[attr-defined]
+                customer.trigger(trigger)
             return customer.state
         finally:
             machine.remove_model(customer)
@@ -403,10 +406,10 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
         progress.unheard = 0
         if state.moves_on.trigger:
             progress.state = fire(scenario, progress.state, state.moves_on.trigger)
-            move = find_move(scenario, progress, text, verdict)
-            if move is not None and substantive(move):
-                applied.append(move)
-                revealed += _apply(scenario, progress, move, lang, lines)
+            onward = find_move(scenario, progress, text, verdict)
+            if onward is not None and substantive(onward):
+                applied.append(onward)
+                revealed += _apply(scenario, progress, onward, lang, lines)
     if not lines:
         lines.append(vague)
     left = False
@@ -465,7 +468,7 @@ def _take_offence(scenario: Scenario, progress: Progress, ruled: list[str | None
     rules = scenario.rules.conduct
     kinds = dict.fromkeys(act for act in ruled if act in rules and rules[act].goodwill < 0)
     for kind in kinds:
-        rule = rules[kind]  # type: ignore[index]
+        rule = rules[kind]
         progress.goodwill += rule.goodwill
         progress.strikes -= rule.goodwill
         if rule.say:
