@@ -41,16 +41,17 @@ KINDS: dict[str, type[Item]] = {
 @dataclass(frozen=True, order=True)
 class Problem:
     """One thing wrong in a content file, said so a trainer can fix it; problems sort in file and
-    line order."""
+    line order. A `warning` does not stop the content from being used."""
 
     file: str
     line: int
     message: str
     hint: str = ""
+    warning: bool = False
 
     def __str__(self) -> str:
         hint = f" (hint: {self.hint})" if self.hint else ""
-        return f"{self.file}:{self.line}: {self.message}{hint}"
+        return f"{self.file}:{self.line}: {'warning: ' if self.warning else ''}{self.message}{hint}"
 
 
 class ContentError(Exception):

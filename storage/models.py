@@ -180,6 +180,20 @@ class QuizAnswer(SQLModel, table=True):
     answered_at: datetime = Field(default_factory=utcnow)
 
 
+class QuizPoll(SQLModel, table=True):
+    """A native quiz poll sent to a rep, and what a vote in it answers: Telegram's poll answer
+    names only the poll and the positions of the options chosen."""
+
+    poll_id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    attempt_id: int = Field(foreign_key="quizattempt.id", index=True)
+    quiz_id: str = Field(max_length=40)
+    question_id: str = Field(max_length=40)
+    option_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    sent_at: datetime = Field(default_factory=utcnow)
+
+
 class Assignment(SQLModel, table=True):
     """A quiz pushed by a trainer to a team or to everyone, with an optional deadline."""
 

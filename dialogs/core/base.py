@@ -15,6 +15,7 @@ from transitions import Machine
 
 from dialogs.core.callback import Press
 from dialogs.core.context import Ctx
+from dialogs.core.events import PollVote
 
 _MACHINE_LOCK = threading.Lock()
 # A trigger of a dialog's machine, which the machine binds on each model: calling it moves the
@@ -94,3 +95,7 @@ class Dialog:
     def on_press(self, press: Press) -> bool:
         """The user pressed one of this dialog's current buttons; False if it is not ours."""
         raise NotImplementedError
+
+    def on_vote(self, vote: PollVote) -> bool:
+        """The user voted in a quiz poll; False if it is not this dialog's current poll (no dialog has one by default)."""
+        return False

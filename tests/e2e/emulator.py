@@ -36,7 +36,8 @@ import tornado.httpserver
 import tornado.httputil
 import tornado.netutil
 import tornado.web
-from telegram import CallbackQuery, Chat, Document, InlineKeyboardMarkup, Message, MessageEntity, Update, User, WebhookInfo
+from telegram import CallbackQuery, Chat, Document, InlineKeyboardMarkup, Message, MessageEntity, Poll, PollAnswer, PollOption, Update, User, WebhookInfo
+from telegram.constants import PollLimit
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 from tests.e2e.people import DEFAULT_WAIT, Seen, TelegramUser
@@ -46,9 +47,9 @@ COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]+)?")
 SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 BOT_COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
 # The calls that show a person something new (a fault for method "" holds the first of them).
-SHOWING = frozenset({"sendmessage", "editmessagetext", "senddocument"})
+SHOWING = frozenset({"sendmessage", "editmessagetext", "senddocument", "sendpoll"})
 # What Telegram sends when allowed_updates is empty (of the kinds the emulator makes).
-UPDATE_KINDS_BY_DEFAULT = frozenset({"message", "edited_message", "callback_query"})
+UPDATE_KINDS_BY_DEFAULT = frozenset({"message", "edited_message", "callback_query", "poll_answer"})
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,7 @@ class _BotMessage:
     document: Document | None = None
     content: bytes = b""
     edit_date: datetime | None = None
+    poll: Poll | None = None
     changed: int = 0
 
     def buttons(self) -> list[list[dict[str, Any]]]:
@@ -194,6 +196,8 @@ class _BotMessage:
         markup = InlineKeyboardMarkup.de_json(self.markup, None) if self.markup and "inline_keyboard" in self.markup else None
         if self.document is not None:
             return Message(self.message_id, self.date, chat, from_user=bot, document=self.document, caption=self.text, caption_entities=self.entities, reply_markup=markup, edit_date=self.edit_date)
+        if self.poll is not None:
+            return Message(self.message_id, self.date, chat, from_user=bot, poll=self.poll)
         return Message(self.message_id, self.date, chat, from_user=bot, text=self.text, entities=self.entities, reply_markup=markup, edit_date=self.edit_date)
 
 
@@ -250,6 +254,7 @@ class Emulator:
         self._messages: dict[tuple[int, int], _BotMessage] = {}
         self._seen: dict[int, list[Seen]] = {}
         self._queries: dict[str, int] = {}
+        self._votes: set[tuple[str, int]] = set()
         self._menus: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self._allowed: frozenset[str] = UPDATE_KINDS_BY_DEFAULT
         self._buckets: dict[int | None, _Bucket] = {}
@@ -264,7 +269,7 @@ class Emulator:
             name.lower(): getattr(self, f"api_{name}")
             for name in (
                 "getMe", "getUpdates", "setWebhook", "deleteWebhook", "getWebhookInfo", "sendMessage",
-                "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery", "sendDocument",
+                "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery", "sendDocument", "sendPoll",
                 "setMyCommands", "getMyCommands", "deleteMyCommands",
             )
         }
@@ -443,6 +448,24 @@ class Emulator:
         query = CallbackQuery(query_id, person.as_user(), str(person.id), message=message.to_message(self.bot, person.as_chat()), data=data)
         self._queue(callback_query=query)
 
+    def user_vote(self, person: TelegramUser, option: str, message_id: int | None) -> None:
+        polls = [m for (chat, _), m in self._messages.items() if chat == person.id and m.poll is not None and (message_id is None or m.message_id == message_id)]
+        for message in sorted(polls, key=lambda m: m.changed, reverse=True):
+            assert message.poll is not None
+            texts = [o.text for o in message.poll.options]
+            if option in texts:
+                poll, chosen = message.poll, texts.index(option)
+                break
+        else:
+            raise AssertionError(f"{person.name} sees no poll with the option {option!r}; newest polls: {[[o.text for o in m.poll.options] for m in polls[-3:] if m.poll]}")
+        if (poll.id, person.id) in self._votes:
+            raise AssertionError(f"{person.name} has answered this quiz already: Telegram takes one answer per person")
+        self._votes.add((poll.id, person.id))
+        person.mark = len(self._seen.get(person.id, []))
+        if not poll.is_anonymous:
+            persistent = poll.options[chosen].persistent_id
+            self._queue(poll_answer=PollAnswer(poll.id, [chosen], user=person.as_user(), option_persistent_ids=[persistent] if persistent else []))
+
     def menu_for(self, person: TelegramUser) -> list[tuple[str, str]]:
         chat = json.dumps({"type": "chat", "chat_id": person.id}, sort_keys=True)
         private = json.dumps({"type": "all_private_chats"}, sort_keys=True)
@@ -457,8 +480,9 @@ class Emulator:
         if message is not None:
             message.changed = next(self._changes)
             document = message.document
+            options = tuple(o.text for o in message.poll.options) if message.poll else ()
             self._seen.setdefault(chat_id, []).append(
-                Seen(kind, text, message.message_id, message.labels(), document.file_name if document else None, message.content if document else None)
+                Seen(kind, text, message.message_id, message.labels(), document.file_name if document else None, message.content if document else None, options)
             )
         else:
             self._seen.setdefault(chat_id, []).append(Seen(kind, text))
@@ -684,6 +708,33 @@ class Emulator:
         document = Document(f"BQACAgIAAx{number:08d}", f"AgAD{number:08d}", file_name=filename, mime_type=mimetypes.guess_type(filename)[0] or "application/octet-stream", file_size=len(content))
         message = self._store(chat_id, text=caption or None, entities=entities, markup=markup, document=document, content=content)
         self._show(chat_id, "document", message, caption)
+        return self._reply(message)
+
+    async def api_sendPoll(self, params: _Params) -> Any:
+        chat_id = self._chat(params)
+        question = params.text("question") or ""
+        if not PollLimit.MIN_QUESTION_LENGTH <= utf16_len(question) <= PollLimit.MAX_QUESTION_LENGTH:
+            raise bad_request("POLL_QUESTION_INVALID")
+        given = params.structure("options")
+        if not isinstance(given, list) or not 2 <= len(given) <= PollLimit.MAX_OPTION_NUMBER:
+            raise bad_request("POLL_ANSWERS_INVALID")
+        texts = [str(o.get("text", "")) if isinstance(o, dict) else str(o) for o in given]
+        if any(not 1 <= utf16_len(t) <= PollLimit.MAX_OPTION_LENGTH for t in texts):
+            raise bad_request("POLL_ANSWER_INVALID")
+        kind = params.text("type") or Poll.REGULAR
+        correct = params.structure("correct_option_ids") or []
+        if kind == Poll.QUIZ and (len(correct) != 1 or not all(isinstance(c, int) and 0 <= c < len(texts) for c in correct)):
+            raise bad_request("QUIZ_CORRECT_ANSWERS_INVALID")
+        explanation = params.text("explanation") or ""
+        if utf16_len(explanation) > PollLimit.MAX_EXPLANATION_LENGTH or explanation.count("\n") > PollLimit.MAX_EXPLANATION_LINE_FEEDS:
+            raise bad_request("explanation is too long")
+        anonymous = params.values.get("is_anonymous") is None or params.flag("is_anonymous")
+        self._rate(chat_id)
+        number = len(self._messages) + 1
+        options = [PollOption(text, 0, persistent_id=str(i)) for i, text in enumerate(texts)]
+        poll = Poll(f"poll{number}", question, options, 0, False, anonymous, kind, False, explanation=explanation or None, allows_revoting=False, members_only=False, correct_option_ids=correct or None)
+        message = self._store(chat_id, poll=poll)
+        self._show(chat_id, "poll", message, question)
         return self._reply(message)
 
     def _editable(self, params: _Params) -> _BotMessage:
