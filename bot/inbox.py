@@ -20,10 +20,11 @@ from typing import Any
 
 from sqlalchemy.engine import Engine as DbEngine
 from telegram import Update
-from telegram.error import InvalidToken, RetryAfter, TelegramError
+from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.failures import retry_after
+from bot.metrics import TOO_MANY_REQUESTS
 from storage import inbox
 from storage.inbox import MAX_TRIES, MAX_UPDATE_ID, Incoming
 
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 POLL_TIMEOUT = 10
 SWEEP_SECONDS = 1.0
 STOP_WAIT_SECONDS = 10.0
+SETTLED = 90.0  # longer than the longest wait between two polls (a minute of network trouble) plus a poll
+OTHER_POLLER = "terminated by other getUpdates request"
 
 
 def person_of(update: Update) -> int:
@@ -146,7 +149,15 @@ class InboxWorker:
 async def poll(app: Application, worker: InboxWorker, allowed_updates: list[str], stop: asyncio.Event) -> None:
     """Long polling until `stop`: each batch is committed to the inbox before the next
     getUpdates confirms it to Telegram. Network trouble is waited out (1 s, doubling up to a
-    minute); a token Telegram refuses ends polling with InvalidToken."""
+    minute); a token Telegram refuses ends polling with InvalidToken.
+
+    Telegram answers 409 Conflict to a getUpdates that another one, made with the same token,
+    cut short: two processes are polling. The newcomer ends polling with the Conflict (it gets
+    one within seconds of starting, when the process that was there polls again); a process
+    that has polled for SETTLED seconds is the one that was there and goes on. A Conflict
+    because a webhook is set ends polling too: Telegram sends the updates there now."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
     offset: int | None = None
     delay = 1.0
     while not stop.is_set():
@@ -163,7 +174,14 @@ async def poll(app: Application, worker: InboxWorker, allowed_updates: list[str]
             await worker.receive(updates)
         except InvalidToken:
             raise
+        except Conflict as exc:
+            if OTHER_POLLER not in exc.message or loop.time() - started < SETTLED:
+                raise
+            log.warning("another process started polling with this token; it will stop, this one goes on")
+            await _pause(stop, 1.0)
+            continue
         except RetryAfter as exc:
+            TOO_MANY_REQUESTS.labels("poll").inc()
             await _pause(stop, retry_after(exc).total_seconds())
             continue
         except TelegramError as exc:
