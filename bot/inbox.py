@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 POLL_TIMEOUT = 10
 SWEEP_SECONDS = 1.0
 STOP_WAIT_SECONDS = 10.0
-SETTLED = 90.0  # longer than the longest wait between two polls (a minute of network trouble) plus a poll
 OTHER_POLLER = "terminated by other getUpdates request"
 
 
@@ -152,12 +151,12 @@ async def poll(app: Application, worker: InboxWorker, allowed_updates: list[str]
     minute); a token Telegram refuses ends polling with InvalidToken.
 
     Telegram answers 409 Conflict to a getUpdates that another one, made with the same token,
-    cut short: two processes are polling. The newcomer ends polling with the Conflict (it gets
-    one within seconds of starting, when the process that was there polls again); a process
-    that has polled for SETTLED seconds is the one that was there and goes on. A Conflict
-    because a webhook is set ends polling too: Telegram sends the updates there now."""
-    loop = asyncio.get_running_loop()
-    started = loop.time()
+    cut short: two processes are polling. The process that was there first goes on: it is
+    settled, having once waited a whole poll without anyone else polling (an empty answer).
+    The newcomer never is (the other one polls again a second after the newcomer's first
+    poll cut its own short), and ends polling with the Conflict. A Conflict because a webhook
+    is set ends polling too: Telegram sends the updates there now."""
+    settled = False
     offset: int | None = None
     delay = 1.0
     while not stop.is_set():
@@ -175,7 +174,7 @@ async def poll(app: Application, worker: InboxWorker, allowed_updates: list[str]
         except InvalidToken:
             raise
         except Conflict as exc:
-            if OTHER_POLLER not in exc.message or loop.time() - started < SETTLED:
+            if OTHER_POLLER not in exc.message or not settled:
                 raise
             log.warning("another process started polling with this token; it will stop, this one goes on")
             await _pause(stop, 1.0)
@@ -195,6 +194,7 @@ async def poll(app: Application, worker: InboxWorker, allowed_updates: list[str]
             delay = min(2 * delay, 60.0)
             continue
         delay = 1.0
+        settled = settled or not updates
         if updates:
             offset = updates[-1].update_id + 1
 
