@@ -21,7 +21,6 @@ SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 BOT_USERNAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{1,28}bot$", re.IGNORECASE)
 HOST_NAME_PATTERN = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-LOG_FORMATS = ("text", "json")
 DATABASE_SCHEMES = ("sqlite", "postgresql+psycopg")
 DATABASE_EXAMPLES = "sqlite:///salescoach.db or postgresql+psycopg://user:pass@host/db"
 SECRET_SETTINGS = frozenset({"telegram_bot_token", "webhook_secret", "database_url"})
@@ -58,11 +57,9 @@ class Settings(BaseSettings):
 
     @field_validator("log_format", mode="before")
     @classmethod
-    def _known_format(cls, value: object) -> object:
-        """LOG_FORMAT is text (one line a record, for people) or json (one object a line, for collectors)."""
-        if isinstance(value, str) and value.lower() in LOG_FORMATS:
-            return value.lower()
-        raise ValueError(f"use {' or '.join(LOG_FORMATS)}")
+    def _format_in_any_case(cls, value: object) -> object:
+        """LOG_FORMAT is text (a line a record, for people) or json (an object a line, for collectors), in any case."""
+        return value.lower() if isinstance(value, str) else value
 
     @field_validator("health_port", mode="before")
     @classmethod
