@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from bot.cli.serve import ANOTHER_POLLER, WEBHOOK_SET
-from tests.e2e.bot_process import ADMINS, TOKEN, BotProcess
+from tests.e2e.bot_process import ADMINS, TOKEN, BotProcess, free_port
 from tests.e2e.emulator import Emulator
 from tests.e2e.scene import Scene
 
@@ -32,7 +32,9 @@ def polled_alone_a_while(bot: BotProcess) -> None:
 
 
 def test_a_second_polling_process_exits_saying_another_process_polls(emulator: Emulator, tmp_path: Path) -> None:
-    first = BotProcess("polling", emulator, tmp_path / "first", settings={"LOG_FORMAT": "json"})
+    """The first bot also answers /healthz and /metrics on HEALTH_PORT, and logs JSON lines."""
+    health = f"http://127.0.0.1:{free_port()}"
+    first = BotProcess("polling", emulator, tmp_path / "first", settings={"LOG_FORMAT": "json", "HEALTH_PORT": health.rsplit(":", 1)[1]})
     second = BotProcess("polling", emulator, tmp_path / "second")
     for process in (first, second):
         process.workdir.mkdir()
@@ -46,6 +48,8 @@ def test_a_second_polling_process_exits_saying_another_process_polls(emulator: E
         rep = Scene(emulator, first, 0, ADMINS[0]).user("Ming", "en")
         rep.send("/help")
         rep.wait_for("/lang")
+        assert httpx.get(f"{health}/healthz").json()["status"] == "ok"
+        assert "# TYPE salescoach_updates" in httpx.get(f"{health}/metrics").text
     finally:
         second.stop()
         code = first.stop()
