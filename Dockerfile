@@ -27,6 +27,7 @@ RUN pip install --no-cache-dir --no-deps --no-build-isolation . \
 USER salescoach
 VOLUME ["/data"]
 # Healthy while the database answers and is at the schema this version expects
-# (`salescoach db current` exits 1 otherwise).
+# (`salescoach db current` exits 1 otherwise), whatever the mode. docker-compose.yml checks more
+# closely: each bot's /healthz (bot/operations.py), which also asks whether the outbox moves.
 HEALTHCHECK --interval=60s --timeout=30s --start-period=60s --retries=3 CMD ["salescoach", "db", "current"]
 CMD ["salescoach", "run"]
