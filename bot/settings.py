@@ -8,6 +8,7 @@ from gettext import ngettext
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -43,6 +44,7 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     xapi_base_url: str = "https://salescoach.example"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    timezone: str = "Asia/Shanghai"
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -51,6 +53,16 @@ class Settings(BaseSettings):
         if isinstance(value, str) and value.upper() in LOG_LEVELS:
             return value.upper()
         raise ValueError(f"use one of {', '.join(LOG_LEVELS)}")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        """TIMEZONE is an IANA timezone name: reps' days, review reminders and quiet hours are in it."""
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not a timezone; use an IANA name such as Asia/Shanghai, Europe/Berlin or UTC") from None
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -142,7 +154,7 @@ class Settings(BaseSettings):
 
     def engine_settings(self) -> EngineSettings:
         """The part of the settings the transport-free engine needs."""
-        return EngineSettings(admin_ids=self.admin_ids, bot_username=self.bot_username, xapi_base_url=self.xapi_base_url)
+        return EngineSettings(admin_ids=self.admin_ids, bot_username=self.bot_username, xapi_base_url=self.xapi_base_url, timezone=self.timezone)
 
 
 def listen_address(value: str) -> str:
