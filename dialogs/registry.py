@@ -15,6 +15,7 @@ from dialogs.needs.browser import NeedsBrowser, export
 from dialogs.quiz.push import Push
 from dialogs.quiz.taking import QuizDialog
 from dialogs.reports.results import Results
+from dialogs.review.dialog import ReviewDialog
 from dialogs.roleplay.dialog import RolePlayDialog, end, hint
 from dialogs.coach.scripts import Scripts
 from dialogs.coach.spin import SpinCoach
@@ -22,7 +23,7 @@ from dialogs.people.teams import Teams
 from dialogs.people.welcome import Welcome
 
 DIALOGS: dict[str, type[Dialog]] = {
-    d.name: d for d in (Welcome, SpinCoach, Scripts, RolePlayDialog, QuizDialog, NeedForm, MyNeeds, NeedsBrowser, Push, Results, Teams)
+    d.name: d for d in (Welcome, SpinCoach, Scripts, RolePlayDialog, QuizDialog, ReviewDialog, NeedForm, MyNeeds, NeedsBrowser, Push, Results, Teams)
 }
 BY_COMMAND: dict[str, type[Dialog]] = {d.command: d for d in DIALOGS.values()}
 ACTIONS: dict[str, Callable[[Ctx, str], None]] = {"me": me, "whoami": whoami, "invite": invite, "audit": audit_log, "hint": hint, "end": end, "export": export}

@@ -62,14 +62,14 @@ def answered(session: Session, item: ReviewItem, right: bool, now: datetime) -> 
 
 
 def due_items(session: Session, user_id: int, until: datetime) -> list[ReviewItem]:
-    """The rep's items due by `until`, the longest overdue first."""
-    query = select(ReviewItem).where(ReviewItem.user_id == user_id, col(ReviewItem.due) <= until).order_by(col(ReviewItem.due), col(ReviewItem.id))
+    """The rep's items due before `until`, the longest overdue first."""
+    query = select(ReviewItem).where(ReviewItem.user_id == user_id, col(ReviewItem.due) < until).order_by(col(ReviewItem.due), col(ReviewItem.id))
     return list(session.exec(query))
 
 
 def due_count(session: Session, user_id: int, until: datetime) -> int:
-    """How many of the rep's items are due by `until`."""
-    query = select(func.count()).select_from(ReviewItem).where(ReviewItem.user_id == user_id, col(ReviewItem.due) <= until)
+    """How many of the rep's items are due before `until`."""
+    query = select(func.count()).select_from(ReviewItem).where(ReviewItem.user_id == user_id, col(ReviewItem.due) < until)
     return session.exec(query).one()
 
 

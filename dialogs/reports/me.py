@@ -1,17 +1,21 @@
-"""/me: a rep's own record — SPIN coach progress, role-plays, and quizzes taken so far with best and latest scores."""
+"""/me: a rep's own record — SPIN coach progress, role-plays, quizzes taken so far with best and
+latest scores, and the review queue (items due today, FSRS's retention estimate)."""
 
 from __future__ import annotations
 
 from dialogs.core.context import Ctx
 from dialogs.roleplay.scorecard import outcome_label
 from dialogs.coach.verdict import kind_name
+from dialogs.review.days import day_ends
 from storage.quizzes import attempts_of
+from storage.reviews import due_count, retention
 from storage.roleplays import finished_of
 from storage.spin_progress import summary_of
 
 
 def me(ctx: Ctx, args: str) -> None:
-    """Shows the rep's SPIN steps (done, first-try accuracy), role-plays and quiz history."""
+    """Shows the rep's SPIN steps (done, first-try accuracy), role-plays, quiz history, and how
+    many review items are due today with the share of them FSRS expects the rep to remember."""
     quizzes = ctx.knowledge.quizzes
     summary: dict[str, dict[str, object]] = {}
     for attempt in attempts_of(ctx.session, ctx.user.id):
@@ -25,7 +29,9 @@ def me(ctx: Ctx, args: str) -> None:
     rows = [(quizzes[q].title.get(ctx.lang), r["attempts"], r["best"], r["last"], r["passed"]) for q, r in summary.items()]
     steps = summary_of(ctx.session, ctx.user.id)
     spin = [(kind_name(s.stage, ctx.lang), s.finished, s.first_try, s.rounds_done, s.accuracy) for s in steps]
-    ctx.say("me", name=ctx.user.name, quizzes=rows, spin=spin, spin_done=sum(s.finished for s in steps), roleplays=roleplay_rows(ctx))
+    kept = retention(ctx.session, ctx.user.id, ctx.now)
+    review = {"due": due_count(ctx.session, ctx.user.id, day_ends(ctx.now, ctx.settings.zone)), "retention": None if kept is None else round(100 * kept)}
+    ctx.say("me", name=ctx.user.name, quizzes=rows, spin=spin, spin_done=sum(s.finished for s in steps), roleplays=roleplay_rows(ctx), review=review)
 
 
 def roleplay_rows(ctx: Ctx) -> list[tuple[str, int, int, str]]:
