@@ -33,9 +33,11 @@ class Clock:
         self.now = local.astimezone(timezone.utc)
 
     def __call__(self) -> datetime:
+        """The time it is for the engine."""
         return self.now
 
     def at(self, local: datetime) -> None:
+        """Moves the clock to `local` (an aware time)."""
         self.now = local.astimezone(timezone.utc)
 
 
@@ -53,6 +55,7 @@ def scheduled(*answers: tuple[Rating, datetime]) -> datetime:
 
 
 def items_of(engine: Engine, user_id: int) -> dict[str, ReviewItem]:
+    """The rep's review items by kind:ref, as stored."""
     with Session(engine.db) as session:
         return {f"{i.kind}:{i.ref}": i for i in session.exec(select(ReviewItem).where(ReviewItem.user_id == user_id))}
 
