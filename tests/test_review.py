@@ -6,7 +6,7 @@ The engine runs on a clock the test sets (Asia/Shanghai, the default TIMEZONE).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from dialogs.engine import Engine
 from storage.models import ReviewItem
-from storage.reviews import SCHEDULER
+from storage.reviews import QUIZ, SCHEDULER, card_of, missed, quiz_ref
 from tests.chat import Chat, shown
 from tests.telegram_fake import FakeTelegram, texts
 
@@ -118,8 +118,25 @@ def test_a_missed_question_and_a_confused_spin_type_come_back_on_their_day_and_m
     assert {key: item.due for key, item in items_of(engine, 5).items()} == {"quiz:spin_basics/sb01": quiz_next, "spin:situation": spin_next}
 
     assert "Nothing to review today." in rep.text("/review")
-    me = rep.text("/me")
-    assert "0 items due today" in me and "% of your review queue (FSRS estimate)" in me
+    assert "0 items due today · you likely remember 100% of your review queue (FSRS estimate)" in rep.text("/me")
+    clock.at(quiz_next + timedelta(days=30))
+    cards = [card_of(item) for item in items_of(engine, 5).values()]
+    kept = round(100 * sum(SCHEDULER.get_card_retrievability(card, clock.now) for card in cards) / len(cards))
+    assert kept < 100 and f"2 items due today · you likely remember {kept}% of your review queue" in rep.text("/me")
+
+
+def test_a_question_with_several_answers_is_ticked_and_submitted_again(engine: Engine, clock: Clock) -> None:
+    with Session(engine.db) as session:  # the rep missed "Which of these are common mistakes…" last week
+        missed(session, 12, QUIZ, quiz_ref("spin_basics", "sb13"), "quiz", clock.now - timedelta(days=7))
+        session.commit()
+    rep = Chat(engine, 12, lang="en")
+    assert "several answers: tick them, then tap Submit" in rep.text("/review")
+    assert [r.key for r in rep.press("Submit")] == ["quiz_select_first"]
+    rep.press("▫️ A")
+    assert "Selected: A, B" in shown(rep.press("▫️ B"))
+    rep.press("▫️ D")
+    text = shown(rep.press("Submit"))
+    assert "✅ Right this time! Answer: A. Firing off Situation questions" in text and "Today's review is done: 1 of 1 right." in text
 
 
 def test_a_wrong_answer_brings_an_item_back_the_next_day_in_fresh_words(engine: Engine, clock: Clock) -> None:
