@@ -4,8 +4,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     DATABASE_URL=sqlite:////data/salescoach.db \
     SALESCOACH_CACHE_DIR=/app/cache
 
-# graphviz: `salescoach graph --format png|svg` draws with its dot
-RUN apt-get update && apt-get install -y --no-install-recommends graphviz && rm -rf /var/lib/apt/lists/*
+# graphviz: `salescoach graph --format png|svg` draws with its dot; tzdata: the TIMEZONE setting's zones
+RUN apt-get update && apt-get install -y --no-install-recommends graphviz tzdata && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
 # Every dependency (PostgreSQL's driver and the build tools included) at the version and hash

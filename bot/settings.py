@@ -8,6 +8,7 @@ from gettext import ngettext
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -46,6 +47,7 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     health_port: int | None = Field(default=None, ge=1, le=65535)
     health_listen: str = "127.0.0.1"
+    timezone: str = "Asia/Shanghai"
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -62,10 +64,17 @@ class Settings(BaseSettings):
         return value.lower() if isinstance(value, str) else value
 
     @field_validator("health_port", mode="before")
-    @classmethod
     def _optional_port(cls, value: object) -> object:
         """HEALTH_PORT left empty (as .env.example has it) means no health server for polling."""
         return None if isinstance(value, str) and not value.strip() else value
+    @field_validator("timezone")
+    def _known_timezone(cls, value: str) -> str:
+        """TIMEZONE is an IANA timezone name: reps' days, review reminders and quiet hours are in it."""
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not a timezone; use an IANA name such as Asia/Shanghai, Europe/Berlin or UTC") from None
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -157,7 +166,7 @@ class Settings(BaseSettings):
 
     def engine_settings(self) -> EngineSettings:
         """The part of the settings the transport-free engine needs."""
-        return EngineSettings(admin_ids=self.admin_ids, bot_username=self.bot_username, xapi_base_url=self.xapi_base_url)
+        return EngineSettings(admin_ids=self.admin_ids, bot_username=self.bot_username, xapi_base_url=self.xapi_base_url, timezone=self.timezone)
 
 
 def listen_address(value: str) -> str:
