@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from knowledge.schema import Form, Lesson, Quiz, Scenario, Scoring, Script
+from knowledge.schema_paths import LearningPath
 
 Loc = tuple[str | int, ...]
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
@@ -34,6 +35,7 @@ KINDS: dict[str, type[BaseModel]] = {
     "scenarios": Scenario,
     "forms": Form,
     "scoring": Scoring,
+    "paths": LearningPath,
 }
 
 
@@ -142,6 +144,10 @@ class Knowledge:
     @property
     def forms(self) -> dict[str, Form]:
         return self.items["forms"]
+
+    @property
+    def paths(self) -> dict[str, LearningPath]:
+        return self.items["paths"]
 
     @property
     def scoring(self) -> Scoring | None:
