@@ -12,6 +12,8 @@ from dialogs.reports.me import me
 from dialogs.needs.mine import MyNeeds
 from dialogs.needs.form import NeedForm
 from dialogs.needs.browser import NeedsBrowser, export
+from dialogs.paths.certificates import verify
+from dialogs.paths.dialog import Paths
 from dialogs.quiz.push import Push
 from dialogs.quiz.taking import QuizDialog
 from dialogs.reports.results import Results
@@ -22,8 +24,8 @@ from dialogs.people.teams import Teams
 from dialogs.people.welcome import Welcome
 
 DIALOGS: dict[str, type[Dialog]] = {
-    d.name: d for d in (Welcome, SpinCoach, Scripts, RolePlayDialog, QuizDialog, NeedForm, MyNeeds, NeedsBrowser, Push, Results, Teams)
+    d.name: d for d in (Welcome, SpinCoach, Scripts, RolePlayDialog, QuizDialog, NeedForm, MyNeeds, NeedsBrowser, Push, Results, Teams, Paths)
 }
 BY_COMMAND: dict[str, type[Dialog]] = {d.command: d for d in DIALOGS.values()}
-ACTIONS: dict[str, Callable[[Ctx, str], None]] = {"me": me, "whoami": whoami, "invite": invite, "audit": audit_log, "hint": hint, "end": end, "export": export}
+ACTIONS: dict[str, Callable[[Ctx, str], None]] = {"me": me, "whoami": whoami, "invite": invite, "audit": audit_log, "hint": hint, "end": end, "export": export, "verify": verify}
 CATALOGUE = Catalogue.of([*BY_COMMAND, *ACTIONS], [d for d in DIALOGS.values() if d.menu_label])

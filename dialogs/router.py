@@ -9,6 +9,7 @@ from dialogs.core.commands import described
 from dialogs.core.context import Ctx
 from dialogs.core.menu import menu_buttons, show_menu
 from dialogs.core.permissions import may, open_to_everyone
+from dialogs.paths.certificates import award_certificates
 from dialogs.registry import ACTIONS, BY_COMMAND, DIALOGS
 from dialogs.people.welcome import Welcome
 from storage.access import audit
@@ -25,6 +26,8 @@ def route(ctx: Ctx) -> None:
         on_button(ctx, event.button)
     else:
         on_text(ctx, event.text or "")
+    if ctx.studied:
+        award_certificates(ctx)
 
 
 def on_command(ctx: Ctx, command: str, args: str) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PACKAGES = ("bot", "dialogs", "knowledge", "storage")
-FEATURES = frozenset({"coach", "roleplay", "quiz", "needs", "people", "reports"})
+FEATURES = frozenset({"coach", "roleplay", "quiz", "needs", "people", "reports", "paths"})
 GROUND = frozenset({"core", "understanding"})
 ROOT_MODULES = frozenset({"engine", "router", "registry", "diagrams"})
 READS_EVERY_FEATURE = "reports"

@@ -42,6 +42,9 @@ class Ctx:
     settings: Settings
     catalogue: Catalogue
     replies: list[Reply] = field(default_factory=list)
+    # Set by a feature when the rep finished something a learning path may count (a quiz, a drill,
+    # a role-play): the router then checks whether a certificate is due.
+    studied: bool = False
     _roles: set[str] | None = None
 
     @property

@@ -222,6 +222,7 @@ class RolePlayDialog(Dialog):
     # --- the end -----------------------------------------------------------------------
 
     def _finish(self, row: RolePlay, scenario: Scenario | None, outcome: str) -> Scorecard | None:
+        self.ctx.studied = True
         if scenario is None:
             finish_roleplay(self.ctx.session, row, outcome, 0, [], {})
             return None
