@@ -94,7 +94,8 @@ def test_every_command_and_menu_button_works_from_every_state_of_every_dialog(en
     admin.send("/start")
     admin.press("English")
     log_need(admin)
-    starts: list[Callable[[Chat], object]] = [fill_need_form, lambda chat: (fill_need_form(chat), chat.press("✏ Edit")), lambda chat: (chat.send("/needs"), press_first(chat, "vo:"))]
+    starts: list[Callable[[Chat], object]] = [fill_need_form, lambda chat: (fill_need_form(chat), chat.press("✏ Edit")), lambda chat: (chat.send("/needs"), press_first(chat, "vo:")),
+               lambda chat: (chat.send("/needs"), press_first(chat, "vf"), press_first(chat, "vk:text"))]
     starts += [lambda chat, d=d: chat.send(f"/{d.command}") for d in DIALOGS.values()]
     seen: dict[tuple[str, str], Saved] = {}
     for seed in range(6):

@@ -39,18 +39,18 @@ async def test_a_rep_walks_spin_basics_to_a_certificate_a_manager_can_verify(tel
     await telegram.send(REP, "/start", lang="en")
     await telegram.press(REP, "English", lang="en")
     start = texts(await telegram.send(REP, "/path", lang="en"))[0]
-    assert "<b>SPIN basics</b>" in start and "░░░░░░░░░░ 0/5 steps" in start
+    assert "<b>SPIN basics</b>" in start and "░░░░░░░░░░ 0 of 5 steps done" in start
     assert "Next: read the lesson “SPIN questioning: the overview”" in start and "Then 4 more steps:" in start
     assert action_data(telegram, REP, "pl:spin_overview")
 
     lesson = (await next_step(telegram))[0]
     assert "📖 <b>SPIN questioning: the overview</b>" in lesson and "✅ Lesson read" in lesson
     after_one = texts(await telegram.press(REP, "🧭 Back to my paths", lang="en"))[0]
-    assert "▓▓░░░░░░░░ 1/5 steps" in after_one and "Next: read the lesson “I, Implication questions" in after_one
+    assert "▓▓░░░░░░░░ 1 of 5 steps done" in after_one and "Next: read the lesson “I, Implication questions" in after_one
 
     await next_step(telegram)
     drill_step = texts(await telegram.send(REP, "/path", lang="en"))[0]
-    assert "2/5 steps" in drill_step and "Next: drill the script “Fruit retail”: 6 of 8 questions at the right stage" in drill_step
+    assert "2 of 5 steps done" in drill_step and "Next: drill the script “Fruit retail”: 6 of 8 questions at the right stage" in drill_step
     assert "Fruit retail" in (await next_step(telegram))[0]
     await telegram.press(REP, "🎯 Drill this script", lang="en")
     for step in knowledge.scripts["fruit_retail"].steps:
@@ -58,7 +58,7 @@ async def test_a_rep_walks_spin_basics_to_a_certificate_a_manager_can_verify(tel
     assert "<b>Drill done</b>: 8 of 8" in done[-1]
 
     quiz_step = texts(await telegram.send(REP, "/path", lang="en"))[0]
-    assert "3/5 steps" in quiz_step and "Next: the quiz “SPIN selling: the basics”: score 70 or more" in quiz_step
+    assert "3 of 5 steps done" in quiz_step and "Next: the quiz “SPIN selling: the basics”: score 70 or more" in quiz_step
     await telegram.press(REP, "▶ SPIN basics: next step", lang="en")
     for question in knowledge.quizzes["spin_basics"].questions:
         if question.kind == "multiple":
@@ -70,7 +70,7 @@ async def test_a_rep_walks_spin_basics_to_a_certificate_a_manager_can_verify(tel
     assert "100/100" in result[-1]
 
     roleplay_step = texts(await telegram.send(REP, "/path", lang="en"))[0]
-    assert "4/5 steps" in roleplay_step and "score 70 or more, with 1 implication question and 1 need-payoff question" in roleplay_step
+    assert "4 of 5 steps done" in roleplay_step and "score 70 or more, with 1 implication question and 1 need-payoff question" in roleplay_step
     assert "This is the last step: the certificate comes with it." in roleplay_step
     await telegram.press(REP, "▶ SPIN basics: next step", lang="en")
     for turn in knowledge.scenarios["mop"].model_conversation:
@@ -80,7 +80,7 @@ async def test_a_rep_walks_spin_basics_to_a_certificate_a_manager_can_verify(tel
     code = CODE.search(certificate)
     assert code is not None
     done = texts(await telegram.send(REP, "/path", lang="en"))[0]
-    assert "▓▓▓▓▓▓▓▓▓▓ 5/5 steps" in done and f"code <code>{code.group()}</code>" in done
+    assert "▓▓▓▓▓▓▓▓▓▓ 5 of 5 steps done" in done and f"code <code>{code.group()}</code>" in done
 
     with Session(db) as session:
         grant_role(session, MANAGER, "manager", None)
