@@ -12,6 +12,7 @@ from dialogs.reports.me import me
 from dialogs.needs.mine import MyNeeds
 from dialogs.needs.form import NeedForm
 from dialogs.needs.browser import NeedsBrowser, export
+from dialogs.paths.assign import assign
 from dialogs.paths.certificates import verify
 from dialogs.paths.dialog import Paths
 from dialogs.quiz.push import Push
@@ -27,5 +28,5 @@ DIALOGS: dict[str, type[Dialog]] = {
     d.name: d for d in (Welcome, SpinCoach, Scripts, RolePlayDialog, QuizDialog, NeedForm, MyNeeds, NeedsBrowser, Push, Results, Teams, Paths)
 }
 BY_COMMAND: dict[str, type[Dialog]] = {d.command: d for d in DIALOGS.values()}
-ACTIONS: dict[str, Callable[[Ctx, str], None]] = {"me": me, "whoami": whoami, "invite": invite, "audit": audit_log, "hint": hint, "end": end, "export": export, "verify": verify}
+ACTIONS: dict[str, Callable[[Ctx, str], None]] = {"me": me, "whoami": whoami, "invite": invite, "audit": audit_log, "hint": hint, "end": end, "export": export, "verify": verify, "assign": assign}
 CATALOGUE = Catalogue.of([*BY_COMMAND, *ACTIONS], [d for d in DIALOGS.values() if d.menu_label])
