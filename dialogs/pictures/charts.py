@@ -35,10 +35,14 @@ def _counts_axes(ax: Axes, ylabel: str) -> None:
     ax.spines[["top", "right"]].set_visible(False)
 
 
+def score_bands(scores: Sequence[int]) -> list[tuple[str, int]]:
+    """How many scores fall in each band of ten (0–9 … 90–100), as the charts draw them."""
+    return [(f"{low}–{high}", sum(1 for s in scores if low <= s <= high)) for low, high in BANDS]
+
+
 def _score_bars(ax: Axes, scores: Sequence[int], lang: str) -> None:
     """Scores in bands of ten (90–100 the last), one bar each."""
-    counts = [sum(1 for s in scores if low <= s <= high) for low, high in BANDS]
-    ax.bar([low + 5 for low, _ in BANDS], counts, width=9, color=BAR)
+    ax.bar([low + 5 for low, _ in BANDS], [count for _, count in score_bands(scores)], width=9, color=BAR)
     ax.set_xlim(0, 100)
     ax.set_xticks(range(0, 101, 10))
     ax.set_xlabel(_label("chart_score", lang))

@@ -7,7 +7,9 @@ import io
 
 from dialogs.core.base import Dialog
 from dialogs.core.callback import Press
-from dialogs.core.events import Button, Document, shorten
+from dialogs.core.events import Button, Document, Picture, shorten
+from dialogs.pictures import charts
+from dialogs.pictures.figures import png
 from dialogs.quiz.taking import option_label
 from dialogs.roleplay.dialog import in_list_order
 from dialogs.roleplay.scorecard import outcome_label
@@ -105,6 +107,10 @@ class Results(Dialog):
             distribution=summary.distribution(),
             missed=missed,
         )
+        if summary.scores:
+            chart = png(charts.quiz_scores(quiz.title.get(self.ctx.lang), summary.scores, quiz.pass_mark, self.ctx.lang))
+            bands = [band for band in charts.score_bands(summary.scores) if band[1]]
+            self.ctx.show("results_chart", Picture(f"{quiz.id}-scores.png", chart), finished=summary.finished, pass_mark=quiz.pass_mark, passed=summary.passed, bands=bands)
 
     def export(self, fmt: str) -> None:
         """Sends the results of the quiz as a file (jsonl follows the xAPI statement shape)."""
