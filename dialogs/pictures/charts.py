@@ -66,7 +66,7 @@ def roleplay_results(title: str, outcomes: Sequence[tuple[str, int]], best: Sequ
     fig = figure(*WIDE)
     fig.set_layout_engine("constrained")
     ended, scored = fig.subplots(1, 2)
-    names = [drawable(name) for name, _ in outcomes][::-1]
+    names = [drawable(name or _label("chart_ended_early", lang)) for name, _ in outcomes][::-1]
     ended.barh(range(len(names)), [count for _, count in outcomes][::-1], color=BAR)
     ended.set_yticks(range(len(names)), names)
     ended.set_title(_label("chart_outcomes", lang))

@@ -148,6 +148,11 @@ class Results(Dialog):
             more=max(0, len(reps) - REPS_SHOWN),
             unmatched=unmatched,
         )
+        if results.best:
+            best = list(results.best.values())
+            chart = png(charts.roleplay_results(sc.title.get(lang), outcomes, best, lang))
+            bands = [band for band in charts.score_bands(best) if band[1]]
+            self.ctx.show("results_roleplay_chart", Picture(f"{sc.id}-roleplays.png", chart), outcomes=outcomes, players=len(best), bands=bands)
 
     def export_roleplays(self, fmt: str) -> None:
         """Sends the scenario's finished role-plays, with their transcripts, as a file."""
