@@ -250,6 +250,26 @@ def test_role_plays_join_a_reps_menu_once_the_spin_coach_is_done(rep: Chat, engi
     assert "🎭 Role-play" in [b.label for b in trainer_or_admin.buttons]
 
 
+def test_me_shows_progress_as_a_chart_with_the_spin_mix_against_the_team(rep: Chat, engine: Engine) -> None:
+    assert [r for r in rep.send("/me") if r.picture] == [], "nothing finished yet: no chart"
+    with Session(engine.db) as session:
+        team = create_team(session, "east")
+        assert team is not None
+        for uid in (rep.user_id, 12):
+            add_member(session, uid, team.id or 0)
+        session.commit()
+    play_plum(rep, "What kind would you like?", "Who are the sour plums for?", "If she can't find sour plums, how will that affect her appetite?", "Would it help if I picked the sourest ones for her?", "/end")
+    play_plum(Chat(engine, 12, lang="en"), "What kind would you like?", "Why sour ones?", "Congratulations!", "A jin of these?", "Kiwi is full of vitamins, good for her. Some?", "Come again!")
+    [chart] = [r for r in rep.send("/me") if r.picture]
+    assert chart.picture is not None
+    assert_picture(chart.picture.content, charts.WIDE)
+    assert shown([chart]) == (
+        "📊 Chart: your scores over time, and the mix of your SPIN questions in role-plays against your team's.\n"
+        "Role-plays: 1 played, first 53, latest 53, best 53\n"
+        "SPIN questions: situation question (S) 33% (team 67%) · problem question (P) 0% (team 0%) · implication question (I) 33% (team 17%) · need-payoff question (N) 33% (team 17%)"
+    )
+
+
 def test_me_shows_the_roleplays_played(rep: Chat) -> None:
     assert "None yet. Type /roleplay" in rep.text("/me")
     play_plum(rep, "Big sweet plums, the best!")

@@ -4,7 +4,7 @@ en from knowledge/copy.yaml. Each message that carries one says in words what it
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from dialogs.pictures.figures import figure
@@ -22,6 +22,7 @@ SPIN_COLORS = {"situation": "#4e79a7", "problem": "#f28e2b", "implication": "#e1
 BAR = "#4e79a7"
 TEAM = "#bab0ac"
 PASS = "#d62728"
+MIN_SPAN = timedelta(days=1)
 BANDS = [(low, low + 9 if low < 90 else 100) for low in range(0, 100, 10)]
 
 
@@ -94,7 +95,7 @@ def progress(quizzes: Sequence[tuple[datetime, int]], roleplays: Sequence[tuple[
     over_time.spines[["top", "right"]].set_visible(False)
     if quizzes or roleplays:
         over_time.legend(loc="lower right")
-    _dates(over_time)
+        _dates(over_time, [when for when, _ in [*quizzes, *roleplays]])
     groups = [(_label("chart_me", lang), mine, BAR)] + ([(_label("chart_team", lang), team, TEAM)] if team is not None else [])
     width = 0.8 / len(groups)
     for i, (name, counts, color) in enumerate(groups):
@@ -109,10 +110,14 @@ def progress(quizzes: Sequence[tuple[datetime, int]], roleplays: Sequence[tuple[
     return fig
 
 
-def _dates(ax: Axes) -> None:
-    """Dates on the x axis, as short as they can be (the year once, then months and days)."""
+def _dates(ax: Axes, times: Sequence[datetime]) -> None:
+    """Dates on the x axis, as short as they can be (the year once, then months and days),
+    spanning at least a day (a rep's first scores often come within an hour)."""
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 
+    first, last = min(times), max(times)
+    margin = max((last - first) / 20, (MIN_SPAN - (last - first)) / 2)
+    ax.set_xlim(first - margin, last + margin)  # type: ignore[arg-type]
     locator = AutoDateLocator(maxticks=8)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
