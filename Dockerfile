@@ -2,10 +2,12 @@ FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     DATABASE_URL=sqlite:////data/salescoach.db \
-    SALESCOACH_CACHE_DIR=/app/cache
+    SALESCOACH_CACHE_DIR=/app/cache \
+    MPLCONFIGDIR=/app/cache/matplotlib
 
-# graphviz: `salescoach graph --format png|svg` draws with its dot
-RUN apt-get update && apt-get install -y --no-install-recommends graphviz && rm -rf /var/lib/apt/lists/*
+# graphviz: `salescoach graph --format png|svg` draws with its dot;
+# fonts-noto-cjk: charts and certificates draw Chinese with it (dialogs/pictures/fonts.py)
+RUN apt-get update && apt-get install -y --no-install-recommends graphviz fonts-noto-cjk && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
 # Every dependency (PostgreSQL's driver and the build tools included) at the version and hash
@@ -20,6 +22,7 @@ COPY knowledge ./knowledge
 COPY storage ./storage
 RUN pip install --no-cache-dir --no-deps --no-build-isolation . \
     && python -c "from dialogs.understanding.learned import act_model, spin_model; spin_model(); act_model()" \
+    && python -c "from dialogs.pictures.fonts import families; families()" \
     && useradd --create-home --uid 10001 salescoach \
     && mkdir -p /data && chown salescoach /data
 

@@ -66,9 +66,9 @@ class OutboxMessage(SQLModel, table=True):
     """One Bot API call the bot owes a chat: a reply, written in the transaction of the update
     that produced it and sent afterwards (storage/outbox.py).
 
-    `kind` is message, edit, document, answer (a button press's answer) or commands (a chat's
-    command menu); `payload` holds the rendered text, buttons and the like, `content` a
-    document's bytes until it is sent. A chat's calls go out in id order. `tries` counts
+    `kind` is message, edit, document, photo, answer (a button press's answer) or commands (a
+    chat's command menu); `payload` holds the rendered text, buttons and the like, `content` a
+    document's or photo's bytes until it is sent. A chat's calls go out in id order. `tries` counts
     attempts, `unsure` those whose outcome is unknown (a timeout, or the sender died while
     sending): such a call may have been delivered, and is sent at most once more.
     """

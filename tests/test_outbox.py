@@ -22,10 +22,13 @@ from bot.outbox import Outbox
 from bot.settings import Settings
 from bot.telegram_app import OverallLimit
 from dialogs.engine import Engine
+from dialogs.pictures import charts
 from storage import claims, outbox
 from storage.models import DialogState, OutboxMessage, utcnow
 from storage.outbox import Outgoing
-from tests.telegram_fake import FakeTelegram, RecordingRequest, telegram_with, texts
+from tests.pictures import assert_picture
+from tests.telegram_fake import FakeTelegram, RecordingRequest, photos, telegram_with, texts
+from tests.test_results import setup as setup_results
 
 pytestmark = pytest.mark.both_databases
 
@@ -227,3 +230,26 @@ def test_finished_calls_are_forgotten_after_two_days_and_open_ones_never(engine:
     assert outbox.prune(engine.db, bot.outbox.KEEP_SENT) == 1
     with Session(engine.db) as session:
         assert session.exec(select(OutboxMessage.chat_id)).all() == [8]
+
+
+async def test_a_chart_committed_before_the_process_died_arrives_as_a_photo_after_the_restart(settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    setup_results(engine)
+    request = RecordingRequest()
+    telegram = await telegram_with(request, settings, engine)
+
+    async def died(*_: Any) -> None:
+        """The process is killed between the commit and the send."""
+
+    monkeypatch.setattr(Outbox, "flush", died)
+    assert photos(await telegram.send(2, "/results plum_case", lang="en")) == []
+    monkeypatch.undo()
+    await telegram.app.shutdown()
+
+    restarted = await telegram_with(request, settings, engine)
+    release_dead(engine.db, restarted.app.bot_data["owner"])
+    await work_until_done(restarted, engine, 2)
+    [(caption, picture)] = photos(request.calls)
+    assert caption.startswith("📊 Chart: the scores of the 2 reps who finished") and "20–29: 2" in caption
+    assert_picture(picture, charts.SIZE)
+    assert statuses(engine, 2)[-2:] == ["sent", "sent"]
+    await restarted.app.shutdown()

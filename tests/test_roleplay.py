@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from bot.settings import Settings
 from dialogs.engine import Engine
+from dialogs.pictures import charts
 from dialogs.roleplay.customer import Progress
 from dialogs.roleplay.replay import replay
 from dialogs.roleplay.scorecard import score_roleplay
@@ -25,6 +26,7 @@ from storage.models import RolePlay, RolePlayTurn
 from storage.roleplays import export_records
 from storage.users import preset_language
 from tests.chat import Chat, shown
+from tests.pictures import assert_picture
 
 pytestmark = pytest.mark.both_databases
 
@@ -248,6 +250,26 @@ def test_role_plays_join_a_reps_menu_once_the_spin_coach_is_done(rep: Chat, engi
     assert "🎭 Role-play" in [b.label for b in trainer_or_admin.buttons]
 
 
+def test_me_shows_progress_as_a_chart_with_the_spin_mix_against_the_team(rep: Chat, engine: Engine) -> None:
+    assert [r for r in rep.send("/me") if r.picture] == [], "nothing finished yet: no chart"
+    with Session(engine.db) as session:
+        team = create_team(session, "east")
+        assert team is not None
+        for uid in (rep.user_id, 12):
+            add_member(session, uid, team.id or 0)
+        session.commit()
+    play_plum(rep, "What kind would you like?", "Who are the sour plums for?", "If she can't find sour plums, how will that affect her appetite?", "Would it help if I picked the sourest ones for her?", "/end")
+    play_plum(Chat(engine, 12, lang="en"), "What kind would you like?", "Why sour ones?", "Congratulations!", "A jin of these?", "Kiwi is full of vitamins, good for her. Some?", "Come again!")
+    [chart] = [r for r in rep.send("/me") if r.picture]
+    assert chart.picture is not None
+    assert_picture(chart.picture.content, charts.WIDE)
+    assert shown([chart]) == (
+        "📊 Chart: your scores over time, and the mix of your SPIN questions in role-plays against your team's.\n"
+        "Role-plays: 1 played, first 53, latest 53, best 53\n"
+        "SPIN questions: situation question (S) 33% (team 67%) · problem question (P) 0% (team 0%) · implication question (I) 33% (team 17%) · need-payoff question (N) 33% (team 17%)"
+    )
+
+
 def test_me_shows_the_roleplays_played(rep: Chat) -> None:
     assert "None yet. Type /roleplay" in rep.text("/me")
     play_plum(rep, "Big sweet plums, the best!")
@@ -282,13 +304,22 @@ def test_trainers_see_how_their_team_did_in_a_roleplay(engine: Engine) -> None:
 
     trainer = Chat(engine, 2, lang="en")
     trainer.send("/results")
-    text = shown(trainer.press("🎭 The old lady buys plums (one trip, three stalls)"))
+    replies = trainer.press("🎭 The old lady buys plums (one trip, three stalls)")
+    text = shown(replies)
     assert "Role-play results: The old lady buys plums" in text
     assert "2 of 3 reps played · 3 role-plays finished" in text
     assert "Best score per rep: average 59.0 · median 59.0" in text
     assert "She shook her head and walked away: 1" in text and "She became a regular customer: 1" in text
     assert "Her daughter-in-law is going to have a baby and craves sour things (the reason behind the sour plums) — missed in 2 of 3" in text
     assert "• =Bob: 95" in text and "• Ann: 23" in text and "Outsider" not in text
+    [chart] = [r for r in replies if r.picture]
+    assert chart.picture is not None and chart.picture.filename == "plum-roleplays.png"
+    assert_picture(chart.picture.content, charts.WIDE)
+    assert shown([chart]) == (
+        "📊 Chart: how the role-plays ended, and the best score of each of the 2 reps who played, in bands of ten.\n"
+        "Endings: Sold her sour plums: 1 · She shook her head and walked away: 1 · She became a regular customer: 1\n"
+        "Best scores: 20–29: 1 · 90–100: 1"
+    )
     document = next(r.document for r in trainer.press("⬇ CSV") if r.document)
     rows = list(csv.DictReader(io.StringIO(document.content.decode("utf-8-sig"))))
     assert sorted(int(r["rep_id"]) for r in rows) == [11, 11, 12]

@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import Session
 
 from dialogs.core.catalogue import Catalogue
-from dialogs.core.events import Button, Event, Reply
+from dialogs.core.events import Button, Event, Picture, Reply
 from knowledge.copy import copy_text
 from knowledge.loader import Knowledge
 from storage.access import roles_of
@@ -68,6 +68,11 @@ class Ctx:
     def say(self, key: str, buttons: list[list[Button]] | None = None, **data: Any) -> None:
         """Queue a message rendered from template `key`."""
         self.replies.append(Reply(key, self.lang, data, buttons or []))
+
+    def show(self, key: str, picture: Picture, buttons: list[list[Button]] | None = None, **data: Any) -> None:
+        """Queue a photo (a chart, a certificate) captioned from template `key`: what the picture
+        shows, in words, for screen readers and the console."""
+        self.replies.append(Reply(key, self.lang, data, buttons or [], picture=picture))
 
     def notice(self, key: str, **data: Any) -> None:
         """Queue a short notice that answers a button press in place."""

@@ -59,6 +59,15 @@ class Document:
     caption_key: str = ""
 
 
+@dataclass(frozen=True)
+class Picture:
+    """A PNG the bot sends as a photo (a chart, a certificate). The reply that carries it is its
+    caption: the picture's text equivalent, for screen readers and the console."""
+
+    filename: str
+    content: bytes
+
+
 @dataclass
 class Reply:
     """A message to show: a template key and its data, with buttons.
@@ -66,7 +75,8 @@ class Reply:
     `notice` replies answer a button press in place (a toast on Telegram); `edit`
     replies replace the message whose button was pressed. A reply with `command_menu`
     shows nothing: it sets the Telegram command menu of chat `chat_id`. A reply with
-    `progress_of` is the progress message of that push, edited as the push goes out.
+    `progress_of` is the progress message of that push, edited as the push goes out. A reply
+    with a `picture` is shown as that photo, its text the caption.
     """
 
     key: str
@@ -77,5 +87,6 @@ class Reply:
     edit: bool = False
     chat_id: int | None = None
     document: Document | None = None
+    picture: Picture | None = None
     command_menu: list[tuple[str, str]] | None = None
     progress_of: int | None = None

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dialogs.core.context import Ctx
 from dialogs.roleplay.scorecard import outcome_label
 from dialogs.coach.verdict import kind_name
+from dialogs.reports.progress import show_progress
 from storage.quizzes import attempts_of
 from storage.roleplays import finished_of
 from storage.spin_progress import summary_of
 
 
 def me(ctx: Ctx, args: str) -> None:
-    """Shows the rep's SPIN steps (done, first-try accuracy), role-plays and quiz history."""
+    """Shows the rep's SPIN steps (done, first-try accuracy), role-plays and quiz history, then
+    their progress as a chart."""
     quizzes = ctx.knowledge.quizzes
     summary: dict[str, dict[str, object]] = {}
     for attempt in attempts_of(ctx.session, ctx.user.id):
@@ -26,6 +28,7 @@ def me(ctx: Ctx, args: str) -> None:
     steps = summary_of(ctx.session, ctx.user.id)
     spin = [(kind_name(s.stage, ctx.lang), s.finished, s.first_try, s.rounds_done, s.accuracy) for s in steps]
     ctx.say("me", name=ctx.user.name, quizzes=rows, spin=spin, spin_done=sum(s.finished for s in steps), roleplays=roleplay_rows(ctx))
+    show_progress(ctx)
 
 
 def roleplay_rows(ctx: Ctx) -> list[tuple[str, int, int, str]]:

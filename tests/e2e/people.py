@@ -18,8 +18,9 @@ DEFAULT_WAIT = 15.0
 
 @dataclass(frozen=True)
 class Seen:
-    """Something the bot showed a user: a message, an edit of one, a document, or a notice
-    (the text a button press was answered with). `text` is what the user reads."""
+    """Something the bot showed a user: a message, an edit of one, a document, a photo, or a
+    notice (the text a button press was answered with). `text` is what the user reads (a
+    document's or photo's caption)."""
 
     kind: str
     text: str
