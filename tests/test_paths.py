@@ -1,5 +1,6 @@
 """Learning paths: a rep walks "SPIN basics" end to end through the PTB Application, step by step,
-earns the certificate, and a manager's /verify accepts its code and refuses a forged one."""
+earns the certificate (a picture, captioned with its text), and a manager's /verify accepts its
+code and refuses a forged one."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from sqlalchemy.engine import Engine as DbEngine
 from sqlmodel import Session
 
 from dialogs.engine import Engine
+from dialogs.pictures.certificate import SIZE
 from knowledge.loader import Knowledge, load_dirs
 from storage.access import grant_role
-from tests.chat import Chat
-from tests.telegram_fake import FakeTelegram, texts
+from tests.chat import Chat, shown
+from tests.pictures import assert_picture
+from tests.telegram_fake import FakeTelegram, photos, texts
 
 pytestmark = pytest.mark.both_databases
 REP, MANAGER = 7, 8
@@ -74,9 +77,10 @@ async def test_a_rep_walks_spin_basics_to_a_certificate_a_manager_can_verify(tel
     assert "This is the last step: the certificate comes with it." in roleplay_step
     await telegram.press(REP, "▶ SPIN basics: next step", lang="en")
     for turn in knowledge.scenarios["mop"].model_conversation:
-        last = texts(await telegram.send(REP, turn.rep.en, lang="en"))
-    certificate = last[-1]
+        last = await telegram.send(REP, turn.rep.en, lang="en")
+    [(certificate, image)] = photos(last)
     assert "🎓 <b>Certificate</b>" in certificate and "<b>Ann</b> has completed the learning path <b>SPIN basics</b>" in certificate
+    assert_picture(image, SIZE)
     code = CODE.search(certificate)
     assert code is not None
     done = texts(await telegram.send(REP, "/path", lang="en"))[0]
@@ -120,6 +124,12 @@ def test_a_certificate_is_given_once_and_stays_in_the_list(db: DbEngine, tmp_pat
     rep.press("🧭 Back to my paths")
     assert rep.keys("/path") == ["path_list"] and [b.label for b in rep.buttons] == ["▶ SPIN basics: next step", "▶ From the plum case to B2B: next step"]
     assert f"Certified on {first[1].data['date']} · code {code}" in rep.text("/path")
+
+    chinese = Chat(Engine(db, knowledge), 11, lang="zh")
+    chinese.send("/help")
+    chinese.send("/path")
+    earned = shown(chinese.press("▶ 先听：下一步"))
+    assert "🎓 结业证书" in earned and "已完成学习路径 先听" in earned and "会倾听" in earned
 
 
 ONE_LESSON = """id: listening_first

@@ -1,9 +1,12 @@
-"""Certificates: awarded when a rep meets the last step of a path, checked by managers with /verify."""
+"""Certificates: awarded when a rep meets the last step of a path (a picture, drawn by
+dialogs.pictures, captioned with its text), checked by managers with /verify."""
 
 from __future__ import annotations
 
 from dialogs.core.context import Ctx
+from dialogs.core.events import Picture
 from dialogs.paths.progress import all_progress
+from dialogs.pictures.certificate import render_certificate
 from storage.certificates import by_code, certificates_of, issue
 from storage.learning import evidence_of
 
@@ -11,22 +14,19 @@ CODE_SHOWN = 40
 
 
 def award_certificates(ctx: Ctx) -> None:
-    """Gives the rep a certificate for every path whose last step they have now met, and sends it."""
+    """Gives the rep a certificate for every path whose last step they have now met, and sends it as
+    a picture whose caption says the same in words."""
     held = certificates_of(ctx.session, ctx.user.id)
     for progress in all_progress(ctx.knowledge, evidence_of(ctx.session, ctx.user.id)):
         path = progress.path
         if not progress.complete or path.id in held:
             continue
         certificate = issue(ctx.session, ctx.user.id, path.id, ctx.user.name)
-        if certificate is not None:
-            ctx.say(
-                "path_certificate",
-                name=ctx.person(certificate.name, ctx.user.id),
-                path=path.title.get(ctx.lang),
-                can=path.certificate.get(ctx.lang),
-                date=certificate.issued_at.strftime("%Y-%m-%d"),
-                code=certificate.code,
-            )
+        if certificate is None:
+            continue
+        name, title, day = ctx.person(certificate.name, ctx.user.id), path.title.get(ctx.lang), certificate.issued_at.date()
+        picture = Picture(f"certificate-{path.id}.png", render_certificate(name, title, day, certificate.code, ctx.lang))
+        ctx.show("path_certificate", picture, name=name, path=title, can=path.certificate.get(ctx.lang), date=day.isoformat(), code=certificate.code)
 
 
 def verify(ctx: Ctx, args: str) -> None:
