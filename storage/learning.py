@@ -43,7 +43,6 @@ def record_drill(session: Session, user_id: int, script_id: str, right: int) -> 
 
 def evidence_of(session: Session, user_id: int) -> Evidence:
     """The rep's lessons read, best drill per script, best full quiz score per quiz, and finished role-plays."""
-    session.flush()
     records = session.exec(
         select(StudyRecord.kind, StudyRecord.item_id, func.max(StudyRecord.right)).where(StudyRecord.user_id == user_id).group_by(col(StudyRecord.kind), col(StudyRecord.item_id))
     ).all()
