@@ -26,6 +26,7 @@ from storage.models import RolePlay, RolePlayTurn
 from storage.roleplays import export_records
 from storage.users import preset_language
 from tests.chat import Chat, shown
+from tests.telegram_fake import FakeTelegram, photos, texts
 from tests.pictures import assert_picture
 
 pytestmark = pytest.mark.both_databases
@@ -178,6 +179,18 @@ def test_starting_another_roleplay_or_cancelling_closes_the_unfinished_one(rep: 
         rows = session.exec(select(RolePlay).order_by(RolePlay.id)).all()  # type: ignore[arg-type]
     assert [(r.scenario_id, r.outcome, r.score) for r in rows] == [("plum", "abandoned", 19), ("mop", "abandoned", 0)]
     assert "latest: ended early" in rep.text("/me")
+
+
+async def test_the_scorecard_comes_after_a_chart_of_the_questions_turn_by_turn(telegram: FakeTelegram) -> None:
+    await telegram.send(5, "/roleplay plum")
+    for line in ("这李子怎么样？", "您买李子是给谁吃的？", "如果买不到酸李子，会对她的胃口有什么影响？", "我帮您挑最酸的，这样对您有帮助吗？"):
+        await telegram.send(5, line)
+    sent = await telegram.send(5, "/end")
+    [(caption, picture)] = photos(sent)
+    assert caption == "📊 图表：你每一轮发言的 SPIN 提问类型。\n背景问题（S）：第 1、2 轮\n暗示问题（I）：第 3 轮\n需求-效益问题（N）：第 4 轮"
+    assert_picture(picture, charts.SIZE)
+    assert [c.method for c in sent if c.method in ("sendPhoto", "sendMessage")][-2:] == ["sendPhoto", "sendMessage"]
+    assert "评分" in texts(sent)[-1]
 
 
 def test_an_overlong_message_is_refused_and_the_roleplay_goes_on(rep: Chat, db: DbEngine) -> None:
