@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from PIL import Image
 
+from dialogs.core.events import Reply
 from dialogs.pictures.figures import figure, png
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -29,6 +30,14 @@ def assert_picture(picture: bytes, size: tuple[int, int]) -> None:
     assert picture.startswith(PNG_SIGNATURE)
     assert Image.open(io.BytesIO(picture)).size == size
     assert pixels(picture).std() > 10, "the picture is blank"
+
+
+def the_picture(replies: list[Reply], size: tuple[int, int]) -> Reply:
+    """The one reply that carries a picture, a PNG of `size` with something on it."""
+    [pictured] = [r for r in replies if r.picture]
+    assert pictured.picture is not None
+    assert_picture(pictured.picture.content, size)
+    return pictured
 
 
 def drawn(text: str, font: FontProperties | None = None) -> np.ndarray:

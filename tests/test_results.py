@@ -22,7 +22,7 @@ from storage.models import RolePlay, utcnow
 from storage.roleplays import roleplay_results
 from storage.users import preset_language
 from tests.chat import Chat, shown
-from tests.pictures import assert_picture
+from tests.pictures import the_picture
 
 pytestmark = pytest.mark.both_databases
 
@@ -127,9 +127,8 @@ def test_roleplay_results_are_counted_by_the_database_as_they_were_row_by_row(db
 
 def test_the_scores_come_as_a_chart_with_the_pass_mark_and_say_what_it_shows(engine: Engine) -> None:
     trainer = setup(engine)
-    [chart] = [r for r in trainer.send("/results plum_case") if r.picture]
+    chart = the_picture(trainer.send("/results plum_case"), charts.SIZE)
     assert chart.picture is not None and chart.picture.filename == "plum_case-scores.png"
-    assert_picture(chart.picture.content, charts.SIZE)
     assert shown([chart]) == (
         "📊 Chart: the scores of the 2 reps who finished, in bands of ten, and the pass mark at 70.\n"
         "20–29: 2\n"

@@ -26,7 +26,8 @@ from storage.models import RolePlay, RolePlayTurn
 from storage.roleplays import export_records
 from storage.users import preset_language
 from tests.chat import Chat, shown
-from tests.pictures import assert_picture
+from tests.telegram_fake import FakeTelegram, photos, texts
+from tests.pictures import assert_picture, the_picture
 
 pytestmark = pytest.mark.both_databases
 
@@ -180,6 +181,18 @@ def test_starting_another_roleplay_or_cancelling_closes_the_unfinished_one(rep: 
     assert "latest: ended early" in rep.text("/me")
 
 
+async def test_the_scorecard_comes_after_a_chart_of_the_questions_turn_by_turn(telegram: FakeTelegram) -> None:
+    await telegram.send(5, "/roleplay plum")
+    for line in ("这李子怎么样？", "您买李子是给谁吃的？", "如果买不到酸李子，会对她的胃口有什么影响？", "我帮您挑最酸的，这样对您有帮助吗？"):
+        await telegram.send(5, line)
+    sent = await telegram.send(5, "/end")
+    [(caption, picture)] = photos(sent)
+    assert caption == "📊 图表：你每一轮发言的 SPIN 提问类型。\n背景问题（S）：第 1、2 轮\n暗示问题（I）：第 3 轮\n需求-效益问题（N）：第 4 轮"
+    assert_picture(picture, charts.SIZE)
+    assert [c.method for c in sent if c.method in ("sendPhoto", "sendMessage")][-2:] == ["sendPhoto", "sendMessage"]
+    assert "评分" in texts(sent)[-1]
+
+
 def test_an_overlong_message_is_refused_and_the_roleplay_goes_on(rep: Chat, db: DbEngine) -> None:
     rep.send("/roleplay plum")
     assert rep.keys("x" * 5000) == ["too_long"]
@@ -260,9 +273,7 @@ def test_me_shows_progress_as_a_chart_with_the_spin_mix_against_the_team(rep: Ch
         session.commit()
     play_plum(rep, "What kind would you like?", "Who are the sour plums for?", "If she can't find sour plums, how will that affect her appetite?", "Would it help if I picked the sourest ones for her?", "/end")
     play_plum(Chat(engine, 12, lang="en"), "What kind would you like?", "Why sour ones?", "Congratulations!", "A jin of these?", "Kiwi is full of vitamins, good for her. Some?", "Come again!")
-    [chart] = [r for r in rep.send("/me") if r.picture]
-    assert chart.picture is not None
-    assert_picture(chart.picture.content, charts.WIDE)
+    chart = the_picture(rep.send("/me"), charts.WIDE)
     assert shown([chart]) == (
         "📊 Chart: your scores over time, and the mix of your SPIN questions in role-plays against your team's.\n"
         "Role-plays: 1 played, first 53, latest 53, best 53\n"
@@ -312,9 +323,8 @@ def test_trainers_see_how_their_team_did_in_a_roleplay(engine: Engine) -> None:
     assert "She shook her head and walked away: 1" in text and "She became a regular customer: 1" in text
     assert "Her daughter-in-law is going to have a baby and craves sour things (the reason behind the sour plums) — missed in 2 of 3" in text
     assert "• =Bob: 95" in text and "• Ann: 23" in text and "Outsider" not in text
-    [chart] = [r for r in replies if r.picture]
+    chart = the_picture(replies, charts.WIDE)
     assert chart.picture is not None and chart.picture.filename == "plum-roleplays.png"
-    assert_picture(chart.picture.content, charts.WIDE)
     assert shown([chart]) == (
         "📊 Chart: how the role-plays ended, and the best score of each of the 2 reps who played, in bands of ten.\n"
         "Endings: Sold her sour plums: 1 · She shook her head and walked away: 1 · She became a regular customer: 1\n"

@@ -3,7 +3,7 @@ path, the date and a code a manager can check with /verify."""
 
 from __future__ import annotations
 
-from datetime import date
+import datetime
 from typing import TYPE_CHECKING
 
 from dialogs.pictures.figures import figure, fit_width, png
@@ -20,13 +20,13 @@ GOLD = "#b8860b"
 MUTED = "#5b6478"
 
 
-def render_certificate(name: str, path_title: str, day: date, code: str, lang: str) -> bytes:
+def render_certificate(name: str, path_title: str, date: datetime.date, code: str, lang: str) -> bytes:
     """The certificate as PNG bytes, worded in `lang`; a name or title too long for a line is
     drawn smaller, and characters no installed font has (emoji) are left out."""
-    return png(certificate(name, path_title, day, code, lang))
+    return png(certificate(name, path_title, date, code, lang))
 
 
-def certificate(name: str, path_title: str, day: date, code: str, lang: str) -> Figure:
+def certificate(name: str, path_title: str, date: datetime.date, code: str, lang: str) -> Figure:
     """The certificate as a figure (render_certificate draws it)."""
     copy = copy_text()
     width, height = SIZE
@@ -43,7 +43,7 @@ def certificate(name: str, path_title: str, day: date, code: str, lang: str) -> 
     fit_width(ax.text(0.5, 0.54, drawable(name), ha="center", va="center", fontsize=54, weight="bold", color=INK), 0.8 * width)
     ax.text(0.5, 0.44, copy.label("certificate_completed", lang), ha="center", va="center", fontsize=24, color=MUTED)
     fit_width(ax.text(0.5, 0.35, drawable(path_title), ha="center", va="center", fontsize=38, color=GOLD, weight="bold"), 0.8 * width)
-    ax.text(0.12, 0.16, copy.label("certificate_date", lang).format(d=day), ha="left", va="center", fontsize=22, color=INK)
+    ax.text(0.12, 0.16, copy.label("certificate_date", lang).format(d=date), ha="left", va="center", fontsize=22, color=INK)
     ax.text(0.12, 0.11, copy.label("certificate_issuer", lang), ha="left", va="center", fontsize=18, color=MUTED)
     ax.text(0.88, 0.16, copy.label("certificate_code", lang).format(code=code), ha="right", va="center", fontsize=22, color=INK)
     ax.text(0.88, 0.11, copy.label("certificate_check", lang).format(code=code), ha="right", va="center", fontsize=18, color=MUTED)

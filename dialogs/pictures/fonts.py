@@ -28,8 +28,10 @@ class MissingCjkFont(RuntimeError):
     """No font that draws Chinese is installed."""
 
 
-def cjk_font_files(dirs: tuple[Path, ...] = FONT_DIRS) -> list[Path]:
-    """The CJK font files installed, most preferred first; MissingCjkFont when there is none."""
+def cjk_font_files(dirs: tuple[Path, ...] | None = None) -> list[Path]:
+    """The CJK font files installed (under `dirs`, else the usual font folders), most preferred
+    first; MissingCjkFont when there is none. Cheap: the Telegram bot checks it at start."""
+    dirs = FONT_DIRS if dirs is None else dirs
     wanted = {name: rank for rank, name in enumerate(CJK_FILES)}
     found = [path for folder in dirs if folder.is_dir() for path in folder.rglob("*") if path.name in wanted]
     if not found:

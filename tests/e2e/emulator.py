@@ -271,7 +271,7 @@ class Emulator:
             name.lower(): getattr(self, f"api_{name}")
             for name in (
                 "getMe", "getUpdates", "setWebhook", "deleteWebhook", "getWebhookInfo", "sendMessage",
-                "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery", "sendDocument",
+                "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery", "sendDocument", "sendPhoto",
                 "setMyCommands", "getMyCommands", "deleteMyCommands",
             )
         }
