@@ -3,6 +3,9 @@ against their team's, sent as a photo captioned with what it shows."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
 from dialogs.core.context import Ctx
 from dialogs.core.events import Picture
 from dialogs.coach.verdict import kind_name
@@ -27,7 +30,7 @@ def show_progress(ctx: Ctx) -> None:
     ctx.show("me_chart", Picture("progress.png", chart), quizzes=_trend(quizzes), roleplays=_trend(roleplays), asked=sum(mine.values()), mix=mix, team=team is not None)
 
 
-def _trend(points: list[tuple[object, int]]) -> tuple[int, int, int, int] | None:
+def _trend(points: Sequence[tuple[datetime, int]]) -> tuple[int, int, int, int] | None:
     """How many scores, the first, the latest and the best (None when there are none)."""
     scores = [score for _, score in points]
     return (len(scores), scores[0], scores[-1], max(scores)) if scores else None
