@@ -2,10 +2,12 @@ FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     DATABASE_URL=sqlite:////data/salescoach.db \
-    SALESCOACH_CACHE_DIR=/app/cache
+    SALESCOACH_CACHE_DIR=/app/cache \
+    MPLCONFIGDIR=/app/cache/matplotlib
 
-# graphviz: `salescoach graph --format png|svg` draws with its dot; tzdata: the TIMEZONE setting's zones
-RUN apt-get update && apt-get install -y --no-install-recommends graphviz tzdata && rm -rf /var/lib/apt/lists/*
+# graphviz: `salescoach graph --format png|svg` draws with its dot; tzdata: the TIMEZONE setting's zones;
+# fonts-noto-cjk: charts and certificates draw Chinese with it (dialogs/pictures/fonts.py)
+RUN apt-get update && apt-get install -y --no-install-recommends graphviz tzdata fonts-noto-cjk && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
 # Every dependency (PostgreSQL's driver and the build tools included) at the version and hash
@@ -21,6 +23,7 @@ COPY storage ./storage
 RUN pip install --no-cache-dir --no-deps --no-build-isolation . \
     && python -c "from dialogs.understanding.learned import act_model, spin_model; spin_model(); act_model()" \
     && python -c "from knowledge.validate import cached_knowledge; from dialogs.roleplay.customer import move_model; [move_model(s) for s in cached_knowledge().scenarios.values()]" \
+    && python -c "from dialogs.pictures.fonts import families; families()" \
     && useradd --create-home --uid 10001 salescoach \
     && mkdir -p /data && chown salescoach /data
 

@@ -2,8 +2,8 @@
 
 Buttons print as numbered options and `/1`, `/2` … press them, so a typed number is always
 text (a customer called "1" stays "1"). The numbers belong to the latest answer with buttons
-and lapse once the bot answers with a message (not just a notice) without any. Files the bot
-sends are saved in a folder.
+and lapse once the bot answers with a message (not just a notice) without any. Files and
+pictures the bot sends are saved in a folder; a picture's text equivalent is printed.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.text import plain_text
-from dialogs.core.events import Button, Document, Event, Reply
+from dialogs.core.events import Button, Event, Reply
 from dialogs.engine import Engine
 from knowledge.templates import render
 
@@ -66,13 +66,18 @@ class Console:
         number = 0
         for reply in shown:
             text = plain_text(render(reply.lang, reply.key, reply.data))
-            saved = self.save(reply.document) if reply.document is not None else None
+            saved = self.save(reply.document.filename, reply.document.content) if reply.document is not None else None
+            pictured = self.save(reply.picture.filename, reply.picture.content) if reply.picture is not None else None
             if self.jsonl:
                 record = {"key": reply.key, "text": text, "buttons": [[b.label for b in row] for row in reply.buttons]}
                 if reply.document is not None:
                     record["file"] = str(saved) if saved else reply.document.filename
+                if reply.picture is not None:
+                    record["picture"] = str(pictured) if pictured else reply.picture.filename
                 self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
                 continue
+            if reply.picture is not None:
+                self.line("console_picture", reply.lang, name=reply.picture.filename, path=str(pictured or ""))
             self.out.write(text + "\n")
             for row in reply.buttons:
                 cells = []
@@ -90,14 +95,14 @@ class Console:
         self.out.flush()
         return replies
 
-    def save(self, document: Document) -> Path | None:
-        """Writes a file the bot sent into the files folder (made if missing); its path, or None
-        when the console keeps files in memory."""
+    def save(self, filename: str, content: bytes) -> Path | None:
+        """Writes a file or picture the bot sent into the files folder (made if missing); its
+        path, or None when the console keeps files in memory."""
         if self.files is None:
             return None
         self.files.mkdir(parents=True, exist_ok=True)
-        path = self.files / Path(document.filename).name
-        path.write_bytes(document.content)
+        path = self.files / Path(filename).name
+        path.write_bytes(content)
         return path
 
     def line(self, key: str, lang: str, **data: object) -> None:

@@ -38,6 +38,7 @@ from storage.outbox import GIVEN_UP_UNSURE, Call, Outgoing
 
 log = logging.getLogger(__name__)
 NOTICE_LIMIT = 200
+CAPTION_LIMIT = 1024  # Telegram's limit on a photo's caption
 TOO_LATE = ("query is too old", "query id is invalid")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 MAX_TRIES = 8
@@ -63,7 +64,9 @@ def outgoing(replies: list[Reply], chat_id: int, query_id: str = "", pressed: in
     """The Bot API calls that show `replies` in `chat_id`, in order: a notice answers the button
     press (`query_id`) in place, an edit replaces the pressed message (`pressed`) when it fits,
     long text is split into several messages (buttons under the last), a reply with a poll is
-    that quiz poll instead of its text, and a pressed button is always answered exactly once."""
+    that quiz poll instead of its text, a picture is a photo captioned with the reply's text
+    (what does not fit a caption follows as messages), and a pressed button is always answered
+    exactly once."""
     calls: list[Outgoing] = []
     answered = False
     for reply in replies:
@@ -82,13 +85,18 @@ def outgoing(replies: list[Reply], chat_id: int, query_id: str = "", pressed: in
             answered = True
             continue
         markup = markup_of(reply.buttons)
-        if reply.edit and pressed is not None and len(text) <= TELEGRAM_LIMIT and target == chat_id:
+        if reply.edit and reply.picture is None and pressed is not None and len(text) <= TELEGRAM_LIMIT and target == chat_id:
             calls.append(Outgoing(target, "edit", {"text": text, "markup": markup}, edit_message_id=pressed, progress_of=reply.progress_of))
         else:
-            chunks = split_html(text)
+            picture = reply.picture
+            chunks = split_html(text, CAPTION_LIMIT if picture else TELEGRAM_LIMIT)
             for i, chunk in enumerate(chunks):
                 last = i == len(chunks) - 1
-                calls.append(Outgoing(target, "message", {"text": chunk, "markup": markup if last else []}, progress_of=reply.progress_of if last else None))
+                shown = {"text": chunk, "markup": markup if last else []}
+                if picture is not None and i == 0:
+                    calls.append(Outgoing(target, "photo", {**shown, "filename": picture.filename}, content=picture.content))
+                else:
+                    calls.append(Outgoing(target, "message", shown, progress_of=reply.progress_of if last else None))
         if reply.document is not None:
             caption = render(reply.lang, reply.document.caption_key, reply.data) if reply.document.caption_key else None
             calls.append(Outgoing(target, "document", {"filename": reply.document.filename, "caption": caption}, content=reply.document.content))
@@ -185,6 +193,10 @@ class Outbox:
                 correct_option_ids=[data["correct"]], explanation=data["explanation"] or None,
             )
             return sent.message_id, sent.poll.id if sent.poll is not None else None
+        if call.kind == "photo":
+            assert call.content is not None
+            sent = await bot.send_photo(call.chat_id, call.content, filename=data["filename"], caption=data["text"] or None, parse_mode=ParseMode.HTML, reply_markup=keyboard(data["markup"]))
+            return sent.message_id, None
         if call.kind == "edit" and call.edit_message_id is not None:
             try:
                 edited = await bot.edit_message_text(data["text"], chat_id=call.chat_id, message_id=call.edit_message_id, parse_mode=ParseMode.HTML, reply_markup=keyboard(data["markup"]), link_preview_options=NO_PREVIEW)

@@ -61,12 +61,16 @@ class PushSender:
         self.last_to_chat: dict[int, float] = {}
         self.last_progress: dict[int, float] = {}
 
+    def _title(self, quiz_id: str, path_id: str | None, lang: str) -> str:
+        """The pushed quiz's or path's title in `lang` (its id if the content is gone)."""
+        content = self.knowledge.paths.get(path_id) if path_id else self.knowledge.quizzes.get(quiz_id)
+        return content.title.get(lang) if content else path_id or quiz_id
+
     def _message(self, item: Claimed) -> tuple[str, InlineKeyboardMarkup]:
-        quiz = self.knowledge.quizzes.get(item.quiz_id)
-        title = quiz.title.get(item.lang) if quiz else item.quiz_id
         deadline = item.deadline.strftime("%Y-%m-%d %H:%M") if item.deadline else ""
-        text = render(item.lang, f"push_{item.kind}", {"title": title, "deadline": deadline})
-        button = InlineKeyboardButton(copy_text().label("push_start", item.lang), callback_data=encode(f"go:quiz:{item.quiz_id}", None))
+        key, label, action = ("path_push", "path_open", "go:path") if item.path_id else ("push", "push_start", f"go:quiz:{item.quiz_id}")
+        text = render(item.lang, f"{key}_{item.kind}", {"title": self._title(item.quiz_id, item.path_id, item.lang), "deadline": deadline})
+        button = InlineKeyboardButton(copy_text().label(label, item.lang), callback_data=encode(action, None))
         return text, InlineKeyboardMarkup([[button]])
 
     async def _send(self, bot: Bot, item: Claimed) -> None:
@@ -146,9 +150,8 @@ class PushSender:
             assignment = session.get(Assignment, item.assignment_id)
             assert assignment is not None
             team = session.get(Team, assignment.team_id) if assignment.team_id else None
-            quiz = self.knowledge.quizzes.get(assignment.quiz_id)
             return {
-                "title": quiz.title.get(lang) if quiz else assignment.quiz_id,
+                "title": self._title(assignment.quiz_id, assignment.path_id, lang),
                 "target": team.name if team else "all",
                 "done": item.done,
                 "total": item.total,

@@ -10,6 +10,7 @@ from dialogs.core.context import Ctx
 from dialogs.core.events import PollVote
 from dialogs.core.menu import menu_buttons, show_menu
 from dialogs.core.permissions import may, open_to_everyone
+from dialogs.paths.certificates import award_certificates
 from dialogs.people.welcome import Welcome
 from dialogs.registry import ACTIONS, BY_COMMAND, DIALOGS
 from storage.access import audit
@@ -28,6 +29,8 @@ def route(ctx: Ctx) -> None:
         on_vote(ctx, event.vote)
     else:
         on_text(ctx, event.text or "")
+    if ctx.studied:
+        award_certificates(ctx)
 
 
 def on_command(ctx: Ctx, command: str, args: str) -> None:

@@ -14,6 +14,7 @@ from typing import Any, get_args
 from knowledge.loader import Knowledge, Loc, Problem, Source
 from knowledge.polls import misfits
 from knowledge.schema import LANGS, Conduct, Form, Lesson, Move, Quiz, Scenario, Script, Text
+from knowledge.schema_paths import LearningPath
 
 MESSAGE_LIMIT = 4096
 BUTTON_LABEL_LIMIT = 64
@@ -241,6 +242,20 @@ def check_form(form: Form, src: Source) -> Iterator[Problem]:
             yield from _too_long(src, ("fields", i, "choices", j), choice.label, BUTTON_LABEL_LIMIT, "choice label")
 
 
+_STEP_CONTENT = {"lesson": "lessons", "drill": "scripts", "quiz": "quizzes", "roleplay": "scenarios"}
+
+
+def check_path(path: LearningPath, src: Source, knowledge: Knowledge) -> Iterator[Problem]:
+    """Every step names content that exists, and a drill asks no more right answers than its script has."""
+    for i, step in enumerate(path.steps):
+        number = src.index(("steps",), i) + 1
+        content = knowledge.items[_STEP_CONTENT[step.kind]]
+        if step.target not in content:
+            yield Problem(str(src.path), src.line(("steps", i, step.kind)), f"step {number} names {step.kind} '{step.target}', which does not exist", f"use one of {sorted(content)}")
+        elif step.drill is not None and step.min_right is not None and step.min_right > len(content[step.drill].steps):
+            yield Problem(str(src.path), src.line(("steps", i, "min_right")), f"step {number} asks {step.min_right} right answers of script '{step.drill}', which has {len(content[step.drill].steps)} questions", "lower min_right")
+
+
 def check_all(knowledge: Knowledge, authoring: bool = False) -> list[Problem]:
     """Every cross-check over all loaded content; `authoring` adds the checks that need the English
     dictionary (about 0.15 s to load), which `salescoach validate` runs and a bot start skips."""
@@ -258,6 +273,8 @@ def check_all(knowledge: Knowledge, authoring: bool = False) -> list[Problem]:
             problems += check_form(item, src)
         elif kind == "scripts":
             problems += check_script(item, src)
+        elif kind == "paths":
+            problems += check_path(item, src, knowledge)
     if knowledge.scenarios and knowledge.scoring is None:
         problems.append(Problem("scoring/default.yaml", 1, "role-plays need the generic scoring rules (conduct, question quality)", "keep knowledge/content/scoring/default.yaml"))
     elif knowledge.scoring is not None:

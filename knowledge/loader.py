@@ -24,10 +24,11 @@ import yaml
 from pydantic import ValidationError
 
 from knowledge.schema import Form, Lesson, Quiz, Scenario, Scoring, Script
+from knowledge.schema_paths import LearningPath
 
 Loc = tuple[str | int, ...]
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
-Item = Lesson | Script | Quiz | Scenario | Form | Scoring  # one content file's item, known by its id
+Item = Lesson | Script | Quiz | Scenario | Form | Scoring | LearningPath  # one content file's item, known by its id
 KINDS: dict[str, type[Item]] = {
     "lessons": Lesson,
     "scripts": Script,
@@ -35,6 +36,7 @@ KINDS: dict[str, type[Item]] = {
     "scenarios": Scenario,
     "forms": Form,
     "scoring": Scoring,
+    "paths": LearningPath,
 }
 
 
@@ -144,6 +146,10 @@ class Knowledge:
     @property
     def forms(self) -> dict[str, Form]:
         return self.items["forms"]
+
+    @property
+    def paths(self) -> dict[str, LearningPath]:
+        return self.items["paths"]
 
     @property
     def scoring(self) -> Scoring | None:

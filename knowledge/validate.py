@@ -40,7 +40,7 @@ def summary(knowledge: Knowledge) -> str:
     questions = sum(len(q.questions) for q in knowledge.quizzes.values())
     return (
         f"OK: {counted(len(knowledge.lessons), 'lesson')}, {counted(len(knowledge.quizzes), 'quiz', 'quizzes')} ({counted(questions, 'question')}), "
-        f"{counted(len(knowledge.scenarios), 'scenario')}, {counted(len(knowledge.scripts), 'script')}, {counted(len(knowledge.forms), 'form')}"
+        f"{counted(len(knowledge.scenarios), 'scenario')}, {counted(len(knowledge.scripts), 'script')}, {counted(len(knowledge.forms), 'form')}, {counted(len(knowledge.paths), 'path')}"
     )
 
 
@@ -51,10 +51,12 @@ def _validate_file(path: Path) -> list[Problem]:
     item, source, problems = load_file(path, KINDS[kind])
     if item is None or source is None:
         return problems
-    knowledge = Knowledge()
+    # a path names other content, so it is checked among the shipped content (whose own problems,
+    # and slow cue checks, are `salescoach validate`'s business, not this file's)
+    knowledge = load_dirs()[0] if kind == "paths" else Knowledge()
     knowledge.items[kind][item.id] = item
     knowledge.sources[(kind, item.id)] = source
-    return problems + check_all(knowledge, authoring=True) + check_polls(knowledge)
+    return problems + [p for p in check_all(knowledge, authoring=kind != "paths") + check_polls(knowledge) if p.file == str(path)]
 
 
 def unread(root: Path) -> list[Problem]:

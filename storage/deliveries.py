@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from storage.changed import changed_rows
-from storage.models import Assignment, Delivery, QuizAttempt, User, utcnow
+from storage.models import Assignment, Certificate, Delivery, QuizAttempt, User, utcnow
 from storage.outbox import GIVEN_UP_UNSURE
 
 MAX_TRIES = 5
@@ -37,6 +37,7 @@ class Claimed:
     deadline: datetime | None
     tries: int
     unsure: int = 0
+    path_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,9 @@ class Progress:
         return self.sent + self.undeliverable + self.failed
 
 
-def create_push(session: Session, quiz_id: str, by: int, team_id: int | None, deadline: datetime | None, user_ids: list[int]) -> Assignment:
-    """An assignment and one pending invitation per target rep."""
-    assignment = Assignment(quiz_id=quiz_id, created_by=by, team_id=team_id, deadline=deadline)
+def create_push(session: Session, quiz_id: str, by: int, team_id: int | None, deadline: datetime | None, user_ids: list[int], path_id: str | None = None) -> Assignment:
+    """An assignment of a quiz (or, with `path_id`, of a learning path) and one pending invitation per target rep."""
+    assignment = Assignment(quiz_id=quiz_id, path_id=path_id, created_by=by, team_id=team_id, deadline=deadline)
     session.add(assignment)
     session.flush()
     for user_id in sorted(set(user_ids)):
@@ -107,7 +108,7 @@ def claim(engine: Engine, limit: int, lease: timedelta, now: datetime | None = N
             if taken == 1 and values["status"] == "sending":
                 chat_id = user.chat_id if user is not None and user.chat_id else delivery.user_id
                 lang = user.lang if user is not None and user.lang else "zh"
-                claimed.append(Claimed(delivery.id or 0, delivery.kind, delivery.user_id, chat_id, lang, assignment.id or 0, assignment.quiz_id, assignment.deadline, tries, unsure))
+                claimed.append(Claimed(delivery.id or 0, delivery.kind, delivery.user_id, chat_id, lang, assignment.id or 0, assignment.quiz_id, assignment.deadline, tries, unsure, assignment.path_id))
         session.commit()
     return claimed
 
@@ -225,7 +226,8 @@ def claim_summary(engine: Engine, assignment_id: int, write: Callable[[Session],
 
 
 def queue_reminders(engine: Engine, before: timedelta, now: datetime | None = None) -> int:
-    """Queue one reminder per rep who has not finished a quiz whose deadline is near.
+    """Queue one reminder per rep who has not finished a quiz (or holds no certificate of a path)
+    whose deadline is near.
 
     Each assignment's reminders are queued once (a conditional UPDATE claims the job),
     so any number of bot processes can run this on a timer.
@@ -247,7 +249,9 @@ def queue_reminders(engine: Engine, before: timedelta, now: datetime | None = No
                 continue
             invited = session.exec(select(Delivery.user_id).where(Delivery.assignment_id == assignment.id, Delivery.kind == "invite", Delivery.status != "undeliverable")).all()
             finished = set(
-                session.exec(
+                session.exec(select(Certificate.user_id).where(Certificate.path_id == assignment.path_id)).all()
+                if assignment.path_id
+                else session.exec(
                     select(QuizAttempt.user_id).where(
                         QuizAttempt.quiz_id == assignment.quiz_id,
                         QuizAttempt.mode == "full",

@@ -66,9 +66,9 @@ class OutboxMessage(SQLModel, table=True):
     """One Bot API call the bot owes a chat: a reply, written in the transaction of the update
     that produced it and sent afterwards (storage/outbox.py).
 
-    `kind` is message, edit, document, answer (a button press's answer) or commands (a chat's
-    command menu); `payload` holds the rendered text, buttons and the like, `content` a
-    document's bytes until it is sent. A chat's calls go out in id order. `tries` counts
+    `kind` is message, edit, document, photo, answer (a button press's answer) or commands (a
+    chat's command menu); `payload` holds the rendered text, buttons and the like, `content` a
+    document's or photo's bytes until it is sent. A chat's calls go out in id order. `tries` counts
     attempts, `unsure` those whose outcome is unknown (a timeout, or the sender died while
     sending): such a call may have been delivered, and is sent at most once more.
     """
@@ -195,10 +195,12 @@ class QuizPoll(SQLModel, table=True):
 
 
 class Assignment(SQLModel, table=True):
-    """A quiz pushed by a trainer to a team or to everyone, with an optional deadline."""
+    """A quiz pushed by a trainer to a team or to everyone, with an optional deadline; or a learning
+    path assigned the same way (`path_id` set, `quiz_id` empty)."""
 
     id: int | None = Field(default=None, primary_key=True)
     quiz_id: str = Field(max_length=40, index=True)
+    path_id: str | None = Field(default=None, max_length=40)
     created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
     team_id: int | None = Field(default=None, foreign_key="team.id")
     deadline: datetime | None = None
@@ -287,6 +289,32 @@ class SpinStep(SQLModel, table=True):
     tries: int = 0
     misses: int = 0
     finished_at: datetime | None = None
+
+
+class StudyRecord(SQLModel, table=True):
+    """Something a rep did that leaves no record of its own: a lesson read (`kind` lesson), or a
+    drill of a script finished with `right` of its questions at the right stage (`kind` drill)."""
+
+    __table_args__ = (Index("ix_studyrecord_user", "user_id", "kind", "item_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    kind: str = Field(max_length=10)
+    item_id: str = Field(max_length=40)
+    right: int = 0
+    at: datetime = Field(default_factory=utcnow)
+
+
+class Certificate(SQLModel, table=True):
+    """A learning path completed: who, which path, when, and the code a manager checks with /verify.
+    The name is the rep's as it was on the day."""
+
+    __table_args__ = (UniqueConstraint("user_id", "path_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=24, unique=True, index=True)
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    path_id: str = Field(max_length=40)
+    name: str = Field(default="", max_length=200)
+    issued_at: datetime = Field(default_factory=utcnow)
 
 
 class Need(SQLModel, table=True):

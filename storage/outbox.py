@@ -34,7 +34,7 @@ GIVEN_UP_UNSURE = "may have been delivered; not sent a third time"
 
 @dataclass(frozen=True)
 class Outgoing:
-    """One call to make: a message, an edit of the pressed message, a document, a quiz poll, the
+    """One call to make: a message, an edit of the pressed message, a document, a photo, a quiz poll, the
     answer to a button press, or a chat's command menu."""
 
     chat_id: int

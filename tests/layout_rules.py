@@ -1,8 +1,8 @@
 """The layering rules of the code base, checked over the import graph (used by tests/test_layout.py).
 
 Features live in `dialogs/<feature>/` and import `dialogs.core`, `dialogs.understanding`,
-`knowledge` and `storage`, never each other (`reports` may read every feature). `core` and
-`understanding` import no feature and not the composition root (`dialogs.engine`, `router`,
+`knowledge` and `storage`, never each other (`reports` may read every feature). `core`,
+`understanding` and `pictures` import no feature and not the composition root (`dialogs.engine`, `router`,
 `registry`, `diagrams`); `knowledge` and `storage` import no `dialogs`; only `bot/` imports
 `telegram`. Imports under `if TYPE_CHECKING:` are for type checkers only and are not counted.
 """
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PACKAGES = ("bot", "dialogs", "knowledge", "storage")
-FEATURES = frozenset({"coach", "roleplay", "quiz", "review", "needs", "people", "reports"})
-GROUND = frozenset({"core", "understanding"})
+FEATURES = frozenset({"coach", "roleplay", "quiz", "review", "needs", "people", "reports", "paths"})
+GROUND = frozenset({"core", "understanding", "pictures"})
 ROOT_MODULES = frozenset({"engine", "router", "registry", "diagrams"})
 READS_EVERY_FEATURE = "reports"
 

@@ -86,6 +86,8 @@ class RecordingRequest(BaseRequest):
             result = self._message(params, poll=self._poll(params))
         elif name == "sendDocument":
             result = self._message(params, document={"file_id": "f1", "file_unique_id": "u1", "file_name": "export"})
+        elif name == "sendPhoto":
+            result = self._message(params, photo=[{"file_id": "p1", "file_unique_id": "pu1", "width": 1, "height": 1}], caption=params.get("caption", ""))
         elif name in ("answerCallbackQuery", "setMyCommands", "deleteWebhook", "editMessageReplyMarkup"):
             result = True
         else:
@@ -190,3 +192,8 @@ async def telegram_with(request: RecordingRequest, settings: Settings, engine: E
     app = build_application(settings, engine, request=request)
     await app.initialize()
     return FakeTelegram(app, request, seen=len(request.calls))
+
+
+def photos(calls: list[Call]) -> list[tuple[str, bytes]]:
+    """The captions and PNG bytes of the photos among `calls`."""
+    return [(c.params.get("caption", ""), c.files["photo"][1]) for c in calls if c.method == "sendPhoto"]

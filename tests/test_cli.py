@@ -301,6 +301,10 @@ def said(tmp_path: Path, when: str, db_url: str) -> tuple[str, str]:
             bot.send_signal(signal.SIGINT)
             bot.wait(timeout=60)
         return second.strip().replace(nowhere, "https://api.telegram.org"), "—"
+    if when.startswith("no font that draws Chinese"):
+        code = "import dialogs.pictures.fonts as f; f.FONT_DIRS = (); from bot.cli.main import main; main(['run'])"
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=environment(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN), timeout=120)
+        return done.stderr.strip().splitlines()[-1], str(done.returncode)
     if when == "a bug in SalesCoach":
         code = "import bot.cli.content as c; c.cmd_validate = lambda args, settings: 1 / 0; from bot.cli.main import main; main(['validate'])"
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=environment(tmp_path), timeout=120)

@@ -1,5 +1,6 @@
 """The terminal console: `/N` presses button N, a typed number is text, old numbers lapse,
-files are saved and pushes say where they are delivered."""
+files and pictures are saved (a picture with what it shows) and pushes say where they are
+delivered."""
 
 from __future__ import annotations
 
@@ -15,11 +16,14 @@ from sqlmodel import Session
 
 from bot.console import Console
 from dialogs.engine import Engine
+from dialogs.pictures import charts
 from storage.access import add_member, create_team, grant_role
 from storage.models import User
 from storage.users import preset_language
 from tests.needs_helpers import EN_ANSWERS, log_need, rep
+from tests.pictures import assert_picture
 from tests.test_needs_form import saved_needs
+from tests.test_results import setup as setup_results
 from tests.test_start_console import run_cli
 
 
@@ -70,6 +74,15 @@ def test_files_the_bot_sends_are_saved_and_their_path_printed(tmp_path: Path) ->
     assert f"(file saved: salescoach-files/{saved.name}, " in done.stdout
     done = run_cli(["console", "--lang", "en", "--files", "out/exports"], "/export csv\n", tmp_path, ADMIN_IDS="1")
     assert len(list((tmp_path / "out" / "exports").glob("needs-*.csv"))) == 1
+
+
+def test_a_chart_is_saved_and_its_path_printed_with_what_it_shows(engine: Engine, tmp_path: Path) -> None:
+    setup_results(engine)
+    trainer = plain(engine, user_id=2, files=tmp_path)
+    trainer.send("/results plum_case")
+    shown = output(trainer)
+    assert f"[picture saved: {tmp_path / 'plum_case-scores.png'}; what it shows:]\n📊 Chart: the scores of the 2 reps who finished" in shown
+    assert_picture((tmp_path / "plum_case-scores.png").read_bytes(), charts.SIZE)
 
 
 def test_a_push_from_the_console_says_delivery_waits_for_the_telegram_bot(engine: Engine) -> None:

@@ -164,7 +164,7 @@ def test_validate_names_yaml_files_it_did_not_read_as_content(tmp_path: Path, ca
     assert run([str(tmp_path)]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[0] == (
-        f"{tmp_path / 'plum_case.yaml'}:1: not read as content: only *.yaml files in lessons/, scripts/, quizzes/, scenarios/, forms/, scoring/ are "
+        f"{tmp_path / 'plum_case.yaml'}:1: not read as content: only *.yaml files in lessons/, scripts/, quizzes/, scenarios/, forms/, scoring/, paths/ are "
         f"(hint: move it into the folder of its kind, e.g. {tmp_path / 'scenarios' / 'plum_case.yaml'})"
     )
     assert out[1].startswith(f"{tmp_path / 'quizzes' / 'plum_case.yml'}:1: not read as content") and out[2] == "2 problems found."

@@ -21,11 +21,15 @@ from bot.claims import new_owner, release_dead
 from bot.outbox import Outbox
 from bot.settings import Settings
 from bot.telegram_app import OverallLimit
+from dialogs.core.events import Button, Picture, Reply
 from dialogs.engine import Engine
+from dialogs.pictures import charts
 from storage import claims, outbox
 from storage.models import DialogState, OutboxMessage, utcnow
 from storage.outbox import Outgoing
-from tests.telegram_fake import FakeTelegram, RecordingRequest, telegram_with, texts
+from tests.pictures import assert_picture
+from tests.telegram_fake import Call, FakeTelegram, RecordingRequest, photos, telegram_with, texts
+from tests.test_results import setup as setup_results
 
 pytestmark = pytest.mark.both_databases
 
@@ -92,26 +96,31 @@ def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bot.outbox, "UNSURE_RETRY", timedelta(milliseconds=10))
 
 
-async def test_a_reply_committed_before_the_process_died_goes_out_after_the_restart(settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    request = RecordingRequest()
-    telegram = await telegram_with(request, settings, engine)
-    await telegram.send(7, "/start", lang="en")
-    await telegram.press(7, "English", lang="en")
+async def sent_after_a_restart(telegram: FakeTelegram, settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch, chat_id: int, text: str) -> list[Call]:
+    """The chat sends `text`, its replies are committed, the process dies before sending them
+    and the next process sends them; returns what was sent before the process died."""
 
     async def died(*_: Any) -> None:
         """The process is killed between the commit and the send."""
 
     monkeypatch.setattr(Outbox, "flush", died)
-    assert texts(await telegram.send(7, "/help", lang="en")) == []
+    before = await telegram.send(chat_id, text, lang="en")
     monkeypatch.undo()
     await telegram.app.shutdown()
-
-    restarted = await telegram_with(request, settings, engine)
+    restarted = await telegram_with(telegram.request, settings, engine)
     release_dead(engine.db, restarted.app.bot_data["owner"])
-    await work_until_done(restarted, engine, 7)
-    assert len([text for text in sent_to(request, 7) if "/lang" in text]) == 1
-    assert statuses(engine, 7)[-1] == "sent"
+    await work_until_done(restarted, engine, chat_id)
     await restarted.app.shutdown()
+    return before
+
+
+async def test_a_reply_committed_before_the_process_died_goes_out_after_the_restart(settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    telegram = await telegram_with(RecordingRequest(), settings, engine)
+    await telegram.send(7, "/start", lang="en")
+    await telegram.press(7, "English", lang="en")
+    assert texts(await sent_after_a_restart(telegram, settings, engine, monkeypatch, 7, "/help")) == []
+    assert len([text for text in sent_to(telegram.request, 7) if "/lang" in text]) == 1
+    assert statuses(engine, 7)[-1] == "sent"
 
 
 async def test_a_5xx_and_a_lost_connection_are_retried_and_the_replies_arrive_in_order(settings: Settings, engine: Engine) -> None:
@@ -227,3 +236,24 @@ def test_finished_calls_are_forgotten_after_two_days_and_open_ones_never(engine:
     assert outbox.prune(engine.db, bot.outbox.KEEP_SENT) == 1
     with Session(engine.db) as session:
         assert session.exec(select(OutboxMessage.chat_id)).all() == [8]
+
+
+async def test_a_chart_committed_before_the_process_died_arrives_as_a_photo_after_the_restart(settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    setup_results(engine)
+    telegram = await telegram_with(RecordingRequest(), settings, engine)
+    assert photos(await sent_after_a_restart(telegram, settings, engine, monkeypatch, 2, "/results plum_case")) == []
+    [(caption, picture)] = photos(telegram.request.calls)
+    assert caption.startswith("📊 Chart: the scores of the 2 reps who finished") and "20–29: 2" in caption
+    assert_picture(picture, charts.SIZE)
+    assert statuses(engine, 2)[-2:] == ["sent", "sent"]
+
+
+def test_a_picture_is_a_photo_captioned_with_its_text_and_what_does_not_fit_follows() -> None:
+    rows = [(f"kind {n} " + "x" * 80, list(range(1, 40))) for n in range(8)]
+    reply = Reply("roleplay_turn_mix", "en", {"rows": rows}, [[Button("Again", "rpa", data="1|3|rpa")]], picture=Picture("turns.png", b"\x89PNG"))
+    photo, *rest = bot.outbox.outgoing([reply], 7)
+    assert (photo.kind, photo.content, photo.payload["filename"], photo.payload["markup"]) == ("photo", b"\x89PNG", "turns.png", [])
+    assert photo.payload["text"].startswith("📊 Chart: the SPIN type of each of your messages") and len(photo.payload["text"]) <= 1024
+    assert rest and [call.kind for call in rest] == ["message"] * len(rest)
+    assert rest[-1].payload["markup"] == [[{"text": "Again", "callback_data": "1|3|rpa"}]]
+    assert "".join(call.payload["text"] for call in [photo, *rest]).count("kind ") == 8

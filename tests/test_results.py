@@ -16,11 +16,13 @@ from sqlalchemy.engine import Engine as DbEngine
 from sqlmodel import Session
 
 from dialogs.engine import Engine
+from dialogs.pictures import charts
 from storage.access import add_member, create_team, grant_role
 from storage.models import RolePlay, utcnow
 from storage.roleplays import roleplay_results
 from storage.users import preset_language
-from tests.chat import Chat
+from tests.chat import Chat, shown
+from tests.pictures import the_picture
 
 pytestmark = pytest.mark.both_databases
 
@@ -121,3 +123,14 @@ def test_roleplay_results_are_counted_by_the_database_as_they_were_row_by_row(db
     assert (results.average, results.median) == (56.7, 80.0)
     assert (everyone.reps, everyone.played, everyone.best[99], everyone.uncovered["wants_sour"]) == (4, 7, 100, 4)
     assert (nobody.played, nobody.best, nobody.outcomes, nobody.uncovered) == (0, {}, Counter(), Counter())
+
+
+def test_the_scores_come_as_a_chart_with_the_pass_mark_and_say_what_it_shows(engine: Engine) -> None:
+    trainer = setup(engine)
+    chart = the_picture(trainer.send("/results plum_case"), charts.SIZE)
+    assert chart.picture is not None and chart.picture.filename == "plum_case-scores.png"
+    assert shown([chart]) == (
+        "📊 Chart: the scores of the 2 reps who finished, in bands of ten, and the pass mark at 70.\n"
+        "20–29: 2\n"
+        "0 of 2 at or above the pass mark."
+    )

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from bot.settings import Settings
 from dialogs.engine import Engine
+from dialogs.pictures import charts
 from dialogs.roleplay.customer import Progress
 from dialogs.roleplay.replay import replay
 from dialogs.roleplay.scorecard import score_roleplay
@@ -25,6 +26,8 @@ from storage.models import RolePlay, RolePlayTurn
 from storage.roleplays import export_records
 from storage.users import preset_language
 from tests.chat import Chat, shown
+from tests.pictures import assert_picture, the_picture
+from tests.telegram_fake import FakeTelegram, photos, texts
 
 pytestmark = pytest.mark.both_databases
 
@@ -178,6 +181,18 @@ def test_starting_another_roleplay_or_cancelling_closes_the_unfinished_one(rep: 
     assert "latest: ended early" in rep.text("/me")
 
 
+async def test_the_scorecard_comes_after_a_chart_of_the_questions_turn_by_turn(telegram: FakeTelegram) -> None:
+    await telegram.send(5, "/roleplay plum")
+    for line in ("这李子怎么样？", "您买李子是给谁吃的？", "如果买不到酸李子，会对她的胃口有什么影响？", "我帮您挑最酸的，这样对您有帮助吗？"):
+        await telegram.send(5, line)
+    sent = await telegram.send(5, "/end")
+    [(caption, picture)] = photos(sent)
+    assert caption == "📊 图表：你每一轮发言的 SPIN 提问类型。\n背景问题（S）：第 1、2 轮\n暗示问题（I）：第 3 轮\n需求-效益问题（N）：第 4 轮"
+    assert_picture(picture, charts.SIZE)
+    assert [c.method for c in sent if c.method in ("sendPhoto", "sendMessage")][-2:] == ["sendPhoto", "sendMessage"]
+    assert "评分" in texts(sent)[-1]
+
+
 def test_an_overlong_message_is_refused_and_the_roleplay_goes_on(rep: Chat, db: DbEngine) -> None:
     rep.send("/roleplay plum")
     assert rep.keys("x" * 5000) == ["too_long"]
@@ -248,6 +263,24 @@ def test_role_plays_join_a_reps_menu_once_the_spin_coach_is_done(rep: Chat, engi
     assert "🎭 Role-play" in [b.label for b in trainer_or_admin.buttons]
 
 
+def test_me_shows_progress_as_a_chart_with_the_spin_mix_against_the_team(rep: Chat, engine: Engine) -> None:
+    assert [r for r in rep.send("/me") if r.picture] == [], "nothing finished yet: no chart"
+    with Session(engine.db) as session:
+        team = create_team(session, "east")
+        assert team is not None
+        for uid in (rep.user_id, 12):
+            add_member(session, uid, team.id or 0)
+        session.commit()
+    play_plum(rep, "What kind would you like?", "Who are the sour plums for?", "If she can't find sour plums, how will that affect her appetite?", "Would it help if I picked the sourest ones for her?", "/end")
+    play_plum(Chat(engine, 12, lang="en"), "What kind would you like?", "Why sour ones?", "Congratulations!", "A jin of these?", "Kiwi is full of vitamins, good for her. Some?", "Come again!")
+    chart = the_picture(rep.send("/me"), charts.WIDE)
+    assert shown([chart]) == (
+        "📊 Chart: your scores over time, and the mix of your SPIN questions in role-plays against your team's.\n"
+        "Role-plays: 1 played, first 53, latest 53, best 53\n"
+        "SPIN questions: situation question (S) 33% (team 67%) · problem question (P) 0% (team 0%) · implication question (I) 33% (team 17%) · need-payoff question (N) 33% (team 17%)"
+    )
+
+
 def test_me_shows_the_roleplays_played(rep: Chat) -> None:
     assert "None yet. Type /roleplay" in rep.text("/me")
     play_plum(rep, "Big sweet plums, the best!")
@@ -282,13 +315,21 @@ def test_trainers_see_how_their_team_did_in_a_roleplay(engine: Engine) -> None:
 
     trainer = Chat(engine, 2, lang="en")
     trainer.send("/results")
-    text = shown(trainer.press("🎭 The old lady buys plums (one trip, three stalls)"))
+    replies = trainer.press("🎭 The old lady buys plums (one trip, three stalls)")
+    text = shown(replies)
     assert "Role-play results: The old lady buys plums" in text
     assert "2 of 3 reps played · 3 role-plays finished" in text
     assert "Best score per rep: average 59.0 · median 59.0" in text
     assert "She shook her head and walked away: 1" in text and "She became a regular customer: 1" in text
     assert "Her daughter-in-law is going to have a baby and craves sour things (the reason behind the sour plums) — missed in 2 of 3" in text
     assert "• =Bob: 95" in text and "• Ann: 23" in text and "Outsider" not in text
+    chart = the_picture(replies, charts.WIDE)
+    assert chart.picture is not None and chart.picture.filename == "plum-roleplays.png"
+    assert shown([chart]) == (
+        "📊 Chart: how the role-plays ended, and the best score of each of the 2 reps who played, in bands of ten.\n"
+        "Endings: Sold her sour plums: 1 · She shook her head and walked away: 1 · She became a regular customer: 1\n"
+        "Best scores: 20–29: 1 · 90–100: 1"
+    )
     document = next(r.document for r in trainer.press("⬇ CSV") if r.document)
     rows = list(csv.DictReader(io.StringIO(document.content.decode("utf-8-sig"))))
     assert sorted(int(r["rep_id"]) for r in rows) == [11, 11, 12]

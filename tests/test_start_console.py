@@ -92,5 +92,6 @@ def test_a_whole_roleplay_piped_into_the_console(tmp_path: Path) -> None:
     result = run_cli(["console", "--jsonl"], lines, tmp_path)
     replies = [json.loads(line) for line in result.stdout.splitlines()]
     keys = [r["key"] for r in replies]
-    assert keys.count("roleplay_customer") == 3 and keys[-1] == "roleplay_scorecard"
-    assert "儿媳妇" in replies[-2]["text"] and "得分：41/100" in replies[-1]["text"]
+    assert keys.count("roleplay_customer") == 3 and keys[-2:] == ["roleplay_turn_mix", "roleplay_scorecard"]
+    assert "儿媳妇" in replies[-3]["text"] and "得分：41/100" in replies[-1]["text"]
+    assert replies[-2]["picture"] == "salescoach-files/plum-turns.png" and (tmp_path / "salescoach-files" / "plum-turns.png").read_bytes().startswith(b"\x89PNG")

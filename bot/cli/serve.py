@@ -48,6 +48,17 @@ def token_checked(settings: Settings) -> None:
         raise CliError(f"{problem}; get one from @BotFather and set it in the environment or .env (or chat in the terminal: salescoach console)", EXIT_USAGE)
 
 
+def fonts_checked() -> None:
+    """Stops the command (exit 1) when no font draws Chinese: charts and certificates would
+    otherwise fail, or show boxes, in the middle of a rep's conversation."""
+    from dialogs.pictures.fonts import MissingCjkFont, cjk_font_files
+
+    try:
+        cjk_font_files()
+    except MissingCjkFont as exc:
+        raise CliError(str(exc)) from exc
+
+
 def listening(address: str, port: int, settings_named: str) -> list[socket.socket]:
     """A server's sockets, bound before anything else starts; an address that is not this
     machine's or a port in use stops the command (exit 1), saying which and where it is set."""
@@ -83,6 +94,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         settings.telegram_base_url = args.base_url
     token_checked(settings)
     health = listening(settings.health_listen, settings.health_port, "HEALTH_LISTEN and HEALTH_PORT") if settings.health_port else []
+    fonts_checked()
     app = build_application(settings, start_engine(settings))
     wait_for_telegram(settings)
     polled_alone(serve_polling(app, ALLOWED_UPDATES, health))
@@ -101,6 +113,7 @@ def cmd_webhook(args: argparse.Namespace, settings: Settings) -> int:
         if getattr(args, flag) is not None:
             setattr(settings, name, getattr(args, flag))
     token_checked(settings)
+    fonts_checked()
     problem = settings.webhook_problem()
     if problem:
         raise CliError(f"{problem}; see .env.example", EXIT_USAGE)

@@ -16,6 +16,7 @@ from dialogs.core.callback import Press
 from dialogs.core.events import Button, shorten
 from dialogs.understanding.classifier import classify
 from knowledge.schema import Script
+from storage.learning import record_drill
 from storage.reviews import SPIN, missed
 
 ANY_STATE = ["listing", "reading", "drilling", "drilled"]
@@ -146,8 +147,10 @@ class Scripts(Dialog):
             self.finish()
 
     def show_drill_result(self, **_: Any) -> None:
-        """The customer's last answer and how many questions were at the right stage."""
+        """The customer's last answer and how many questions were at the right stage (recorded: a path may ask for a drill)."""
         script, lang = self.script, self.ctx.lang
+        record_drill(self.ctx.session, self.ctx.user.id, script.id, self.data["right"])
+        self.ctx.studied = True
         buttons = [[self.ctx.button("scripts_again", "scd"), self.ctx.button("scripts_all", "scl")]]
         self.ctx.say(
             "scripts_drill_result",

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from dialogs.core.catalogue import Catalogue
-from dialogs.core.events import Button, Event, Reply
+from dialogs.core.events import Button, Event, Picture, Reply
 from knowledge.copy import copy_text
 from knowledge.loader import Knowledge
 from storage.access import roles_of
@@ -51,6 +51,9 @@ class Ctx:
     settings: Settings
     catalogue: Catalogue
     replies: list[Reply] = field(default_factory=list)
+    # Set by a feature when the rep finished something a learning path may count (a quiz, a drill,
+    # a role-play): the router then checks whether a certificate is due.
+    studied: bool = False
     _roles: set[str] | None = None
     now: datetime = field(default_factory=utcnow)
 
@@ -75,6 +78,11 @@ class Ctx:
     def say(self, key: str, buttons: list[list[Button]] | None = None, **data: Any) -> None:
         """Queue a message rendered from template `key`."""
         self.replies.append(Reply(key, self.lang, data, buttons or []))
+
+    def show(self, key: str, picture: Picture, buttons: list[list[Button]] | None = None, **data: Any) -> None:
+        """Queue a photo (a chart, a certificate) captioned from template `key`: what the picture
+        shows, in words, for screen readers and the console."""
+        self.replies.append(Reply(key, self.lang, data, buttons or [], picture=picture))
 
     def notice(self, key: str, **data: Any) -> None:
         """Queue a short notice that answers a button press in place."""

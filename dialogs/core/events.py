@@ -82,6 +82,15 @@ class Poll:
     target: PollTarget
 
 
+@dataclass(frozen=True)
+class Picture:
+    """A PNG the bot sends as a photo (a chart, a certificate). The reply that carries it is its
+    caption: the picture's text equivalent, for screen readers and the console."""
+
+    filename: str
+    content: bytes
+
+
 @dataclass
 class Reply:
     """A message to show: a template key and its data, with buttons.
@@ -92,6 +101,7 @@ class Reply:
     `progress_of` is the progress message of that push, edited as the push goes out. A reply
     with a `poll` is shown as that native quiz poll where the transport has them (Telegram),
     else as its text and buttons (the console).
+    with a `picture` is shown as that photo, its text the caption.
     """
 
     key: str
@@ -102,6 +112,7 @@ class Reply:
     edit: bool = False
     chat_id: int | None = None
     document: Document | None = None
+    picture: Picture | None = None
     command_menu: list[tuple[str, str]] | None = None
     progress_of: int | None = None
     poll: Poll | None = None

@@ -11,6 +11,8 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     "results": frozenset({"trainer", "manager", "admin"}),
     "needs": frozenset({"manager", "admin"}),
     "export": frozenset({"manager", "admin"}),
+    "assign": frozenset({"trainer", "admin"}),
+    "verify": frozenset({"trainer", "manager", "admin"}),
 }
 
 

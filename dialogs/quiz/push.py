@@ -6,40 +6,13 @@ itself only queues one delivery per rep; the bot's sender works the queue.
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime, timedelta
-
-from sqlmodel import select
-
 from dialogs.core.base import Dialog, Trigger
 from dialogs.core.callback import Press
 from dialogs.core.events import Button, shorten
-from storage.access import all_teams, audit, member_ids, not_started, team_by_name, teams_of
-from storage.deliveries import create_push
-from storage.models import Team, User
+from dialogs.core.pushes import send_push
+from storage.access import all_teams, teams_of
 
 DEADLINE_CHOICES = ("none", "1d", "3d", "7d")
-_RELATIVE = re.compile(r"^(\d{1,3})([dh])$")
-
-
-def parse_deadline(text: str, now: datetime) -> datetime | None | str:
-    """A deadline from `3d`, `12h`, `2026-12-01` or `2026-12-01 18:00` (UTC); "bad" if unreadable."""
-    text = text.strip().lower()
-    if text in ("", "none"):
-        return None
-    relative = _RELATIVE.match(text)
-    if relative:
-        amount, unit = int(relative.group(1)), relative.group(2)
-        return now + (timedelta(days=amount) if unit == "d" else timedelta(hours=amount))
-    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
-        try:
-            moment = datetime.strptime(text, fmt).replace(tzinfo=UTC)
-        except ValueError:
-            continue
-        if fmt == "%Y-%m-%d":
-            moment = moment.replace(hour=23, minute=59)
-        return moment if moment > now else "bad"
-    return "bad"
 
 
 class Push(Dialog):
@@ -124,48 +97,6 @@ class Push(Dialog):
         self.ctx.say("push_pick_deadline", [[self.ctx.button(f"deadline_{d}", f"pd:{d}") for d in DEADLINE_CHOICES]])
 
     def push(self, quiz_id: str, target: str, deadline_text: str) -> None:
-        """Checks the target and deadline, queues the deliveries and starts the progress message."""
-        session, me = self.ctx.session, self.ctx.user.id
-        deadline = parse_deadline(deadline_text, datetime.now(UTC))
-        if deadline == "bad":
-            self.ctx.say("push_bad_deadline", text=deadline_text[:40])
-            self.send()
-            return
-        team: Team | None = None
-        if target == "all":
-            if "admin" not in self.ctx.roles:
-                audit(session, me, "/push", False, f"all quiz={quiz_id}")
-                self.ctx.say("push_all_admin_only")
-                self.send()
-                return
-            users = [uid for uid in session.exec(select(User.id)).all() if uid != me]
-        else:
-            team = team_by_name(session, target)
-            if team is None:
-                self.ctx.say("team_unknown", team=target[:60])
-                self.send()
-                return
-            if "admin" not in self.ctx.roles and team.id not in {t.id for t in teams_of(session, me)}:
-                audit(session, me, "/push", False, f"team={target} quiz={quiz_id}")
-                self.ctx.say("push_own_teams_only")
-                self.send()
-                return
-            users = [uid for uid in member_ids(session, team.id or 0) if uid != me]
-        if not users:
-            self.ctx.say("push_no_targets", target=target)
-            self.send()
-            return
-        assignment = create_push(session, quiz_id, me, team.id if team else None, deadline if isinstance(deadline, datetime) else None, users)
-        audit(session, me, "/push", True, f"quiz={quiz_id} target={target} reps={len(users)}")
-        quiz = self.ctx.knowledge.quizzes[quiz_id]
-        self.ctx.say(
-            "push_progress",
-            title=quiz.title.get(self.ctx.lang),
-            target=target,
-            done=0,
-            total=len(users),
-            deadline=deadline.strftime("%Y-%m-%d %H:%M") if isinstance(deadline, datetime) else "",
-            pending=len(not_started(session, users)),
-        )
-        self.ctx.replies[-1].progress_of = assignment.id
+        """Queues the quiz for the target's reps (dialogs.core.pushes) and closes the dialog."""
+        send_push(self.ctx, target, deadline_text, self.ctx.knowledge.quizzes[quiz_id].title.get(self.ctx.lang), quiz_id=quiz_id)
         self.send()

@@ -221,6 +221,8 @@ class QuizDialog(Dialog):
         attempt = self.ctx.session.get(QuizAttempt, self.data["attempt_id"])
         assert attempt is not None
         finish_attempt(self.ctx.session, attempt, self.quiz.pass_mark)
+        if attempt.mode == "full":
+            self.ctx.studied = True
         wrong = {a.question_id for a in answers_of(self.ctx.session, attempt.id or 0) if not a.correct}
         lang, tf = self.ctx.lang, self.true_false()
         missed = [

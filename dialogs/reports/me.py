@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from dialogs.coach.verdict import kind_name
 from dialogs.core.context import Ctx
+from dialogs.reports.progress import show_progress
 from dialogs.review.days import day_ends
 from dialogs.roleplay.scorecard import outcome_label
 from storage.quizzes import attempts_of
@@ -26,8 +27,9 @@ class QuizRecord:
 
 
 def me(ctx: Ctx, args: str) -> None:
-    """Shows the rep's SPIN steps (done, first-try accuracy), role-plays, quiz history, and how
-    many review items are due today with the share of them FSRS expects the rep to remember."""
+    """Shows the rep's SPIN steps (done, first-try accuracy), role-plays, quiz history, how many
+    review items are due today with the share of them FSRS expects the rep to remember, then
+    their progress as a chart."""
     quizzes = ctx.knowledge.quizzes
     summary: dict[str, QuizRecord] = {}
     for attempt in attempts_of(ctx.session, ctx.user.id):
@@ -44,6 +46,7 @@ def me(ctx: Ctx, args: str) -> None:
     kept = retention(ctx.session, ctx.user.id, ctx.now)
     review = {"due": due_count(ctx.session, ctx.user.id, day_ends(ctx.now, ctx.settings.zone)), "retention": None if kept is None else round(100 * kept)}
     ctx.say("me", name=ctx.user.name, quizzes=rows, spin=spin, spin_done=sum(s.finished for s in steps), roleplays=roleplay_rows(ctx), review=review)
+    show_progress(ctx)
 
 
 def roleplay_rows(ctx: Ctx) -> list[tuple[str, int, int, str]]:

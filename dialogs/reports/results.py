@@ -7,7 +7,9 @@ import io
 
 from dialogs.core.base import Dialog, Trigger
 from dialogs.core.callback import Press
-from dialogs.core.events import Button, Document, shorten
+from dialogs.core.events import Button, Document, Picture, shorten
+from dialogs.pictures import charts
+from dialogs.pictures.figures import png
 from dialogs.quiz.taking import option_label
 from dialogs.roleplay.dialog import in_list_order
 from dialogs.roleplay.scorecard import outcome_label
@@ -106,6 +108,10 @@ class Results(Dialog):
             distribution=summary.distribution(),
             missed=missed,
         )
+        if summary.scores:
+            chart = png(charts.quiz_scores(quiz.title.get(self.ctx.lang), summary.scores, quiz.pass_mark, self.ctx.lang))
+            bands = [band for band in charts.score_bands(summary.scores) if band[1]]
+            self.ctx.show("results_chart", Picture(f"{quiz.id}-scores.png", chart), finished=summary.finished, pass_mark=quiz.pass_mark, passed=summary.passed, bands=bands)
 
     def export(self, fmt: str) -> None:
         """Sends the results of the quiz as a file (jsonl follows the xAPI statement shape)."""
@@ -143,6 +149,11 @@ class Results(Dialog):
             more=max(0, len(reps) - REPS_SHOWN),
             unmatched=unmatched,
         )
+        if results.best:
+            best = list(results.best.values())
+            chart = png(charts.roleplay_results(sc.title.get(lang), outcomes, best, lang))
+            bands = [band for band in charts.score_bands(best) if band[1]]
+            self.ctx.show("results_roleplay_chart", Picture(f"{sc.id}-roleplays.png", chart), outcomes=outcomes, players=len(best), bands=bands)
 
     def export_roleplays(self, fmt: str) -> None:
         """Sends the scenario's finished role-plays, with their transcripts, as a file."""

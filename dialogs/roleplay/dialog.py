@@ -16,9 +16,11 @@ from typing import Any
 from dialogs.core.base import Dialog, Trigger
 from dialogs.core.callback import Press
 from dialogs.core.context import Ctx
-from dialogs.core.events import Button, shorten
+from dialogs.core.events import Button, Picture, shorten
+from dialogs.pictures import charts
+from dialogs.pictures.figures import png
 from dialogs.roleplay.customer import Progress, applicable, end_early_outcome, opening_line, respond
-from dialogs.roleplay.scorecard import Scorecard, score_roleplay
+from dialogs.roleplay.scorecard import SPIN_TYPES, Scorecard, score_roleplay
 from dialogs.understanding.classifier import classify
 from knowledge.schema import Scenario, Suggestion
 from storage.models import RolePlay, RolePlayTurn
@@ -226,6 +228,7 @@ class RolePlayDialog(Dialog):
     # --- the end -----------------------------------------------------------------------
 
     def _finish(self, row: RolePlay, scenario: Scenario | None, outcome: str) -> Scorecard | None:
+        self.ctx.studied = True
         if scenario is None:
             finish_roleplay(self.ctx.session, row, outcome, 0, [], {})
             return None
@@ -258,6 +261,8 @@ class RolePlayDialog(Dialog):
             [self.ctx.button("roleplay_again", "rpa"), self.ctx.button("roleplay_model", "rpm")],
             [self.ctx.button("roleplay_others", "rpl")],
         ]
+        if card.turn_kinds:
+            self.show_turn_mix(card.turn_kinds)
         self.ctx.say("roleplay_scorecard", buttons, title=self.scenario.title.get(self.ctx.lang), card=card, early=early)
 
     def _queue_reviews(self, card: Scorecard) -> None:
@@ -275,6 +280,13 @@ class RolePlayDialog(Dialog):
             lacking.append("need_payoff")
         for kind, ref in [(ACT, act) for act in sorted(acts)] + [(SPIN, stage) for stage in lacking]:
             missed(self.ctx.session, self.ctx.user.id, kind, ref, "roleplay", self.ctx.now)
+    def show_turn_mix(self, kinds: list[str | None]) -> None:
+        """The rep's questions turn by turn as a chart, captioned with the turns of each SPIN type."""
+        lang = self.ctx.lang
+        chart = png(charts.turn_mix(kinds, lang))
+        rows = [(self.ctx.label(f"kind_{kind}"), [n for n, k in enumerate(kinds, 1) if k == kind]) for kind in SPIN_TYPES]
+        rows.append((self.ctx.label("chart_other"), [n for n, k in enumerate(kinds, 1) if k is None]))
+        self.ctx.show("roleplay_turn_mix", Picture(f"{self.scenario.id}-turns.png", chart), rows=[row for row in rows if row[1]])
 
     def show_model(self) -> None:
         """The scenario's model conversation, turn by turn."""

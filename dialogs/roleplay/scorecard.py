@@ -88,6 +88,7 @@ class Scorecard:
     needs_found: list[Need] = field(default_factory=list)
     needs_missed: list[Need] = field(default_factory=list)
     question_counts: dict[str, int] = field(default_factory=dict)
+    turn_kinds: list[str | None] = field(default_factory=list)  # each message's SPIN type, None when it asked none
     rubric: int = 0
     rubric_points: int = 0
     conduct: list[Incident] = field(default_factory=list)
@@ -138,6 +139,10 @@ def question_counts(verdicts: list[dict[str, Any]]) -> dict[str, int]:
                 counts[key] += 1
     return counts
 
+
+def turn_kinds(verdicts: list[dict[str, Any]]) -> list[str | None]:
+    """The SPIN type each of the rep's messages asked, turn by turn (None: no SPIN question)."""
+    return [v.get("spin") if v.get("is_question") and v.get("spin") in SPIN_TYPES else None for v in verdicts]
 
 def conduct(scenario: Scenario, progress: Progress, verdicts: list[dict[str, Any]], earned: list[Point], lang: str) -> list[Incident]:
     """Each turn with bad conduct (a speech act, or a move flag the rules list), with what it costs.
@@ -229,7 +234,7 @@ def score_roleplay(scenario: Scenario, progress: Progress, outcome: str, verdict
 
     `verdicts` are the classifications of the rep's messages, `moves` the moves they counted as.
     """
-    card = Scorecard(outcome=outcome, outcome_label=outcome_label(scenario, outcome, lang), score=0, lesson=scenario.lesson.get(lang), question_counts=question_counts(verdicts))
+    card = Scorecard(outcome=outcome, outcome_label=outcome_label(scenario, outcome, lang), score=0, lesson=scenario.lesson.get(lang), question_counts=question_counts(verdicts), turn_kinds=turn_kinds(verdicts))
     total = 0
     for criterion in scenario.rubric:
         met = _met(criterion, progress, outcome)

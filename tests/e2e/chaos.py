@@ -270,7 +270,7 @@ class Chaos:
             check(db)
         db.dispose()
         for person in self.people:
-            shown = Counter((s.text, s.buttons) for s in self.emulator.on_loop(self.emulator.seen, person.id) if s.kind in ("message", "document"))
+            shown = Counter((s.text, s.buttons) for s in self.emulator.on_loop(self.emulator.seen, person.id) if s.kind in ("message", "document", "photo"))
             twice = sum(n - 1 for n in shown.values())
             if person in self.pushed:
                 extra = sum(n - 1 for (words, _), n in shown.items() if "Your trainer has sent you a quiz" in words)

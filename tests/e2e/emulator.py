@@ -25,6 +25,7 @@ import json
 import math
 import mimetypes
 import re
+import struct
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -36,7 +37,21 @@ import tornado.httpserver
 import tornado.httputil
 import tornado.netutil
 import tornado.web
-from telegram import CallbackQuery, Chat, Document, InlineKeyboardMarkup, Message, MessageEntity, Poll, PollAnswer, PollOption, Update, User, WebhookInfo
+from telegram import (
+    CallbackQuery,
+    Chat,
+    Document,
+    InlineKeyboardMarkup,
+    Message,
+    MessageEntity,
+    PhotoSize,
+    Poll,
+    PollAnswer,
+    PollOption,
+    Update,
+    User,
+    WebhookInfo,
+)
 from telegram.constants import PollLimit
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
@@ -47,7 +62,8 @@ COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]+)?")
 SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 BOT_COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
 # The calls that show a person something new (a fault for method "" holds the first of them).
-SHOWING = frozenset({"sendmessage", "editmessagetext", "senddocument", "sendpoll"})
+SHOWING = frozenset({"sendmessage", "editmessagetext", "senddocument", "sendpoll", "sendphoto"})
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # What Telegram sends when allowed_updates is empty (of the kinds the emulator makes).
 UPDATE_KINDS_BY_DEFAULT = frozenset({"message", "edited_message", "callback_query", "poll_answer"})
 
@@ -58,6 +74,9 @@ class Limits:
 
     text: int = 4096
     caption: int = 1024
+    photo_bytes: int = 10 * 1024 * 1024
+    photo_sides: int = 10000  # width + height
+    photo_ratio: int = 20
     callback_data_bytes: int = 64
     notice: int = 200
     per_second: float = 30.0
@@ -181,6 +200,7 @@ class _BotMessage:
     entities: list[MessageEntity] = field(default_factory=list)
     markup: dict[str, Any] | None = None
     document: Document | None = None
+    photo: tuple[PhotoSize, ...] = ()
     content: bytes = b""
     edit_date: datetime | None = None
     poll: Poll | None = None
@@ -198,6 +218,8 @@ class _BotMessage:
             return Message(self.message_id, self.date, chat, from_user=bot, document=self.document, caption=self.text, caption_entities=self.entities, reply_markup=markup, edit_date=self.edit_date)
         if self.poll is not None:
             return Message(self.message_id, self.date, chat, from_user=bot, poll=self.poll)
+        if self.photo:
+            return Message(self.message_id, self.date, chat, from_user=bot, photo=self.photo, caption=self.text, caption_entities=self.entities, reply_markup=markup, edit_date=self.edit_date)
         return Message(self.message_id, self.date, chat, from_user=bot, text=self.text, entities=self.entities, reply_markup=markup, edit_date=self.edit_date)
 
 
@@ -269,7 +291,7 @@ class Emulator:
             name.lower(): getattr(self, f"api_{name}")
             for name in (
                 "getMe", "getUpdates", "setWebhook", "deleteWebhook", "getWebhookInfo", "sendMessage",
-                "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery", "sendDocument", "sendPoll",
+                "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery", "sendDocument", "sendPoll", "sendPhoto",
                 "setMyCommands", "getMyCommands", "deleteMyCommands",
             )
         }
@@ -479,10 +501,10 @@ class Emulator:
     def _show(self, chat_id: int, kind: str, message: _BotMessage | None, text: str) -> None:
         if message is not None:
             message.changed = next(self._changes)
-            document = message.document
+            filename = message.document.file_name if message.document else (f"photo-{message.message_id}.png" if message.photo else None)
             options = tuple(o.text for o in message.poll.options) if message.poll else ()
             self._seen.setdefault(chat_id, []).append(
-                Seen(kind, text, message.message_id, message.labels(), document.file_name if document else None, message.content if document else None, options)
+                Seen(kind, text, message.message_id, message.labels(), filename, message.content if filename else None, options)
             )
         else:
             self._seen.setdefault(chat_id, []).append(Seen(kind, text))
@@ -736,6 +758,32 @@ class Emulator:
         message = self._store(chat_id, poll=poll)
         self._show(chat_id, "poll", message, question)
         return self._reply(message)
+
+    async def api_sendPhoto(self, params: _Params) -> Any:
+        chat_id = self._chat(params)
+        if "photo" not in params.files:
+            raise bad_request("wrong file identifier/HTTP URL specified")
+        _, content = params.files["photo"]
+        width, height = self._photo_size(content)
+        caption, entities = self._formatted(params, "caption", self.limits.caption, "message caption")
+        markup = self._markup(params)
+        self._rate(chat_id)
+        number = len(self._messages) + 1
+        photo = (PhotoSize(f"AgACAgIAAx{number:08d}", f"AQAD{number:08d}", width, height, file_size=len(content)),)
+        message = self._store(chat_id, text=caption or None, entities=entities, markup=markup, photo=photo, content=content)
+        self._show(chat_id, "photo", message, caption)
+        return self._reply(message)
+
+    def _photo_size(self, content: bytes) -> tuple[int, int]:
+        """A PNG's width and height, refused as Telegram refuses a photo it cannot show."""
+        if not content.startswith(PNG_SIGNATURE) or len(content) < 24:
+            raise bad_request("IMAGE_PROCESS_FAILED")
+        if len(content) > self.limits.photo_bytes:
+            raise ApiError(413, "Request Entity Too Large")
+        width, height = struct.unpack(">II", content[16:24])
+        if not width or not height or width + height > self.limits.photo_sides or max(width, height) > self.limits.photo_ratio * min(width, height):
+            raise bad_request("PHOTO_INVALID_DIMENSIONS")
+        return width, height
 
     def _editable(self, params: _Params) -> _BotMessage:
         if params.text("inline_message_id"):

@@ -18,9 +18,9 @@ DEFAULT_WAIT = 15.0
 
 @dataclass(frozen=True)
 class Seen:
-    """Something the bot showed a user: a message, an edit of one, a document, a quiz poll, or a
-    notice (the text a button press was answered with). `text` is what the user reads (a poll's
-    question; its `options` apart)."""
+    """Something the bot showed a user: a message, an edit of one, a document, a photo, a quiz
+    poll, or a notice (the text a button press was answered with). `text` is what the user reads
+    (a document's or photo's caption, a poll's question; its `options` apart)."""
 
     kind: str
     text: str

@@ -56,6 +56,9 @@ def test_the_plum_case_ends_as_the_story_ranks_the_vendors(telegram: Scene, lang
     rep.send(lines[-1])
     card = rep.wait_for("评分卡" if lang == "zh" else "Scorecard")
     assert vendor in card.text and score in card.text
+    [chart] = [seen for seen in rep.messages() if seen.kind == "photo"]
+    assert chart.text.startswith("📊 图表：你每一轮发言的 SPIN 提问类型。" if lang == "zh" else "📊 Chart: the SPIN type of each of your messages, turn by turn.")
+    assert chart.content is not None and chart.content.startswith(b"\x89PNG")
 
 
 def test_a_rep_logs_a_need_and_a_manager_lists_and_exports_it(telegram: Scene) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 import time
@@ -11,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 from telegram import Message, Update, User
 
 from tests.e2e.bot_process import TOKEN
@@ -239,3 +241,30 @@ def test_command_menus_per_scope_and_language(emulator: Emulator, api: httpx.Cli
     assert rep.commands() == [("lang", "Language")]
     refused = api.post("setMyCommands", data={"commands": json.dumps([{"command": "Bad-Name", "description": "x"}])})
     assert refused.json()["description"] == "Bad Request: BOT_COMMAND_INVALID"
+
+
+def png_of(width: int, height: int) -> bytes:
+    """A blank PNG of this size."""
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), "white").save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_a_photo_is_shown_with_its_caption_and_refused_as_telegram_refuses_one(emulator: Emulator, api: httpx.Client) -> None:
+    ann = emulator.user(7)
+    picture = png_of(1000, 600)
+    sent = api.post("sendPhoto", data={"chat_id": "7", "caption": "<b>Scores</b>: 20–29: 2", "parse_mode": "HTML"}, files={"photo": ("scores.png", picture, "image/png")}).json()
+    message = Message.de_json(sent["result"], None)
+    assert (message.photo[-1].width, message.photo[-1].height, message.caption) == (1000, 600, "Scores: 20–29: 2")
+    [seen] = ann.messages()
+    assert (seen.kind, seen.text, seen.content) == ("photo", "Scores: 20–29: 2", picture)
+    refusals = {
+        "not a picture": ({"chat_id": "7"}, {"photo": ("scores.png", b"%PDF-1.7", "image/png")}, "Bad Request: IMAGE_PROCESS_FAILED"),
+        "too wide and tall": ({"chat_id": "7"}, {"photo": ("big.png", png_of(9000, 1100), "image/png")}, "Bad Request: PHOTO_INVALID_DIMENSIONS"),
+        "caption too long": ({"chat_id": "7", "caption": "x" * 1025}, {"photo": ("scores.png", picture, "image/png")}, "Bad Request: message caption is too long"),
+        "no photo": ({"chat_id": "7"}, {}, "Bad Request: wrong file identifier/HTTP URL specified"),
+    }
+    for why, (data, files, description) in refusals.items():
+        refused = api.post("sendPhoto", data=data, files=files or None)
+        assert (refused.status_code, refused.json()["description"]) == (400, description), why
+    assert len(ann.messages()) == 1

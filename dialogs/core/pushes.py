@@ -1,0 +1,94 @@
+"""Pushes: a quiz (/push) or a learning path (/assign) sent to a team with an optional deadline.
+
+A trainer sends to their own teams, an admin to any team or to everyone ("all"); the sender is
+never among the targets. A refusal is said to the user (and audited) here. The push itself only
+queues one delivery per rep (storage.deliveries); the bot's sender works the queue.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import select
+
+from dialogs.core.context import Ctx
+from storage.access import audit, member_ids, not_started, team_by_name, teams_of
+from storage.deliveries import create_push
+from storage.models import Team, User
+
+_RELATIVE = re.compile(r"^(\d{1,3})([dh])$")
+
+
+def parse_deadline(text: str, now: datetime) -> datetime | None | str:
+    """A deadline from `3d`, `12h`, `2026-12-01` or `2026-12-01 18:00` (UTC); "bad" if unreadable."""
+    text = text.strip().lower()
+    if text in ("", "none"):
+        return None
+    relative = _RELATIVE.match(text)
+    if relative:
+        amount, unit = int(relative.group(1)), relative.group(2)
+        return now + (timedelta(days=amount) if unit == "d" else timedelta(hours=amount))
+    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            moment = datetime.strptime(text, fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+        if fmt == "%Y-%m-%d":
+            moment = moment.replace(hour=23, minute=59)
+        return moment if moment > now else "bad"
+    return "bad"
+
+
+def audience(ctx: Ctx, command: str, target: str, detail: str) -> tuple[Team | None, list[int]] | None:
+    """The team named `target` (None for "all") and the people a push to it reaches; None, with
+    the reason said to the user and refusals audited, when there is nobody this user may reach."""
+    session, me = ctx.session, ctx.user.id
+    team: Team | None = None
+    if target == "all":
+        if "admin" not in ctx.roles:
+            audit(session, me, command, False, f"all {detail}")
+            ctx.say("push_all_admin_only")
+            return None
+        users = [uid for uid in session.exec(select(User.id)).all() if uid != me]
+    else:
+        team = team_by_name(session, target)
+        if team is None:
+            ctx.say("team_unknown", team=target[:60])
+            return None
+        if "admin" not in ctx.roles and team.id not in {t.id for t in teams_of(session, me)}:
+            audit(session, me, command, False, f"team={target} {detail}")
+            ctx.say("push_own_teams_only")
+            return None
+        users = [uid for uid in member_ids(session, team.id or 0) if uid != me]
+    if not users:
+        ctx.say("push_no_targets", target=target)
+        return None
+    return team, users
+
+
+def send_push(ctx: Ctx, target: str, deadline_text: str, title: str, *, quiz_id: str = "", path_id: str | None = None) -> None:
+    """Checks the target and deadline, queues the deliveries of a quiz or a path and starts the
+    progress message, which the sender edits as the push goes out."""
+    command, what = ("/assign", f"path={path_id}") if path_id else ("/push", f"quiz={quiz_id}")
+    deadline = parse_deadline(deadline_text, datetime.now(UTC))
+    if deadline == "bad":
+        ctx.say("push_bad_deadline", text=deadline_text[:40])
+        return
+    chosen = audience(ctx, command, target, what)
+    if chosen is None:
+        return
+    team, users = chosen
+    due = deadline if isinstance(deadline, datetime) else None
+    assignment = create_push(ctx.session, quiz_id, ctx.user.id, team.id if team else None, due, users, path_id=path_id)
+    audit(ctx.session, ctx.user.id, command, True, f"{what} target={target} reps={len(users)}")
+    ctx.say(
+        "push_progress",
+        title=title,
+        target=target,
+        done=0,
+        total=len(users),
+        deadline=due.strftime("%Y-%m-%d %H:%M") if due else "",
+        pending=len(not_started(ctx.session, users)),
+    )
+    ctx.replies[-1].progress_of = assignment.id

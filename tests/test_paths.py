@@ -1,0 +1,145 @@
+"""Learning paths: a rep walks "SPIN basics" end to end through the PTB Application, step by step,
+earns the certificate (a picture, captioned with its text), and a manager's /verify accepts its
+code and refuses a forged one."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine as DbEngine
+from sqlmodel import Session
+
+from dialogs.engine import Engine
+from dialogs.pictures.certificate import SIZE
+from knowledge.loader import Knowledge, load_dirs
+from storage.access import grant_role
+from tests.chat import Chat, shown
+from tests.pictures import assert_picture
+from tests.telegram_fake import FakeTelegram, photos, polls, texts
+
+pytestmark = pytest.mark.both_databases
+REP, MANAGER = 7, 8
+CODE = re.compile(r"SC-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}")
+
+
+def action_data(telegram: FakeTelegram, user_id: int, action: str) -> str:
+    """The callback data of the latest keyboard's button whose action is `action`."""
+    rows = telegram.last_markup[user_id]["markup"]["inline_keyboard"]
+    found = [b["callback_data"] for row in rows for b in row if b["callback_data"].endswith(f"|{action}")]
+    assert found, f"no button for {action} in {rows}"
+    return found[0]
+
+
+async def next_step(telegram: FakeTelegram, label: str = "▶ SPIN basics: next step") -> list[str]:
+    """The rep opens /path and taps the next step of SPIN basics."""
+    await telegram.send(REP, "/path", lang="en")
+    return texts(await telegram.press(REP, label, lang="en"))
+
+
+async def test_a_rep_walks_spin_basics_to_a_certificate_a_manager_can_verify(telegram: FakeTelegram, knowledge: Knowledge, db: DbEngine) -> None:
+    await telegram.send(REP, "/start", lang="en")
+    await telegram.press(REP, "English", lang="en")
+    start = texts(await telegram.send(REP, "/path", lang="en"))[0]
+    assert "<b>SPIN basics</b>" in start and "░░░░░░░░░░ 0 of 5 steps done" in start
+    assert "Next: read the lesson “SPIN questioning: the overview”" in start and "Then 4 more steps:" in start
+    assert action_data(telegram, REP, "pl:spin_overview")
+
+    lesson = (await next_step(telegram))[0]
+    assert "📖 <b>SPIN questioning: the overview</b>" in lesson and "✅ Lesson read" in lesson
+    after_one = texts(await telegram.press(REP, "🧭 Back to my paths", lang="en"))[0]
+    assert "▓▓░░░░░░░░ 1 of 5 steps done" in after_one and "Next: read the lesson “I, Implication questions" in after_one
+
+    await next_step(telegram)
+    drill_step = texts(await telegram.send(REP, "/path", lang="en"))[0]
+    assert "2 of 5 steps done" in drill_step and "Next: drill the script “Fruit retail”: 6 of 8 questions at the right stage" in drill_step
+    assert "Fruit retail" in (await next_step(telegram))[0]
+    await telegram.press(REP, "🎯 Drill this script", lang="en")
+    for step in knowledge.scripts["fruit_retail"].steps:
+        done = texts(await telegram.send(REP, step.question.en, lang="en"))
+    assert "<b>Drill done</b>: 8 of 8" in done[-1]
+
+    quiz_step = texts(await telegram.send(REP, "/path", lang="en"))[0]
+    assert "3 of 5 steps done" in quiz_step and "Next: the quiz “SPIN selling: the basics”: score 70 or more" in quiz_step
+    shown = await telegram.press(REP, "▶ SPIN basics: next step", lang="en")
+    for question in knowledge.quizzes["spin_basics"].questions:
+        asked = polls(shown)
+        if asked:  # spin_basics is a poll quiz: a single-answer question comes as a native quiz poll
+            shown = await telegram.vote(REP, asked[-1]["correct_option_ids"][0], lang="en")
+        elif question.kind == "multiple":
+            for option in question.answer:
+                await telegram.press_data(REP, action_data(telegram, REP, f"qt:{question.id}:{option}"), lang="en")
+            shown = await telegram.press_data(REP, action_data(telegram, REP, f"qs:{question.id}"), lang="en")
+        else:
+            shown = await telegram.press_data(REP, action_data(telegram, REP, f"qa:{question.id}:{question.answer[0]}"), lang="en")
+    assert "100/100" in texts(shown)[-1]
+
+    roleplay_step = texts(await telegram.send(REP, "/path", lang="en"))[0]
+    assert "4 of 5 steps done" in roleplay_step and "score 70 or more, with 1 implication question and 1 need-payoff question" in roleplay_step
+    assert "This is the last step: the certificate comes with it." in roleplay_step
+    await telegram.press(REP, "▶ SPIN basics: next step", lang="en")
+    for turn in knowledge.scenarios["mop"].model_conversation:
+        last = await telegram.send(REP, turn.rep.en, lang="en")
+    certificate, image = photos(last)[-1]
+    assert "🎓 <b>Certificate</b>" in certificate and "<b>Ann</b> has completed the learning path <b>SPIN basics</b>" in certificate
+    assert_picture(image, SIZE)
+    code = CODE.search(certificate)
+    assert code is not None
+    done = texts(await telegram.send(REP, "/path", lang="en"))[0]
+    assert "▓▓▓▓▓▓▓▓▓▓ 5 of 5 steps done" in done and f"code <code>{code.group()}</code>" in done
+
+    with Session(db) as session:
+        grant_role(session, MANAGER, "manager", None)
+        session.commit()
+    genuine = texts(await telegram.send(MANAGER, f"/verify {code.group().lower()}", lang="en"))[0]
+    assert f"✅ Certificate <code>{code.group()}</code> is genuine." in genuine and "<b>Ann</b> completed the learning path <b>SPIN basics</b>" in genuine
+    forged = code.group()[:-1] + ("A" if code.group()[-1] != "A" else "B")
+    assert "❌ No certificate has the code" in texts(await telegram.send(MANAGER, f"/verify {forged}", lang="en"))[0]
+    assert "not allowed" in texts(await telegram.send(REP, f"/verify {code.group()}", lang="en"))[0].lower()
+
+
+def test_a_step_done_early_counts_only_once_the_steps_before_it_are_met(engine: Engine) -> None:
+    """The rep passes the SPIN basics quiz first: the path still waits for its lessons and the drill,
+    in Chinese too."""
+    rep = Chat(engine, 9, lang="zh")
+    rep.send("/help")
+    rep.send("/quiz spin_basics")
+    assert "░░░░░░░░░░ 已完成 0/5 步" in rep.text("/path")
+    rep.press("▶ SPIN 基础：下一步")
+    listing = rep.text("/path")
+    assert "▓▓░░░░░░░░ 已完成 1/5 步" in listing and "下一步：阅读课程《I 暗示问题" in listing
+
+
+def test_a_certificate_is_given_once_and_stays_in_the_list(db: DbEngine, tmp_path: Path) -> None:
+    """A company path of one lesson: reading it earns the certificate, opening /path again earns no
+    second one, and the list shows the code."""
+    (tmp_path / "paths").mkdir()
+    (tmp_path / "paths" / "listening_first.yaml").write_text(ONE_LESSON, encoding="utf-8")
+    knowledge, problems = load_dirs([tmp_path])
+    assert problems == []
+    rep = Chat(Engine(db, knowledge), 10, lang="en")
+    rep.send("/help")
+    rep.send("/path")
+    first = rep.press("▶ Listen first: next step")
+    assert [r.key for r in first] == ["path_lesson", "path_certificate"]
+    code = first[1].data["code"]
+    rep.press("🧭 Back to my paths")
+    assert rep.keys("/path") == ["path_list"] and [b.label for b in rep.buttons] == ["▶ SPIN basics: next step", "▶ From the plum case to B2B: next step"]
+    assert f"Certified on {first[1].data['date']} · code {code}" in rep.text("/path")
+
+    chinese = Chat(Engine(db, knowledge), 11, lang="zh")
+    chinese.send("/help")
+    chinese.send("/path")
+    earned = shown(chinese.press("▶ 先听：下一步"))
+    assert "🎓 结业证书" in earned and "已完成学习路径 先听" in earned and "会倾听" in earned
+
+
+ONE_LESSON = """id: listening_first
+order: 0
+title: {zh: 先听, en: Listen first}
+description: {zh: 一课, en: One lesson}
+certificate: {zh: 会倾听, en: Listens}
+steps:
+  - lesson: listening
+"""
