@@ -134,7 +134,7 @@ async def test_a_push_to_500_reps_survives_429_403_and_a_killed_sender(engine: E
     await bot.initialize()
     rate = 200.0
 
-    first = PushSender(engine.db, engine.knowledge, rate=rate, lease=timedelta(seconds=0), batch=20)
+    first = PushSender(engine.db, engine.knowledge, owner="first", rate=rate, lease=timedelta(seconds=1), batch=20)
     task = asyncio.create_task(drain(first, bot, time.monotonic() + 30))
     give_up = time.monotonic() + 20
     while len(flaky.sends) < 200 and not task.done() and time.monotonic() < give_up:
@@ -144,7 +144,7 @@ async def test_a_push_to_500_reps_survives_429_403_and_a_killed_sender(engine: E
     with pytest.raises(asyncio.CancelledError):
         await task
 
-    restarted = PushSender(engine.db, engine.knowledge, rate=rate, lease=timedelta(seconds=0), batch=20)
+    restarted = PushSender(engine.db, engine.knowledge, owner="restarted", rate=rate, lease=timedelta(seconds=1), batch=20)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         await restarted.run_once(bot)
