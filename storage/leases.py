@@ -3,16 +3,18 @@
 A lease is a row per job naming its holder and when the lease expires. Holding it is one
 conditional upsert: taken when nobody holds it or the holder's lease has expired, renewed when
 the caller holds it already. A holder that dies stops renewing, and its lease passes to the
-next process that asks once it has expired, within seconds.
+next process that asks once it has expired, within seconds, or at once to a process started
+on the same host, which releases what dead processes held (storage/claims.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Float, Table, bindparam, or_, update
+from sqlalchemy import Float, Table, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from storage.models import JobLease
 
@@ -46,3 +48,15 @@ def let_go(engine: Engine, job: str, me: str) -> None:
     """Gives the lease up at once (a process stopping), so another can take the job without waiting."""
     with engine.begin() as connection:
         connection.execute(_LET_GO, {"job": job, "me": me})
+
+
+def holders(session: Session) -> set[str]:
+    """The processes that hold a job's lease (expired or not)."""
+    return set(session.connection().execute(select(LEASES.c.holder).where(LEASES.c.expires > 0)).scalars())
+
+
+def release_dead(session: Session, owners: list[str]) -> int:
+    """The leases of dead processes expire now, so a restarted process takes their jobs at once."""
+    if not owners:
+        return 0
+    return session.connection().execute(update(LEASES).where(LEASES.c.holder.in_(owners), LEASES.c.expires > 0).values(expires=0.0)).rowcount

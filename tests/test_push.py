@@ -24,6 +24,7 @@ from storage.deliveries import MAX_TRIES, claim, queue_reminders, set_progress_m
 from storage.models import Assignment, Delivery, DialogState, User, utcnow
 from storage.users import preset_language
 from tests.chat import Chat, shown
+from tests.e2e.push_run import max_in_any_second
 from tests.telegram_fake import TOKEN, RecordingRequest
 
 pytestmark = pytest.mark.both_databases
@@ -107,16 +108,6 @@ class FlakyTelegram(RecordingRequest):
                 return 429, json.dumps(body).encode()
             self.sends.append((time.monotonic(), chat))
         return await super().do_request(url, method, request_data, *args, **kwargs)
-
-
-def max_in_any_second(times: list[float]) -> int:
-    times = sorted(times)
-    best, start = 0, 0
-    for end, moment in enumerate(times):
-        while moment - times[start] >= 1.0:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 async def drain(sender: PushSender, bot: ExtBot, until: float) -> None:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.engine import Engine as DbEngine
 
 from bot.budget import BULK_BURST, BURST, CHAT_BURST
-from storage import leases, pace
+from storage import claims, leases, pace
 from storage.db import make_engine
 from storage.pace import Rule
 
@@ -105,3 +105,9 @@ def test_a_process_that_stops_gives_its_lease_up_at_once(two_processes: tuple[Db
     assert leases.hold(first, "prune", "a", NOW, 5)
     leases.let_go(first, "prune", "a")
     assert leases.hold(second, "prune", "b", NOW + 0.1, 5)
+
+
+def test_a_process_started_after_one_died_takes_its_jobs_over_at_once(db: DbEngine) -> None:
+    assert leases.hold(db, "push-queue", "host:1:dead", NOW, 5)
+    assert claims.release(db, ["host:1:dead"]) == 1
+    assert leases.hold(db, "push-queue", "host:2:alive", NOW + 0.1, 5)
