@@ -69,11 +69,11 @@ def longest_gap(times: list[float]) -> float:
     return max((b - a for a, b in zip(times, times[1:])), default=0.0)
 
 
-def max_in_any_second(times: list[float]) -> int:
-    """The most messages Telegram accepted within one second."""
+def max_in_any_second(times: list[float], seconds: float = 1.0) -> int:
+    """The most messages Telegram accepted within one second (or within `seconds`)."""
     times, best, start = sorted(times), 0, 0
     for end, moment in enumerate(times):
-        while moment - times[start] >= 1.0:
+        while moment - times[start] >= seconds:
             start += 1
         best = max(best, end - start + 1)
     return best
