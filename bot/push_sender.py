@@ -77,9 +77,12 @@ class PushSender:
         button = InlineKeyboardButton(copy_text().label("push_start", item.lang), callback_data=encode(f"go:quiz:{item.quiz_id}", None))
         return text, InlineKeyboardMarkup([[button]])
 
-    async def _send(self, bot: Bot, item: Claimed) -> None:
-        wait = await self.budget.push(item.chat_id)
+    async def _send(self, bot: Bot, item: Claimed, wait: float, then: Callable[[], object]) -> None:
+        """Sends `item` once the budget allowed it (`wait` 0; else it is deferred by `wait`),
+        calls `then()` (the next message's take, made while this one is recorded) and records
+        the outcome: sent, in the step that learns Telegram accepted it, before anything else goes."""
         if wait:
+            then()
             await asyncio.to_thread(deliveries.defer, self.db, item.id, self.owner, timedelta(seconds=wait), "per-chat limit")
             return
         text, markup = self._message(item)
@@ -88,8 +91,10 @@ class PushSender:
         except TelegramError as exc:
             if isinstance(exc, RetryAfter):
                 await self.budget.hold(item.chat_id, retry_after(exc))
+            then()
             await asyncio.to_thread(self._failed, item, exc)
         else:
+            then()
             if not await asyncio.to_thread(deliveries.mark_sent, self.db, item.id, self.owner):
                 log.warning("delivery %s was sent after this sender's claim had run out", item.id)
 
@@ -115,34 +120,50 @@ class PushSender:
         return claimed_at, await asyncio.to_thread(deliveries.claim, self.db, self.batch, self.lease, owner=self.owner)
 
     async def _send_batch(self, bot: Bot, claimed_at: float, items: list[Claimed]) -> None:
-        """Sends the batch one by one; what is left when most of its lease is gone goes back unsent."""
+        """Sends the batch one by one, each message's place in the budget taken while the one
+        before is recorded; what is left when most of the lease is gone goes back unsent."""
+        takes: dict[int, asyncio.Task[float]] = {}
+
+        def take(i: int) -> None:
+            if i < len(items):
+                takes[i] = asyncio.create_task(self.budget.push(items[i].chat_id))
+
+        take(0)
         for i, item in enumerate(items):
+            wait = await takes[i]
             if time.monotonic() - claimed_at > self.lease.total_seconds() * LEASE_USE:
                 await asyncio.to_thread(deliveries.release, self.db, [rest.id for rest in items[i:]], self.owner)
                 break
-            await self._send(bot, item)
-        if items:
-            await self.report(bot, {item.assignment_id for item in items})
+            await self._send(bot, item, wait, lambda: take(i + 1))
 
     async def run_once(self, bot: Bot) -> int:
-        """Send one batch of due deliveries; returns how many were claimed."""
+        """Send one batch of due deliveries and report on it; returns how many were claimed."""
         claimed_at, items = await self._claim()
         await self._send_batch(bot, claimed_at, items)
+        if items:
+            await self.report(bot, {item.assignment_id for item in items})
         return len(items)
 
     async def work(self, bot: Bot, still_mine: Callable[[], Awaitable[bool]] | None = None) -> int:
         """Send due deliveries until none is left (or `still_mine()` says this process no longer
-        runs the queue), claiming the next batch while this one goes out; returns how many."""
-        done = 0
+        runs the queue), claiming the next batch while this one goes out; returns how many. The
+        trainers' progress is reported every `progress_every` seconds and at the end."""
+        done, pushes, reported = 0, set[int](), time.monotonic()
         claimed_at, items = await self._claim()
         while items:
             upcoming = asyncio.create_task(self._claim())
             await self._send_batch(bot, claimed_at, items)
             done += len(items)
+            pushes |= {item.assignment_id for item in items}
+            if time.monotonic() - reported >= self.progress_every:
+                await self.report(bot, pushes)
+                reported = time.monotonic()
             claimed_at, items = await upcoming
             if items and still_mine is not None and not await still_mine():
                 await asyncio.to_thread(deliveries.release, self.db, [item.id for item in items], self.owner)
                 break
+        if pushes:
+            await self.report(bot, pushes)
         return done
 
     async def report(self, bot: Bot, assignment_ids: set[int], force: bool = False) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import and_, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
+from storage.db import commit_without_fsync
 from storage.models import Assignment, Delivery, QuizAttempt, User, utcnow
 from storage.outbox import GIVEN_UP_UNSURE
 
@@ -112,6 +113,7 @@ def claim(engine: Engine, limit: int, lease: timedelta, now: datetime | None = N
 
 def _finish(engine: Engine, delivery_id: int, owner: str, **values: object) -> bool:
     with Session(engine) as session:
+        commit_without_fsync(session.connection())
         done = session.execute(
             update(Delivery).where(col(Delivery.id) == delivery_id, col(Delivery.status) == "sending", col(Delivery.claimed_by) == owner).values(claimed_by="", **values)
         )

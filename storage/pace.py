@@ -10,7 +10,8 @@ moves `tat` to `max(tat, now) + interval`. A chat without a row may be sent to a
 `take` is one transaction of conditional upserts, the whole bot's row first: on PostgreSQL its
 row lock queues every process's takes one after another; on SQLite the first statement is a
 write, so the transaction holds the write lock from its start (as BEGIN IMMEDIATE would) and
-never reads a snapshot it then cannot write. A take costs one round trip per row.
+never reads a snapshot it then cannot write. A take costs one round trip per row, and on
+PostgreSQL does not wait for its commit to reach the disk (storage/db.py: commit_without_fsync).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy import Float, Table, bindparam, case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
+from storage.db import commit_without_fsync
 from storage.models import SendPace
 
 PACE: Table = SendPace.__table__  # type: ignore[attr-defined]
@@ -86,6 +88,7 @@ def take(engine: Engine, chat_id: int, now: float, overall: Rule, chat: Rule) ->
     neither; says how long to wait when either has none left. `now` is seconds since the epoch
     (the processes' clocks are assumed synchronised, as NTP keeps them)."""
     with engine.connect() as connection, connection.begin() as transaction:
+        commit_without_fsync(connection)
         wait = _step(connection, WHOLE_BOT, now, overall)
         if wait:
             return Taken(overall=wait)

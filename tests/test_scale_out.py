@@ -160,13 +160,12 @@ def test_two_webhook_processes_push_to_600_reps_within_telegrams_limits_once_eac
     emulator = Emulator(E2E_TOKEN).start()
     balancer_port = free_port()
     bots = [BotProcess("webhook", emulator, tmp_path / name, database=pg_url, public_url=f"http://127.0.0.1:{balancer_port}/telegram/hook") for name in ("first", "second")]
-    balancer = Balancer(balancer_port, [bot.webhook_port for bot in bots]).start()
+    balancer = Balancer(emulator, balancer_port, [bot.webhook_port for bot in bots]).start()
     try:
         for bot in bots:
             bot.workdir.mkdir()
         team = team_of(emulator, pg_url, REPS)
-        for bot in bots:
-            bot.start()
+        at_once(*(bot.start for bot in bots))
         team.push()
         remind_soon(pg_url)
         for rep in team.reps[:CHATTY]:

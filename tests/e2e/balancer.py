@@ -4,14 +4,14 @@ webhook profile), passing their answer back."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import threading
 
 import tornado.httpserver
 import tornado.netutil
 import tornado.web
 from tornado.httpclient import AsyncHTTPClient
+
+from tests.e2e.emulator import Emulator
 
 HOOK_PATH = "/telegram/hook"
 
@@ -30,43 +30,36 @@ class _Forward(tornado.web.RequestHandler):
 
 
 class Balancer:
-    """Listens on loopback `port` in a thread of its own and hands posts to the bot processes
-    listening on `ports`; `url` is the webhook address, `posts` counts what each got."""
+    """Listens on loopback `port`, on the emulator's loop, and hands posts to the bot processes
+    listening on `ports`; `url` is the webhook address, `posts` counts what each got. Stop it
+    before the emulator."""
 
-    def __init__(self, port: int, ports: list[int]) -> None:
+    def __init__(self, emulator: Emulator, port: int, ports: list[int]) -> None:
+        self.emulator, self.port = emulator, port
         self.turns = itertools.cycle(ports)
         self.posts: dict[int, int] = {}
-        self.port = port
         self.client: AsyncHTTPClient
-        self._stop: asyncio.Event | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._server: tornado.httpserver.HTTPServer | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}{HOOK_PATH}"
 
     def start(self) -> Balancer:
-        ready = threading.Event()
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._serve(ready)), name="balancer", daemon=True)
-        self._thread.start()
-        if not ready.wait(10):
-            raise RuntimeError("the load balancer did not start")
+        self.emulator.on_loop(self._listen)
         return self
 
     def stop(self) -> None:
-        if self._loop is not None and self._stop is not None and self._thread is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-            self._thread.join(10)
+        if self._server is not None:
+            self.emulator.on_loop(self._close)
 
-    async def _serve(self, ready: threading.Event) -> None:
-        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+    def _listen(self) -> None:
         self.client = AsyncHTTPClient(force_instance=True)
-        sockets = tornado.netutil.bind_sockets(self.port, "127.0.0.1")
-        server = tornado.httpserver.HTTPServer(tornado.web.Application([(HOOK_PATH, _Forward, {"balancer": self})], log_function=lambda handler: None))
-        server.add_sockets(sockets)
-        ready.set()
-        await self._stop.wait()
-        server.stop()
-        await server.close_all_connections()
+        self._server = tornado.httpserver.HTTPServer(tornado.web.Application([(HOOK_PATH, _Forward, {"balancer": self})], log_function=lambda handler: None))
+        self._server.add_sockets(tornado.netutil.bind_sockets(self.port, "127.0.0.1"))
+
+    def _close(self) -> None:
+        assert self._server is not None
+        self._server.stop()
+        self._server = None
         self.client.close()
