@@ -53,5 +53,5 @@ def release_dead(db: Engine, me: str) -> int:
     """Release what dead processes on this host held; logs and returns how much."""
     count = claims.release(db, dead(claims.holders(db), me))
     if count:
-        log.info("released %d updates and messages held by processes that died", count)
+        log.info("released %d updates, messages and job leases held by processes that died", count)
     return count

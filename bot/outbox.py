@@ -11,6 +11,9 @@ transaction, and a sender makes them, retries them and records how each went.
   a 5xx or a failed connection is retried, waiting 1 s, 2 s, 4 s … up to a minute, MAX_TRIES
   attempts in all; a timeout (Telegram may have delivered the message) is retried once.
   Where the rep can see a reply twice is said in docs/architecture.md, "Delivery".
+- Every new message takes its place in the send budget all bot processes share (bot/budget.py:
+  30 a second overall, one a second per chat with a short burst); a 429 holds that chat for
+  every process, pushes included.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from bot import metrics
+from bot.budget import COUNTED, SendBudget
 from bot.failures import Failure, classify, describe, retry_after
 from bot.text import TELEGRAM_LIMIT, split_html
 from dialogs.core.events import Button, Reply
@@ -124,11 +128,12 @@ class Posting:
 class Outbox:
     """Sends what the outbox holds; several processes may share one outbox."""
 
-    def __init__(self, db: DbEngine, owner: str, *, lease: timedelta = timedelta(minutes=2), batch: int = 50, parallel: int = 8) -> None:
-        self.db, self.owner, self.lease, self.batch = db, owner, lease, batch
+    def __init__(
+        self, db: DbEngine, owner: str, *, budget: SendBudget | None = None, lease: timedelta = timedelta(minutes=2), batch: int = 50, parallel: int = 8
+    ) -> None:
+        self.db, self.owner, self.budget, self.lease, self.batch = db, owner, budget, lease, batch
         self.parallel = asyncio.Semaphore(parallel)
         self._chats: dict[int, tuple[asyncio.Lock, list[int]]] = {}
-        self._ticks = 0
 
     def posting(self, chat_id: int, update_id: int | None, query_id: str = "", pressed: int | None = None) -> Posting:
         """What the engine writes one event's replies with."""
@@ -210,10 +215,17 @@ class Outbox:
 
     async def _send(self, bot: Bot, call: Call) -> bool:
         """Make one call and record how it went; False when the chat must wait before its next call."""
+        if self.budget is not None and call.kind in COUNTED:
+            wait = await self.budget.reply(call.chat_id)
+            if wait:
+                await asyncio.to_thread(outbox.mark_retry, self.db, call, self.owner, timedelta(seconds=wait), "waiting for the chat's limit", counted=False)
+                return False
         try:
             message_id, poll_id = await self._make(bot, call)
         except TelegramError as exc:
             metrics.sent("reply", exc)
+            if self.budget is not None and isinstance(exc, RetryAfter):
+                await self.budget.hold(call.chat_id, retry_after(exc))
             return await asyncio.to_thread(self._failed, call, exc)
         metrics.sent("reply")
         if not await asyncio.to_thread(outbox.mark_sent, self.db, call, self.owner, message_id, poll_id):
@@ -260,8 +272,9 @@ class Outbox:
                 await self.flush_chat(bot, chat_id)
 
         await asyncio.gather(*(one(chat_id) for chat_id in chats))
-        self._ticks += 1
-        if self._ticks % 600 == 1:
-            await asyncio.to_thread(outbox.prune, self.db, KEEP_SENT)
         return len(chats)
+
+    async def prune(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """JobQueue callback (once per deployment): forget calls finished more than KEEP_SENT ago."""
+        await asyncio.to_thread(outbox.prune, self.db, KEEP_SENT)
 

@@ -1,23 +1,31 @@
 """Working the push queue: invitations and reminders go out within Telegram's limits.
 
-At most `rate` messages a second overall and one a second per chat; a 429 (RetryAfter)
-puts the delivery back with its retry_after, not counted as a try. Telegram's refusals
-(bot/failures.py): a 403, or a 400 "chat not found" / "user is deactivated", mark it
-undeliverable with the reason; any other 400 marks it failed with Telegram's message; a 5xx
-or a network error is tried again, MAX_TRIES attempts in all, then failed; a timeout (the
-message may have been delivered) is tried once more, never a third time. Each delivery is
-marked sent right after Telegram accepts it, so a restart resumes where the queue stood;
-only the message in flight when a sender dies can reach its rep twice. The trainer's
-final summary goes through the reply outbox.
+Every message takes its place in the send budget all bot processes share (bot/budget.py: 30 a
+second overall with a small burst, one a second per chat); a 429 (RetryAfter) holds that chat,
+for every process, by its retry_after and puts the delivery back, not counted as a try.
+Telegram's refusals (bot/failures.py): a 403, or a 400 "chat not found" / "user is
+deactivated", mark it undeliverable with the reason; any other 400 marks it failed with
+Telegram's message; a 5xx or a network error is tried again, MAX_TRIES attempts in all, then
+failed; a timeout (the message may have been delivered) is tried once more, never a third time.
+
+The queue is claimed in small batches with a short lease (LEASE), the next batch while this one
+goes out, so the budget is never left waiting on the database. Deliveries are sent one at a
+time and each is marked sent in the step that learns Telegram accepted it, before the next is
+sent: of a sender killed mid-push only the message in flight can reach its rep twice, and its
+claims go back to the queue at once (a restart on the same host) or when LEASE runs out. A
+batch held longer than its lease (the process stalled) is put back unsent. The trainer's final
+summary goes through the reply outbox.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from functools import partial
 
-from aiolimiter import AsyncLimiter
 from sqlalchemy.engine import Engine as DbEngine
 from sqlmodel import Session
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -26,6 +34,7 @@ from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from bot import metrics
+from bot.budget import SendBudget
 from bot.failures import Failure, classify, describe, retry_after
 from bot.outbox import Outbox
 from dialogs.core.callback import encode
@@ -39,6 +48,9 @@ from storage.models import Assignment, Team, User
 
 log = logging.getLogger(__name__)
 REMIND_BEFORE = timedelta(hours=24)
+LEASE = timedelta(seconds=10)
+BATCH = 15
+LEASE_USE = 0.8  # of a batch's lease, the part within which its deliveries are sent; the rest goes back
 
 
 class PushSender:
@@ -46,19 +58,17 @@ class PushSender:
 
     def __init__(
         self, db: DbEngine, knowledge: Knowledge, *, owner: str = "push", outbox: Outbox | None = None, rate: float = 30.0, per_chat_seconds: float = 1.0,
-        lease: timedelta = timedelta(seconds=60), batch: int = 30, progress_every: float = 1.0, retry_in: timedelta = timedelta(seconds=5),
+        lease: timedelta = LEASE, batch: int = BATCH, progress_every: float = 1.0, retry_in: timedelta = timedelta(seconds=5),
     ) -> None:
         self.db = db
         self.owner = owner
         self.outbox = outbox or Outbox(db, owner)
         self.knowledge = knowledge
-        self.limiter = AsyncLimiter(1, 1 / rate)
-        self.per_chat_seconds = per_chat_seconds
+        self.budget = SendBudget(db, per_second=rate, chat_interval=per_chat_seconds)
         self.lease = lease
         self.batch = batch
         self.progress_every = progress_every
         self.retry_in = retry_in
-        self.last_to_chat: dict[int, float] = {}
         self.last_progress: dict[int, float] = {}
 
     def _title(self, quiz_id: str, path_id: str | None, lang: str) -> str:
@@ -73,47 +83,96 @@ class PushSender:
         button = InlineKeyboardButton(copy_text().label(label, item.lang), callback_data=encode(action, None))
         return text, InlineKeyboardMarkup([[button]])
 
-    async def _send(self, bot: Bot, item: Claimed) -> None:
-        wait = self.last_to_chat.get(item.chat_id, 0.0) + self.per_chat_seconds - time.monotonic()
-        if wait > 0:
-            deliveries.defer(self.db, item.id, timedelta(seconds=wait), "per-chat limit")
+    async def _send(self, bot: Bot, item: Claimed, wait: float, then: Callable[[], object]) -> None:
+        """Sends `item` once the budget allowed it (`wait` 0; else it is deferred by `wait`),
+        calls `then()` (the next message's take, made while this one is recorded) and records
+        the outcome: sent, in the step that learns Telegram accepted it, before anything else goes."""
+        if wait:
+            then()
+            await asyncio.to_thread(deliveries.defer, self.db, item.id, self.owner, timedelta(seconds=wait), "per-chat limit")
             return
         text, markup = self._message(item)
-        await self.limiter.acquire()
-        self.last_to_chat[item.chat_id] = time.monotonic()
         try:
             await bot.send_message(item.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
         except TelegramError as exc:
             metrics.sent("push", exc)
-            self._failed(item, exc)
+            if isinstance(exc, RetryAfter):
+                await self.budget.hold(item.chat_id, retry_after(exc))
+            then()
+            await asyncio.to_thread(self._failed, item, exc)
         else:
             metrics.sent("push")
-            deliveries.mark_sent(self.db, item.id)
+            then()
+            if not await asyncio.to_thread(deliveries.mark_sent, self.db, item.id, self.owner):
+                log.warning("delivery %s was sent after this sender's claim had run out", item.id)
 
     def _failed(self, item: Claimed, exc: TelegramError) -> None:
         """Records a failed send by its kind (bot/failures.py)."""
         failure = classify(exc)
         if isinstance(exc, RetryAfter):
-            deliveries.defer(self.db, item.id, retry_after(exc), "429 retry after")
+            deliveries.defer(self.db, item.id, self.owner, retry_after(exc), "429 retry after")
         elif failure in (Failure.UNREACHABLE, Failure.REFUSED):
             status = 403 if isinstance(exc, Forbidden) else 400
             mark = deliveries.mark_undeliverable if failure is Failure.UNREACHABLE else deliveries.mark_failed
-            mark(self.db, item.id, f"{status} {exc.message}")
+            mark(self.db, item.id, self.owner, f"{status} {exc.message}")
         elif failure is Failure.UNSURE:
             log.warning("delivery %s timed out and may have been delivered: %s", item.id, type(exc).__name__)
-            deliveries.mark_unsure(self.db, item.id, self.retry_in, describe(exc), item.unsure)
+            deliveries.mark_unsure(self.db, item.id, self.owner, self.retry_in, describe(exc), item.unsure)
         else:
             log.warning("delivery %s failed (try %d): %s", item.id, item.tries, type(exc).__name__)
-            deliveries.mark_retry(self.db, item.id, self.retry_in, describe(exc), item.tries)
+            deliveries.mark_retry(self.db, item.id, self.owner, self.retry_in, describe(exc), item.tries)
+
+    async def _claim(self) -> tuple[float, list[Claimed]]:
+        """The next batch of due deliveries, and when it was claimed."""
+        claimed_at = time.monotonic()
+        return claimed_at, await asyncio.to_thread(deliveries.claim, self.db, self.batch, self.lease, owner=self.owner)
+
+    async def _send_batch(self, bot: Bot, claimed_at: float, items: list[Claimed]) -> None:
+        """Sends the batch one by one, each message's place in the budget taken while the one
+        before is recorded; what is left when most of the lease is gone goes back unsent."""
+        takes: dict[int, asyncio.Task[float]] = {}
+
+        def take(i: int) -> None:
+            if i < len(items):
+                takes[i] = asyncio.create_task(self.budget.push(items[i].chat_id))
+
+        take(0)
+        for i, item in enumerate(items):
+            wait = await takes[i]
+            if time.monotonic() - claimed_at > self.lease.total_seconds() * LEASE_USE:
+                await asyncio.to_thread(deliveries.release, self.db, [rest.id for rest in items[i:]], self.owner)
+                break
+            await self._send(bot, item, wait, partial(take, i + 1))
 
     async def run_once(self, bot: Bot) -> int:
-        """Send one batch of due deliveries; returns how many were handled."""
-        items = deliveries.claim(self.db, self.batch, self.lease, owner=self.owner)
-        for item in items:
-            await self._send(bot, item)
+        """Send one batch of due deliveries and report on it; returns how many were claimed."""
+        claimed_at, items = await self._claim()
+        await self._send_batch(bot, claimed_at, items)
         if items:
             await self.report(bot, {item.assignment_id for item in items})
         return len(items)
+
+    async def work(self, bot: Bot, still_mine: Callable[[], Awaitable[bool]] | None = None) -> int:
+        """Send due deliveries until none is left (or `still_mine()` says this process no longer
+        runs the queue), claiming the next batch while this one goes out; returns how many. The
+        trainers' progress is reported every `progress_every` seconds and at the end."""
+        done, pushes, reported = 0, set[int](), time.monotonic()
+        claimed_at, items = await self._claim()
+        while items:
+            upcoming = asyncio.create_task(self._claim())
+            await self._send_batch(bot, claimed_at, items)
+            done += len(items)
+            pushes |= {item.assignment_id for item in items}
+            if time.monotonic() - reported >= self.progress_every:
+                await self.report(bot, pushes)
+                reported = time.monotonic()
+            claimed_at, items = await upcoming
+            if items and still_mine is not None and not await still_mine():
+                await asyncio.to_thread(deliveries.release, self.db, [item.id for item in items], self.owner)
+                break
+        if pushes:
+            await self.report(bot, pushes)
+        return done
 
     async def report(self, bot: Bot, assignment_ids: set[int], force: bool = False) -> None:
         """Edit each trainer's progress message, and send the summary once a push is complete."""
@@ -160,8 +219,7 @@ class PushSender:
 
     async def tick(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         """JobQueue callback: work the queue until nothing is due."""
-        while await self.run_once(context.bot):
-            pass
+        await self.work(context.bot)
 
     async def remind(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         """JobQueue callback: queue reminders for pushes whose deadline is near."""

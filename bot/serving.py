@@ -31,7 +31,8 @@ def stop_on_signals() -> asyncio.Event:
 async def running(app: Application) -> AsyncIterator[InboxWorker]:
     """The Application started (its jobs send the outbox and the push queue) with an inbox
     worker; what dead processes on this host held is released first, so it is handled and
-    sent now rather than when their leases run out."""
+    sent now rather than when their leases run out. On the way out it gives up the periodic
+    jobs' leases, so another process takes them over at once."""
     engine = app.bot_data["engine"]
     owner = app.bot_data["owner"]
     async with app:
@@ -47,6 +48,8 @@ async def running(app: Application) -> AsyncIterator[InboxWorker]:
             await worker.stop()
             await working
             await app.stop()
+            for lease in app.bot_data.get("leases", []):
+                await lease.let_go()
 
 
 async def serve_polling(app: Application, allowed_updates: list[str], health: Sequence[socket.socket] = ()) -> None:

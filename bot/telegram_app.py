@@ -10,11 +10,13 @@ from typing import Any
 from aiolimiter import AsyncLimiter
 from telegram import Bot, BotCommand, Update
 from telegram.error import NetworkError
-from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter
+from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, ContextTypes
 from telegram.request import BaseRequest
 
+from bot.budget import SendBudget
 from bot.claims import new_owner
 from bot.handlers import register
+from bot.jobs import Lease, once_per_deployment
 from bot.outbox import Outbox
 from bot.push_sender import PushSender
 from bot.review_nudges import ReviewNudges
@@ -29,10 +31,11 @@ TELEGRAM = "https://api.telegram.org"
 
 
 class OverallLimit(BaseRateLimiter[None]):
-    """Telegram's overall limit: at most `per_second` Bot API calls a second, whatever the chat
-    (getUpdates is never limited). Unlike PTB's AIORateLimiter, a 429 is neither retried here
-    nor does it halt other calls: it reaches the outbox or the push sender, which delay that
-    chat alone."""
+    """This process's cap on Bot API calls of every kind: at most `per_second` a second, whatever
+    the chat (getUpdates is never limited). New messages also take their place in the budget
+    all processes share (bot/budget.py); this cap bounds the rest (edits, button answers, command
+    menus) per process. Unlike PTB's AIORateLimiter, a 429 is neither retried here nor does it
+    halt other calls: it reaches the outbox or the push sender, which delay that chat alone."""
 
     def __init__(self, per_second: float = 30.0) -> None:
         self.limiter = AsyncLimiter(per_second, 1)
@@ -89,11 +92,13 @@ async def publish_commands(app: Application) -> None:
 
 
 def build_application(settings: Settings, engine: Engine, *, request: BaseRequest | None = None, rate_limited: bool = True) -> Application:
-    """The Telegram Application: handlers registered, engine and outbox attached, the overall
-    rate limit on, and the jobs that send the outbox, the push queue and the review nudges.
+    """The Telegram Application: handlers registered, engine and outbox attached, the send
+    budget shared with every other process, and the jobs: each process sends the outbox's due
+    calls (claimed row by row, so processes share the work), while the push queue, the reminders,
+    the review nudges and the pruning run in one process of the deployment at a time (bot/jobs.py).
 
-    `rate_limited=False` is for benchmarks: the limiter keeps us within Telegram's limits
-    and would otherwise be all a benchmark measured.
+    `rate_limited=False` is for benchmarks: the limits keep us within Telegram's and would
+    otherwise be all a benchmark of replies measured.
     """
     assert settings.telegram_bot_token is not None
     builder = ApplicationBuilder().token(settings.telegram_bot_token.get_secret_value())
@@ -109,7 +114,8 @@ def build_application(settings: Settings, engine: Engine, *, request: BaseReques
     owner = new_owner()
     app.bot_data["engine"] = engine
     app.bot_data["owner"] = owner
-    outbox = Outbox(engine.db, owner)
+    budget = SendBudget(engine.db)
+    outbox = Outbox(engine.db, owner, budget=budget if rate_limited else None)
     app.bot_data["outbox"] = outbox
     sender = PushSender(engine.db, engine.knowledge, owner=owner, outbox=outbox)
     app.bot_data["sender"] = sender
@@ -117,8 +123,19 @@ def build_application(settings: Settings, engine: Engine, *, request: BaseReques
     app.bot_data["nudger"] = nudger
     register(app)
     if app.job_queue is not None:
+        leases = {name: Lease(engine.db, name, owner) for name in ("push-queue", "push-reminders", "review-nudges", "prune")}
+        app.bot_data["leases"] = list(leases.values())
+
+        async def push_queue(context: ContextTypes.DEFAULT_TYPE) -> None:
+            await sender.work(context.bot, leases["push-queue"].held)
+
+        async def prune(context: ContextTypes.DEFAULT_TYPE) -> None:
+            await outbox.prune(context)
+            await budget.prune(context)
+
         app.job_queue.run_repeating(outbox.tick, interval=1, first=0.5, name="outbox")
-        app.job_queue.run_repeating(sender.tick, interval=2, first=1, name="push-queue")
-        app.job_queue.run_repeating(sender.remind, interval=60, first=5, name="push-reminders")
-        app.job_queue.run_repeating(nudger.tick, interval=60, first=10, name="review-nudges")
+        app.job_queue.run_repeating(once_per_deployment(leases["push-queue"], push_queue), interval=1, first=1, name="push-queue")
+        app.job_queue.run_repeating(once_per_deployment(leases["push-reminders"], sender.remind), interval=10, first=2, name="push-reminders")
+        app.job_queue.run_repeating(once_per_deployment(leases["review-nudges"], nudger.tick), interval=60, first=10, name="review-nudges")
+        app.job_queue.run_repeating(once_per_deployment(leases["prune"], prune), interval=600, first=30, name="prune")
     return app

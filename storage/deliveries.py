@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from storage.changed import changed_rows
+from storage.db import commit_without_fsync
 from storage.models import Assignment, Certificate, Delivery, QuizAttempt, User, utcnow
 from storage.outbox import GIVEN_UP_UNSURE
 
@@ -113,48 +114,67 @@ def claim(engine: Engine, limit: int, lease: timedelta, now: datetime | None = N
     return claimed
 
 
-def _finish(engine: Engine, delivery_id: int, **values: object) -> None:
+def _finish(engine: Engine, delivery_id: int, owner: str, **values: object) -> bool:
     with Session(engine) as session:
-        session.execute(update(Delivery).where(col(Delivery.id) == delivery_id, col(Delivery.status) == "sending").values(claimed_by="", **values))
+        commit_without_fsync(session.connection())
+        done = changed_rows(
+            session, update(Delivery).where(col(Delivery.id) == delivery_id, col(Delivery.status) == "sending", col(Delivery.claimed_by) == owner).values(claimed_by="", **values)
+        )
         session.commit()
+        return done == 1
 
 
-def mark_sent(engine: Engine, delivery_id: int) -> None:
-    """The message went out; it will never be sent again."""
-    _finish(engine, delivery_id, status="sent", sent_at=utcnow(), error="")
+def mark_sent(engine: Engine, delivery_id: int, owner: str) -> bool:
+    """Telegram accepted the message; it will never be sent again. False if `owner` no longer
+    held the delivery (its lease ran out and another sender took it)."""
+    return _finish(engine, delivery_id, owner, status="sent", sent_at=utcnow(), error="")
 
 
-def mark_undeliverable(engine: Engine, delivery_id: int, error: str) -> None:
+def mark_undeliverable(engine: Engine, delivery_id: int, owner: str, error: str) -> None:
     """The rep cannot be reached (blocked the bot, unknown chat, deactivated account)."""
-    _finish(engine, delivery_id, status="undeliverable", error=error[:200])
+    _finish(engine, delivery_id, owner, status="undeliverable", error=error[:200])
 
 
-def mark_failed(engine: Engine, delivery_id: int, error: str) -> None:
+def mark_failed(engine: Engine, delivery_id: int, owner: str, error: str) -> None:
     """Telegram refused this message for another reason, or it failed MAX_TRIES times."""
-    _finish(engine, delivery_id, status="failed", error=error[:200])
+    _finish(engine, delivery_id, owner, status="failed", error=error[:200])
 
 
-def mark_retry(engine: Engine, delivery_id: int, after: timedelta, error: str, tries: int) -> None:
+def mark_retry(engine: Engine, delivery_id: int, owner: str, after: timedelta, error: str, tries: int) -> None:
     """The attempt failed (5xx, network): try again later; after MAX_TRIES attempts, failed."""
     if tries >= MAX_TRIES:
-        mark_failed(engine, delivery_id, f"gave up after {tries} tries: {error}")
+        mark_failed(engine, delivery_id, owner, f"gave up after {tries} tries: {error}")
         return
-    _finish(engine, delivery_id, status="pending", not_before=utcnow() + after, error=error[:200])
+    _finish(engine, delivery_id, owner, status="pending", not_before=utcnow() + after, error=error[:200])
 
 
-def mark_unsure(engine: Engine, delivery_id: int, after: timedelta, error: str, unsure: int) -> None:
+def mark_unsure(engine: Engine, delivery_id: int, owner: str, after: timedelta, error: str, unsure: int) -> None:
     """The attempt timed out after the message may have reached Telegram: sent once more
     (`unsure` is 1 now), never a third time (failed)."""
     if unsure >= 1:
-        mark_failed(engine, delivery_id, f"{GIVEN_UP_UNSURE}: {error}")
+        mark_failed(engine, delivery_id, owner, f"{GIVEN_UP_UNSURE}: {error}")
         return
-    _finish(engine, delivery_id, status="pending", not_before=utcnow() + after, error=error[:200], unsure=unsure + 1)
+    _finish(engine, delivery_id, owner, status="pending", not_before=utcnow() + after, error=error[:200], unsure=unsure + 1)
 
 
-def defer(engine: Engine, delivery_id: int, after: timedelta, reason: str) -> None:
+def defer(engine: Engine, delivery_id: int, owner: str, after: timedelta, reason: str) -> None:
     """Not sent now (per-chat limit, or a 429): back in the queue, and this claim does not
     count as one of the MAX_TRIES attempts."""
-    _finish(engine, delivery_id, status="pending", not_before=utcnow() + after, error=reason[:200], tries=Delivery.tries - 1)
+    _finish(engine, delivery_id, owner, status="pending", not_before=utcnow() + after, error=reason[:200], tries=Delivery.tries - 1)
+
+
+def release(engine: Engine, delivery_ids: list[int], owner: str) -> None:
+    """Claimed deliveries this sender did not try (it no longer runs the queue, or their lease
+    is nearly gone): back in the queue as they were, the claim not counted as a try."""
+    if not delivery_ids:
+        return
+    with Session(engine) as session:
+        session.execute(
+            update(Delivery)
+            .where(col(Delivery.id).in_(delivery_ids), col(Delivery.claimed_by) == owner, col(Delivery.status) == "sending")
+            .values(status="pending", claimed_by="", claimed_at=None, tries=Delivery.tries - 1)
+        )
+        session.commit()
 
 
 def release_dead(session: Session, owners: list[str]) -> int:

@@ -429,3 +429,20 @@ class ReviewReminder(SQLModel, table=True):
     quiet_from: int = 22 * 60
     quiet_to: int = 8 * 60
     nudged_on: date | None = None
+class SendPace(SQLModel, table=True):
+    """When the next message may go out, shared by every bot process (storage/pace.py): one row
+    per chat that had a message lately, and row 0 for the bot as a whole. `tat` is the
+    theoretical arrival time of the next message (the generic cell rate algorithm), in seconds
+    since the epoch; a chat without a row may be sent to at once."""
+
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    tat: float = 0.0
+
+
+class JobLease(SQLModel, table=True):
+    """Which process runs a periodic job (the push queue, reminders, pruning) until `expires`
+    (seconds since the epoch); another takes it over once that has passed (storage/leases.py)."""
+
+    name: str = Field(primary_key=True, max_length=40)
+    holder: str = Field(default="", max_length=120)
+    expires: float = 0.0

@@ -28,6 +28,8 @@ def _value(column: Column[Any], n: int) -> Any:
         return 7_000_000_000 + n  # Telegram ids past 32 bits
     if isinstance(kind, Boolean):
         return n % 2 == 0
+    if isinstance(kind, Float):
+        return 1_800_000_000.25 + n  # seconds since the epoch, with a fraction
     if isinstance(kind, DateTime):
         return datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=n)
     if isinstance(kind, Date):

@@ -25,6 +25,7 @@ from storage.deliveries import MAX_TRIES, claim, queue_reminders, set_progress_m
 from storage.models import Assignment, Delivery, DialogState, User, utcnow
 from storage.users import preset_language
 from tests.chat import Chat, shown
+from tests.e2e.push_run import max_in_any_second
 from tests.telegram_fake import TOKEN, RecordingRequest
 
 pytestmark = pytest.mark.both_databases
@@ -110,16 +111,6 @@ class FlakyTelegram(RecordingRequest):
         return await super().do_request(url, method, request_data, *args, **kwargs)
 
 
-def max_in_any_second(times: list[float]) -> int:
-    times = sorted(times)
-    best, start = 0, 0
-    for end, moment in enumerate(times):
-        while moment - times[start] >= 1.0:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
-
-
 async def drain(sender: PushSender, bot: ExtBot, until: float) -> None:
     while time.monotonic() < until:
         if not await sender.run_once(bot):
@@ -135,7 +126,7 @@ async def test_a_push_to_500_reps_survives_429_403_and_a_killed_sender(engine: E
     await bot.initialize()
     rate = 200.0
 
-    first = PushSender(engine.db, engine.knowledge, rate=rate, lease=timedelta(seconds=0), batch=20)
+    first = PushSender(engine.db, engine.knowledge, owner="first", rate=rate, lease=timedelta(seconds=1), batch=20)
     task = asyncio.create_task(drain(first, bot, time.monotonic() + 30))
     give_up = time.monotonic() + 20
     while len(flaky.sends) < 200 and not task.done() and time.monotonic() < give_up:
@@ -145,7 +136,7 @@ async def test_a_push_to_500_reps_survives_429_403_and_a_killed_sender(engine: E
     with pytest.raises(asyncio.CancelledError):
         await task
 
-    restarted = PushSender(engine.db, engine.knowledge, rate=rate, lease=timedelta(seconds=0), batch=20)
+    restarted = PushSender(engine.db, engine.knowledge, owner="restarted", rate=rate, lease=timedelta(seconds=1), batch=20)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         await restarted.run_once(bot)

@@ -30,14 +30,20 @@ def free_port() -> int:
 
 class BotProcess:
     """`salescoach run` (polling) or `salescoach webhook` against the emulator, with its own
-    SQLite file and any further `settings`; everything it logs goes to `bot.log` in `workdir`."""
+    SQLite file or the `database` given, and any further `settings`; everything it logs goes to
+    `bot.log` in `workdir`. Several webhook processes behind one address (a load balancer) are
+    given its `public_url`."""
 
-    def __init__(self, mode: str, emulator: Emulator, workdir: Path, admins: tuple[int, ...] = ADMINS, settings: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, mode: str, emulator: Emulator, workdir: Path, admins: tuple[int, ...] = ADMINS, *,
+        database: str | None = None, public_url: str | None = None, settings: dict[str, str] | None = None,
+    ) -> None:
         self.mode, self.emulator, self.workdir, self.admins = mode, emulator, workdir, admins
+        self.database = database or f"sqlite:///{workdir / 'bot.db'}"
         self.settings = settings or {}
         self.log_path = workdir / "bot.log"
         self.webhook_port = free_port()
-        self.webhook_url = f"http://127.0.0.1:{self.webhook_port}/telegram/hook"
+        self.webhook_url = public_url or f"http://127.0.0.1:{self.webhook_port}/telegram/hook"
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -46,7 +52,7 @@ class BotProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_", "DATABASE_", "ADMIN_", "KNOWLEDGE_"))}
         env.update(
             TELEGRAM_BOT_TOKEN=TOKEN,
-            DATABASE_URL=f"sqlite:///{self.workdir / 'bot.db'}",
+            DATABASE_URL=self.database,
             ADMIN_IDS=",".join(map(str, self.admins)),
             KNOWLEDGE_DIRS=str(EXTRA_CONTENT),
             LOG_LEVEL="INFO",
@@ -77,7 +83,7 @@ class BotProcess:
     def ready(self, polls: int) -> bool:
         if self.mode == "polling":
             return self.emulator.polls > polls
-        if self.emulator.webhook is None:
+        if self.emulator.webhook is None or self.emulator.webhook.url != self.webhook_url:
             return False
         try:
             socket.create_connection(("127.0.0.1", self.webhook_port), timeout=0.2).close()

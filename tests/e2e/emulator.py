@@ -13,7 +13,9 @@ Faults, for tests of what the bot does when Telegram misbehaves or the bot dies 
 next such call with an error; `hold="before"` keeps it waiting unaccepted and `hold="after"`
 accepts it (the person sees the message) and keeps its answer waiting, until `emu.release(f)`
 or `emu.hang_up(f)` after the bot was killed. `queued` lists every update id people caused,
-`handed_out` each one as Telegram hands it to the bot.
+`handed_out` each one as Telegram hands it to the bot. `accepted` records when each message
+(sendMessage, sendDocument) was accepted and for which chat: the record that rate limits are
+checked against.
 """
 
 from __future__ import annotations
@@ -267,6 +269,7 @@ class Emulator:
         self.polls = 0
         self.handed_out: list[int] = []
         self.queued: list[int] = []
+        self.accepted: list[tuple[float, int]] = []
         self.injected: list[tuple[str, int, str]] = []
         self._faults: list[Fault] = []
         self._updates: list[dict[str, Any]] = []
@@ -698,6 +701,7 @@ class Emulator:
             raise ApiError(429, f"Too Many Requests: retry after {seconds}", retry_after=seconds)
         overall.tokens -= 1
         chat.tokens -= 1
+        self.accepted.append((now, chat_id))
 
     def _store(self, chat_id: int, **fields: Any) -> _BotMessage:
         message = _BotMessage(chat_id, self._next_message_id(chat_id), datetime.now(UTC), **fields)
