@@ -7,6 +7,7 @@ event of any user, and a restart loses nothing.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 
 from sqlalchemy.engine import Engine as DbEngine
@@ -16,6 +17,8 @@ from dialogs.core.callback import encode
 from dialogs.core.context import Ctx, Settings, guess_lang
 from dialogs.core.events import Event, Reply
 from dialogs.registry import CATALOGUE
+from dialogs.roleplay.customer import prepare as prepare_customer
+from dialogs.understanding.classifier import warm as warm_understanding
 from dialogs.router import route
 from knowledge.loader import Knowledge
 from storage.dialog_state import StaleState, load_state, save_state
@@ -45,6 +48,21 @@ class Engine:
         self.db = db
         self.knowledge = knowledge
         self.settings = settings or Settings()
+        self.warming: threading.Thread | None = None
+
+    def warm(self) -> None:
+        """Load what reading a rep's message needs (rules, models, jieba, each scenario's
+        customer) before the first update: otherwise the first role-play turn loads it for
+        about a second inside its transaction, and every update in flight waits behind it."""
+        warm_understanding()
+        for scenario in self.knowledge.scenarios.values():
+            prepare_customer(scenario)
+
+    def warm_in_background(self) -> None:
+        """Start `warm` in a thread of its own, so the bot starts meanwhile; events handled
+        before it is done wait for it before their transaction begins."""
+        self.warming = threading.Thread(target=self.warm, name="warm", daemon=True)
+        self.warming.start()
 
     def handle(self, event: Event, outbox: Outbox | None = None) -> list[Reply]:
         """What the bot answers to `event`; retried when another process raced us.
@@ -55,6 +73,8 @@ class Engine:
         when the change is; the `busy` answer (the races were lost, nothing changed) is handed
         over in a transaction of its own.
         """
+        if self.warming is not None:
+            self.warming.join()
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 return self._handle_once(event, outbox)
