@@ -17,6 +17,7 @@ from storage.dialog_state import StaleState
 from storage.models import RolePlay, RolePlayTurn, User, utcnow
 from storage.roleplays import record_turn
 from tests.chat import Chat
+from tests.telegram_fake import FakeTelegram, texts
 
 
 @contextmanager
@@ -68,6 +69,22 @@ def test_a_roleplay_turn_is_six_statements_and_no_orm_flush(engine: Engine) -> N
         assert ann.keys("What do you usually buy?") == ["roleplay_customer"]
     assert statements == ["SELECT user", "SELECT dialogstate", "SELECT roleplay", "UPDATE roleplay", "INSERT roleplayturn", "UPDATE dialogstate"]
     assert flushes == []
+
+
+async def test_a_roleplay_turn_from_telegram_commits_once_before_its_reply_is_sent(telegram: FakeTelegram) -> None:
+    """The update's record, the turn and the reply's outbox row go in one transaction of nine
+    statements; recording the reply as sent is the second commit."""
+    await telegram.send(11, "/roleplay plum", lang="en")
+    engine: Engine = telegram.app.bot_data["engine"]
+    commits: list[int] = []
+    event.listen(engine.db, "commit", lambda _conn: commits.append(len(statements)))
+    with recorded(engine) as (statements, flushes):
+        assert texts(await telegram.send(11, "What do you usually buy?", lang="en"))
+    assert statements == [
+        "INSERT processedupdate", "DELETE inboxupdate", "SELECT user", "SELECT dialogstate", "SELECT roleplay",
+        "UPDATE roleplay", "INSERT roleplayturn", "UPDATE dialogstate", "INSERT outboxmessage", "UPDATE outboxmessage",
+    ]
+    assert commits == [9, 10] and flushes == []
 
 
 def test_a_turn_number_another_event_took_first_makes_the_event_play_again(engine: Engine) -> None:
