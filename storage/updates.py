@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import Insert, Table, bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from storage.models import InboxUpdate, ProcessedUpdate, utcnow
@@ -35,3 +38,13 @@ def claim_update(session: Session, update_id: int) -> bool:
         return False
     connection.execute(_LEAVE_INBOX, {"update_id": update_id})
     return True
+
+
+def forget_processed(engine: Engine, older_than: timedelta) -> int:
+    """Forget the updates handled more than `older_than` ago; how many were forgotten.
+
+    Telegram redelivers an update for at most a day, so a week-old record recognises nothing
+    any more; without pruning the table would grow by every update ever handled.
+    """
+    with engine.begin() as connection:
+        return connection.execute(delete(PROCESSED).where(PROCESSED.c.created_at < utcnow() - older_than)).rowcount
