@@ -24,8 +24,8 @@ from telegram.ext import (
 
 from bot.outbox import Outbox, Posting
 from dialogs.core.context import guess_lang
-from dialogs.engine import Engine
 from dialogs.core.events import Event, Reply
+from dialogs.engine import Engine
 from dialogs.registry import BY_COMMAND
 from storage.inbox import MAX_UPDATE_ID
 
@@ -76,7 +76,7 @@ async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, event: Ev
     await asyncio.to_thread(_engine(context).handle, event, posting)
     try:
         await _outbox(context).flush(context.bot, posting)
-    except Exception:  # noqa: BLE001 - committed: the outbox job sends what is left
+    except Exception:  # committed: the outbox job sends what is left
         log.exception("update %s was handled; its replies wait in the outbox", update.update_id)
 
 
@@ -127,7 +127,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         await asyncio.to_thread(_outbox(context).post, posting, [Reply("error", guess_lang(user.language_code or ""))])
         await _outbox(context).flush(context.bot, posting)
-    except Exception:  # noqa: BLE001 - the error path must never raise again
+    except Exception:  # the error path must never raise again
         log.exception("could not tell the user about the error in update %s", update_id)
 
 

@@ -14,6 +14,7 @@ handled one person at a time, in update_id order, by whichever process claims th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from datetime import timedelta
@@ -102,15 +103,13 @@ class InboxWorker:
             if free > 0:
                 try:
                     heads, self._left = await asyncio.to_thread(inbox.claim_heads, self.db, self.owner, self.lease, free, set(self.working))
-                except Exception:  # noqa: BLE001 - the database may be back at the next sweep
+                except Exception:  # the database may be back at the next sweep
                     log.exception("could not read the inbox")
                     heads = []
                 for head in heads:
                     self._start(head)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), SWEEP_SECONDS)
-            except TimeoutError:
-                pass
 
     async def _prune(self) -> None:
         """Forget week-old processed updates if the last pruning was PRUNE_SECONDS ago."""
@@ -120,7 +119,7 @@ class InboxWorker:
         self._pruned_at = now
         try:
             await asyncio.to_thread(forget_processed, self.db, KEEP_PROCESSED)
-        except Exception:  # noqa: BLE001 - tried again in an hour
+        except Exception:  # tried again in an hour
             log.exception("could not forget old processed updates")
 
     async def _work(self, first: Incoming, update: Update | None) -> None:
@@ -131,7 +130,7 @@ class InboxWorker:
             while item is not None and not self._stopping:
                 await self._handle(item, update if item is first else None)
                 item = await asyncio.to_thread(inbox.finish_and_next, self.db, item, self.owner, self.lease)
-        except Exception:  # noqa: BLE001 - the claim runs out and the update is handled again
+        except Exception:  # the claim runs out and the update is handled again
             log.exception("the inbox could not go on with an update")
         finally:
             if self.working.get(person) is asyncio.current_task():
@@ -189,7 +188,7 @@ async def poll(app: Application, worker: InboxWorker, allowed_updates: list[str]
             await _pause(stop, delay)
             delay = min(2 * delay, 60.0)
             continue
-        except Exception:  # noqa: BLE001 - the inbox could not store them: Telegram keeps them
+        except Exception:  # the inbox could not store them: Telegram keeps them
             log.exception("fetched updates could not be stored; fetching them again in %g s", delay)
             await _pause(stop, delay)
             delay = min(2 * delay, 60.0)
@@ -201,7 +200,5 @@ async def poll(app: Application, worker: InboxWorker, allowed_updates: list[str]
 
 async def _pause(stop: asyncio.Event, seconds: float) -> None:
     """Sleep `seconds`, or less if asked to stop."""
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        pass

@@ -18,8 +18,8 @@ from dialogs.core.context import Ctx, Settings, guess_lang
 from dialogs.core.events import Event, Reply
 from dialogs.registry import CATALOGUE
 from dialogs.roleplay.customer import prepare as prepare_customer
-from dialogs.understanding.classifier import warm as warm_understanding
 from dialogs.router import route
+from dialogs.understanding.classifier import warm as warm_understanding
 from knowledge.loader import Knowledge
 from storage.dialog_state import StaleState, load_state, save_state
 from storage.updates import claim_update

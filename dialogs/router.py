@@ -9,8 +9,8 @@ from dialogs.core.commands import described
 from dialogs.core.context import Ctx
 from dialogs.core.menu import menu_buttons, show_menu
 from dialogs.core.permissions import may, open_to_everyone
-from dialogs.registry import ACTIONS, BY_COMMAND, DIALOGS
 from dialogs.people.welcome import Welcome
+from dialogs.registry import ACTIONS, BY_COMMAND, DIALOGS
 from storage.access import audit
 
 MAX_TEXT = 4096

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, get_args
 
-from knowledge.loader import Knowledge, Problem, Source
+from knowledge.loader import Knowledge, Loc, Problem, Source
 from knowledge.schema import LANGS, Conduct, Form, Lesson, Move, Quiz, Scenario, Script, Text
 
 MESSAGE_LIMIT = 4096
@@ -177,7 +177,8 @@ def whole_word_problem(cue: str) -> str | None:
     """Why an English cue could only match inside other words (None if every word of it is a word)."""
     import simplemma
 
-    for word in _CUE_WORD.findall(cue.lower()):
+    words: list[str] = _CUE_WORD.findall(cue.lower())
+    for word in words:
         if word.endswith("*") or "'" in word or word.isdigit() or word in _vocabulary():
             continue
         if not simplemma.is_known(word, lang="en"):
@@ -193,7 +194,7 @@ def ignored_symbols(cue: str) -> str:
     return "".join(dict.fromkeys(_MATCHED_CHARACTERS.sub("", cue)))
 
 
-def _check_cues(move: Move, src: Source, loc: tuple[object, ...]) -> Iterator[Problem]:
+def _check_cues(move: Move, src: Source, loc: Loc) -> Iterator[Problem]:
     for j, match in enumerate(move.match):
         for cues in (match.cues, match.also):
             for cue in [*cues.zh, *cues.en] if cues else []:

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, case, delete, exists, func, insert, literal, null, or_, update
+from sqlalchemy import Table, and_, bindparam, case, delete, exists, func, insert, literal, null, or_, select as core_select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from storage.changed import changed_rows
 from storage.models import Assignment, OutboxMessage, utcnow
 
 OPEN = ("pending", "sending")
@@ -30,7 +31,7 @@ _NONE_WAITING = ~exists().where(OUTBOX.c.chat_id == bindparam("v_chat_id"), OUTB
 # no call waiting, else "pending" behind the others; the status says which.
 _ADD_FIRST = insert(OUTBOX).from_select(
     [*_COLUMNS, "status", "claimed_by", "claimed_at"],
-    select(
+    core_select(
         *(bindparam(f"v_{name}", type_=OUTBOX.c[name].type) for name in _COLUMNS),
         case((_NONE_WAITING, literal("sending")), else_=literal("pending")),
         case((_NONE_WAITING, bindparam("v_claimed_by", type_=OUTBOX.c.claimed_by.type)), else_=literal("")),
@@ -149,7 +150,7 @@ def claim_chat(engine: Engine, chat_id: int, owner: str, lease: timedelta, now: 
                 values: dict[str, Any] = {"status": "failed", "claimed_by": "", "unsure": unsure, "error": GIVEN_UP_UNSURE}
             else:
                 values = {"status": "sending", "claimed_by": owner, "claimed_at": now, "unsure": unsure}
-            if session.execute(update(OutboxMessage).where(*still).values(**values)).rowcount != 1:
+            if changed_rows(session, update(OutboxMessage).where(*still).values(**values)) != 1:
                 session.rollback()
                 return []
             if values["status"] == "sending":
@@ -233,6 +234,6 @@ def prune(engine: Engine, older_than: timedelta, limit: int = 1000) -> int:
     cutoff = utcnow() - older_than
     with Session(engine) as session:
         old = select(OutboxMessage.id).where(col(OutboxMessage.status).not_in(OPEN), col(OutboxMessage.created_at) < cutoff).limit(limit)
-        gone = session.execute(delete(OutboxMessage).where(col(OutboxMessage.id).in_(old.scalar_subquery())))
+        gone = changed_rows(session, delete(OutboxMessage).where(col(OutboxMessage.id).in_(old.scalar_subquery())))
         session.commit()
-        return gone.rowcount
+        return gone

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-
 from typing import Any
 
 from sqlalchemy import Insert, Table, bindparam, update
@@ -49,7 +48,7 @@ def ensure_user(session: Session, user_id: int, name: str, chat_id: int | None) 
     row = _find(connection, user_id)
     if row is None:
         now = utcnow()
-        created = {"id": user_id, "name": name, "lang": "", "chat_id": chat_id, "created_at": now, "last_seen": now}
+        created: dict[str, Any] = {"id": user_id, "name": name, "lang": "", "chat_id": chat_id, "created_at": now, "last_seen": now}
         if connection.execute(_CREATE[connection.dialect.name], created).rowcount == 1:
             return User(**created)
         row = _find(connection, user_id)

@@ -8,6 +8,7 @@ machine, driven, and removed again; the engine then saves the new state.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from transitions import Machine
@@ -16,6 +17,9 @@ from dialogs.core.callback import Press
 from dialogs.core.context import Ctx
 
 _MACHINE_LOCK = threading.Lock()
+# A trigger of a dialog's machine, which the machine binds on each model: calling it moves the
+# dialog (True once moved). A dialog names its triggers with this type so the type checker knows them.
+Trigger = Callable[..., bool]
 
 
 class Dialog:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dialogs.core.base import Dialog
+from dialogs.core.base import Dialog, Trigger
 from dialogs.core.callback import Press
 from dialogs.core.events import Button, shorten
 from knowledge.schema import Question, Quiz
@@ -38,6 +38,10 @@ class QuizDialog(Dialog):
         {"trigger": "finish", "source": "answering", "dest": "finished", "after": "show_result"},
         {"trigger": "browse", "source": ["choosing", "finished"], "dest": "choosing", "after": "show_list"},
     ]
+    start_quiz: Trigger
+    advance: Trigger
+    finish: Trigger
+    browse: Trigger
     initial = "choosing"
     stale_notices = {"qa": "quiz_already_answered", "qt": "quiz_already_answered", "qs": "quiz_already_answered"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from dialogs.core.base import Dialog
+from dialogs.core.base import Dialog, Trigger
 from dialogs.core.callback import Press
 from dialogs.core.events import Button, Document, shorten
 from dialogs.quiz.taking import option_label
@@ -31,6 +31,7 @@ class Results(Dialog):
     command = "results"
     states = ["viewing"]
     transitions = [{"trigger": "view", "source": "viewing", "dest": "viewing", "after": "show"}]
+    view: Trigger
     initial = "viewing"
 
     def scope(self) -> set[int] | None:

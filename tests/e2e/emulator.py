@@ -19,6 +19,7 @@ or `emu.hang_up(f)` after the bot was killed. `queued` lists every update id peo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import math
@@ -28,15 +29,15 @@ import threading
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import tornado.httpserver
 import tornado.httputil
 import tornado.netutil
 import tornado.web
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 from telegram import CallbackQuery, Chat, Document, InlineKeyboardMarkup, Message, MessageEntity, Update, User, WebhookInfo
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 from tests.e2e.people import DEFAULT_WAIT, Seen, TelegramUser
 from tests.e2e.telegram_html import HtmlError, parse_html, utf16_len
@@ -335,10 +336,8 @@ class Emulator:
             if result or remaining <= 0 or self._closing:
                 return result
             assert self._event is not None
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._event.wait(), remaining)
-            except TimeoutError:
-                pass
 
     def wait_until(self, check: Callable[[], Any], timeout: float = DEFAULT_WAIT) -> Any:
         """From the test thread: waits until `check()` (run on the loop) is truthy."""
@@ -425,7 +424,7 @@ class Emulator:
 
     def user_message(self, person: TelegramUser, text: str) -> None:
         entities = [MessageEntity(MessageEntity.BOT_COMMAND, utf16_len(text[: m.start()]), utf16_len(m.group())) for m in COMMAND.finditer(text)]
-        message = Message(self._next_message_id(person.id), datetime.now(timezone.utc), person.as_chat(), from_user=person.as_user(), text=text, entities=entities)
+        message = Message(self._next_message_id(person.id), datetime.now(UTC), person.as_chat(), from_user=person.as_user(), text=text, entities=entities)
         person.mark = len(self._seen.get(person.id, []))
         self._queue(message=message)
 
@@ -592,7 +591,7 @@ class Emulator:
                 self.handed_out.append(pending[0]["update_id"])
                 self.changed()
             else:
-                hook.last_error = (datetime.now(timezone.utc), problem)
+                hook.last_error = (datetime.now(UTC), problem)
                 await asyncio.sleep(0.2)
 
     # --- sending -----------------------------------------------------------------------
@@ -655,7 +654,7 @@ class Emulator:
         chat.tokens -= 1
 
     def _store(self, chat_id: int, **fields: Any) -> _BotMessage:
-        message = _BotMessage(chat_id, self._next_message_id(chat_id), datetime.now(timezone.utc), **fields)
+        message = _BotMessage(chat_id, self._next_message_id(chat_id), datetime.now(UTC), **fields)
         self._messages[(chat_id, message.message_id)] = message
         return message
 
@@ -707,7 +706,7 @@ class Emulator:
         if (text, entities, markup) == (message.text, message.entities, message.markup):
             raise bad_request("message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message")
         message.text, message.entities, message.markup = text, entities, markup
-        message.edit_date = datetime.now(timezone.utc)
+        message.edit_date = datetime.now(UTC)
         self._show(message.chat_id, "edit", message, text)
         return self._reply(message)
 
@@ -717,7 +716,7 @@ class Emulator:
         if markup == message.markup:
             raise bad_request("message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message")
         message.markup = markup
-        message.edit_date = datetime.now(timezone.utc)
+        message.edit_date = datetime.now(UTC)
         self._show(message.chat_id, "edit", message, message.text or "")
         return self._reply(message)
 

@@ -149,7 +149,7 @@ def receiver(received: list[tuple[str | None, dict[str, Any]]]) -> type[BaseHTTP
     """A webhook endpoint that keeps each post's secret token header and update."""
 
     class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+        def do_POST(self) -> None:  # the name http.server calls
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             received.append((self.headers.get("X-Telegram-Bot-Api-Secret-Token"), body))
             self.send_response(200)
