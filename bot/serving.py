@@ -30,7 +30,7 @@ async def running(app: Application) -> AsyncIterator[InboxWorker]:
     """The Application started (its jobs send the outbox and the push queue) with an inbox
     worker; what dead processes on this host held is released first, so it is handled and
     sent now rather than when their leases run out. What reading messages needs loads
-    meanwhile (`Engine.warm_in_background`), before the first update is handled."""
+    meanwhile (`Engine.warm_in_background`)."""
     engine = app.bot_data["engine"]
     owner = app.bot_data["owner"]
     engine.warm_in_background()

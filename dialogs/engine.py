@@ -48,21 +48,21 @@ class Engine:
         self.db = db
         self.knowledge = knowledge
         self.settings = settings or Settings()
-        self.warming: threading.Thread | None = None
 
     def warm(self) -> None:
         """Load what reading a rep's message needs (rules, models, jieba, each scenario's
-        customer) before the first update: otherwise the first role-play turn loads it for
-        about a second inside its transaction, and every update in flight waits behind it."""
+        customer) now, at start: otherwise the first role-play turn loads it for about a
+        second inside its transaction, and every update in flight waits behind it."""
         warm_understanding()
         for scenario in self.knowledge.scenarios.values():
             prepare_customer(scenario)
 
     def warm_in_background(self) -> None:
-        """Start `warm` in a thread of its own, so the bot starts meanwhile; events handled
-        before it is done wait for it before their transaction begins."""
-        self.warming = threading.Thread(target=self.warm, name="warm", daemon=True)
-        self.warming.start()
+        """Start `warm` in a thread of its own, so the bot starts meanwhile. Events are not held
+        back for it: where the learned models are not cached yet (a fresh machine) training them
+        takes far longer than a rep should wait, and an event that needs one before the warm-up
+        has it loads it itself, as it would without the warm-up."""
+        threading.Thread(target=self.warm, name="warm", daemon=True).start()
 
     def handle(self, event: Event, outbox: Outbox | None = None) -> list[Reply]:
         """What the bot answers to `event`; retried when another process raced us.
@@ -73,8 +73,6 @@ class Engine:
         when the change is; the `busy` answer (the races were lost, nothing changed) is handed
         over in a transaction of its own.
         """
-        if self.warming is not None:
-            self.warming.join()
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 return self._handle_once(event, outbox)
