@@ -81,8 +81,16 @@ async def test_a_roleplay_turn_from_telegram_commits_once_before_its_reply_is_se
     with recorded(engine) as (statements, flushes):
         assert texts(await telegram.send(11, "What do you usually buy?", lang="en"))
     assert statements == [
-        "INSERT processedupdate", "DELETE inboxupdate", "SELECT user", "SELECT dialogstate", "SELECT roleplay",
-        "UPDATE roleplay", "INSERT roleplayturn", "UPDATE dialogstate", "INSERT outboxmessage", "UPDATE outboxmessage",
+        "INSERT processedupdate",
+        "DELETE inboxupdate",
+        "SELECT user",
+        "SELECT dialogstate",
+        "SELECT roleplay",
+        "UPDATE roleplay",
+        "INSERT roleplayturn",
+        "UPDATE dialogstate",
+        "INSERT outboxmessage",
+        "UPDATE outboxmessage",
     ]
     assert commits == [9, 10] and flushes == []
 
