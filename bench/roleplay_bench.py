@@ -140,6 +140,7 @@ async def measure(url: str, concurrency: int, inbox: bool) -> None:
     """Start every rep's role-play, then alternate blocks of turns and echoes."""
     settings = Settings(_env_file=None, telegram_bot_token=TOKEN, database_url=url)
     engine = Engine(make_engine(url), cached_knowledge(), settings.engine_settings())
+    engine.warm()  # as the running bot does before its first update (bot/serving.py)
     replies = Replies()
     bot = build_application(settings, engine, request=replies, rate_limited=False)
     await bot.initialize()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -28,12 +29,15 @@ from bot.failures import retry_after
 from bot.metrics import TOO_MANY_REQUESTS
 from storage import inbox
 from storage.inbox import MAX_TRIES, MAX_UPDATE_ID, Incoming
+from storage.updates import forget_processed
 
 log = logging.getLogger(__name__)
 POLL_TIMEOUT = 10
 SWEEP_SECONDS = 1.0
 STOP_WAIT_SECONDS = 10.0
 OTHER_POLLER = "terminated by other getUpdates request"
+KEEP_PROCESSED = timedelta(days=7)
+PRUNE_SECONDS = 3600.0
 
 
 def person_of(update: Update) -> int:
@@ -65,6 +69,7 @@ class InboxWorker:
         self._wake = asyncio.Event()
         self._stopping = False
         self._left = False  # updates were left in the inbox when this worker last looked
+        self._pruned_at: float | None = None
 
     async def receive(self, updates: list[Update]) -> None:
         """Commit the updates to the inbox and start on them; raises if they could not be stored.
@@ -90,9 +95,11 @@ class InboxWorker:
         self._wake.set()
 
     async def run(self) -> None:
-        """Claim people whose next update nobody handles and work them, until `stop`."""
+        """Claim people whose next update nobody handles and work them, until `stop`; once an
+        hour (and at start) forget the updates handled more than a week ago."""
         while not self._stopping:
             self._wake.clear()
+            await self._prune()
             free = self.parallel - len(self.working)
             self._left = True
             if free > 0:
@@ -105,6 +112,17 @@ class InboxWorker:
                     self._start(head)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), SWEEP_SECONDS)
+
+    async def _prune(self) -> None:
+        """Forget week-old processed updates if the last pruning was PRUNE_SECONDS ago."""
+        now = time.monotonic()
+        if self._pruned_at is not None and now - self._pruned_at < PRUNE_SECONDS:
+            return
+        self._pruned_at = now
+        try:
+            await asyncio.to_thread(forget_processed, self.db, KEEP_PROCESSED)
+        except Exception:  # tried again in an hour
+            log.exception("could not forget old processed updates")
 
     async def _work(self, first: Incoming, update: Update | None) -> None:
         """One person's updates, one after another, while their queue has any."""

@@ -31,10 +31,12 @@ def stop_on_signals() -> asyncio.Event:
 async def running(app: Application) -> AsyncIterator[InboxWorker]:
     """The Application started (its jobs send the outbox and the push queue) with an inbox
     worker; what dead processes on this host held is released first, so it is handled and
-    sent now rather than when their leases run out. On the way out it gives up the periodic
-    jobs' leases, so another process takes them over at once."""
+    sent now rather than when their leases run out. What reading messages needs loads
+    meanwhile (`Engine.warm_in_background`). On the way out it gives up the periodic jobs'
+    leases, so another process takes them over at once."""
     engine = app.bot_data["engine"]
     owner = app.bot_data["owner"]
+    engine.warm_in_background()
     async with app:
         if app.post_init is not None:
             await app.post_init(app)

@@ -7,6 +7,7 @@ event of any user, and a restart loses nothing.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime
 
@@ -17,7 +18,9 @@ from dialogs.core.callback import encode
 from dialogs.core.context import Ctx, Settings, guess_lang
 from dialogs.core.events import Event, Reply
 from dialogs.registry import CATALOGUE
+from dialogs.roleplay.customer import prepare as prepare_customer
 from dialogs.router import route
+from dialogs.understanding.classifier import warm as warm_understanding
 from knowledge.loader import Knowledge
 from storage.dialog_state import StaleState, load_state, save_state
 from storage.models import utcnow
@@ -48,6 +51,21 @@ class Engine:
         self.knowledge = knowledge
         self.settings = settings or Settings()
         self.clock = clock
+
+    def warm(self) -> None:
+        """Load what reading a rep's message needs (rules, models, jieba, each scenario's
+        customer) now, at start: otherwise the first role-play turn loads it for about a
+        second inside its transaction, and every update in flight waits behind it."""
+        warm_understanding()
+        for scenario in self.knowledge.scenarios.values():
+            prepare_customer(scenario)
+
+    def warm_in_background(self) -> None:
+        """Start `warm` in a thread of its own, so the bot starts meanwhile. Events are not held
+        back for it: where the learned models are not cached yet (a fresh machine) training them
+        takes far longer than a rep should wait, and an event that needs one before the warm-up
+        has it loads it itself, as it would without the warm-up."""
+        threading.Thread(target=self.warm, name="warm", daemon=True).start()
 
     def handle(self, event: Event, outbox: Outbox | None = None) -> list[Reply]:
         """What the bot answers to `event`; retried when another process raced us.

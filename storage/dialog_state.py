@@ -6,13 +6,17 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from storage.models import DialogState, utcnow
 
 STATE: Table = DialogState.__table__  # type: ignore[attr-defined]
+# Built once: every event runs them, and constructing a statement costs more than running it on SQLite.
+_LOAD = select(STATE.c.dialog, STATE.c.state, STATE.c.data, STATE.c.version).where(STATE.c.user_id == bindparam("user_id"))
+_CREATE = insert(STATE)
+_SAVE = update(STATE).where(STATE.c.user_id == bindparam("of_user"), STATE.c.version == bindparam("loaded"))
 
 
 class StaleState(Exception):
@@ -45,7 +49,7 @@ def load_state(session: Session, user_id: int) -> Snapshot:
     Read and written with SQLAlchemy Core on the session's connection: every event does
     both, and the ORM's identity map and unit of work cost more here than they give.
     """
-    row = session.connection().execute(select(STATE.c.dialog, STATE.c.state, STATE.c.data, STATE.c.version).where(STATE.c.user_id == user_id)).first()
+    row = session.connection().execute(_LOAD, {"user_id": user_id}).first()
     if row is None:
         return Snapshot(user_id=user_id)
     data = copy.deepcopy(row.data or {})
@@ -63,14 +67,12 @@ def save_state(session: Session, snap: Snapshot) -> int:
     if not snap.exists:
         try:
             with session.begin_nested():
-                connection.execute(insert(STATE).values(user_id=snap.user_id, dialog=snap.dialog, state=snap.state, data=snap.data, version=1, updated_at=utcnow()))
+                connection.execute(_CREATE, {"user_id": snap.user_id, "dialog": snap.dialog, "state": snap.state, "data": snap.data, "version": 1, "updated_at": utcnow()})
         except IntegrityError as exc:
             raise StaleState from exc
         return 1
     result = connection.execute(
-        update(STATE)
-        .where(STATE.c.user_id == snap.user_id, STATE.c.version == snap.version)
-        .values(dialog=snap.dialog, state=snap.state, data=snap.data, version=snap.version + 1, updated_at=utcnow())
+        _SAVE, {"of_user": snap.user_id, "loaded": snap.version, "dialog": snap.dialog, "state": snap.state, "data": snap.data, "version": snap.version + 1, "updated_at": utcnow()}
     )
     if result.rowcount != 1:
         raise StaleState

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, update
+from sqlalchemy import Table, and_, bindparam, case, delete, exists, func, insert, literal, null, or_, select as core_select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -25,8 +25,20 @@ from storage.quiz_polls import record_poll
 OPEN = ("pending", "sending")
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
 # Built once: constructing a statement costs more than running it on SQLite.
-_WAITING = select(OUTBOX.c.chat_id).where(OUTBOX.c.chat_id.in_(bindparam("chats", expanding=True)), OUTBOX.c.status.in_(OPEN)).distinct()
 _ADD = insert(OUTBOX).returning(OUTBOX.c.id)
+_COLUMNS = ("chat_id", "update_id", "kind", "payload", "content", "query_id", "edit_message_id", "progress_of", "not_before", "tries", "unsure", "error", "created_at")
+_NONE_WAITING = ~exists().where(OUTBOX.c.chat_id == bindparam("v_chat_id"), OUTBOX.c.status.in_(OPEN))
+# A chat's first call of an update: claimed for the sender at once ("sending") when the chat has
+# no call waiting, else "pending" behind the others; the status says which.
+_ADD_FIRST = insert(OUTBOX).from_select(
+    [*_COLUMNS, "status", "claimed_by", "claimed_at"],
+    core_select(
+        *(bindparam(f"v_{name}", type_=OUTBOX.c[name].type) for name in _COLUMNS),
+        case((_NONE_WAITING, literal("sending")), else_=literal("pending")),
+        case((_NONE_WAITING, bindparam("v_claimed_by", type_=OUTBOX.c.claimed_by.type)), else_=literal("")),
+        case((_NONE_WAITING, bindparam("v_claimed_at", type_=OUTBOX.c.claimed_at.type)), else_=null()),
+    ),
+).returning(OUTBOX.c.id, OUTBOX.c.status)
 _FINISH = update(OUTBOX).where(OUTBOX.c.id == bindparam("call"), OUTBOX.c.claimed_by == bindparam("owner"), OUTBOX.c.status == "sending")
 _PROGRESS = update(Assignment.__table__).where(Assignment.__table__.c.id == bindparam("assignment"))  # type: ignore[attr-defined]
 GIVEN_UP_UNSURE = "may have been delivered; not sent a third time"
@@ -69,24 +81,27 @@ def queue(session: Session, update_id: int | None, items: list[Outgoing], owner:
     returns those, by chat. Calls to a chat that has calls waiting join the end of its queue.
 
     Written with SQLAlchemy Core on the session's connection: every update does this, and the
-    ORM's unit of work costs more here than it gives.
+    ORM's unit of work costs more here than it gives. A chat's first call is one statement
+    that looks for the chat's waiting calls as it inserts (`_ADD_FIRST`), so a reply costs one
+    round trip to the database.
     """
-    if not items:
-        return {}
     now = utcnow()
     connection = session.connection()
-    chats = sorted({item.chat_id for item in items})
-    busy = set(connection.execute(_WAITING, {"chats": chats}).scalars())
     claimed: dict[int, list[Call]] = {}
+    mine: dict[int, bool] = {}
     for item in items:
-        mine = item.chat_id not in busy
         values = {
             "chat_id": item.chat_id, "update_id": update_id, "kind": item.kind, "payload": item.payload, "content": item.content, "query_id": item.query_id,
-            "edit_message_id": item.edit_message_id, "progress_of": item.progress_of, "status": "sending" if mine else "pending", "not_before": now,
-            "claimed_by": owner if mine else "", "claimed_at": now if mine else None, "tries": 0, "unsure": 0, "error": "", "created_at": now,
+            "edit_message_id": item.edit_message_id, "progress_of": item.progress_of, "not_before": now, "tries": 0, "unsure": 0, "error": "", "created_at": now,
         }
-        row_id = connection.execute(_ADD, values).scalar_one()
-        if mine:
+        if item.chat_id in mine:
+            ours = mine[item.chat_id]
+            row_id = connection.execute(_ADD, {**values, "status": "sending" if ours else "pending", "claimed_by": owner if ours else "", "claimed_at": now if ours else None}).scalar_one()
+        else:
+            row = connection.execute(_ADD_FIRST, {f"v_{name}": value for name, value in {**values, "claimed_by": owner, "claimed_at": now}.items()}).one()
+            row_id, ours = row.id, row.status == "sending"
+            mine[item.chat_id] = ours
+        if ours:
             claimed.setdefault(item.chat_id, []).append(Call(row_id, item.chat_id, item.kind, item.payload, item.content, item.query_id, item.edit_message_id, item.progress_of, 0, 0))
     return claimed
 

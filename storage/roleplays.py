@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from sqlalchemy import func, insert, select as core_select, true
+from sqlalchemy import Table, bindparam, func, insert, select as core_select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -17,26 +17,42 @@ from storage.dialog_state import StaleState
 from storage.exports import write_csv, write_jsonl
 from storage.models import RolePlay, RolePlayTurn, User, utcnow
 
+ROLEPLAY: Table = RolePlay.__table__  # type: ignore[attr-defined]
+TURN: Table = RolePlayTurn.__table__  # type: ignore[attr-defined]
+# Built once: a role-play turn runs these, and constructing a statement costs more than running it on SQLite.
+_LOAD = ROLEPLAY.select().where(ROLEPLAY.c.id == bindparam("roleplay_id"))
+_START = insert(ROLEPLAY).returning(ROLEPLAY.c.id)
+_KEEP = update(ROLEPLAY).where(ROLEPLAY.c.id == bindparam("roleplay_id"))
+_ADD_TURN = insert(TURN)
+PROGRESS = ("state", "turns", "strikes", "goodwill", "marks")
+RESULT = ("outcome", "score", "finished_at", "facts_uncovered", "question_counts")
+
+# Role-plays are read and written here with SQLAlchemy Core on the session's connection: a
+# role-play turn reads its row and writes it back with a new turn, and the ORM's identity map
+# and unit of work cost more on that path than they give. The RolePlay objects returned are
+# not in the session; these functions write their changes.
+
 
 def start_roleplay(session: Session, user_id: int, scenario_id: str, state: str, lang: str) -> RolePlay:
     """A new role-play with the customer in the scenario's first state."""
     roleplay = RolePlay(user_id=user_id, scenario_id=scenario_id, state=state, lang=lang)
-    session.add(roleplay)
-    session.flush()
+    roleplay.id = session.connection().execute(_START, roleplay.model_dump(exclude={"id"})).scalar_one()
     return roleplay
 
 
-def record_turn(session: Session, roleplay: RolePlay, turn: RolePlayTurn) -> None:
-    """Store one exchange together with where it left the customer (already set on `roleplay`).
+def load_roleplay(session: Session, roleplay_id: int) -> RolePlay | None:
+    """The stored role-play, as it stands."""
+    row = session.connection().execute(_LOAD, {"roleplay_id": roleplay_id}).first()
+    return RolePlay(**row._mapping) if row is not None else None
 
-    The turn is only ever written here and read back as a transcript, so it is inserted
-    with Core rather than tracked by the session; the role-play's new state goes out in
-    the same flush as anything else pending.
-    """
-    session.add(roleplay)
-    session.flush()
+
+def record_turn(session: Session, roleplay: RolePlay, turn: RolePlayTurn) -> None:
+    """Store one exchange together with where it left the customer (already set on `roleplay`):
+    one UPDATE and one INSERT."""
+    connection = session.connection()
+    connection.execute(_KEEP, {"roleplay_id": roleplay.id, **{name: getattr(roleplay, name) for name in PROGRESS}})
     try:
-        session.connection().execute(insert(RolePlayTurn.__table__), turn.model_dump(exclude={"id"}))  # type: ignore[attr-defined]
+        connection.execute(_ADD_TURN, turn.model_dump(exclude={"id"}))
     except IntegrityError as exc:
         raise StaleState from exc  # another event of this rep's took the turn number first: play it again
 
@@ -48,11 +64,10 @@ def turns_of(session: Session, roleplay_id: int) -> list[RolePlayTurn]:
 
 
 def finish_roleplay(session: Session, roleplay: RolePlay, outcome: str, score: int, facts: list[str], counts: dict[str, int]) -> None:
-    """Record how a role-play ended."""
+    """Record how a role-play ended (on `roleplay` too), with where it left the customer."""
     roleplay.outcome, roleplay.score, roleplay.finished_at = outcome, score, utcnow()
     roleplay.facts_uncovered, roleplay.question_counts = facts, counts
-    session.add(roleplay)
-    session.flush()
+    session.connection().execute(_KEEP, {"roleplay_id": roleplay.id, **{name: getattr(roleplay, name) for name in (*PROGRESS, *RESULT)}})
 
 
 def attempts_at(session: Session, user_id: int, scenario_id: str) -> int:

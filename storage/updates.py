@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col
+from datetime import timedelta
 
-from storage.dialog_state import StaleState
-from storage.models import InboxUpdate, ProcessedUpdate
+from sqlalchemy import Insert, Table, bindparam, delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from storage.models import InboxUpdate, ProcessedUpdate, utcnow
+
+PROCESSED: Table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
+INBOX: Table = InboxUpdate.__table__  # type: ignore[attr-defined]
+# Built once per dialect: an update id already recorded inserts nothing.
+_RECORD: dict[str, Insert] = {
+    "sqlite": sqlite.insert(PROCESSED).on_conflict_do_nothing().execution_options(preserve_rowcount=True),
+    "postgresql": postgresql.insert(PROCESSED).on_conflict_do_nothing().execution_options(preserve_rowcount=True),
+}
+_LEAVE_INBOX = delete(INBOX).where(INBOX.c.update_id == bindparam("update_id"))
 
 
 def claim_update(session: Session, update_id: int) -> bool:
@@ -16,17 +27,24 @@ def claim_update(session: Session, update_id: int) -> bool:
     The record joins `session`'s transaction: it is committed with the state and the
     records the update creates, or rolled back with them, so an update whose handling
     never committed is handled again when Telegram redelivers it. The update leaves the
-    inbox in the same transaction, so it is waiting there exactly until it is handled. Call it before anything
-    else is written. When another process is handling the same update at this moment,
-    the insert waits for its transaction and raises StaleState if it committed; handled
-    again, the update is then recognised.
+    inbox in the same transaction, so it is waiting there exactly until it is handled.
+    Call it before anything else is written. One statement records it (INSERT … ON
+    CONFLICT DO NOTHING, with SQLAlchemy Core): when another process is handling the same
+    update at this moment, PostgreSQL makes the insert wait for that transaction and
+    inserts nothing if it committed, so the update is recognised as handled.
     """
-    if session.get(ProcessedUpdate, update_id) is not None:
+    connection = session.connection()
+    if connection.execute(_RECORD[connection.dialect.name], {"update_id": update_id, "created_at": utcnow()}).rowcount != 1:
         return False
-    session.add(ProcessedUpdate(update_id=update_id))
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        raise StaleState from exc
-    session.execute(delete(InboxUpdate).where(col(InboxUpdate.update_id) == update_id))
+    connection.execute(_LEAVE_INBOX, {"update_id": update_id})
     return True
+
+
+def forget_processed(engine: Engine, older_than: timedelta) -> int:
+    """Forget the updates handled more than `older_than` ago; how many were forgotten.
+
+    Telegram redelivers an update for at most a day, so a week-old record recognises nothing
+    any more; without pruning the table would grow by every update ever handled.
+    """
+    with engine.begin() as connection:
+        return connection.execute(delete(PROCESSED).where(PROCESSED.c.created_at < utcnow() - older_than)).rowcount

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Insert, Table, bindparam, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from storage.models import User, utcnow
@@ -12,44 +15,68 @@ from storage.models import User, utcnow
 # last_seen says whether someone still uses the bot, not what they did this second:
 # refreshing it at most once a minute spares nearly every event an UPDATE.
 LAST_SEEN_STALE = timedelta(minutes=1)
+USER: Table = User.__table__  # type: ignore[attr-defined]
+# Built once: constructing a statement costs more than running it on SQLite.
+_FIND = USER.select().where(USER.c.id == bindparam("id"))
+_FIND_LOCKED = _FIND.with_for_update()
+_CREATE: dict[str, Insert] = {
+    "sqlite": sqlite.insert(USER).on_conflict_do_nothing().execution_options(preserve_rowcount=True),
+    "postgresql": postgresql.insert(USER).on_conflict_do_nothing().execution_options(preserve_rowcount=True),
+}
+
+
+def _find(connection: Connection, user_id: int) -> Any:
+    query = _FIND_LOCKED if connection.dialect.name == "postgresql" else _FIND
+    return connection.execute(query, {"id": user_id}).first()
 
 
 def ensure_user(session: Session, user_id: int, name: str, chat_id: int | None) -> User:
     """The user row for this id, created on first contact; name and chat kept current,
     last_seen when it is older than LAST_SEEN_STALE.
 
+    Read (and written, when something changed) with SQLAlchemy Core: every event does
+    this, and the ORM's identity map costs more here than it gives. The User returned is
+    not in the session; `set_language` changes it.
     On PostgreSQL the row stays locked (FOR UPDATE) until the transaction ends, so two
     events of one user in two processes are handled one after the other instead of
     racing each other into StaleState retries; other users are not held up.
     When a new user's first messages reach two bot processes at once, both try to create
-    the row; the one that loses the race reads the row the other created and goes on.
+    the row; the one that loses the race inserts nothing, reads the row the other created and goes on.
     """
-    user = session.get(User, user_id, with_for_update=True)
-    if user is None:
-        created = User(id=user_id, name=name[:200], chat_id=chat_id)
-        try:
-            with session.begin_nested():
-                session.add(created)
-            return created
-        except IntegrityError:
-            user = session.get(User, user_id, with_for_update=True)
-            assert user is not None
-    if name and user.name != name[:200]:
-        user.name = name[:200]
-    if chat_id is not None and user.chat_id != chat_id:
-        user.chat_id = chat_id
+    connection = session.connection()
+    name = name[:200]
+    row = _find(connection, user_id)
+    if row is None:
+        now = utcnow()
+        created: dict[str, Any] = {"id": user_id, "name": name, "lang": "", "chat_id": chat_id, "created_at": now, "last_seen": now}
+        if connection.execute(_CREATE[connection.dialect.name], created).rowcount == 1:
+            return User(**created)
+        row = _find(connection, user_id)
+    values = dict(row._mapping)
+    changed: dict[str, Any] = {}
+    if name and values["name"] != name:
+        changed["name"] = name
+    if chat_id is not None and values["chat_id"] != chat_id:
+        changed["chat_id"] = chat_id
     now = utcnow()
-    if now - user.last_seen >= LAST_SEEN_STALE:
-        user.last_seen = now
-    return user
+    if now - values["last_seen"] >= LAST_SEEN_STALE:
+        changed["last_seen"] = now
+    if changed:
+        connection.execute(update(USER).where(USER.c.id == user_id).values(**changed))
+    return User(**(values | changed))
+
+
+def set_language(session: Session, user: User, lang: str) -> None:
+    """Remember the language a user chose (on `user` too)."""
+    session.connection().execute(update(USER).where(USER.c.id == user.id).values(lang=lang))
+    user.lang = lang
 
 
 def preset_language(session: Session, user_id: int, name: str, lang: str) -> None:
     """Give a user a language before their first message (console --lang), unless they chose one."""
     user = ensure_user(session, user_id, name, user_id)
     if not user.lang:
-        user.lang = lang
-        session.add(user)
+        set_language(session, user, lang)
     session.commit()
 
 

@@ -8,6 +8,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -28,7 +29,7 @@ from bot.webhook import MAX_BODY, SECRET_HEADER, WebhookApp
 from dialogs.engine import Engine
 from knowledge.loader import Knowledge
 from storage.db import make_engine
-from storage.models import InboxUpdate, NeedDraft, ProcessedUpdate
+from storage.models import InboxUpdate, NeedDraft, ProcessedUpdate, utcnow
 from storage.users import preset_language
 from tests.telegram_fake import RecordingRequest, texts
 
@@ -125,6 +126,23 @@ async def test_a_reps_two_answers_posted_to_two_processes_are_handled_in_order(d
             draft = session.get(NeedDraft, REP)
     assert draft is not None
     assert (draft.values["customer_company"], draft.values["contact_name"]) == ("Acme Fruit Ltd", "Director Li, office")
+
+
+async def test_a_starting_worker_forgets_updates_handled_more_than_a_week_ago(db_url: str, knowledge: Knowledge, settings: Settings) -> None:
+    request = RecordingRequest()
+    with Session(make_engine(db_url)) as session:
+        session.add(ProcessedUpdate(update_id=1, created_at=utcnow() - timedelta(days=8)))
+        session.add(ProcessedUpdate(update_id=2, created_at=utcnow() - timedelta(days=6)))
+        session.commit()
+    async with BotProcess(db_url, knowledge, settings, request) as bot:
+        await bot.receive(said(3, REP, "/help"))
+        await until(inbox_is_empty(db_url))
+
+        def remembered() -> set[int]:
+            with Session(bot.engine.db) as session:
+                return set(session.exec(select(ProcessedUpdate.update_id)).all())
+
+        assert await until(lambda: remembered() == {2, 3}), f"remembered {remembered()}: the week-old update should be forgotten, the others kept"
 
 
 async def test_an_update_whose_handling_was_cut_short_is_handled_by_the_next_process(db_url: str, knowledge: Knowledge, settings: Settings) -> None:

@@ -7,6 +7,7 @@ from dialogs.core.callback import Press
 from dialogs.core.commands import refresh_command_menu
 from dialogs.core.menu import show_menu
 from dialogs.people.access import redeem
+from storage.users import set_language
 
 LANG_WORDS = {"zh": "zh", "中文": "zh", "汉语": "zh", "chinese": "zh", "en": "en", "english": "en", "英文": "en", "英语": "en"}
 
@@ -49,8 +50,7 @@ class Welcome(Dialog):
         return True
 
     def remember_language(self, lang: str) -> None:
-        self.ctx.user.lang = lang
-        self.ctx.session.add(self.ctx.user)
+        set_language(self.ctx.session, self.ctx.user, lang)
         self.ctx.say("language_set")
         refresh_command_menu(self.ctx, self.ctx.user.id, lang, self.ctx.roles)
         show_menu(self.ctx)

@@ -109,6 +109,20 @@ def machine_for(scenario: Scenario) -> Machine:
         return _MACHINES[key][1]
 
 
+def prepare(scenario: Scenario) -> None:
+    """Build the scenario's machine, example index, move model, compiled cues and each move's
+    SPIN kind now (at start), not on a rep's first turns."""
+    machine_for(scenario)
+    examples_of(scenario)
+    move_model(scenario)
+    for move in scenario.moves:
+        spin_of(scenario, move)
+    cues = [c for move in scenario.moves for m in move.match for c in (m.cues, m.also)] + [scenario.rules.reasons]
+    for found in cues:
+        if found is not None:
+            _compiled(found)
+
+
 def fire(scenario: Scenario, state: str, trigger: str) -> str:
     """The state after `trigger` fires in `state`; unchanged if the trigger does not apply there."""
     machine = machine_for(scenario)

@@ -26,7 +26,7 @@ from knowledge.schema import Scenario, Suggestion
 from storage.models import RolePlay, RolePlayTurn
 from storage.needs import record_need
 from storage.reviews import ACT, REVIEWED_ACTS, SPIN, missed
-from storage.roleplays import attempts_at, finish_roleplay, finished_of, record_turn, start_roleplay, turns_of
+from storage.roleplays import attempts_at, finish_roleplay, finished_of, load_roleplay, record_turn, start_roleplay, turns_of
 from storage.spin_progress import spin_completed
 
 MAX_SUGGESTIONS = 3
@@ -142,7 +142,7 @@ class RolePlayDialog(Dialog):
     def roleplay(self) -> RolePlay:
         """The stored role-play in progress, read once per event."""
         if self._row is None:
-            self._row = self.ctx.session.get(RolePlay, self.data["roleplay_id"])
+            self._row = load_roleplay(self.ctx.session, self.data["roleplay_id"])
             assert self._row is not None
         return self._row
 

@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from dialogs.understanding.acts import act_by_rules
+from dialogs.understanding import tokens
+from dialogs.understanding.acts import act_by_rules, act_rules
 from dialogs.understanding.learned import act_model, features, spin_model
 from dialogs.understanding.text import detect_language, normalise, sentences
 
@@ -262,6 +263,17 @@ def _words_pattern(words: Iterable[str], word_boundaries: bool) -> str:
     ordered = sorted({normalise(word) for word in words}, key=len, reverse=True)
     body = "|".join(re.escape(word).replace(r"\ ", r"\s+") for word in ordered)
     return rf"(?<!\w)(?:{body})(?!\w)" if word_boundaries else f"(?:{body})"
+
+
+def warm() -> None:
+    """Read the rule files and load the learned models and jieba now, at start: the first
+    message of a running bot is then answered as fast as the others, and its transaction
+    does not hold the database's write lock for a second while they load."""
+    load_rules()
+    act_rules()
+    act_model()
+    spin_model()
+    tokens.warm()
 
 
 def classify(text: str, *, rules: RuleBook | None = None) -> Classification:

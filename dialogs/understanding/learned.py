@@ -101,7 +101,10 @@ def train(texts: list[tuple[str, str]], labels: list[str]) -> LinearModel:
     matrix = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(texts), len(index)))
     model = LogisticRegression(C=4.0, max_iter=2000)
     model.fit(matrix, labels)
-    return LinearModel(tuple(model.classes_), index, model.coef_.astype(np.float32), model.intercept_.astype(np.float32))
+    coef, intercept = model.coef_, model.intercept_
+    if len(model.classes_) == 2:  # scikit-learn keeps one row for two classes: the second's score against a first at 0
+        coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.concatenate([np.zeros_like(intercept), intercept])
+    return LinearModel(tuple(model.classes_), index, coef.astype(np.float32), intercept.astype(np.float32))
 
 
 def fingerprint(*parts: str) -> str:

@@ -43,6 +43,12 @@ def _segmenter() -> Any:
     return tokenizer
 
 
+def warm() -> None:
+    """Load jieba's dictionary and the stopwords now (about a second), so that no rep's message waits for them."""
+    _segmenter()
+    _stopwords()
+
+
 def _inside_positions(text: str) -> frozenset[int]:
     """Offsets that fall strictly inside a Chinese word of two or more characters."""
     inside: set[int] = set()
