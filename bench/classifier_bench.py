@@ -17,12 +17,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dialogs.understanding.evaluation import Evaluation, LabelledUtterance, evaluate, load_labelled  # noqa: E402
 from dialogs.understanding.classifier import (  # noqa: E402  (needs the repository root on sys.path)
     classify,
     load_rules,
     normalise,
 )
+from dialogs.understanding.evaluation import Evaluation, LabelledUtterance, evaluate, load_labelled  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 EXAMPLES = ROOT / "knowledge" / "understanding" / "examples"

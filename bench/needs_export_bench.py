@@ -14,8 +14,8 @@ ends with one line ``format=… seconds=… dump_seconds=… ratio=… peak_rss_
 from __future__ import annotations
 
 import argparse
-import random
 import csv
+import random
 import resource
 import sqlite3
 import subprocess

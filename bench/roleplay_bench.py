@@ -158,10 +158,10 @@ async def measure(url: str, concurrency: int, inbox: bool) -> None:
     echo_lat: list[float] = []
     for block in range(BLOCKS):
         line = LINES[block % len(LINES)]
-        took, lat = await run_block([lambda rep=rep: turn(rep, line) for rep in reps], concurrency)  # type: ignore[misc]
+        took, lat = await run_block([lambda rep=rep, line=line: turn(rep, line) for rep in reps], concurrency)  # type: ignore[misc]
         turn_time += took
         turn_lat += lat
-        took, lat = await run_block([lambda rep=rep: feed(anchor, rep, line) for rep in reps * 4], concurrency)  # type: ignore[misc]
+        took, lat = await run_block([lambda rep=rep, line=line: feed(anchor, rep, line) for rep in reps * 4], concurrency)  # type: ignore[misc]
         echo_time += took
         echo_lat += lat
         if block % len(LINES) == len(LINES) - 1:

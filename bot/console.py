@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.text import plain_text
-from dialogs.engine import Engine
 from dialogs.core.events import Button, Event, Reply
+from dialogs.engine import Engine
 from knowledge.templates import render
 
 PRESS = re.compile(r"^/(\d+)$")

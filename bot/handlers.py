@@ -19,13 +19,14 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    PollAnswerHandler,
     filters,
 )
 
 from bot.outbox import Outbox, Posting
 from dialogs.core.context import guess_lang
+from dialogs.core.events import Event, PollVote, Reply
 from dialogs.engine import Engine
-from dialogs.core.events import Event, Reply
 from dialogs.registry import BY_COMMAND
 from storage.inbox import MAX_UPDATE_ID
 
@@ -40,7 +41,7 @@ def _outbox(context: ContextTypes.DEFAULT_TYPE) -> Outbox:
     return context.application.bot_data["outbox"]
 
 
-def _event(update: Update, **what: str | None) -> Event | None:
+def _event(update: Update, **what: str | PollVote | None) -> Event | None:
     """The update as an Event, or None for one nobody can be answered for: no sender (a
     channel post, an anonymous admin) or an update id no database column holds. A button
     on a message Telegram no longer shows (no message) is answered in the user's own chat."""
@@ -76,7 +77,7 @@ async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, event: Ev
     await asyncio.to_thread(_engine(context).handle, event, posting)
     try:
         await _outbox(context).flush(context.bot, posting)
-    except Exception:  # noqa: BLE001 - committed: the outbox job sends what is left
+    except Exception:  # committed: the outbox job sends what is left
         log.exception("update %s was handled; its replies wait in the outbox", update.update_id)
 
 
@@ -114,6 +115,16 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _respond(update, context, _event(update, button=update.callback_query.data or ""))
 
 
+async def poll_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A vote in a quiz poll: the answer to the question the poll asked, and the quiz goes on.
+    It waits until this process has recorded the poll, should it still be sending it."""
+    vote = update.poll_answer
+    event = _event(update, vote=PollVote(vote.poll_id, tuple(vote.option_ids)))
+    if event is not None:
+        await _outbox(context).settled(event.chat_id)
+    await _respond(update, context, event)
+
+
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Logs the failure (update id and exception only) and tells the user their progress is kept;
     reached only when handling the event failed (nothing was committed), not when a reply
@@ -127,7 +138,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         await asyncio.to_thread(_outbox(context).post, posting, [Reply("error", guess_lang(user.language_code or ""))])
         await _outbox(context).flush(context.bot, posting)
-    except Exception:  # noqa: BLE001 - the error path must never raise again
+    except Exception:  # the error path must never raise again
         log.exception("could not tell the user about the error in update %s", update_id)
 
 
@@ -140,4 +151,5 @@ def register(app: Application) -> None:
     app.add_handler(MessageHandler(private & filters.TEXT, text_message))
     app.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, other_message))
     app.add_handler(CallbackQueryHandler(button))
+    app.add_handler(PollAnswerHandler(poll_answer))
     app.add_error_handler(on_error)

@@ -14,6 +14,7 @@ handled one person at a time, in update_id order, by whichever process claims th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 from typing import Any
@@ -95,15 +96,13 @@ class InboxWorker:
             if free > 0:
                 try:
                     heads, self._left = await asyncio.to_thread(inbox.claim_heads, self.db, self.owner, self.lease, free, set(self.working))
-                except Exception:  # noqa: BLE001 - the database may be back at the next sweep
+                except Exception:  # the database may be back at the next sweep
                     log.exception("could not read the inbox")
                     heads = []
                 for head in heads:
                     self._start(head)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), SWEEP_SECONDS)
-            except TimeoutError:
-                pass
 
     async def _work(self, first: Incoming, update: Update | None) -> None:
         """One person's updates, one after another, while their queue has any."""
@@ -113,7 +112,7 @@ class InboxWorker:
             while item is not None and not self._stopping:
                 await self._handle(item, update if item is first else None)
                 item = await asyncio.to_thread(inbox.finish_and_next, self.db, item, self.owner, self.lease)
-        except Exception:  # noqa: BLE001 - the claim runs out and the update is handled again
+        except Exception:  # the claim runs out and the update is handled again
             log.exception("the inbox could not go on with an update")
         finally:
             if self.working.get(person) is asyncio.current_task():
@@ -171,7 +170,7 @@ async def poll(app: Application, worker: InboxWorker, allowed_updates: list[str]
             await _pause(stop, delay)
             delay = min(2 * delay, 60.0)
             continue
-        except Exception:  # noqa: BLE001 - the inbox could not store them: Telegram keeps them
+        except Exception:  # the inbox could not store them: Telegram keeps them
             log.exception("fetched updates could not be stored; fetching them again in %g s", delay)
             await _pause(stop, delay)
             delay = min(2 * delay, 60.0)
@@ -183,7 +182,5 @@ async def poll(app: Application, worker: InboxWorker, allowed_updates: list[str]
 
 async def _pause(stop: asyncio.Event, seconds: float) -> None:
     """Sleep `seconds`, or less if asked to stop."""
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        pass

@@ -23,7 +23,7 @@ from datetime import timedelta
 
 from sqlalchemy.engine import Engine as DbEngine
 from sqlmodel import Session
-from telegram import Bot, BotCommand, BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import Bot, BotCommand, BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Poll
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
@@ -63,14 +63,20 @@ def outgoing(replies: list[Reply], chat_id: int, query_id: str = "", pressed: in
     """The Bot API calls that show `replies` in `chat_id`, in order: a notice answers the button
     press (`query_id`) in place, an edit replaces the pressed message (`pressed`) when it fits,
     long text is split into several messages (buttons under the last), a picture is a photo
-    captioned with the reply's text (what does not fit a caption follows as messages), and a
-    pressed button is always answered exactly once."""
+    captioned with the reply's text (what does not fit a caption follows as messages), a reply
+    with a poll is that quiz poll instead of its text, and a pressed button is always answered
+    exactly once."""
     calls: list[Outgoing] = []
     answered = False
     for reply in replies:
         target = reply.chat_id or chat_id
         if reply.command_menu is not None:
             calls.append(Outgoing(target, "commands", {"commands": [list(c) for c in reply.command_menu]}))
+            continue
+        if reply.poll is not None:
+            poll = reply.poll
+            payload = {"question": poll.question, "options": list(poll.options), "correct": poll.correct, "explanation": poll.explanation, "target": poll.target.to_json()}
+            calls.append(Outgoing(target, "poll", payload))
             continue
         text = render(reply.lang, reply.key, reply.data)
         if reply.notice and query_id and not answered:
@@ -133,6 +139,13 @@ class Outbox:
             posting(session, replies)
             session.commit()
 
+    async def settled(self, chat_id: int) -> None:
+        """Returns once this process is not sending to the chat: a quiz poll it was sending is
+        recorded by then, so a vote in it (which may arrive before that) is known. (Another
+        process may still be sending one; people do not vote within milliseconds.)"""
+        async with self._working(chat_id):
+            return
+
     @contextlib.asynccontextmanager
     async def _working(self, chat_id: int) -> AsyncIterator[None]:
         """One sender task per chat in this process; others wait their turn."""
@@ -160,41 +173,47 @@ class Outbox:
                     await asyncio.to_thread(outbox.release, self.db, calls[i + 1 :], self.owner)
                     return
 
-    async def _make(self, bot: Bot, call: Call) -> int | None:
-        """Makes the call; the id of the message it showed, if any."""
+    async def _make(self, bot: Bot, call: Call) -> tuple[int | None, str | None]:
+        """Makes the call; the id of the message it showed, if any, and of the poll in it."""
         data = call.payload
         if call.kind == "commands":
             await bot.set_my_commands([BotCommand(name, description) for name, description in data["commands"]], scope=BotCommandScopeChat(call.chat_id))
-            return None
+            return None, None
         if call.kind == "answer":
             await bot.answer_callback_query(call.query_id, data["text"] or None)
-            return None
+            return None, None
         if call.kind == "document":
             assert call.content is not None
             sent = await bot.send_document(call.chat_id, call.content, filename=data["filename"], caption=data["caption"], parse_mode=ParseMode.HTML)
-            return sent.message_id
+            return sent.message_id, None
         if call.kind == "photo":
             assert call.content is not None
             sent = await bot.send_photo(call.chat_id, call.content, filename=data["filename"], caption=data["text"] or None, parse_mode=ParseMode.HTML, reply_markup=keyboard(data["markup"]))
-            return sent.message_id
+            return sent.message_id, None
+        if call.kind == "poll":
+            sent = await bot.send_poll(
+                call.chat_id, data["question"], data["options"], is_anonymous=False, type=Poll.QUIZ,
+                correct_option_ids=[data["correct"]], explanation=data["explanation"] or None,
+            )
+            return sent.message_id, sent.poll.id if sent.poll is not None else None
         if call.kind == "edit" and call.edit_message_id is not None:
             try:
                 edited = await bot.edit_message_text(data["text"], chat_id=call.chat_id, message_id=call.edit_message_id, parse_mode=ParseMode.HTML, reply_markup=keyboard(data["markup"]), link_preview_options=NO_PREVIEW)
-                return edited.message_id if not isinstance(edited, bool) else call.edit_message_id
+                return (edited.message_id if not isinstance(edited, bool) else call.edit_message_id), None
             except BadRequest as exc:
                 if "not modified" in exc.message.lower():
-                    return call.edit_message_id
+                    return call.edit_message_id, None
                 log.info("could not edit message %s (%s); sending it as a new one", call.edit_message_id, exc.message)
         sent = await bot.send_message(call.chat_id, data["text"], parse_mode=ParseMode.HTML, reply_markup=keyboard(data["markup"]), link_preview_options=NO_PREVIEW)
-        return sent.message_id
+        return sent.message_id, None
 
     async def _send(self, bot: Bot, call: Call) -> bool:
         """Make one call and record how it went; False when the chat must wait before its next call."""
         try:
-            message_id = await self._make(bot, call)
+            message_id, poll_id = await self._make(bot, call)
         except TelegramError as exc:
             return await asyncio.to_thread(self._failed, call, exc)
-        if not await asyncio.to_thread(outbox.mark_sent, self.db, call, self.owner, message_id):
+        if not await asyncio.to_thread(outbox.mark_sent, self.db, call, self.owner, message_id, poll_id):
             log.warning("reply %s was sent after this sender's claim had run out", call.id)
         return True
 

@@ -23,7 +23,7 @@ from dialogs.engine import Engine
 from dialogs.registry import CATALOGUE
 
 # The kinds of update the handlers use; Telegram is asked for no others.
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.POLL_ANSWER]
 TELEGRAM = "https://api.telegram.org"
 
 

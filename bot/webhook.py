@@ -19,9 +19,9 @@ import socket
 from http import HTTPStatus
 
 import tornado.web
-from tornado.httpserver import HTTPServer
 from telegram import Update
 from telegram.ext import Application
+from tornado.httpserver import HTTPServer
 
 from bot.inbox import InboxWorker
 from bot.serving import running, stop_on_signals

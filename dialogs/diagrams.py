@@ -9,15 +9,16 @@ shows the ways through the conversation.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from transitions.extensions.diagrams import HierarchicalGraphMachine
+from transitions.extensions.nesting import NestedState
 
 from dialogs.registry import DIALOGS
 from knowledge.loader import Knowledge
 
 
-class TitledState(HierarchicalGraphMachine.state_cls):  # type: ignore[misc,name-defined]
+class TitledState(NestedState):
     """A state that carries the title the diagram shows for it (no nesting: `_` is part of names)."""
 
     separator = "/"
@@ -33,7 +34,7 @@ class TitledGraphMachine(HierarchicalGraphMachine):
     state_cls = TitledState
 
 
-def _machine(title: str, states: list[dict[str, Any]], transitions: list[dict[str, Any]], initial: str, engine: str) -> TitledGraphMachine:
+def _machine(title: str, states: list[dict[str, Any]], transitions: list[dict[str, Any]], initial: str, engine: Literal["mermaid", "graphviz"]) -> TitledGraphMachine:
     """The diagram machine for one spec, drawn by `engine` (mermaid or graphviz)."""
     names = [s["name"] for s in states]
     ends = {s["name"] for s in states if s.get("final")}

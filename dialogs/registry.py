@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dialogs.people.access import audit_log, invite, whoami
+from dialogs.coach.scripts import Scripts
+from dialogs.coach.spin import SpinCoach
 from dialogs.core.base import Dialog
 from dialogs.core.catalogue import Catalogue
 from dialogs.core.context import Ctx
-from dialogs.reports.me import me
-from dialogs.needs.mine import MyNeeds
-from dialogs.needs.form import NeedForm
 from dialogs.needs.browser import NeedsBrowser, export
-from dialogs.quiz.push import Push
-from dialogs.quiz.taking import QuizDialog
-from dialogs.reports.results import Results
-from dialogs.roleplay.dialog import RolePlayDialog, end, hint
-from dialogs.coach.scripts import Scripts
-from dialogs.coach.spin import SpinCoach
+from dialogs.needs.form import NeedForm
+from dialogs.needs.mine import MyNeeds
+from dialogs.people.access import audit_log, invite, whoami
 from dialogs.people.teams import Teams
 from dialogs.people.welcome import Welcome
+from dialogs.quiz.push import Push
+from dialogs.quiz.taking import QuizDialog
+from dialogs.reports.me import me
+from dialogs.reports.results import Results
+from dialogs.roleplay.dialog import RolePlayDialog, end, hint
 
 DIALOGS: dict[str, type[Dialog]] = {
     d.name: d for d in (Welcome, SpinCoach, Scripts, RolePlayDialog, QuizDialog, NeedForm, MyNeeds, NeedsBrowser, Push, Results, Teams)

@@ -7,10 +7,11 @@ import unicodedata
 from dialogs.core.callback import decode
 from dialogs.core.commands import described
 from dialogs.core.context import Ctx
+from dialogs.core.events import PollVote
 from dialogs.core.menu import menu_buttons, show_menu
 from dialogs.core.permissions import may, open_to_everyone
-from dialogs.registry import ACTIONS, BY_COMMAND, DIALOGS
 from dialogs.people.welcome import Welcome
+from dialogs.registry import ACTIONS, BY_COMMAND, DIALOGS
 from storage.access import audit
 
 MAX_TEXT = 4096
@@ -23,6 +24,8 @@ def route(ctx: Ctx) -> None:
         on_command(ctx, event.command.lower(), event.args)
     elif event.button is not None:
         on_button(ctx, event.button)
+    elif event.vote is not None:
+        on_vote(ctx, event.vote)
     else:
         on_text(ctx, event.text or "")
 
@@ -119,3 +122,13 @@ def on_button(ctx: Ctx, data: str) -> None:
     if dialog is None or press.stamp != ctx.snap.version or not dialog.drive(ctx, "on_press", press):
         notices = [d.stale_notices[press.verb] for d in DIALOGS.values() if press.verb in d.stale_notices]
         ctx.notice(notices[0] if notices else "button_expired")
+
+
+def on_vote(ctx: Ctx, vote: PollVote) -> None:
+    """A vote in the active dialog's current quiz poll counts as the answer; a vote in any other
+    poll (an older question, a quiz left or finished) changes nothing, and the user is told so."""
+    if ctx.snap.dialog in DIALOGS and not still_allowed(ctx):
+        return
+    dialog = DIALOGS.get(ctx.snap.dialog)
+    if dialog is None or not dialog.drive(ctx, "on_vote", vote):
+        ctx.say("poll_expired")

@@ -11,13 +11,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, get_args
 
-from knowledge.loader import Knowledge, Problem, Source
+from knowledge.loader import Knowledge, Loc, Problem, Source
+from knowledge.polls import misfits
 from knowledge.schema import LANGS, Conduct, Form, Lesson, Move, Quiz, Scenario, Script, Text
 
 MESSAGE_LIMIT = 4096
-POLL_QUESTION_LIMIT = 300
-POLL_OPTION_LIMIT = 100
-POLL_EXPLANATION_LIMIT = 200
 BUTTON_LABEL_LIMIT = 64
 
 
@@ -29,7 +27,7 @@ def _too_long(src: Source, loc: tuple[Any, ...], text: Text, limit: int, what: s
 
 
 def check_quiz(quiz: Quiz, src: Source, seen_questions: dict[str, str]) -> Iterator[Problem]:
-    """Answers must be options, kinds must fit their answers, polls must fit Telegram."""
+    """Answers must be options, and kinds must fit their answers."""
     for i, q in enumerate(quiz.questions):
         loc = ("questions", i)
         where = f"{src.path}"
@@ -50,11 +48,21 @@ def check_quiz(quiz: Quiz, src: Source, seen_questions: dict[str, str]) -> Itera
             yield Problem(where, src.line(loc + ("answer",)), f"{q.kind} question '{q.id}' needs exactly one answer", "use kind: multiple for several")
         if q.kind == "multiple" and len(q.answer) < 2:
             yield Problem(where, src.line(loc + ("answer",)), f"multiple-choice question '{q.id}' needs two or more answers", "use kind: single for one")
-        if quiz.poll:
-            yield from _too_long(src, loc + ("text",), q.text, POLL_QUESTION_LIMIT, f"question '{q.id}'")
-            yield from _too_long(src, loc + ("explanation",), q.explanation, POLL_EXPLANATION_LIMIT, f"explanation of '{q.id}'")
-            for j, option in enumerate(q.options):
-                yield from _too_long(src, loc + ("options", j, "text"), option.text, POLL_OPTION_LIMIT, f"option '{option.id}' of '{q.id}'")
+
+
+def check_polls(knowledge: Knowledge) -> list[Problem]:
+    """Warnings, not errors: each question of a quiz marked `poll: true` that the bot asks with
+    buttons instead of a native quiz poll, and why (knowledge/polls.py), at the line that says so."""
+    warnings = []
+    for (kind, item_id), src in knowledge.sources.items():
+        quiz = knowledge.items[kind][item_id]
+        if kind != "quizzes" or not quiz.poll:
+            continue
+        for i, question in enumerate(quiz.questions):
+            for misfit in misfits(question, len(quiz.questions)):
+                message = f"question '{question.id}' is asked with buttons, not as a poll: {misfit.reason}"
+                warnings.append(Problem(str(src.path), src.line(("questions", i, *misfit.field)), message, warning=True))
+    return sorted(warnings)
 
 
 def check_lesson(lesson: Lesson, src: Source) -> Iterator[Problem]:
@@ -177,7 +185,8 @@ def whole_word_problem(cue: str) -> str | None:
     """Why an English cue could only match inside other words (None if every word of it is a word)."""
     import simplemma
 
-    for word in _CUE_WORD.findall(cue.lower()):
+    words: list[str] = _CUE_WORD.findall(cue.lower())
+    for word in words:
         if word.endswith("*") or "'" in word or word.isdigit() or word in _vocabulary():
             continue
         if not simplemma.is_known(word, lang="en"):
@@ -193,7 +202,7 @@ def ignored_symbols(cue: str) -> str:
     return "".join(dict.fromkeys(_MATCHED_CHARACTERS.sub("", cue)))
 
 
-def _check_cues(move: Move, src: Source, loc: tuple[object, ...]) -> Iterator[Problem]:
+def _check_cues(move: Move, src: Source, loc: Loc) -> Iterator[Problem]:
     for j, match in enumerate(move.match):
         for cues in (match.cues, match.also):
             for cue in [*cues.zh, *cues.en] if cues else []:

@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from knowledge.schema import Form, Lesson, Quiz, Scenario, Scoring, Script
 
 Loc = tuple[str | int, ...]
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
-KINDS: dict[str, type[BaseModel]] = {
+Item = Lesson | Script | Quiz | Scenario | Form | Scoring  # one content file's item, known by its id
+KINDS: dict[str, type[Item]] = {
     "lessons": Lesson,
     "scripts": Script,
     "quizzes": Quiz,
@@ -40,16 +41,17 @@ KINDS: dict[str, type[BaseModel]] = {
 @dataclass(frozen=True, order=True)
 class Problem:
     """One thing wrong in a content file, said so a trainer can fix it; problems sort in file and
-    line order."""
+    line order. A `warning` does not stop the content from being used."""
 
     file: str
     line: int
     message: str
     hint: str = ""
+    warning: bool = False
 
     def __str__(self) -> str:
         hint = f" (hint: {self.hint})" if self.hint else ""
-        return f"{self.file}:{self.line}: {self.message}{hint}"
+        return f"{self.file}:{self.line}: {'warning: ' if self.warning else ''}{self.message}{hint}"
 
 
 class ContentError(Exception):
@@ -78,7 +80,7 @@ _Yaml12Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false
 
 def parse(text: str) -> Any:
     """Plain Python data from YAML text, with the fast C loader."""
-    return yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506  (a safe loader)
+    return yaml.load(text, Loader=_Yaml12Loader)  # a safe loader
 
 
 def _round_trip(text: str) -> Any:
@@ -154,10 +156,7 @@ def line_of(node: Any, loc: Loc) -> int:
     line = (node.lc.line + 1) if hasattr(node, "lc") else 1
     for key in loc:
         try:
-            if isinstance(key, int):
-                line = node.lc.item(key)[0] + 1
-            else:
-                line = node.lc.key(key)[0] + 1
+            line = node.lc.item(key)[0] + 1 if isinstance(key, int) else node.lc.key(key)[0] + 1
             node = node[key]
         except (AttributeError, KeyError, IndexError, TypeError):
             break
@@ -252,7 +251,7 @@ def _at(data: Any, loc: Loc) -> Any:
     return data
 
 
-def _salvage(model: type[BaseModel], data: dict[str, Any], errors: list[Any]) -> tuple[BaseModel | None, dict[Loc, list[int]], frozenset[str]]:
+def _salvage(model: type[Item], data: dict[str, Any], errors: list[Any]) -> tuple[Item | None, dict[Loc, list[int]], frozenset[str]]:
     """The item the valid parts of `data` make, for the cross-checks; the `kept` indexes of its
     shortened lists; and every string in the parts left out. Each refused value is taken out, so a
     default applies where there is one; where that leaves a required key missing, the list entry or
@@ -274,7 +273,7 @@ def _salvage(model: type[BaseModel], data: dict[str, Any], errors: list[Any]) ->
         return item, kept, frozenset(text for loc in cut for text in _strings(_at(data, loc)))
 
 
-def load_file(path: Path, model: type[BaseModel]) -> tuple[BaseModel | None, Source | None, list[Problem]]:
+def load_file(path: Path, model: type[Item]) -> tuple[Item | None, Source | None, list[Problem]]:
     """Parse and validate one file; problems name the file and line. A file with structure problems
     still gives its salvaged item (or None), so its cross-checks come out in the same run; the bot
     never runs on it, as any problem stops the start."""
@@ -285,7 +284,7 @@ def load_file(path: Path, model: type[BaseModel]) -> tuple[BaseModel | None, Sou
     if not isinstance(data, dict):
         return None, None, [Problem(str(path), 1, "expected a mapping at the top of the file")]
     try:
-        item: BaseModel | None = model.model_validate(data)
+        item: Item | None = model.model_validate(data)
     except ValidationError as exc:
         problems = [
             Problem(str(path), source.line(tuple(err["loc"])), f"{'.'.join(map(str, err['loc'])) or 'file'}: {err['msg']}", _hint(err["type"]))
@@ -294,9 +293,8 @@ def load_file(path: Path, model: type[BaseModel]) -> tuple[BaseModel | None, Sou
         item, source.kept, source.left_out = _salvage(model, data, exc.errors())
     if item is None:
         return None, None, problems
-    item_id = getattr(item, "id", path.stem)
-    if item_id != path.stem:
-        problems.append(Problem(str(path), source.line(("id",)), f"id '{item_id}' differs from the file name", f"rename the file to {item_id}.yaml or change the id"))
+    if item.id != path.stem:
+        problems.append(Problem(str(path), source.line(("id",)), f"id '{item.id}' differs from the file name", f"rename the file to {item.id}.yaml or change the id"))
     return item, source, problems
 
 

@@ -9,7 +9,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-from knowledge.checks import check_all
+from knowledge.checks import check_all, check_polls
 from knowledge.loader import KINDS, ContentError, Knowledge, Problem, load_dirs, load_file
 from knowledge.templates import counted
 
@@ -54,7 +54,7 @@ def _validate_file(path: Path) -> list[Problem]:
     knowledge = Knowledge()
     knowledge.items[kind][item.id] = item
     knowledge.sources[(kind, item.id)] = source
-    return problems + check_all(knowledge, authoring=True)
+    return problems + check_all(knowledge, authoring=True) + check_polls(knowledge)
 
 
 def unread(root: Path) -> list[Problem]:
@@ -71,10 +71,13 @@ def unread(root: Path) -> list[Problem]:
 
 def run(paths: list[str]) -> int:
     """Print every problem as file:line, all together in file and line order (YAML files in a
-    directory that are not read as content among them), or the OK summary; return the exit code."""
+    directory that are not read as content among them), then how many there are or the OK
+    summary; return the exit code. Warnings come in that order too, without failing: about the
+    shipped content when no paths are given, else about the paths'."""
     dirs = [Path(p) for p in paths if not Path(p).is_file()]
     files = [Path(p) for p in paths if Path(p).is_file()]
     knowledge, problems = validate(dirs, authoring=True)
+    problems += [w for w in check_polls(knowledge) if not paths or any(Path(w.file).is_relative_to(d) for d in dirs)]
     for path in files:
         problems += _validate_file(path)
     for root in dirs:
@@ -82,10 +85,12 @@ def run(paths: list[str]) -> int:
     problems.sort()
     for problem in problems:
         print(problem)
-    if problems:
-        print(f"{counted(len(problems), 'problem')} found.")
+    errors = sum(1 for p in problems if not p.warning)
+    warned = f"; {counted(len(problems) - errors, 'warning')}" if len(problems) > errors else ""
+    if errors:
+        print(f"{counted(errors, 'problem')} found{warned}.")
         return 1
-    print(summary(knowledge))
+    print(summary(knowledge) + warned)
     return 0
 
 

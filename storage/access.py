@@ -10,6 +10,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from storage.changed import changed_rows
 from storage.dialog_state import StaleState
 from storage.models import AuditEntry, Invitation, InvitationUse, Membership, RoleGrant, Team, User, utcnow
 
@@ -132,10 +133,10 @@ def redeem_invitation(session: Session, code: str, user_id: int, now: datetime |
         return "already", invitation
     if invitation.expires_at <= (now or utcnow()):
         return "expired", invitation
-    claimed = session.execute(
-        update(Invitation).where(col(Invitation.id) == invitation.id, col(Invitation.uses) < Invitation.max_uses).values(uses=Invitation.uses + 1)
+    claimed = changed_rows(
+        session, update(Invitation).where(col(Invitation.id) == invitation.id, col(Invitation.uses) < Invitation.max_uses).values(uses=Invitation.uses + 1)
     )
-    if claimed.rowcount != 1:
+    if claimed != 1:
         return "used", invitation
     try:
         with session.begin_nested():

@@ -16,6 +16,7 @@ from sqlalchemy import and_, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
+from storage.changed import changed_rows
 from storage.models import Assignment, Delivery, QuizAttempt, User, utcnow
 from storage.outbox import GIVEN_UP_UNSURE
 
@@ -97,12 +98,13 @@ def claim(engine: Engine, limit: int, lease: timedelta, now: datetime | None = N
             values: dict[str, object] = {"status": "sending", "claimed_at": now, "claimed_by": owner, "tries": tries, "unsure": unsure}
             if unsure >= 2:
                 values = {"status": "failed", "claimed_by": "", "unsure": unsure, "error": GIVEN_UP_UNSURE}
-            taken = session.execute(
+            taken = changed_rows(
+                session,
                 update(Delivery)
                 .where(col(Delivery.id) == delivery.id, col(Delivery.status) == delivery.status, col(Delivery.tries) == delivery.tries)
-                .values(**values)
+                .values(**values),
             )
-            if taken.rowcount == 1 and values["status"] == "sending":
+            if taken == 1 and values["status"] == "sending":
                 chat_id = user.chat_id if user is not None and user.chat_id else delivery.user_id
                 lang = user.lang if user is not None and user.lang else "zh"
                 claimed.append(Claimed(delivery.id or 0, delivery.kind, delivery.user_id, chat_id, lang, assignment.id or 0, assignment.quiz_id, assignment.deadline, tries, unsure))
@@ -215,11 +217,11 @@ def claim_summary(engine: Engine, assignment_id: int, write: Callable[[Session],
     """True for exactly one sender: the one whose `write` (the trainer's final summary, into the
     reply outbox) commits with the claim, so the summary is never lost nor sent twice."""
     with Session(engine) as session:
-        result = session.execute(update(Assignment).where(col(Assignment.id) == assignment_id, col(Assignment.summary_sent).is_(False)).values(summary_sent=True))
-        if result.rowcount == 1:
+        won = changed_rows(session, update(Assignment).where(col(Assignment.id) == assignment_id, col(Assignment.summary_sent).is_(False)).values(summary_sent=True)) == 1
+        if won:
             write(session)
         session.commit()
-        return result.rowcount == 1
+        return won
 
 
 def queue_reminders(engine: Engine, before: timedelta, now: datetime | None = None) -> int:
@@ -240,8 +242,8 @@ def queue_reminders(engine: Engine, before: timedelta, now: datetime | None = No
             remind_at = max(deadline - before, created + (deadline - created) / 2)
             if now < remind_at:
                 continue
-            won = session.execute(update(Assignment).where(col(Assignment.id) == assignment.id, col(Assignment.reminder_queued).is_(False)).values(reminder_queued=True))
-            if won.rowcount != 1:
+            won = changed_rows(session, update(Assignment).where(col(Assignment.id) == assignment.id, col(Assignment.reminder_queued).is_(False)).values(reminder_queued=True))
+            if won != 1:
                 continue
             invited = session.exec(select(Delivery.user_id).where(Delivery.assignment_id == assignment.id, Delivery.kind == "invite", Delivery.status != "undeliverable")).all()
             finished = set(

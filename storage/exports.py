@@ -12,7 +12,6 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
-
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col
 
+from storage.changed import changed_rows
 from storage.models import InboxUpdate, ProcessedUpdate, utcnow
 
 # The ids a BIGINT column holds; Telegram's are far smaller, so a larger one is no update.
@@ -128,7 +129,7 @@ def release_dead(session: Session, owners: list[str]) -> int:
     whether the handling had committed)."""
     if not owners:
         return 0
-    return session.execute(update(InboxUpdate).where(col(InboxUpdate.claimed_by).in_(owners)).values(claimed_by="", claimed_at=None)).rowcount
+    return changed_rows(session, update(InboxUpdate).where(col(InboxUpdate.claimed_by).in_(owners)).values(claimed_by="", claimed_at=None))
 
 
 def claimants(session: Session) -> set[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
@@ -11,7 +11,7 @@ from sqlmodel import Field, SQLModel
 
 def utcnow() -> datetime:
     """Timestamps are stored in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class User(SQLModel, table=True):
@@ -178,6 +178,20 @@ class QuizAnswer(SQLModel, table=True):
     chosen: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     correct: bool
     answered_at: datetime = Field(default_factory=utcnow)
+
+
+class QuizPoll(SQLModel, table=True):
+    """A native quiz poll sent to a rep, and what a vote in it answers: Telegram's poll answer
+    names only the poll and the positions of the options chosen."""
+
+    poll_id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    attempt_id: int = Field(foreign_key="quizattempt.id", index=True)
+    quiz_id: str = Field(max_length=40)
+    question_id: str = Field(max_length=40)
+    option_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    sent_at: datetime = Field(default_factory=utcnow)
 
 
 class Assignment(SQLModel, table=True):

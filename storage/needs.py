@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Row, delete, func, tuple_
@@ -87,7 +87,7 @@ def record_need(
     _check_types(source, fields)
     clean: dict[str, Any] = {k: v for k, v in fields.items() if v is not None and v != "" and v != []}
     if "tags" in clean:
-        clean["tags"] = normal_tags(clean["tags"])  # type: ignore[arg-type]
+        clean["tags"] = normal_tags(clean["tags"])
     need = Need(rep_id=rep_id, source=source, lang=lang, roleplay_id=roleplay_id, evidence=evidence)
     _apply(need, clean)
     session.add(need)
@@ -191,8 +191,10 @@ class NeedFilter:
 
     @classmethod
     def from_json(cls, data: dict[str, str]) -> NeedFilter:
-        dates = {k: date.fromisoformat(data[k]) if data.get(k) else None for k in ("date_from", "date_to")}
-        return cls(**{k: v for k, v in data.items() if k not in dates}, **dates)
+        fields: dict[str, Any] = dict(data)
+        for key in ("date_from", "date_to"):
+            fields[key] = date.fromisoformat(data[key]) if data.get(key) else None
+        return cls(**fields)
 
     def with_(self, **changes: Any) -> NeedFilter:
         return replace(self, **changes)
@@ -209,7 +211,7 @@ class NeedFilter:
 
 
 def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def _filtered(session: Session, flt: NeedFilter, scope: set[int] | None) -> SelectOfScalar[Need]:
@@ -251,7 +253,7 @@ def page_of_needs(session: Session, flt: NeedFilter, scope: set[int] | None, pag
     return list(session.exec(query.offset(page * per_page).limit(per_page)).all())
 
 
-EXPORT_COLUMNS = (Need.id, Need.created_at, Need.rep_id, Need.source, Need.lang, Need.fields, Need.evidence, Need.roleplay_id)
+EXPORT_COLUMNS = (col(Need.id), col(Need.created_at), col(Need.rep_id), col(Need.source), col(Need.lang), col(Need.fields), col(Need.evidence), col(Need.roleplay_id))
 
 
 def iter_needs(session: Session, flt: NeedFilter, scope: set[int] | None, batch: int = BATCH) -> Iterator[list[Row[Any]]]:

@@ -18,7 +18,9 @@ from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from storage.changed import changed_rows
 from storage.models import Assignment, OutboxMessage, utcnow
+from storage.quiz_polls import record_poll
 
 OPEN = ("pending", "sending")
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
@@ -32,8 +34,8 @@ GIVEN_UP_UNSURE = "may have been delivered; not sent a third time"
 
 @dataclass(frozen=True)
 class Outgoing:
-    """One call to make: a message, an edit of the pressed message, a document, a photo, the
-    answer to a button press, or a chat's command menu."""
+    """One call to make: a message, an edit of the pressed message, a document, a photo, a quiz
+    poll, the answer to a button press, or a chat's command menu."""
 
     chat_id: int
     kind: str
@@ -134,7 +136,7 @@ def claim_chat(engine: Engine, chat_id: int, owner: str, lease: timedelta, now: 
                 values: dict[str, Any] = {"status": "failed", "claimed_by": "", "unsure": unsure, "error": GIVEN_UP_UNSURE}
             else:
                 values = {"status": "sending", "claimed_by": owner, "claimed_at": now, "unsure": unsure}
-            if session.execute(update(OutboxMessage).where(*still).values(**values)).rowcount != 1:
+            if changed_rows(session, update(OutboxMessage).where(*still).values(**values)) != 1:
                 session.rollback()
                 return []
             if values["status"] == "sending":
@@ -143,19 +145,22 @@ def claim_chat(engine: Engine, chat_id: int, owner: str, lease: timedelta, now: 
     return taken
 
 
-def _finish(engine: Engine, call: Call, owner: str, **values: object) -> bool:
+def _finish(engine: Engine, call: Call, owner: str, poll_id: str | None = None, **values: object) -> bool:
     with engine.begin() as connection:
+        if poll_id is not None:
+            record_poll(connection, poll_id, values.get("message_id"), call.payload["target"])  # type: ignore[arg-type]
         done = connection.execute(_FINISH, {"call": call.id, "owner": owner, "claimed_by": "", **values})
         if done.rowcount == 1 and call.progress_of is not None and values.get("message_id") is not None:
             connection.execute(_PROGRESS, {"assignment": call.progress_of, "progress_chat_id": call.chat_id, "progress_message_id": values["message_id"]})
         return done.rowcount == 1
 
 
-def mark_sent(engine: Engine, call: Call, owner: str, message_id: int | None) -> bool:
+def mark_sent(engine: Engine, call: Call, owner: str, message_id: int | None, poll_id: str | None = None) -> bool:
     """Telegram accepted the call; it is never made again. A push's progress message is
-    remembered in the same transaction, so the push sender can edit it. False if this sender
-    no longer owned the call (its lease ran out and another sender took it)."""
-    return _finish(engine, call, owner, status="sent", sent_at=utcnow(), tries=call.tries + 1, message_id=message_id, content=None, error="")
+    remembered in the same transaction, so the push sender can edit it, and so is a quiz poll's
+    id with what it asks (storage/quiz_polls.py), whoever owns the call now: the rep has the poll.
+    False if this sender no longer owned the call (its lease ran out and another sender took it)."""
+    return _finish(engine, call, owner, poll_id, status="sent", sent_at=utcnow(), tries=call.tries + 1, message_id=message_id, content=None, error="")
 
 
 def mark_given_up(engine: Engine, call: Call, owner: str, status: str, error: str, *, unsure: bool = False) -> None:
@@ -218,6 +223,6 @@ def prune(engine: Engine, older_than: timedelta, limit: int = 1000) -> int:
     cutoff = utcnow() - older_than
     with Session(engine) as session:
         old = select(OutboxMessage.id).where(col(OutboxMessage.status).not_in(OPEN), col(OutboxMessage.created_at) < cutoff).limit(limit)
-        gone = session.execute(delete(OutboxMessage).where(col(OutboxMessage.id).in_(old.scalar_subquery())))
+        gone = changed_rows(session, delete(OutboxMessage).where(col(OutboxMessage.id).in_(old.scalar_subquery())))
         session.commit()
-        return gone.rowcount
+        return gone

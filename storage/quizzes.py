@@ -49,7 +49,7 @@ def best_scores(session: Session, user_id: int) -> dict[str, int]:
         .where(QuizAttempt.user_id == user_id, QuizAttempt.mode == "full", col(QuizAttempt.finished_at).is_not(None))
         .group_by(QuizAttempt.quiz_id)
     ).all()
-    return {quiz_id: score for quiz_id, score in rows}
+    return {quiz_id: score for quiz_id, score in rows if score is not None}
 
 
 def attempts_of(session: Session, user_id: int) -> list[QuizAttempt]:

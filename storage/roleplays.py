@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from sqlalchemy import func, insert, true
+from sqlalchemy import func, insert, select as core_select, true
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -154,9 +154,9 @@ def _state_before() -> Any:
 def unmatched_records(session: Session, scenario_id: str | None = None, scope: set[int] | None = None, batch: int = 500) -> Iterator[dict[str, Any]]:
     """Every rep line the customer did not understand, in any role-play (finished or not), oldest first, read in batches."""
     last_id = 0
-    columns = (RolePlayTurn.id, RolePlay.scenario_id, _state_before(), RolePlay.lang, RolePlayTurn.rep_text, RolePlayTurn.number, RolePlayTurn.roleplay_id, RolePlay.user_id, RolePlayTurn.at)
+    columns = (col(RolePlayTurn.id), col(RolePlay.scenario_id), _state_before(), col(RolePlay.lang), col(RolePlayTurn.rep_text), col(RolePlayTurn.number), col(RolePlayTurn.roleplay_id), col(RolePlay.user_id), col(RolePlayTurn.at))
     while True:
-        query = _unmatched(select(*columns), scenario_id, scope).where(col(RolePlayTurn.id) > last_id)
+        query = _unmatched(core_select(*columns), scenario_id, scope).where(col(RolePlayTurn.id) > last_id)
         page = session.execute(query.order_by(col(RolePlayTurn.id)).limit(batch)).all()
         if not page:
             return
@@ -242,7 +242,7 @@ def roleplay_results(session: Session, scenario_id: str, scope: set[int] | None)
         select(RolePlay.user_id, outcome, func.max(func.coalesce(RolePlay.score, 0)).label("best"), func.count().label("played"))
         .where(*finished).group_by(col(RolePlay.user_id), outcome).subquery()
     )
-    query = select(per_rep.c.user_id, User.name, per_rep.c.outcome, per_rep.c.best, per_rep.c.played)
+    query = core_select(per_rep.c.user_id, col(User.name), per_rep.c.outcome, per_rep.c.best, per_rep.c.played)
     query = query.join(User, col(User.id) == per_rep.c.user_id, isouter=True).order_by(per_rep.c.user_id, per_rep.c.outcome)
     results = RolePlayResults()
     for user_id, name, ended, best, played in session.execute(query).all():

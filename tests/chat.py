@@ -6,8 +6,8 @@ import io
 
 from bot.console import Console
 from bot.text import plain_text
-from dialogs.engine import Engine
 from dialogs.core.events import Reply
+from dialogs.engine import Engine
 from knowledge.templates import render
 
 

@@ -7,7 +7,7 @@ made at an older revision is filled as that revision left it.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Integer, LargeBinary, MetaData, String, Text, insert, select
@@ -29,7 +29,7 @@ def _value(column: Column[Any], n: int) -> Any:
     if isinstance(kind, Boolean):
         return n % 2 == 0
     if isinstance(kind, DateTime):
-        return datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(hours=n)
+        return datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=n)
     if isinstance(kind, JSON):
         return {"n": n, "text": "老太太买李子"}
     if isinstance(kind, LargeBinary):
@@ -70,7 +70,7 @@ def kept(before: Rows, after: Rows) -> list[str]:
         if len(now) != len(rows):
             problems.append(f"{name}: {len(rows)} rows before, {len(now)} after")
             continue
-        for old, new in zip(rows, now):
+        for old, new in zip(rows, now, strict=True):
             changed = {column: (value, new[column]) for column, value in old.items() if column in new and new[column] != value}
             if changed:
                 problems.append(f"{name}: {changed}")

@@ -38,6 +38,7 @@ class RecordingRequest(BaseRequest):
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
+        self.polls: dict[int, list[str]] = {}
         self._message_id = 100
 
     @property
@@ -61,6 +62,17 @@ class RecordingRequest(BaseRequest):
             message["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
         return message
 
+    def _poll(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The poll Telegram makes of a sendPoll call; its id is remembered by chat, newest last."""
+        chat_polls = self.polls.setdefault(int(params["chat_id"]), [])
+        chat_polls.append(f"poll{sum(map(len, self.polls.values()))}")
+        options = [{"text": o["text"] if isinstance(o, dict) else o, "voter_count": 0, "persistent_id": str(i)} for i, o in enumerate(params["options"])]
+        return {
+            "id": chat_polls[-1], "question": params["question"], "options": options, "total_voter_count": 0, "is_closed": False,
+            "is_anonymous": params.get("is_anonymous", True), "type": params.get("type", "regular"), "allows_multiple_answers": False,
+            "allows_revoting": False, "members_only": False, "correct_option_ids": params.get("correct_option_ids"), "explanation": params.get("explanation"),
+        }
+
     async def do_request(self, url: str, method: str, request_data: RequestData | None = None, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
         name = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
@@ -70,6 +82,8 @@ class RecordingRequest(BaseRequest):
             result: Any = BOT
         elif name in ("sendMessage", "editMessageText"):
             result = self._message(params, message_id=int(params["message_id"])) if name == "editMessageText" else self._message(params)
+        elif name == "sendPoll":
+            result = self._message(params, poll=self._poll(params))
         elif name == "sendDocument":
             result = self._message(params, document={"file_id": "f1", "file_unique_id": "u1", "file_name": "export"})
         elif name == "sendPhoto":
@@ -142,6 +156,11 @@ class FakeTelegram:
         }
         return await self._process({"callback_query": query})
 
+    async def vote(self, user_id: int, option: int, poll_id: str | None = None, name: str = "Ann", lang: str = "zh") -> list[Call]:
+        """The user votes for option number `option` (from 0) in the newest poll the bot sent them, or in `poll_id`."""
+        answer = {"poll_id": poll_id or self.request.polls[user_id][-1], "user": self._user(user_id, name, lang), "option_ids": [option], "option_persistent_ids": [str(option)]}
+        return await self._process({"poll_answer": answer})
+
     async def press(self, user_id: int, label: str, **kw: Any) -> list[Call]:
         """The user presses the button labelled `label` on the latest keyboard."""
         return await self.press_data(user_id, self.button_data(user_id, label), **kw)
@@ -150,6 +169,15 @@ class FakeTelegram:
 def texts(calls: list[Call]) -> list[str]:
     """The texts of the messages (and edits) among `calls`."""
     return [c.params["text"] for c in calls if c.method in ("sendMessage", "editMessageText")]
+
+
+def polls(calls: list[Call]) -> list[dict[str, Any]]:
+    """The quiz polls among `calls`: question, options (their texts), correct option and explanation."""
+    return [
+        {**c.params, "options": [o["text"] if isinstance(o, dict) else o for o in c.params["options"]]}
+        for c in calls
+        if c.method == "sendPoll"
+    ]
 
 
 def notices(calls: list[Call]) -> list[str]:

@@ -3,8 +3,7 @@ on a button without breaking its callback data (at most 64 bytes) or the dialog.
 
 from __future__ import annotations
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from sqlmodel import Session, select
 
 from bot.settings import Settings

@@ -6,7 +6,7 @@ from dialogs.core.callback import decode, encode
 
 
 def test_every_stamp_round_trips_and_never_reads_as_global() -> None:
-    for version in range(0, 5000):
+    for version in range(5000):
         press = decode(encode("sp:back", version))
         assert press is not None and press.stamp == version and press.action == "sp:back"
     assert decode(encode("go:spin", None)) == decode("1|g|go:spin")

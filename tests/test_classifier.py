@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from dialogs.understanding.evaluation import evaluate, load_labelled
 from dialogs.understanding.classifier import (
     RULES_DIR,
     Classification,
@@ -19,6 +18,7 @@ from dialogs.understanding.classifier import (
     load_rules,
     normalise,
 )
+from dialogs.understanding.evaluation import evaluate, load_labelled
 
 DATA = Path(__file__).resolve().parent / "data"
 EXAMPLES = Path(__file__).resolve().parent.parent / "knowledge" / "understanding" / "examples"

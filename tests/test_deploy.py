@@ -43,7 +43,7 @@ def test_env_example_lists_every_setting_and_every_variable_the_compose_file_use
     used = set(re.findall(r"\$\{(\w+)", COMPOSE_TEXT)) | {"COMPOSE_PROFILES"}
     assert used - listed == set()
     assert listed - bot_settings() - used == set(), "a variable nobody reads"
-    assert COMPOSE_ONLY == listed - bot_settings()
+    assert listed - bot_settings() == COMPOSE_ONLY
 
 
 def test_the_database_starts_first_then_the_migration_then_the_bots() -> None:

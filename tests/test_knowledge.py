@@ -135,13 +135,26 @@ def test_yes_and_no_stay_words_as_in_yaml_1_2() -> None:
     }
 
 
-def test_overlong_poll_texts_are_reported(tmp_path: Path) -> None:
+def test_poll_quiz_questions_that_cannot_be_polls_are_warned_about_by_line_and_the_content_still_loads(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "quizzes").mkdir()
     text = (SHIPPED_QUIZZES / "quiz_b_need_oriented_selling.yaml").read_text(encoding="utf-8")
     quiz = tmp_path / "quizzes" / "quiz_b_need_oriented_selling.yaml"
     first_explanation = text.index("explanation:")
     quiz.write_text(text[:first_explanation] + "explanation:\n      zh: " + "长" * 201 + "\n      en: short\n" + text[text.index("\n  - id:", first_explanation):], encoding="utf-8")
-    assert any("is 201 characters; the limit is 200" in p for p in problems_for(tmp_path))
+    line = text[:first_explanation].count("\n") + 1
+    assert problems_for(tmp_path) == [], "too long for a poll is no error: the question is asked with buttons"
+    assert run([str(tmp_path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"{quiz}:{line}: warning: question 'qb01' is asked with buttons, not as a poll: its explanation (zh) is 201 characters; a poll explanation has at most 200"
+    assert len(out) == 2 and out[1].startswith("OK: ") and out[1].endswith("; 1 warning"), "only the paths' warnings, not the shipped quizzes'"
+
+
+def test_validate_warns_about_each_multi_answer_question_of_a_shipped_poll_quiz(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert run([]) == 0
+    warned = [line for line in capsys.readouterr().out.splitlines() if ": warning: " in line]
+    expected = [(quiz.id, q.id) for quiz in validate()[0].quizzes.values() if quiz.poll for q in quiz.questions if q.kind == "multiple"]
+    assert len(warned) == len(expected) > 0
+    assert all("several right answers" in line for line in warned)
 
 
 def test_validate_names_yaml_files_it_did_not_read_as_content(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -159,7 +172,7 @@ def test_validate_names_yaml_files_it_did_not_read_as_content(tmp_path: Path, ca
 
 def test_validate_prints_ok_or_every_problem(capsys) -> None:  # type: ignore[no-untyped-def]
     assert run([]) == 0
-    assert capsys.readouterr().out.startswith("OK: ")
+    assert capsys.readouterr().out.splitlines()[-1].startswith("OK: ")
     assert run([str(FIXTURES / "broken")]) == 1
     out = capsys.readouterr().out
     assert "13 problems found." in out

@@ -55,7 +55,7 @@ def test_a_rep_fills_the_whole_form_in_chinese(engine: Engine) -> None:
 
 def test_optional_fields_can_be_skipped_and_the_remark_names_the_first_gap(engine: Engine) -> None:
     ann = rep(engine, 5)
-    answers: dict[str, str | None] = {k: None for k in EN_ANSWERS}
+    answers: dict[str, str | None] = dict.fromkeys(EN_ANSWERS)
     answers.update(customer_company="Acme", situation="Small shop", problems="Late deliveries", explicit_needs="Faster delivery", next_step="Call on Monday", priority="P2 important, not urgent")
     ann.send("/need")
     answer_all(ann, answers, "en")
@@ -164,7 +164,7 @@ def test_a_draft_survives_cancel_other_dialogs_and_a_restart(engine: Engine) -> 
     offer = again.text("/need")
     assert "unfinished need (Acme Fruit Ltd) with 2 fields" in offer
     assert "Field 3/15 · Contact's role" in shown(again.press("▶ Continue"))
-    answer_all(again, {k: v for k, v in list(EN_ANSWERS.items())[2:]}, "en")
+    answer_all(again, dict(list(EN_ANSWERS.items())[2:]), "en")
     again.press("✅ Save")
     [need] = saved_needs(engine)
     assert need.fields["contact_name"] == "Director Li, office"

@@ -20,8 +20,8 @@ from dialogs.core.callback import encode
 from dialogs.engine import Engine
 from dialogs.needs.export import export_needs
 from storage import needs as needs_store
-from storage.models import DialogState, Need, NeedChange, utcnow
 from storage.access import grant_role
+from storage.models import DialogState, Need, NeedChange, utcnow
 from storage.needs import NeedFilter, iter_needs, record_need
 from tests.chat import shown
 from tests.needs_helpers import ADMIN, log_need, manager, rep

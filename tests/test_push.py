@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 from datetime import timedelta
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -18,8 +19,8 @@ from bot.push_sender import PushSender
 from dialogs.core.events import Button
 from dialogs.engine import Engine
 from dialogs.quiz.push import Push
-from storage.access import add_member, create_team, grant_role
 from storage import claims
+from storage.access import add_member, create_team, grant_role
 from storage.deliveries import MAX_TRIES, claim, queue_reminders, set_progress_message
 from storage.models import Assignment, Delivery, DialogState, User, utcnow
 from storage.users import preset_language
@@ -180,7 +181,7 @@ async def test_one_chat_gets_at_most_one_message_a_second(engine: Engine) -> Non
     await drain(sender, bot, time.monotonic() + 2.6)
     times = [t for t, chat in flaky.sends if chat == reps[0]]
     assert len(times) == 3
-    assert all(b - a >= 0.99 for a, b in zip(times, times[1:]))
+    assert all(b - a >= 0.99 for a, b in pairwise(times))
     await bot.shutdown()
 
 

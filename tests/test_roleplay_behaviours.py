@@ -13,9 +13,20 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from dialogs.roleplay.customer import Progress, Response, costs, end_early_outcome, respond
+from dialogs.roleplay.customer import (
+    EXAMPLE_SIMILARITY,
+    Progress,
+    Response,
+    _matches,
+    applicable,
+    costs,
+    end_early_outcome,
+    examples_of,
+    respond,
+)
 from dialogs.roleplay.scorecard import score_roleplay
-from dialogs.understanding.classifier import classify
+from dialogs.understanding.classifier import classify, normalise
+from dialogs.understanding.tokens import words_of
 from knowledge.copy import copy_text
 from knowledge.schema import Scenario
 from knowledge.validate import cached_knowledge
@@ -104,6 +115,38 @@ def test_a_question_about_herself_gets_a_hearing_at_once() -> None:
     assert answer.moves == ("ask_work",) and progress.state == "discovery"
     opening = next(state for state in insurance.states if state.id == "opening")
     assert answer.lines[0] in {text.en for text in opening.moves_on.say}  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("lang", "line"),
+    [("en", "Would Friday morning work for a half-hour chat at your studio?"), ("zh", "下周三上午您在工作室吗？我带份清单过去给您讲讲")],
+)
+def test_a_line_no_cue_or_single_example_names_still_books_by_meaning(lang: str, line: str) -> None:
+    """刘女士 has said what she needs; the rep proposes a meeting in words none of the move's cues
+    hold and no single example is close to: the move model, trained on all its examples, books it."""
+    scenario, progress = after_model_lines({"scenario": "insurance_call", "lang": lang, "after": 7})
+    fits = [move for move in scenario.moves if applicable(move, progress)]
+    words = words_of(normalise(line))
+    assert not [move.id for move in fits if any(_matches(m, words, classify(line)) for m in move.match)]
+    index = examples_of(scenario)
+    assert index.best(index.similarities(index.vector(line)), {move.id for move in fits})[0] < EXAMPLE_SIMILARITY
+    answer = respond(scenario, progress, line, classify(line), lang)
+    assert answer.moves == ("book_meeting",) and progress.state == "booked"
+
+
+@pytest.mark.parametrize(
+    ("scenario_id", "lang", "after", "line", "moves"),
+    [
+        ("plum", "en", 4, "Kiwi is full of vitamins, great for expecting mums. Shall I add some?", ("offer_kiwi",)),
+        ("insurance_call", "zh", 7, "那我们约半小时当面聊，我把您现在的保障和缺口做成一张表带过去。您这周六下午还是周日上午方便？", ("book_meeting",)),
+    ],
+)
+def test_a_deal_just_made_is_not_also_a_goodbye(scenario_id: str, lang: str, after: int, line: str, moves: tuple[str, ...]) -> None:
+    """The rep makes the deal and asks one more thing in the same message: the customer takes
+    the deal and stays to answer; she does not take the question as leave to hang up."""
+    scenario, progress = after_model_lines({"scenario": scenario_id, "lang": lang, "after": after})
+    answer = respond(scenario, progress, line, classify(line), lang)
+    assert answer.moves == moves and answer.outcome is None
 
 
 def test_summing_up_her_answer_before_a_new_question_is_not_asking_again() -> None:

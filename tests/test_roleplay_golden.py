@@ -53,7 +53,7 @@ def stored(db: DbEngine) -> RolePlay:
 async def test_golden_roleplay(telegram: FakeTelegram, db: DbEngine, scenario: str, conversation: dict[str, Any]) -> None:
     turns = conversation["turns"]
     answers = await play(telegram, scenario, conversation["lang"], [t["rep"] for t in turns])
-    for turn, answer in zip(turns, answers):
+    for turn, answer in zip(turns, answers, strict=True):
         assert turn["customer"] in answer, f"rep said {turn['rep']!r}; customer answered {answer!r}"
     scorecard = answers[-1]
     for part in conversation["scorecard"]:

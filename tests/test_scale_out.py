@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import TypeVar
 
 from sqlmodel import Session, col, select
@@ -18,8 +19,8 @@ from telegram.ext import ExtBot
 
 from bot.push_sender import PushSender
 from bot.settings import Settings
-from dialogs.engine import Engine
 from dialogs.core.events import Event
+from dialogs.engine import Engine
 from knowledge.loader import Knowledge
 from storage.db import make_engine
 from storage.models import Delivery, RolePlay, RolePlayTurn, User
@@ -59,7 +60,7 @@ def test_a_new_rep_whose_first_messages_reach_two_processes_at_once_is_answered_
     first, second = two_processes(pg_url, knowledge, settings)
     for user_id in range(BIG_ID, BIG_ID + 5):
         hello = Event(user_id, user_id, f"rep{user_id}", "en", command="help")
-        answers = at_once(lambda: first.handle(hello), lambda: second.handle(hello))
+        answers = at_once(partial(first.handle, hello), partial(second.handle, hello))
         assert all("/quiz" in shown(replies) for replies in answers)
     with Session(first.db) as session:
         assert len(session.exec(select(User)).all()) == 5
@@ -112,7 +113,7 @@ def test_two_admins_creating_the_same_team_at_once_get_one_team_and_clear_answer
     first, second = two_processes(pg_url, knowledge, two_admins)
     for attempt in range(10):
         name = f"east{attempt}"
-        create = [lambda engine=engine, admin=admin: engine.handle(Event(admin, admin, "Boss", "en", command="team", args=f"create {name}"))[0].key for engine, admin in ((first, 42), (second, 43))]
+        create = [lambda engine=engine, admin=admin, name=name: engine.handle(Event(admin, admin, "Boss", "en", command="team", args=f"create {name}"))[0].key for engine, admin in ((first, 42), (second, 43))]
         assert sorted(at_once(*create)) == ["team_created", "team_exists"]
 
 
@@ -121,7 +122,7 @@ def test_one_update_given_to_two_processes_at_once_is_handled_by_one(pg_url: str
     Chat(first, BIG_ID, lang="en").send("/roleplay plum")
     for update_id in range(1, 9):
         said = Event(BIG_ID, BIG_ID, "Wang", "en", text=f"What do you usually cook with plums, {update_id}?", update_id=update_id)
-        answers = at_once(lambda: first.handle(said), lambda: second.handle(said))
+        answers = at_once(partial(first.handle, said), partial(second.handle, said))
         assert sorted(bool(replies) for replies in answers) == [False, True], answers
     with Session(first.db) as session:
         assert session.exec(select(RolePlay)).one().turns == 8

@@ -10,10 +10,10 @@ from ruamel.yaml import YAML
 from sqlmodel import Session
 
 from bot.settings import Settings
-from dialogs.understanding.classifier import RULES_DIR
-from dialogs.engine import Engine
 from dialogs.coach.spin import lesson_for
 from dialogs.coach.verdict import explanations
+from dialogs.engine import Engine
+from dialogs.understanding.classifier import RULES_DIR
 from knowledge.loader import Knowledge
 from storage.db import make_engine
 from storage.spin_progress import ROUNDS_PER_STEP, SPIN_STAGES, spin_completed

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
-import pytest
 from sqlmodel import Session, select
 
 from dialogs.engine import Engine

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+import pytest
+from hypothesis import given, settings, strategies as st
 
 from dialogs.roleplay.customer import Progress, find_move, respond
+from dialogs.understanding import learned
 from dialogs.understanding.classifier import classify, normalise
 from dialogs.understanding.evaluation import load_labelled
 from dialogs.understanding.tokens import compile_cue, words_of
@@ -19,7 +20,7 @@ ENGLISH_CUES = sorted({c for sc in cached_knowledge().scenarios.values() for m i
 
 
 def move_in(state: str, text: str, *known: str) -> str | None:
-    progress = Progress(state=state, marks={name: 0 for name in known})
+    progress = Progress(state=state, marks=dict.fromkeys(known, 0))
     move = find_move(PLUM, progress, text, classify(text))
     return move.id if move else None
 
@@ -151,3 +152,23 @@ def test_an_improper_offer_however_worded_ends_a_b2b_roleplay_with_a_refusal() -
         replies = [respond(scenario, progress, line, classify(line), lang) for line in lines]
         assert replies[-1].move == "improper_offer" and replies[-1].outcome == "refused", scenario_id
         assert progress.knows("improper_offer")
+
+
+def test_a_move_model_is_trained_once_and_again_only_when_its_examples_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A start with unchanged examples loads the cached weights; a trainer's new example retrains."""
+    monkeypatch.setenv("SALESCOACH_CACHE_DIR", str(tmp_path))
+    trained: list[int] = []
+    real_train = learned.train
+
+    def counting(texts: list[tuple[str, str]], labels: list[str]) -> learned.LinearModel:
+        trained.append(len(texts))
+        return real_train(texts, labels)
+
+    monkeypatch.setattr(learned, "train", counting)
+    pairs = [("ask_why", "Why do you want sour ones?"), ("ask_why", "为什么要酸的？"), ("sell", "Shall I weigh you a jin?"), ("sell", "给您称一斤？")]
+    first = learned.examples_model("moves-test", pairs)
+    again = learned.examples_model("moves-test", pairs)
+    assert trained == [4] and again.classes == first.classes == ("ask_why", "sell")
+    assert again.scores(learned.text_features("why sour?"))["ask_why"] > 0.5
+    learned.examples_model("moves-test", [*pairs, ("sell", "Two jin of the sour ones?")])
+    assert trained == [4, 5] and len(list(tmp_path.glob("moves-test-*.npz"))) == 2

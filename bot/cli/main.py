@@ -65,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the reader left (`| head`): nothing more to say
         code = EXIT_RUNTIME
-    except Exception:
+    except Exception:  # noqa: BLE001 - anything else is a bug: its traceback and how to report it
         traceback.print_exc()
         sys.stderr.write(REPORT_BUG)
         code = EXIT_RUNTIME

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from dialogs.core.base import Dialog
-from dialogs.core.callback import Press
-from dialogs.understanding.classifier import classify
-from dialogs.core.events import Button, shorten
 from dialogs.coach.verdict import kind_name, verdict_data
+from dialogs.core.base import Dialog, Trigger
+from dialogs.core.callback import Press
+from dialogs.core.events import Button, shorten
+from dialogs.understanding.classifier import classify
 from knowledge.schema import Script
 
 ANY_STATE = ["listing", "reading", "drilling", "drilled"]
@@ -34,6 +34,11 @@ class Scripts(Dialog):
         {"trigger": "advance", "source": "drilling", "dest": "drilling", "after": "prompt"},
         {"trigger": "finish", "source": "drilling", "dest": "drilled", "after": "show_drill_result"},
     ]
+    browse: Trigger
+    read: Trigger
+    drill: Trigger
+    advance: Trigger
+    finish: Trigger
     initial = "listing"
 
     # --- entry points -------------------------------------------------------------

@@ -9,12 +9,13 @@ rep left off even after /cancel or a restart. Free practice classifies any quest
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from dialogs.core.base import Dialog
+from dialogs.coach.verdict import kind_name, verdict_data
+from dialogs.core.base import Dialog, Trigger
 from dialogs.core.callback import Press
 from dialogs.understanding.classifier import classify
-from dialogs.coach.verdict import kind_name, verdict_data
 from knowledge.schema import Lesson, Practice
 from storage.models import SpinStep
 from storage.spin_progress import (
@@ -47,6 +48,11 @@ class SpinCoach(Dialog):
         {"trigger": "finish", "source": ANY_STATE, "dest": "finished", "after": "show_summary"},
         {"trigger": "practise_freely", "source": ANY_STATE, "dest": "free", "after": "invite_free"},
     ]
+    teach: Trigger
+    resume: Trigger
+    next_round: Trigger
+    finish: Trigger
+    practise_freely: Trigger
     initial = "starting"
 
     # --- entry points -------------------------------------------------------------
@@ -227,7 +233,7 @@ class SpinCoach(Dialog):
         self.ctx.say("spin_free_verdict", [[self.ctx.button("spin_back", "sp:back")]], text=text[:300], **verdict_data(result, self.ctx.lang))
 
 
-def lesson_for(lessons: Any, stage: str) -> Lesson:
+def lesson_for(lessons: Iterable[Lesson], stage: str) -> Lesson:
     """The SPIN lesson that teaches `stage` and carries practice situations (lowest order first)."""
     fitting = [lesson for lesson in lessons if lesson.topic == "spin" and lesson.spin_stage == stage and lesson.practice]
     return min(fitting, key=lambda lesson: lesson.order)

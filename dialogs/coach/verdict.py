@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from ruamel.yaml import YAML
 
@@ -54,7 +55,7 @@ def reasons(result: Classification, lang: str) -> list[Reason]:
     return out
 
 
-def verdict_data(result: Classification, lang: str) -> dict[str, object]:
+def verdict_data(result: Classification, lang: str) -> dict[str, Any]:
     """What the feedback templates need about one classified utterance."""
     return {
         "is_question": result.is_question,

@@ -8,14 +8,19 @@ machine, driven, and removed again; the engine then saves the new state.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from transitions import Machine
 
 from dialogs.core.callback import Press
 from dialogs.core.context import Ctx
+from dialogs.core.events import PollVote
 
 _MACHINE_LOCK = threading.Lock()
+# A trigger of a dialog's machine, which the machine binds on each model: calling it moves the
+# dialog (True once moved). A dialog names its triggers with this type so the type checker knows them.
+Trigger = Callable[..., bool]
 
 
 class Dialog:
@@ -90,3 +95,7 @@ class Dialog:
     def on_press(self, press: Press) -> bool:
         """The user pressed one of this dialog's current buttons; False if it is not ours."""
         raise NotImplementedError
+
+    def on_vote(self, vote: PollVote) -> bool:
+        """The user voted in a quiz poll; False if it is not this dialog's current poll (no dialog has one by default)."""
+        return False

@@ -5,10 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from storage.quiz_polls import PollTarget
+
+
+@dataclass(frozen=True)
+class PollVote:
+    """A vote in a native quiz poll the bot sent: the poll's id and the positions of the options chosen."""
+
+    poll_id: str
+    option_ids: tuple[int, ...]
+
 
 @dataclass(frozen=True)
 class Event:
-    """One thing a user did: typed text, sent a /command, or pressed a button.
+    """One thing a user did: typed text, sent a /command, pressed a button, or voted in a quiz poll.
 
     `update_id` is Telegram's id of the update it came in (None from the console).
     """
@@ -21,6 +31,7 @@ class Event:
     command: str | None = None
     args: str = ""
     button: str | None = None
+    vote: PollVote | None = None
     update_id: int | None = None
 
 
@@ -68,6 +79,18 @@ class Picture:
     content: bytes
 
 
+@dataclass(frozen=True)
+class Poll:
+    """A native quiz poll: the question, its options, the right one's position, the explanation
+    shown after the vote, and what a vote in it answers (`target`)."""
+
+    question: str
+    options: tuple[str, ...]
+    correct: int
+    explanation: str
+    target: PollTarget
+
+
 @dataclass
 class Reply:
     """A message to show: a template key and its data, with buttons.
@@ -76,7 +99,9 @@ class Reply:
     replies replace the message whose button was pressed. A reply with `command_menu`
     shows nothing: it sets the Telegram command menu of chat `chat_id`. A reply with
     `progress_of` is the progress message of that push, edited as the push goes out. A reply
-    with a `picture` is shown as that photo, its text the caption.
+    with a `picture` is shown as that photo, its text the caption. A reply
+    with a `poll` is shown as that native quiz poll where the transport has them (Telegram),
+    else as its text and buttons (the console).
     """
 
     key: str
@@ -90,3 +115,4 @@ class Reply:
     picture: Picture | None = None
     command_menu: list[tuple[str, str]] | None = None
     progress_of: int | None = None
+    poll: Poll | None = None

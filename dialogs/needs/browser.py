@@ -11,7 +11,7 @@ import io
 from datetime import timedelta
 from typing import Any
 
-from dialogs.core.base import Dialog
+from dialogs.core.base import Dialog, Trigger
 from dialogs.core.callback import Press
 from dialogs.core.context import Ctx
 from dialogs.core.events import Button, Document, shorten
@@ -100,6 +100,12 @@ class NeedsBrowser(Dialog):
         {"trigger": "search", "source": "filtering", "dest": "searching", "after": "ask_text"},
         {"trigger": "formats", "source": "*", "dest": "exporting", "after": "show_formats"},
     ]
+    list_page: Trigger
+    open: Trigger
+    filter_menu: Trigger
+    choose: Trigger
+    search: Trigger
+    formats: Trigger
     initial = "listing"
 
     # --- entry points -------------------------------------------------------------
@@ -201,10 +207,7 @@ class NeedsBrowser(Dialog):
             change: dict[str, Any] = {"date_from": None, "date_to": None} if kind == "date" else {kind: "" if kind != "source" else "all"}
         elif arg.isdigit() and int(arg) < len(values):
             value = values[int(arg)]
-            if kind == "date":
-                change = {"date_from": (utcnow() - timedelta(days=DATE_CHOICES[value])).date(), "date_to": None}
-            else:
-                change = {kind: value}
+            change = {"date_from": (utcnow() - timedelta(days=DATE_CHOICES[value])).date(), "date_to": None} if kind == "date" else {kind: value}
         else:
             return False
         self.set_filter(**change)

@@ -8,9 +8,10 @@ commit leaves the draft, never half a need.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from dialogs.core.base import Dialog
+from dialogs.core.base import Dialog, Trigger
 from dialogs.core.callback import Press
 from dialogs.core.events import Button, shorten
 from dialogs.needs.fields import Problem, display, is_skip, limit_of, parse_answer
@@ -78,6 +79,12 @@ class NeedForm(Dialog):
         {"trigger": "edit_field", "source": ["picking", "reviewing"], "dest": "editing", "after": "ask"},
         {"trigger": "close", "source": "*", "dest": "done"},
     ]
+    offer_resume: Trigger
+    ask_next: Trigger
+    review: Trigger
+    choose_field: Trigger
+    edit_field: Trigger
+    close: Trigger
     initial = "starting"
     final = frozenset({"done"})
 
@@ -103,7 +110,7 @@ class NeedForm(Dialog):
 
     def on_press(self, press: Press) -> bool:
         """Skip, choose, save, edit, keep for later or discard, depending on where the rep is."""
-        handler = {
+        handlers: dict[str, tuple[str, Callable[[], object]]] = {
             "nresume": ("resuming", lambda: self.advance(self.values)),
             "nrestart": ("resuming", self.restart),
             "nskip": ("asking editing", self.skip),
@@ -114,7 +121,8 @@ class NeedForm(Dialog):
             "nfield": ("picking", lambda: self.pick(press.arg)),
             "nback": ("picking editing", self.review),
             "ndiscard": ("reviewing", self.discard),
-        }.get(press.verb)
+        }
+        handler = handlers.get(press.verb)
         if handler is None or self.state not in handler[0].split():
             return False
         result = handler[1]()

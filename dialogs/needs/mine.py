@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dialogs.core.base import Dialog
+from dialogs.core.base import Dialog, Trigger
 from dialogs.core.callback import Press
 from dialogs.needs.fields import Problem, is_skip, parse_answer
 from dialogs.needs.form import ask_data, choice_buttons, field_buttons
@@ -32,6 +32,11 @@ class MyNeeds(Dialog):
         {"trigger": "edit_field", "source": "picking", "dest": "editing", "after": "ask"},
         {"trigger": "confirm_withdraw", "source": "viewing", "dest": "confirming", "after": "ask_withdraw"},
     ]
+    list_page: Trigger
+    open: Trigger
+    choose_field: Trigger
+    edit_field: Trigger
+    confirm_withdraw: Trigger
     initial = "listing"
 
     def begin(self, args: str) -> None:

@@ -52,9 +52,9 @@ def redeem(ctx: Ctx, code: str) -> None:
         ctx.say(f"invitation_{outcome}")
         return
     ctx.forget_roles()
-    team = [t.name for t in teams_of(ctx.session, ctx.user.id) if t.id == invitation.team_id]
-    audit(ctx.session, ctx.user.id, "invitation", True, f"role={invitation.role} team={team[0] if team else '-'}")
-    ctx.say("invitation_ok", role=invitation.role, team=team[0] if team else "")
+    joined = next((t.name for t in teams_of(ctx.session, ctx.user.id) if t.id == invitation.team_id), "")
+    audit(ctx.session, ctx.user.id, "invitation", True, f"role={invitation.role} team={joined or '-'}")
+    ctx.say("invitation_ok", role=invitation.role, team=joined)
     refresh_command_menu(ctx, ctx.user.id, ctx.lang, ctx.roles)
 
 

@@ -32,7 +32,7 @@ class Teams(Dialog):
     name = "teams"
     command = "team"
     states = ["browsing"]
-    transitions: list[dict[str, str]] = []
+    transitions = []
     initial = "browsing"
 
     def begin(self, args: str) -> None:

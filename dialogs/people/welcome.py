@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dialogs.people.access import redeem
-from dialogs.core.base import Dialog
+from dialogs.core.base import Dialog, Trigger
 from dialogs.core.callback import Press
 from dialogs.core.commands import refresh_command_menu
 from dialogs.core.menu import show_menu
+from dialogs.people.access import redeem
 
 LANG_WORDS = {"zh": "zh", "中文": "zh", "汉语": "zh", "chinese": "zh", "en": "en", "english": "en", "英文": "en", "英语": "en"}
 
@@ -20,6 +20,7 @@ class Welcome(Dialog):
     transitions = [
         {"trigger": "choose", "source": "choosing_language", "dest": "done", "after": "remember_language"},
     ]
+    choose: Trigger
     initial = "choosing_language"
     final = frozenset({"done"})
 

@@ -7,11 +7,11 @@ itself only queues one delivery per rep; the bot's sender works the queue.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from dialogs.core.base import Dialog
+from dialogs.core.base import Dialog, Trigger
 from dialogs.core.callback import Press
 from dialogs.core.events import Button, shorten
 from storage.access import all_teams, audit, member_ids, not_started, team_by_name, teams_of
@@ -33,7 +33,7 @@ def parse_deadline(text: str, now: datetime) -> datetime | None | str:
         return now + (timedelta(days=amount) if unit == "d" else timedelta(hours=amount))
     for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
         try:
-            moment = datetime.strptime(text, fmt).replace(tzinfo=timezone.utc)
+            moment = datetime.strptime(text, fmt).replace(tzinfo=UTC)
         except ValueError:
             continue
         if fmt == "%Y-%m-%d":
@@ -54,6 +54,10 @@ class Push(Dialog):
         {"trigger": "pick_target", "source": "choosing_target", "dest": "choosing_deadline", "after": "ask_deadline"},
         {"trigger": "send", "source": ["choosing_quiz", "choosing_target", "choosing_deadline"], "dest": "done"},
     ]
+    restart: Trigger
+    pick_quiz: Trigger
+    pick_target: Trigger
+    send: Trigger
     initial = "choosing_quiz"
     final = frozenset({"done"})
 
@@ -122,7 +126,7 @@ class Push(Dialog):
     def push(self, quiz_id: str, target: str, deadline_text: str) -> None:
         """Checks the target and deadline, queues the deliveries and starts the progress message."""
         session, me = self.ctx.session, self.ctx.user.id
-        deadline = parse_deadline(deadline_text, datetime.now(timezone.utc))
+        deadline = parse_deadline(deadline_text, datetime.now(UTC))
         if deadline == "bad":
             self.ctx.say("push_bad_deadline", text=deadline_text[:40])
             self.send()

@@ -1,18 +1,22 @@
 """/quiz: reps pick a quiz, answer one question at a time with buttons, and see their score.
 
-Answers are stored once per question (the database refuses a second one), so pressing
-a button twice or pressing an old question's button never counts double.
+In a quiz marked `poll: true`, a question that fits a native quiz poll (knowledge/polls.py) goes
+out as one where the transport has them, and a vote in it is the answer. Answers are stored once
+per question (the database refuses a second one), so pressing a button twice, or pressing an old
+question's button or voting in its poll, never counts double.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from dialogs.core.base import Dialog
+from dialogs.core.base import Dialog, Trigger
 from dialogs.core.callback import Press
-from dialogs.core.events import Button, shorten
+from dialogs.core.events import Button, Poll, PollVote, shorten
+from knowledge.polls import misfits, poll_text
 from knowledge.schema import Question, Quiz
 from storage.models import QuizAttempt
+from storage.quiz_polls import PollTarget, poll_of
 from storage.quizzes import answers_of, best_scores, finish_attempt, pushed_to, record_answer, start_attempt
 
 LETTERS = "ABCDEFGHIJ"
@@ -38,6 +42,10 @@ class QuizDialog(Dialog):
         {"trigger": "finish", "source": "answering", "dest": "finished", "after": "show_result"},
         {"trigger": "browse", "source": ["choosing", "finished"], "dest": "choosing", "after": "show_list"},
     ]
+    start_quiz: Trigger
+    advance: Trigger
+    finish: Trigger
+    browse: Trigger
     initial = "choosing"
     stale_notices = {"qa": "quiz_already_answered", "qt": "quiz_already_answered", "qs": "quiz_already_answered"}
 
@@ -61,7 +69,7 @@ class QuizDialog(Dialog):
     def on_text(self, text: str) -> None:
         """Typing mid-quiz changes nothing: the rep is shown the question again."""
         if self.state == "answering":
-            self.ctx.say("quiz_use_buttons")
+            self.ctx.say("quiz_use_buttons", poll=self.poll() is not None)
             self.ask()
         elif text.strip() in self.ctx.knowledge.quizzes:
             self.start_quiz(quiz_id=text.strip(), mode="full")
@@ -104,8 +112,18 @@ class QuizDialog(Dialog):
     def true_false(self) -> dict[str, str]:
         return {"true": self.ctx.label("quiz_true"), "false": self.ctx.label("quiz_false")}
 
+    def poll(self) -> Poll | None:
+        """The current question as a native quiz poll, if its quiz is marked `poll: true` and it fits one."""
+        question, lang, total = self.question, self.ctx.lang, len(self.data["order"])
+        if not self.quiz.poll or misfits(question, total, (lang,)):
+            return None
+        shown = poll_text(question, lang, self.data["index"] + 1, total)
+        target = PollTarget(self.ctx.user.id, self.data["attempt_id"], self.quiz.id, question.id, tuple(question.option_ids()))
+        return Poll(shown.question, shown.options, shown.correct, shown.explanation, target)
+
     def ask(self, edit: bool = False, **_: Any) -> None:
-        """Shows the current question with one button per option (toggles for multiple choice)."""
+        """Shows the current question with one button per option (toggles for multiple choice);
+        a question that can be a quiz poll goes out as one where the transport has them."""
         question, lang = self.question, self.ctx.lang
         tf = self.true_false()
         selected = self.data["selected"]
@@ -127,6 +145,7 @@ class QuizDialog(Dialog):
             options=options,
             selected=[LETTERS[question.option_ids().index(o)] for o in selected],
         )
+        self.ctx.replies[-1].poll = self.poll()
         if edit:
             self.ctx.replies[-1].edit = True
 
@@ -154,20 +173,34 @@ class QuizDialog(Dialog):
         self.answer(question, chosen)
         return True
 
-    def answer(self, question: Question, chosen: list[str]) -> None:
-        """Records the answer once, explains it, then moves on."""
+    def on_vote(self, vote: PollVote) -> bool:
+        """A vote in the current question's poll is the rep's answer (the poll itself has shown
+        whether it was right, and the explanation); the next question follows."""
+        poll = poll_of(self.ctx.session, vote.poll_id)
+        if self.state != "answering" or poll is None or len(vote.option_ids) != 1:
+            return False
+        if (poll.user_id, poll.attempt_id, poll.question_id) != (self.ctx.user.id, self.data["attempt_id"], self.question.id):
+            return False
+        if not 0 <= vote.option_ids[0] < len(poll.option_ids):
+            return False
+        self.answer(self.question, [poll.option_ids[vote.option_ids[0]]], explain=False)
+        return True
+
+    def answer(self, question: Question, chosen: list[str], explain: bool = True) -> None:
+        """Records the answer once, explains it (unless a poll has), then moves on."""
         correct = sorted(chosen) == sorted(question.answer)
         if not record_answer(self.ctx.session, self.data["attempt_id"], question.id, chosen, correct):
             self.ctx.notice("quiz_already_answered")
             return
         tf = self.true_false()
         lang = self.ctx.lang
-        self.ctx.say(
-            "quiz_feedback",
-            correct=correct,
-            answer=[(option_label(question, oid, tf), self.option_text(question, oid)) for oid in question.answer],
-            explanation=question.explanation.get(lang),
-        )
+        if explain:
+            self.ctx.say(
+                "quiz_feedback",
+                correct=correct,
+                answer=[(option_label(question, oid, tf), self.option_text(question, oid)) for oid in question.answer],
+                explanation=question.explanation.get(lang),
+            )
         self.data["selected"] = []
         if self.data["index"] + 1 < len(self.data["order"]):
             self.data["index"] += 1

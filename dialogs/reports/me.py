@@ -2,29 +2,41 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from dialogs.coach.verdict import kind_name
 from dialogs.core.context import Ctx
 from dialogs.roleplay.scorecard import outcome_label
-from dialogs.coach.verdict import kind_name
 from dialogs.reports.progress import show_progress
 from storage.quizzes import attempts_of
 from storage.roleplays import finished_of
 from storage.spin_progress import summary_of
 
 
+@dataclass
+class QuizRecord:
+    """One quiz on /me: how often it was taken, the best full run, the latest score, passed yet."""
+
+    last: int | None
+    attempts: int = 0
+    best: int | None = None
+    passed: bool = False
+
+
 def me(ctx: Ctx, args: str) -> None:
     """Shows the rep's SPIN steps (done, first-try accuracy), role-plays and quiz history, then
     their progress as a chart."""
     quizzes = ctx.knowledge.quizzes
-    summary: dict[str, dict[str, object]] = {}
+    summary: dict[str, QuizRecord] = {}
     for attempt in attempts_of(ctx.session, ctx.user.id):
         if attempt.quiz_id not in quizzes:
             continue
-        row = summary.setdefault(attempt.quiz_id, {"attempts": 0, "best": None, "last": attempt.score, "passed": False})
-        row["attempts"] = int(row["attempts"]) + 1  # type: ignore[call-overload]
+        row = summary.setdefault(attempt.quiz_id, QuizRecord(last=attempt.score))
+        row.attempts += 1
         if attempt.mode == "full":
-            row["best"] = max(attempt.score or 0, row["best"] or 0)  # type: ignore[type-var]
-            row["passed"] = bool(row["passed"] or attempt.passed)
-    rows = [(quizzes[q].title.get(ctx.lang), r["attempts"], r["best"], r["last"], r["passed"]) for q, r in summary.items()]
+            row.best = max(attempt.score or 0, row.best or 0)
+            row.passed = bool(row.passed or attempt.passed)
+    rows = [(quizzes[q].title.get(ctx.lang), r.attempts, r.best, r.last, r.passed) for q, r in summary.items()]
     steps = summary_of(ctx.session, ctx.user.id)
     spin = [(kind_name(s.stage, ctx.lang), s.finished, s.first_try, s.rounds_done, s.accuracy) for s in steps]
     ctx.say("me", name=ctx.user.name, quizzes=rows, spin=spin, spin_done=sum(s.finished for s in steps), roleplays=roleplay_rows(ctx))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from dialogs.core.base import Dialog
+from dialogs.core.base import Dialog, Trigger
 from dialogs.core.callback import Press
 from dialogs.core.events import Button, Document, Picture, shorten
 from dialogs.pictures import charts
@@ -33,6 +33,7 @@ class Results(Dialog):
     command = "results"
     states = ["viewing"]
     transitions = [{"trigger": "view", "source": "viewing", "dest": "viewing", "after": "show"}]
+    view: Trigger
     initial = "viewing"
 
     def scope(self) -> set[int] | None:

@@ -13,15 +13,15 @@ import zlib
 from collections.abc import Iterable
 from typing import Any
 
-from dialogs.core.base import Dialog
+from dialogs.core.base import Dialog, Trigger
 from dialogs.core.callback import Press
-from dialogs.understanding.classifier import classify
 from dialogs.core.context import Ctx
-from dialogs.roleplay.customer import Progress, applicable, end_early_outcome, opening_line, respond
 from dialogs.core.events import Button, Picture, shorten
 from dialogs.pictures import charts
 from dialogs.pictures.figures import png
+from dialogs.roleplay.customer import Progress, applicable, end_early_outcome, opening_line, respond
 from dialogs.roleplay.scorecard import SPIN_TYPES, Scorecard, score_roleplay
+from dialogs.understanding.classifier import classify
 from knowledge.schema import Scenario, Suggestion
 from storage.models import RolePlay, RolePlayTurn
 from storage.needs import record_need
@@ -45,6 +45,9 @@ class RolePlayDialog(Dialog):
         {"trigger": "play", "source": ["choosing", "playing", "finished"], "dest": "playing", "before": "prepare", "after": "open_scene"},
         {"trigger": "conclude", "source": "playing", "dest": "finished", "after": "show_scorecard"},
     ]
+    browse: Trigger
+    play: Trigger
+    conclude: Trigger
     initial = "choosing"
 
     def __init__(self, ctx: Ctx) -> None:

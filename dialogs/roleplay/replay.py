@@ -12,7 +12,9 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 from dialogs.roleplay.customer import Progress, end_early_outcome, respond
 from dialogs.roleplay.scorecard import Scorecard, score_roleplay
@@ -46,7 +48,9 @@ class Replayed:
 def replay(scenario: Scenario, lines: Sequence[str], lang: str) -> tuple[str, Scorecard, list[str]]:
     """Play `lines` as the rep; the outcome, the scorecard and what the customer said each turn."""
     progress = Progress(state=scenario.initial)
-    verdicts, moves, said = [], [], []
+    verdicts: list[dict[str, Any]] = []
+    moves: list[str] = []
+    said: list[str] = []
     outcome: str | None = None
     for line in lines:
         verdict = classify(line)
@@ -120,7 +124,7 @@ def by_pair(scenarios: dict[str, Scenario], results: Iterable[Replayed]) -> list
             if scores:
                 means[level] = sum(scores) / len(scores)
         present = [means[level] for level in LEVELS if level in means]
-        rising = len(present) == len(LEVELS) and all(a < b for a, b in zip(present, present[1:]))
+        rising = len(present) == len(LEVELS) and all(a < b for a, b in pairwise(present))
         skilled = tuple(r.outcome for r in group if r.script.level == "skilled")
         best = best_outcomes(scenarios[scenario_id])
         pairs.append(PairResult(scenario_id, lang, means, skilled, rising, bool(skilled) and all(o in best for o in skilled)))

@@ -133,7 +133,7 @@ def _turn_of(criterion: Criterion, progress: Progress) -> int:
 def question_counts(verdicts: list[dict[str, Any]]) -> dict[str, int]:
     """How many of the rep's messages were questions, by form and by SPIN type."""
     questions = [v for v in verdicts if v.get("is_question")]
-    counts = {"questions": len(questions), "open": 0, "closed": 0, **{t: 0 for t in SPIN_TYPES}}
+    counts = {"questions": len(questions), "open": 0, "closed": 0, **dict.fromkeys(SPIN_TYPES, 0)}
     for verdict in questions:
         for key in (verdict.get("form"), verdict.get("spin")):
             if key in counts:

@@ -197,7 +197,7 @@ def _load_language(path: Path, language: str) -> LanguageRules:
     _check_unique_ids(path, spec.rules)
     settings = spec.settings
     compiled = tuple(_compile_rule(path, rule, settings.word_boundaries) for rule in spec.rules)
-    priority = {name: rank for rank, name in enumerate(settings.priority)}
+    priority: dict[str, int] = {name: rank for rank, name in enumerate(settings.priority)}
     return LanguageRules(language, settings.default_form, settings.default_spin, priority, compiled, settings.model_confidence, settings.model_overrides)
 
 
@@ -280,10 +280,10 @@ def classify(text: str, *, rules: RuleBook | None = None) -> Classification:
         return Classification(text, lang, False, "none", "none", ("statement:no_words",))
     parts = [part for part in sentences(normalised) if any(char.isalpha() for char in part)] or [normalised]
     langs = [detect_language(part) if len(parts) > 1 else lang for part in parts]
-    verdicts = [_classify_sentence(text, part_lang, book.languages[part_lang], part) for part, part_lang in zip(parts, langs)]
+    verdicts = [_classify_sentence(text, part_lang, book.languages[part_lang], part) for part, part_lang in zip(parts, langs, strict=True)]
     main = max((i for i, verdict in enumerate(verdicts) if verdict.is_question), default=len(verdicts) - 1)
-    acts = [speech_act(part, part_lang, verdict.is_question) for part, part_lang, verdict in zip(parts, langs, verdicts)]
-    each = tuple(replace(verdict, text=part, acts=(act,)) for part, verdict, act in zip(parts, verdicts, acts)) if len(parts) > 1 else ()
+    acts = [speech_act(part, part_lang, verdict.is_question) for part, part_lang, verdict in zip(parts, langs, verdicts, strict=True)]
+    each = tuple(replace(verdict, text=part, acts=(act,)) for part, verdict, act in zip(parts, verdicts, acts, strict=True)) if len(parts) > 1 else ()
     acts.append(acts.pop(main))
     return replace(verdicts[main], acts=tuple(acts), parts=each)
 

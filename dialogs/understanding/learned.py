@@ -16,9 +16,10 @@ import json
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,7 +52,7 @@ def features(normalised: str, lang: str) -> list[str]:
     """The n-grams the model weighs: stemmed English words and word pairs; Chinese characters, pairs and triples."""
     if lang == "en":
         words = [_stem(w) for w in _WORD.findall(normalised)]
-        return [f"w:{w}" for w in words] + [f"b:{a}_{b}" for a, b in zip(words, words[1:])] + [f"h:{words[0]}" if words else "h:"]
+        return [f"w:{w}" for w in words] + [f"b:{a}_{b}" for a, b in pairwise(words)] + [f"h:{words[0]}" if words else "h:"]
     found: list[str] = []
     for run in _CJK_RUN.findall(normalised):
         found += [f"c:{ch}" for ch in run] + [f"c:{run[i:i + 2]}" for i in range(len(run) - 1)] + [f"c:{run[i:i + 3]}" for i in range(len(run) - 2)]
@@ -76,7 +77,7 @@ class LinearModel:
         logits = self.intercept + (self.coef[:, columns].sum(axis=1) if columns else 0.0)
         exp = np.exp(logits - logits.max())
         probs = exp / exp.sum()
-        return dict(zip(self.classes, probs.tolist()))
+        return dict(zip(self.classes, probs.tolist(), strict=True))
 
     def heaviest(self, feats: list[str], label: str, how_many: int = 3) -> list[str]:
         """The n-grams that weighed most for `label`: how the model explains itself."""
@@ -134,6 +135,23 @@ def load_or_train(name: str, key: str, make: Callable[[], LinearModel]) -> Linea
         except OSError:
             pass
         return model
+
+
+def examples_model(name: str, labelled: Sequence[tuple[str, str]]) -> LinearModel:
+    """A model of which label a line carries, trained on (label, line) pairs and cached by their
+    hash: what a role-play scenario's move example lines teach about lines no example words."""
+    key = fingerprint(*(f"{label}\t{line}\n" for label, line in labelled))
+
+    def make() -> LinearModel:
+        return train([(normalise(line), detect_language(normalise(line))) for _, line in labelled], [label for label, _ in labelled])
+
+    return load_or_train(name, key, make)
+
+
+def text_features(text: str) -> list[str]:
+    """The n-grams of a raw line (normalised, in its detected language)."""
+    normalised = normalise(text)
+    return features(normalised, detect_language(normalised))
 
 
 def _trained_on(name: str, sources: list[Path], examples: Callable[[], list[tuple[str, str]]]) -> LinearModel:

@@ -13,8 +13,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from dialogs.understanding.text import detect_language, normalise
 from dialogs.understanding.learned import features
+from dialogs.understanding.text import detect_language, normalise
 
 Vector = dict[str, float]
 
@@ -44,7 +44,7 @@ class ExampleIndex:
         frequency = Counter(f for fs in feats for f in set(fs))
         self.idf = {f: math.log((1 + documents) / (1 + n)) + 1.0 for f, n in frequency.items()}
         self.default_idf = math.log(1 + documents) + 1.0
-        self.examples = [Example(label, text, _weighted(fs, self.idf, self.default_idf)) for (label, text), fs in zip(labelled, feats)]
+        self.examples = [Example(label, text, _weighted(fs, self.idf, self.default_idf)) for (label, text), fs in zip(labelled, feats, strict=True)]
         self._postings: dict[str, list[tuple[int, float]]] = {}
         for number, example in enumerate(self.examples):
             for feature, weight in example.vector.items():

@@ -17,6 +17,7 @@ the first rep's, and before it accepts the second rep's. The bot is started agai
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import time
@@ -232,10 +233,8 @@ class Chaos:
         while self.counts.killed < kills:
             journey = journeys[self.counts.journeys % len(journeys)]
             self.counts.journeys += 1
-            try:
+            with contextlib.suppress(JourneyBroken):
                 journey()
-            except JourneyBroken:
-                pass
         self.settle()
         self.count()
         return self.counts

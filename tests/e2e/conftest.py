@@ -15,7 +15,6 @@ from tests.e2e.bot_process import ADMINS, MODES, TOKEN, BotProcess
 from tests.e2e.emulator import Emulator, Limits
 from tests.e2e.scene import Scene
 
-
 # People here act at machine speed (no one presses ten buttons a second), so a chat may take
 # bursts of 20 messages; Telegram's own limits are tested in test_emulator.py, and a scene
 # can restore them with `telegram.limits(...)`.

@@ -19,6 +19,7 @@ or `emu.hang_up(f)` after the bot was killed. `queued` lists every update id peo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import math
@@ -29,15 +30,16 @@ import threading
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import tornado.httpserver
 import tornado.httputil
 import tornado.netutil
 import tornado.web
+from telegram import CallbackQuery, Chat, Document, InlineKeyboardMarkup, Message, MessageEntity, PhotoSize, Poll, PollAnswer, PollOption, Update, User, WebhookInfo
+from telegram.constants import PollLimit
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
-from telegram import CallbackQuery, Chat, Document, InlineKeyboardMarkup, Message, MessageEntity, PhotoSize, Update, User, WebhookInfo
 
 from tests.e2e.people import DEFAULT_WAIT, Seen, TelegramUser
 from tests.e2e.telegram_html import HtmlError, parse_html, utf16_len
@@ -46,10 +48,10 @@ COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]+)?")
 SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 BOT_COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
 # The calls that show a person something new (a fault for method "" holds the first of them).
-SHOWING = frozenset({"sendmessage", "editmessagetext", "senddocument", "sendphoto"})
+SHOWING = frozenset({"sendmessage", "editmessagetext", "senddocument", "sendphoto", "sendpoll"})
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # What Telegram sends when allowed_updates is empty (of the kinds the emulator makes).
-UPDATE_KINDS_BY_DEFAULT = frozenset({"message", "edited_message", "callback_query"})
+UPDATE_KINDS_BY_DEFAULT = frozenset({"message", "edited_message", "callback_query", "poll_answer"})
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,7 @@ class _BotMessage:
     photo: tuple[PhotoSize, ...] = ()
     content: bytes = b""
     edit_date: datetime | None = None
+    poll: Poll | None = None
     changed: int = 0
 
     def buttons(self) -> list[list[dict[str, Any]]]:
@@ -201,6 +204,8 @@ class _BotMessage:
             return Message(self.message_id, self.date, chat, from_user=bot, document=self.document, caption=self.text, caption_entities=self.entities, reply_markup=markup, edit_date=self.edit_date)
         if self.photo:
             return Message(self.message_id, self.date, chat, from_user=bot, photo=self.photo, caption=self.text, caption_entities=self.entities, reply_markup=markup, edit_date=self.edit_date)
+        if self.poll is not None:
+            return Message(self.message_id, self.date, chat, from_user=bot, poll=self.poll)
         return Message(self.message_id, self.date, chat, from_user=bot, text=self.text, entities=self.entities, reply_markup=markup, edit_date=self.edit_date)
 
 
@@ -257,6 +262,7 @@ class Emulator:
         self._messages: dict[tuple[int, int], _BotMessage] = {}
         self._seen: dict[int, list[Seen]] = {}
         self._queries: dict[str, int] = {}
+        self._votes: set[tuple[str, int]] = set()
         self._menus: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self._allowed: frozenset[str] = UPDATE_KINDS_BY_DEFAULT
         self._buckets: dict[int | None, _Bucket] = {}
@@ -271,7 +277,7 @@ class Emulator:
             name.lower(): getattr(self, f"api_{name}")
             for name in (
                 "getMe", "getUpdates", "setWebhook", "deleteWebhook", "getWebhookInfo", "sendMessage",
-                "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery", "sendDocument", "sendPhoto",
+                "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery", "sendDocument", "sendPhoto", "sendPoll",
                 "setMyCommands", "getMyCommands", "deleteMyCommands",
             )
         }
@@ -343,10 +349,8 @@ class Emulator:
             if result or remaining <= 0 or self._closing:
                 return result
             assert self._event is not None
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._event.wait(), remaining)
-            except TimeoutError:
-                pass
 
     def wait_until(self, check: Callable[[], Any], timeout: float = DEFAULT_WAIT) -> Any:
         """From the test thread: waits until `check()` (run on the loop) is truthy."""
@@ -433,7 +437,7 @@ class Emulator:
 
     def user_message(self, person: TelegramUser, text: str) -> None:
         entities = [MessageEntity(MessageEntity.BOT_COMMAND, utf16_len(text[: m.start()]), utf16_len(m.group())) for m in COMMAND.finditer(text)]
-        message = Message(self._next_message_id(person.id), datetime.now(timezone.utc), person.as_chat(), from_user=person.as_user(), text=text, entities=entities)
+        message = Message(self._next_message_id(person.id), datetime.now(UTC), person.as_chat(), from_user=person.as_user(), text=text, entities=entities)
         person.mark = len(self._seen.get(person.id, []))
         self._queue(message=message)
 
@@ -452,6 +456,24 @@ class Emulator:
         query = CallbackQuery(query_id, person.as_user(), str(person.id), message=message.to_message(self.bot, person.as_chat()), data=data)
         self._queue(callback_query=query)
 
+    def user_vote(self, person: TelegramUser, option: str, message_id: int | None) -> None:
+        polls = [m for (chat, _), m in self._messages.items() if chat == person.id and m.poll is not None and (message_id is None or m.message_id == message_id)]
+        for message in sorted(polls, key=lambda m: m.changed, reverse=True):
+            assert message.poll is not None
+            texts = [o.text for o in message.poll.options]
+            if option in texts:
+                poll, chosen = message.poll, texts.index(option)
+                break
+        else:
+            raise AssertionError(f"{person.name} sees no poll with the option {option!r}; newest polls: {[[o.text for o in m.poll.options] for m in polls[-3:] if m.poll]}")
+        if (poll.id, person.id) in self._votes:
+            raise AssertionError(f"{person.name} has answered this quiz already: Telegram takes one answer per person")
+        self._votes.add((poll.id, person.id))
+        person.mark = len(self._seen.get(person.id, []))
+        if not poll.is_anonymous:
+            persistent = poll.options[chosen].persistent_id
+            self._queue(poll_answer=PollAnswer(poll.id, [chosen], user=person.as_user(), option_persistent_ids=[persistent] if persistent else []))
+
     def menu_for(self, person: TelegramUser) -> list[tuple[str, str]]:
         chat = json.dumps({"type": "chat", "chat_id": person.id}, sort_keys=True)
         private = json.dumps({"type": "all_private_chats"}, sort_keys=True)
@@ -466,7 +488,8 @@ class Emulator:
         if message is not None:
             message.changed = next(self._changes)
             filename = message.document.file_name if message.document else (f"photo-{message.message_id}.png" if message.photo else None)
-            self._seen.setdefault(chat_id, []).append(Seen(kind, text, message.message_id, message.labels(), filename, message.content if filename else None))
+            options = tuple(o.text for o in message.poll.options) if message.poll else ()
+            self._seen.setdefault(chat_id, []).append(Seen(kind, text, message.message_id, message.labels(), filename, message.content if filename else None, options))
         else:
             self._seen.setdefault(chat_id, []).append(Seen(kind, text))
         self.changed()
@@ -598,7 +621,7 @@ class Emulator:
                 self.handed_out.append(pending[0]["update_id"])
                 self.changed()
             else:
-                hook.last_error = (datetime.now(timezone.utc), problem)
+                hook.last_error = (datetime.now(UTC), problem)
                 await asyncio.sleep(0.2)
 
     # --- sending -----------------------------------------------------------------------
@@ -661,7 +684,7 @@ class Emulator:
         chat.tokens -= 1
 
     def _store(self, chat_id: int, **fields: Any) -> _BotMessage:
-        message = _BotMessage(chat_id, self._next_message_id(chat_id), datetime.now(timezone.utc), **fields)
+        message = _BotMessage(chat_id, self._next_message_id(chat_id), datetime.now(UTC), **fields)
         self._messages[(chat_id, message.message_id)] = message
         return message
 
@@ -719,6 +742,33 @@ class Emulator:
             raise bad_request("PHOTO_INVALID_DIMENSIONS")
         return width, height
 
+    async def api_sendPoll(self, params: _Params) -> Any:
+        chat_id = self._chat(params)
+        question = params.text("question") or ""
+        if not PollLimit.MIN_QUESTION_LENGTH <= utf16_len(question) <= PollLimit.MAX_QUESTION_LENGTH:
+            raise bad_request("POLL_QUESTION_INVALID")
+        given = params.structure("options")
+        if not isinstance(given, list) or not 2 <= len(given) <= PollLimit.MAX_OPTION_NUMBER:
+            raise bad_request("POLL_ANSWERS_INVALID")
+        texts = [str(o.get("text", "")) if isinstance(o, dict) else str(o) for o in given]
+        if any(not 1 <= utf16_len(t) <= PollLimit.MAX_OPTION_LENGTH for t in texts):
+            raise bad_request("POLL_ANSWER_INVALID")
+        kind = params.text("type") or Poll.REGULAR
+        correct = params.structure("correct_option_ids") or []
+        if kind == Poll.QUIZ and (len(correct) != 1 or not all(isinstance(c, int) and 0 <= c < len(texts) for c in correct)):
+            raise bad_request("QUIZ_CORRECT_ANSWERS_INVALID")
+        explanation = params.text("explanation") or ""
+        if utf16_len(explanation) > PollLimit.MAX_EXPLANATION_LENGTH or explanation.count("\n") > PollLimit.MAX_EXPLANATION_LINE_FEEDS:
+            raise bad_request("explanation is too long")
+        anonymous = params.values.get("is_anonymous") is None or params.flag("is_anonymous")
+        self._rate(chat_id)
+        number = len(self._messages) + 1
+        options = [PollOption(text, 0, persistent_id=str(i)) for i, text in enumerate(texts)]
+        poll = Poll(f"poll{number}", question, options, 0, False, anonymous, kind, False, explanation=explanation or None, allows_revoting=False, members_only=False, correct_option_ids=correct or None)
+        message = self._store(chat_id, poll=poll)
+        self._show(chat_id, "poll", message, question)
+        return self._reply(message)
+
     def _editable(self, params: _Params) -> _BotMessage:
         if params.text("inline_message_id"):
             raise bad_request("MESSAGE_ID_INVALID")
@@ -739,7 +789,7 @@ class Emulator:
         if (text, entities, markup) == (message.text, message.entities, message.markup):
             raise bad_request("message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message")
         message.text, message.entities, message.markup = text, entities, markup
-        message.edit_date = datetime.now(timezone.utc)
+        message.edit_date = datetime.now(UTC)
         self._show(message.chat_id, "edit", message, text)
         return self._reply(message)
 
@@ -749,7 +799,7 @@ class Emulator:
         if markup == message.markup:
             raise bad_request("message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message")
         message.markup = markup
-        message.edit_date = datetime.now(timezone.utc)
+        message.edit_date = datetime.now(UTC)
         self._show(message.chat_id, "edit", message, message.text or "")
         return self._reply(message)
 

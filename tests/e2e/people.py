@@ -18,9 +18,9 @@ DEFAULT_WAIT = 15.0
 
 @dataclass(frozen=True)
 class Seen:
-    """Something the bot showed a user: a message, an edit of one, a document, a photo, or a
-    notice (the text a button press was answered with). `text` is what the user reads (a
-    document's or photo's caption)."""
+    """Something the bot showed a user: a message, an edit of one, a document, a photo, a quiz
+    poll, or a notice (the text a button press was answered with). `text` is what the user reads
+    (a document's or photo's caption, a poll's question; its `options` apart)."""
 
     kind: str
     text: str
@@ -28,18 +28,22 @@ class Seen:
     buttons: tuple[tuple[str, ...], ...] = ()
     filename: str | None = None
     content: bytes | None = None
+    options: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         shown = self.text if len(self.text) <= 400 else self.text[:400] + "…"
         extra = f" [file {self.filename}]" if self.filename else ""
-        keys = " ".join(f"[{label}]" for row in self.buttons for label in row)
+        keys = " ".join(f"[{label}]" for row in self.buttons for label in row) + "".join(f" ({option})" for option in self.options)
         return f"{self.kind}: {shown}{extra}{(' ' + keys) if keys else ''}"
 
     def matches(self, what: str | Callable[[Seen], bool]) -> bool:
-        """`what` is in the text, a button label or the file name (or `what(self)` holds)."""
+        """`what` is in the text, a button label, a poll option or the file name (or `what(self)` holds)."""
         if callable(what):
             return bool(what(self))
-        return what in self.text or any(what in label for row in self.buttons for label in row) or (self.filename is not None and what in self.filename)
+        return (
+            what in self.text or any(what in label for row in self.buttons for label in row) or any(what in option for option in self.options)
+            or (self.filename is not None and what in self.filename)
+        )
 
 
 class TelegramUser:
@@ -66,6 +70,10 @@ class TelegramUser:
     def press(self, label: str, message: Seen | None = None) -> None:
         """Presses the inline button `label` on `message`, or on the newest bot message that has one."""
         self.emulator.on_loop(self.emulator.user_press, self, label, message.message_id if message else None)
+
+    def vote(self, option: str, poll: Seen | None = None) -> None:
+        """Answers the quiz poll `poll`, or the newest one that has `option`, with `option`."""
+        self.emulator.on_loop(self.emulator.user_vote, self, option, poll.message_id if poll else None)
 
     def block(self) -> None:
         """The user blocks the bot: from now on sending to them is refused with 403."""

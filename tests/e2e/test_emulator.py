@@ -40,7 +40,7 @@ def keyboard(*data: str) -> str:
 def test_get_me_is_a_bot_and_unknown_methods_or_tokens_are_refused(emulator: Emulator, api: httpx.Client) -> None:
     me = User.de_json(api.post("getMe").json()["result"], None)
     assert me.is_bot and me.username == "SalesCoachBot" and me.id == 123456
-    assert api.post("sendPoll", data={"chat_id": "1"}).json() == {"ok": False, "error_code": 404, "description": "Not Found"}
+    assert api.post("sendDice", data={"chat_id": "1"}).json() == {"ok": False, "error_code": 404, "description": "Not Found"}
     wrong = httpx.post(f"{emulator.base_url}/bot1:nope/getMe")
     assert wrong.status_code == 401 and wrong.json()["description"] == "Unauthorized"
 
@@ -132,6 +132,48 @@ def test_edits_and_button_answers_follow_telegram_rules(emulator: Emulator, api:
     assert [s.kind for s in rep.transcript()] == ["message", "edit", "notice"]
 
 
+def quiz_poll(**changes: Any) -> dict[str, Any]:
+    """sendPoll's form fields for a quiz poll in chat 7 at Telegram's limits, with `changes`."""
+    fields = {"chat_id": "7", "question": "q" * 300, "options": json.dumps([{"text": "a" * 100}, {"text": "b"}]), "type": "quiz",
+              "correct_option_ids": "[0]", "explanation": "e" * 198 + "\n\n", "is_anonymous": "false"}
+    return {**fields, **changes}
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"question": "q" * 301}, "POLL_QUESTION_INVALID"),
+        ({"question": "😀" * 151}, "POLL_QUESTION_INVALID"),
+        ({"options": json.dumps([{"text": "a" * 101}, {"text": "b"}])}, "POLL_ANSWER_INVALID"),
+        ({"options": json.dumps([{"text": "only"}])}, "POLL_ANSWERS_INVALID"),
+        ({"options": json.dumps([{"text": str(i)} for i in range(13)])}, "POLL_ANSWERS_INVALID"),
+        ({"correct_option_ids": "[2]"}, "QUIZ_CORRECT_ANSWERS_INVALID"),
+        ({"correct_option_ids": "[]"}, "QUIZ_CORRECT_ANSWERS_INVALID"),
+        ({"explanation": "e" * 201}, "explanation is too long"),
+        ({"explanation": "a\nb\nc\nd"}, "explanation is too long"),
+    ],
+)
+def test_quiz_polls_within_telegrams_limits_pass_and_others_are_refused(emulator: Emulator, api: httpx.Client, changes: dict[str, Any], problem: str) -> None:
+    emulator.user(7)
+    assert api.post("sendPoll", data=quiz_poll()).json()["ok"]
+    refused = api.post("sendPoll", data=quiz_poll(**changes))
+    assert refused.status_code == 400 and refused.json()["description"] == f"Bad Request: {problem}"
+
+
+def test_a_persons_vote_in_a_quiz_poll_reaches_the_bot_once(emulator: Emulator, api: httpx.Client) -> None:
+    rep = emulator.user(7, "Ann", "en")
+    sent = Message.de_json(api.post("sendPoll", data=quiz_poll(question="Sour or sweet?", options=json.dumps(["Sweet", "Sour"]), correct_option_ids="[1]")).json()["result"], None)
+    assert sent.poll is not None and sent.poll.type == "quiz" and sent.poll.correct_option_ids == (1,)
+    [shown] = rep.transcript()
+    assert (shown.kind, shown.text, shown.options) == ("poll", "Sour or sweet?", ("Sweet", "Sour"))
+    rep.vote("Sour")
+    [update] = api.post("getUpdates", data={"timeout": "5"}).json()["result"]
+    vote = Update.de_json(update, None).poll_answer
+    assert vote is not None and (vote.poll_id, vote.option_ids, vote.user.id if vote.user else None) == (sent.poll.id, (1,), 7)
+    with pytest.raises(AssertionError, match="one answer per person"):
+        rep.vote("Sweet")
+
+
 def test_get_updates_long_polls_and_confirms_by_offset(emulator: Emulator, api: httpx.Client) -> None:
     rep = emulator.user(7, "Ann", "en")
     threading.Timer(0.3, rep.send, ["/start now"]).start()
@@ -151,7 +193,7 @@ def receiver(received: list[tuple[str | None, dict[str, Any]]]) -> type[BaseHTTP
     """A webhook endpoint that keeps each post's secret token header and update."""
 
     class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+        def do_POST(self) -> None:  # the name http.server calls
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             received.append((self.headers.get("X-Telegram-Bot-Api-Secret-Token"), body))
             self.send_response(200)

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -29,7 +29,7 @@ def test_telegram_is_asked_to_post_one_update_at_a_time(bot: BotProcess, telegra
 @pytest.mark.parametrize("bot", ["webhook"], indirect=True)
 def test_posts_without_the_right_secret_token_are_refused(bot: BotProcess, telegram: Scene) -> None:
     forger = telegram.user("Forger", "en")
-    message = Message(1, datetime.now(timezone.utc), forger.as_chat(), from_user=forger.as_user(), text="/help", entities=[MessageEntity(MessageEntity.BOT_COMMAND, 0, 5)])
+    message = Message(1, datetime.now(UTC), forger.as_chat(), from_user=forger.as_user(), text="/help", entities=[MessageEntity(MessageEntity.BOT_COMMAND, 0, 5)])
     update = Update(424242, message=message).to_dict()
     for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "guessed"}, {"X-Telegram-Bot-Api-Secret-Token": SECRET.upper()}):
         assert httpx.post(bot.webhook_url, json=update, headers=headers).status_code == 403
