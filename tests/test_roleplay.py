@@ -26,8 +26,8 @@ from storage.models import RolePlay, RolePlayTurn
 from storage.roleplays import export_records
 from storage.users import preset_language
 from tests.chat import Chat, shown
-from tests.telegram_fake import FakeTelegram, photos, texts
 from tests.pictures import assert_picture, the_picture
+from tests.telegram_fake import FakeTelegram, photos, texts
 
 pytestmark = pytest.mark.both_databases
 

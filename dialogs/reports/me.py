@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from dialogs.coach.verdict import kind_name
 from dialogs.core.context import Ctx
-from dialogs.roleplay.scorecard import outcome_label
 from dialogs.reports.progress import show_progress
+from dialogs.roleplay.scorecard import outcome_label
 from storage.quizzes import attempts_of
 from storage.roleplays import finished_of
 from storage.spin_progress import summary_of

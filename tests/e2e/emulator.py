@@ -37,7 +37,21 @@ import tornado.httpserver
 import tornado.httputil
 import tornado.netutil
 import tornado.web
-from telegram import CallbackQuery, Chat, Document, InlineKeyboardMarkup, Message, MessageEntity, PhotoSize, Poll, PollAnswer, PollOption, Update, User, WebhookInfo
+from telegram import (
+    CallbackQuery,
+    Chat,
+    Document,
+    InlineKeyboardMarkup,
+    Message,
+    MessageEntity,
+    PhotoSize,
+    Poll,
+    PollAnswer,
+    PollOption,
+    Update,
+    User,
+    WebhookInfo,
+)
 from telegram.constants import PollLimit
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
