@@ -5,9 +5,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     SALESCOACH_CACHE_DIR=/app/cache \
     MPLCONFIGDIR=/app/cache/matplotlib
 
-# graphviz: `salescoach graph --format png|svg` draws with its dot;
+# graphviz: `salescoach graph --format png|svg` draws with its dot; tzdata: the TIMEZONE setting's zones;
 # fonts-noto-cjk: charts and certificates draw Chinese with it (dialogs/pictures/fonts.py)
-RUN apt-get update && apt-get install -y --no-install-recommends graphviz fonts-noto-cjk && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends graphviz tzdata fonts-noto-cjk && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
 # Every dependency (PostgreSQL's driver and the build tools included) at the version and hash
@@ -30,6 +30,7 @@ RUN pip install --no-cache-dir --no-deps --no-build-isolation . \
 USER salescoach
 VOLUME ["/data"]
 # Healthy while the database answers and is at the schema this version expects
-# (`salescoach db current` exits 1 otherwise).
+# (`salescoach db current` exits 1 otherwise), whatever the mode. docker-compose.yml checks more
+# closely: each bot's /healthz (bot/operations.py), which also asks whether the outbox moves.
 HEALTHCHECK --interval=60s --timeout=30s --start-period=60s --retries=3 CMD ["salescoach", "db", "current"]
 CMD ["salescoach", "run"]

@@ -23,6 +23,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import metrics
 from bot.outbox import Outbox, Posting
 from dialogs.core.context import guess_lang
 from dialogs.core.events import Event, PollVote, Reply
@@ -74,11 +75,12 @@ async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, event: Ev
     if event is None:
         return
     posting = _posting(update, context, event.chat_id, event.update_id)
-    await asyncio.to_thread(_engine(context).handle, event, posting)
-    try:
-        await _outbox(context).flush(context.bot, posting)
-    except Exception:  # committed: the outbox job sends what is left
-        log.exception("update %s was handled; its replies wait in the outbox", update.update_id)
+    with metrics.turn(event):
+        await asyncio.to_thread(_engine(context).handle, event, posting)
+        try:
+            await _outbox(context).flush(context.bot, posting)
+        except Exception:  # committed: the outbox job sends what is left
+            log.exception("update %s was handled; its replies wait in the outbox", update.update_id)
 
 
 def _command_event(update: Update) -> Event | None:

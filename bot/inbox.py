@@ -21,10 +21,11 @@ from typing import Any
 
 from sqlalchemy.engine import Engine as DbEngine
 from telegram import Update
-from telegram.error import InvalidToken, RetryAfter, TelegramError
+from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.failures import retry_after
+from bot.metrics import TOO_MANY_REQUESTS
 from storage import inbox
 from storage.inbox import MAX_TRIES, MAX_UPDATE_ID, Incoming
 
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 POLL_TIMEOUT = 10
 SWEEP_SECONDS = 1.0
 STOP_WAIT_SECONDS = 10.0
+OTHER_POLLER = "terminated by other getUpdates request"
 
 
 def person_of(update: Update) -> int:
@@ -145,7 +147,15 @@ class InboxWorker:
 async def poll(app: Application, worker: InboxWorker, allowed_updates: list[str], stop: asyncio.Event) -> None:
     """Long polling until `stop`: each batch is committed to the inbox before the next
     getUpdates confirms it to Telegram. Network trouble is waited out (1 s, doubling up to a
-    minute); a token Telegram refuses ends polling with InvalidToken."""
+    minute); a token Telegram refuses ends polling with InvalidToken.
+
+    Telegram answers 409 Conflict to a getUpdates that another one, made with the same token,
+    cut short: two processes are polling. The process that was there first goes on: it is
+    settled, having once waited a whole poll without anyone else polling (an empty answer).
+    The newcomer never is (the other one polls again a second after the newcomer's first
+    poll cut its own short), and ends polling with the Conflict. A Conflict because a webhook
+    is set ends polling too: Telegram sends the updates there now."""
+    settled = False
     offset: int | None = None
     delay = 1.0
     while not stop.is_set():
@@ -162,7 +172,14 @@ async def poll(app: Application, worker: InboxWorker, allowed_updates: list[str]
             await worker.receive(updates)
         except InvalidToken:
             raise
+        except Conflict as exc:
+            if OTHER_POLLER not in exc.message or not settled:
+                raise
+            log.warning("another process started polling with this token; it will stop, this one goes on")
+            await _pause(stop, 1.0)
+            continue
         except RetryAfter as exc:
+            TOO_MANY_REQUESTS.labels("poll").inc()
             await _pause(stop, retry_after(exc).total_seconds())
             continue
         except TelegramError as exc:
@@ -176,6 +193,7 @@ async def poll(app: Application, worker: InboxWorker, allowed_updates: list[str]
             delay = min(2 * delay, 60.0)
             continue
         delay = 1.0
+        settled = settled or not updates
         if updates:
             offset = updates[-1].update_id + 1
 

@@ -28,6 +28,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
+from bot import metrics
 from bot.failures import Failure, classify, describe, retry_after
 from bot.text import TELEGRAM_LIMIT, split_html
 from dialogs.core.events import Button, Reply
@@ -212,7 +213,9 @@ class Outbox:
         try:
             message_id, poll_id = await self._make(bot, call)
         except TelegramError as exc:
+            metrics.sent("reply", exc)
             return await asyncio.to_thread(self._failed, call, exc)
+        metrics.sent("reply")
         if not await asyncio.to_thread(outbox.mark_sent, self.db, call, self.owner, message_id, poll_id):
             log.warning("reply %s was sent after this sender's claim had run out", call.id)
         return True

@@ -25,6 +25,7 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
+from bot import metrics
 from bot.failures import Failure, classify, describe, retry_after
 from bot.outbox import Outbox
 from dialogs.core.callback import encode
@@ -79,8 +80,10 @@ class PushSender:
         try:
             await bot.send_message(item.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
         except TelegramError as exc:
+            metrics.sent("push", exc)
             self._failed(item, exc)
         else:
+            metrics.sent("push")
             deliveries.mark_sent(self.db, item.id)
 
     def _failed(self, item: Claimed, exc: TelegramError) -> None:

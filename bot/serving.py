@@ -8,12 +8,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Sequence
 
 from telegram.ext import Application
 
 from bot.claims import release_dead
 from bot.inbox import InboxWorker, poll
+from bot.operations import health_server
 
 
 def stop_on_signals() -> asyncio.Event:
@@ -47,10 +49,11 @@ async def running(app: Application) -> AsyncIterator[InboxWorker]:
             await app.stop()
 
 
-async def serve_polling(app: Application, allowed_updates: list[str]) -> None:
-    """Long polling until SIGINT or SIGTERM; a webhook left over from `salescoach webhook` is
-    removed first (Telegram refuses getUpdates while one is set)."""
+async def serve_polling(app: Application, allowed_updates: list[str], health: Sequence[socket.socket] = ()) -> None:
+    """Long polling until SIGINT or SIGTERM, with /healthz and /metrics on `health` (HEALTH_PORT's
+    sockets, if set); a webhook left over from `salescoach webhook` is removed first (Telegram
+    refuses getUpdates while one is set)."""
     stop = stop_on_signals()
-    async with running(app) as worker:
+    async with running(app) as worker, health_server(app.bot_data["engine"].db, health):
         await app.bot.delete_webhook()
         await poll(app, worker, allowed_updates, stop)

@@ -8,6 +8,7 @@ from gettext import ngettext
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -43,6 +44,10 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     xapi_base_url: str = "https://salescoach.example"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    health_port: int | None = Field(default=None, ge=1, le=65535)
+    health_listen: str = "127.0.0.1"
+    timezone: str = "Asia/Shanghai"
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -51,6 +56,25 @@ class Settings(BaseSettings):
         if isinstance(value, str) and value.upper() in LOG_LEVELS:
             return value.upper()
         raise ValueError(f"use one of {', '.join(LOG_LEVELS)}")
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format_in_any_case(cls, value: object) -> object:
+        """LOG_FORMAT is text (a line a record, for people) or json (an object a line, for collectors), in any case."""
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("health_port", mode="before")
+    def _optional_port(cls, value: object) -> object:
+        """HEALTH_PORT left empty (as .env.example has it) means no health server for polling."""
+        return None if isinstance(value, str) and not value.strip() else value
+    @field_validator("timezone")
+    def _known_timezone(cls, value: str) -> str:
+        """TIMEZONE is an IANA timezone name: reps' days, review reminders and quiet hours are in it."""
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not a timezone; use an IANA name such as Asia/Shanghai, Europe/Berlin or UTC") from None
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -75,10 +99,10 @@ class Settings(BaseSettings):
             raise ValueError("must start with https:// or http://")
         return value
 
-    @field_validator("webhook_listen")
+    @field_validator("webhook_listen", "health_listen")
     @classmethod
     def _listen_address(cls, value: str) -> str:
-        """WEBHOOK_LISTEN is an address the webhook server can listen on."""
+        """WEBHOOK_LISTEN and HEALTH_LISTEN are addresses a server can listen on."""
         return listen_address(value)
 
     @field_validator("bot_username")
@@ -142,7 +166,7 @@ class Settings(BaseSettings):
 
     def engine_settings(self) -> EngineSettings:
         """The part of the settings the transport-free engine needs."""
-        return EngineSettings(admin_ids=self.admin_ids, bot_username=self.bot_username, xapi_base_url=self.xapi_base_url)
+        return EngineSettings(admin_ids=self.admin_ids, bot_username=self.bot_username, xapi_base_url=self.xapi_base_url, timezone=self.timezone)
 
 
 def listen_address(value: str) -> str:

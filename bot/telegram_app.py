@@ -17,6 +17,7 @@ from bot.claims import new_owner
 from bot.handlers import register
 from bot.outbox import Outbox
 from bot.push_sender import PushSender
+from bot.review_nudges import ReviewNudges
 from bot.settings import Settings
 from dialogs.core.commands import described
 from dialogs.engine import Engine
@@ -89,7 +90,7 @@ async def publish_commands(app: Application) -> None:
 
 def build_application(settings: Settings, engine: Engine, *, request: BaseRequest | None = None, rate_limited: bool = True) -> Application:
     """The Telegram Application: handlers registered, engine and outbox attached, the overall
-    rate limit on, and the jobs that send the outbox and the push queue.
+    rate limit on, and the jobs that send the outbox, the push queue and the review nudges.
 
     `rate_limited=False` is for benchmarks: the limiter keeps us within Telegram's limits
     and would otherwise be all a benchmark measured.
@@ -112,9 +113,12 @@ def build_application(settings: Settings, engine: Engine, *, request: BaseReques
     app.bot_data["outbox"] = outbox
     sender = PushSender(engine.db, engine.knowledge, owner=owner, outbox=outbox)
     app.bot_data["sender"] = sender
+    nudger = ReviewNudges(engine.db, outbox, engine.settings)
+    app.bot_data["nudger"] = nudger
     register(app)
     if app.job_queue is not None:
         app.job_queue.run_repeating(outbox.tick, interval=1, first=0.5, name="outbox")
         app.job_queue.run_repeating(sender.tick, interval=2, first=1, name="push-queue")
         app.job_queue.run_repeating(sender.remind, interval=60, first=5, name="push-reminders")
+        app.job_queue.run_repeating(nudger.tick, interval=60, first=10, name="review-nudges")
     return app

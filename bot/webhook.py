@@ -8,6 +8,7 @@ A small tornado app of our own in place of PTB's webhook server, because it must
   database column holds included);
 - answer 200 only once the update is committed to the inbox (bot/inbox.py), so an update
   is never acknowledged and then lost: if storing it fails, Telegram gets 500 and sends it again.
+It also answers /healthz and /metrics (bot/operations.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from telegram.ext import Application
 from tornado.httpserver import HTTPServer
 
 from bot.inbox import InboxWorker
+from bot.operations import QuietApp, routes
 from bot.serving import running, stop_on_signals
 from bot.settings import Settings
 from storage.inbox import MAX_UPDATE_ID
@@ -63,20 +65,18 @@ class UpdateHandler(tornado.web.RequestHandler):
         return update
 
 
-class WebhookApp(tornado.web.Application):
-    """Serves `path` only; requests are not logged one by one (the bot logs what it handles)."""
+class WebhookApp(QuietApp):
+    """Serves `path`, where Telegram posts, and /healthz and /metrics (bot/operations.py)."""
 
     def __init__(self, app: Application, worker: InboxWorker, path: str, secret: str) -> None:
-        super().__init__([(rf"{path.rstrip('/')}/?", UpdateHandler, {"app": app, "worker": worker, "secret": secret})])
-
-    def log_request(self, handler: tornado.web.RequestHandler) -> None:
-        """No access log."""
+        hook = (rf"{path.rstrip('/')}/?", UpdateHandler, {"app": app, "worker": worker, "secret": secret})
+        super().__init__([hook, *routes(app.bot_data["engine"].db)])
 
 
 async def serve(app: Application, settings: Settings, path: str, allowed_updates: list[str], sockets: list[socket.socket]) -> None:
     """Registers the webhook with Telegram, then stores what is posted to `path` on `sockets`
-    (bound to WEBHOOK_LISTEN:WEBHOOK_PORT) in the inbox, which the worker handles, until SIGINT
-    or SIGTERM."""
+    (bound to WEBHOOK_LISTEN:WEBHOOK_PORT) in the inbox, which the worker handles, and answers
+    /healthz and /metrics there, until SIGINT or SIGTERM."""
     assert settings.webhook_url is not None and settings.webhook_secret is not None
     secret = settings.webhook_secret.get_secret_value()
     stop = stop_on_signals()

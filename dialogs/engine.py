@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy.engine import Engine as DbEngine
 from sqlmodel import Session
@@ -19,6 +20,7 @@ from dialogs.registry import CATALOGUE
 from dialogs.router import route
 from knowledge.loader import Knowledge
 from storage.dialog_state import StaleState, load_state, save_state
+from storage.models import utcnow
 from storage.updates import claim_update
 from storage.users import ensure_user
 
@@ -41,10 +43,11 @@ def stamp_buttons(replies: list[Reply], version: int) -> None:
 class Engine:
     """Transport-free conversation logic shared by the Telegram and console adapters."""
 
-    def __init__(self, db: DbEngine, knowledge: Knowledge, settings: Settings | None = None) -> None:
+    def __init__(self, db: DbEngine, knowledge: Knowledge, settings: Settings | None = None, clock: Callable[[], datetime] = utcnow) -> None:
         self.db = db
         self.knowledge = knowledge
         self.settings = settings or Settings()
+        self.clock = clock
 
     def handle(self, event: Event, outbox: Outbox | None = None) -> list[Reply]:
         """What the bot answers to `event`; retried when another process raced us.
@@ -74,7 +77,7 @@ class Engine:
                 return []
             user = ensure_user(session, event.user_id, event.name, event.chat_id)
             snap = load_state(session, user.id)
-            ctx = Ctx(session, user, snap, self.knowledge, event, self.settings, CATALOGUE)
+            ctx = Ctx(session, user, snap, self.knowledge, event, self.settings, CATALOGUE, now=self.clock())
             route(ctx)
             version = save_state(session, snap)
             stamp_buttons(ctx.replies, version)

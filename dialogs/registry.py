@@ -19,10 +19,11 @@ from dialogs.quiz.push import Push
 from dialogs.quiz.taking import QuizDialog
 from dialogs.reports.me import me
 from dialogs.reports.results import Results
+from dialogs.review.dialog import ReviewDialog
 from dialogs.roleplay.dialog import RolePlayDialog, end, hint
 
 DIALOGS: dict[str, type[Dialog]] = {
-    d.name: d for d in (Welcome, SpinCoach, Scripts, RolePlayDialog, QuizDialog, NeedForm, MyNeeds, NeedsBrowser, Push, Results, Teams)
+    d.name: d for d in (Welcome, SpinCoach, Scripts, RolePlayDialog, QuizDialog, ReviewDialog, NeedForm, MyNeeds, NeedsBrowser, Push, Results, Teams)
 }
 BY_COMMAND: dict[str, type[Dialog]] = {d.command: d for d in DIALOGS.values()}
 ACTIONS: dict[str, Callable[[Ctx, str], None]] = {"me": me, "whoami": whoami, "invite": invite, "audit": audit_log, "hint": hint, "end": end, "export": export}

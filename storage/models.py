@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
@@ -363,3 +363,41 @@ class NeedDraft(SQLModel, table=True):
     user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     values: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ReviewItem(SQLModel, table=True):
+    """One thing a rep got wrong and reviews again, with its FSRS card (storage/reviews.py).
+
+    `kind` is quiz (a quiz question, `ref` = quiz id/question id), spin (a SPIN question type,
+    `ref` = the type) or act (a speech act to leave out, `ref` = the act); `source` is where it
+    was last got wrong (quiz, spin, scripts, roleplay). The FSRS card is `state`, `step`,
+    `stability`, `difficulty`, `due` and `last_review`, as fsrs.Card names them; `reviews`
+    counts the answers given in /review, so each one is asked in fresh words.
+    """
+
+    __table_args__ = (UniqueConstraint("user_id", "kind", "ref"), Index("ix_reviewitem_due", "user_id", "due"))
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    kind: str = Field(max_length=8)
+    ref: str = Field(max_length=90)
+    source: str = Field(max_length=10)
+    state: int
+    step: int | None = None
+    stability: float | None = None
+    difficulty: float | None = None
+    due: datetime
+    last_review: datetime | None = None
+    reviews: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ReviewReminder(SQLModel, table=True):
+    """When a rep wants the daily review nudge, in minutes after midnight in the deployment's
+    timezone (None: no nudge), their quiet hours (no nudge from `quiet_from` to `quiet_to`),
+    and the local day they were last nudged (one nudge a day)."""
+
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    at_minute: int | None = None
+    quiet_from: int = 22 * 60
+    quiet_to: int = 8 * 60
+    nudged_on: date | None = None

@@ -7,10 +7,10 @@ made at an older revision is filled as that revision left it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Integer, LargeBinary, MetaData, String, Text, insert, select
+from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Float, Integer, LargeBinary, MetaData, String, Text, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.schema import Column
 
@@ -30,6 +30,10 @@ def _value(column: Column[Any], n: int) -> Any:
         return n % 2 == 0
     if isinstance(kind, DateTime):
         return datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=n)
+    if isinstance(kind, Date):
+        return date(2026, 1, 1) + timedelta(days=n)
+    if isinstance(kind, Float):
+        return n + 0.25  # a review card's stability or difficulty
     if isinstance(kind, JSON):
         return {"n": n, "text": "老太太买李子"}
     if isinstance(kind, LargeBinary):

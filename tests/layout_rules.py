@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PACKAGES = ("bot", "dialogs", "knowledge", "storage")
-FEATURES = frozenset({"coach", "roleplay", "quiz", "needs", "people", "reports"})
+FEATURES = frozenset({"coach", "roleplay", "quiz", "review", "needs", "people", "reports"})
 GROUND = frozenset({"core", "understanding", "pictures"})
 ROOT_MODULES = frozenset({"engine", "router", "registry", "diagrams"})
 READS_EVERY_FEATURE = "reports"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from datetime import timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session
@@ -19,7 +20,8 @@ from dialogs.engine import Engine
 from dialogs.registry import DIALOGS
 from storage.access import add_member, create_team
 from storage.dialog_state import load_state
-from storage.models import DialogState
+from storage.models import DialogState, utcnow
+from storage.reviews import SPIN, missed
 from tests.chat import Chat
 from tests.needs_helpers import EN_ANSWERS, answer_all, log_need
 
@@ -64,6 +66,14 @@ def fill_need_form(chat: Chat) -> None:
     answer_all(chat, EN_ANSWERS, "en")
 
 
+def review_due(chat: Chat) -> None:
+    """/review with an item due: a problem question the admin missed in practice two days ago."""
+    with Session(chat.engine.db) as session:
+        missed(session, chat.user_id, SPIN, "problem", "spin", utcnow() - timedelta(days=2))
+        session.commit()
+    chat.send("/review")
+
+
 def press_first(chat: Chat, action: str) -> None:
     """Press the first current button whose action starts with `action`, if there is one."""
     number = next((n for n, b in enumerate(chat.buttons, 1) if b.action.startswith(action)), None)
@@ -95,6 +105,7 @@ def test_every_command_and_menu_button_works_from_every_state_of_every_dialog(en
     admin.press("English")
     log_need(admin)
     starts: list[Callable[[Chat], object]] = [fill_need_form, lambda chat: (fill_need_form(chat), chat.press("✏ Edit")), lambda chat: (chat.send("/needs"), press_first(chat, "vo:"))]
+    starts += [lambda chat: (chat.send("/needs"), press_first(chat, "vf"), press_first(chat, "vk:text")), review_due]
     starts += [lambda chat, d=d: chat.send(f"/{d.command}") for d in DIALOGS.values()]
     seen: dict[tuple[str, str], Saved] = {}
     for seed in range(6):

@@ -4,7 +4,6 @@ family has its own module."""
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import traceback
@@ -14,6 +13,7 @@ from typing import NoReturn
 
 from bot.cli import content, database, export, serve, terminal, understanding
 from bot.cli.common import EXIT_RUNTIME, EXIT_USAGE, CliError, load_settings
+from bot.logs import configure
 
 EXIT_INTERRUPTED = 130
 REPORT_BUG = (
@@ -50,10 +50,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser().parse_args(argv)
     try:
         settings = load_settings()
-        logging.basicConfig(level="DEBUG" if args.debug else settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        if not args.debug:
-            for noisy in ("httpx", "transitions", "apscheduler", "alembic"):
-                logging.getLogger(noisy).setLevel(logging.WARNING)
+        configure(settings.log_level, settings.log_format, debug=args.debug)
         code = args.func(args, settings)
     except CliError as exc:
         if args.debug:

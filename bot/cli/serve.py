@@ -6,11 +6,22 @@ import argparse
 import asyncio
 import socket
 import sys
+from collections.abc import Coroutine
 from typing import Any
 
 from bot.cli.common import EXIT_USAGE, CliError, start_engine
 from bot.cli.terminal import FILES, cmd_console
 from bot.settings import Settings, listen_address
+
+# Telegram's 409 Conflict to getUpdates, said in both languages (one line, like every CLI failure).
+ANOTHER_POLLER = {
+    "zh": "另一个进程正在用这个令牌轮询（getUpdates）；要运行多个进程，请用 webhook 模式",
+    "en": "another process is polling with this token; use webhook mode for several processes (salescoach webhook)",
+}
+WEBHOOK_SET = {
+    "zh": "这个令牌设置了 webhook（另一个进程在运行 salescoach webhook）；停掉它，或者所有进程都用 webhook 模式",
+    "en": "a webhook is set for this token (another process runs salescoach webhook); stop it, or run every process in webhook mode",
+}
 
 
 def wait_for_telegram(settings: Settings) -> None:
@@ -48,16 +59,30 @@ def fonts_checked() -> None:
         raise CliError(str(exc)) from exc
 
 
-def listening(settings: Settings) -> list[socket.socket]:
-    """The webhook server's sockets, bound before anything else starts; an address that is not this
-    machine's or a port in use stops the command (exit 1), saying which."""
+def listening(address: str, port: int, settings_named: str) -> list[socket.socket]:
+    """A server's sockets, bound before anything else starts; an address that is not this
+    machine's or a port in use stops the command (exit 1), saying which and where it is set."""
     from tornado.netutil import bind_sockets
 
-    where = f"{settings.webhook_listen}:{settings.webhook_port}"
     try:
-        return bind_sockets(settings.webhook_port, settings.webhook_listen)
+        return bind_sockets(port, address)
     except OSError as exc:
-        raise CliError(f"cannot listen on {where}: {exc.strerror or exc}; the address must be this machine's and the port free (WEBHOOK_LISTEN and WEBHOOK_PORT, or --listen and --port)") from exc
+        raise CliError(f"cannot listen on {address}:{port}: {exc.strerror or exc}; the address must be this machine's and the port free ({settings_named})") from exc
+
+
+def polled_alone(serving: Coroutine[Any, Any, None]) -> None:
+    """Runs long polling; Telegram's 409 Conflict (another process polls with this token, or a
+    webhook is set for it) stops the command (exit 1), saying so in Chinese and English."""
+    from telegram.error import Conflict
+
+    from bot.inbox import OTHER_POLLER
+
+    try:
+        asyncio.run(serving)
+    except Conflict as exc:
+        if OTHER_POLLER in exc.message:
+            raise CliError(f"{ANOTHER_POLLER['zh']} / {ANOTHER_POLLER['en']}") from exc
+        raise CliError(f"{WEBHOOK_SET['zh']} / {WEBHOOK_SET['en']}") from exc
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -69,9 +94,10 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         settings.telegram_base_url = args.base_url
     token_checked(settings)
     fonts_checked()
+    health = listening(settings.health_listen, settings.health_port, "HEALTH_LISTEN and HEALTH_PORT") if settings.health_port else []
     app = build_application(settings, start_engine(settings))
     wait_for_telegram(settings)
-    asyncio.run(serve_polling(app, ALLOWED_UPDATES))
+    polled_alone(serve_polling(app, ALLOWED_UPDATES, health))
     return 0
 
 
@@ -92,7 +118,7 @@ def cmd_webhook(args: argparse.Namespace, settings: Settings) -> int:
     if problem:
         raise CliError(f"{problem}; see .env.example", EXIT_USAGE)
     assert settings.webhook_url is not None and settings.webhook_secret is not None
-    sockets = listening(settings)
+    sockets = listening(settings.webhook_listen, settings.webhook_port, "WEBHOOK_LISTEN and WEBHOOK_PORT, or --listen and --port")
     app = build_application(settings, start_engine(settings))
     wait_for_telegram(settings)
     asyncio.run(serve(app, settings, urlsplit(settings.webhook_url).path, ALLOWED_UPDATES, sockets))

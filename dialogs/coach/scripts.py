@@ -16,6 +16,7 @@ from dialogs.core.callback import Press
 from dialogs.core.events import Button, shorten
 from dialogs.understanding.classifier import classify
 from knowledge.schema import Script
+from storage.reviews import SPIN, missed
 
 ANY_STATE = ["listing", "reading", "drilling", "drilled"]
 
@@ -121,12 +122,15 @@ class Scripts(Dialog):
         )
 
     def check(self, text: str) -> None:
-        """Says whether the rep's question is at the script's stage, shows the script's question, moves on."""
+        """Says whether the rep's question is at the script's stage (a miss goes into the review
+        queue), shows the script's question, moves on."""
         script, lang, index = self.script, self.ctx.lang, self.data["index"]
         step = script.steps[index]
         result = classify(text)
         hit = result.is_question and result.spin == step.stage
         self.data["right"] += int(hit)
+        if not hit:
+            missed(self.ctx.session, self.ctx.user.id, SPIN, step.stage, "scripts", self.ctx.now)
         self.ctx.say(
             "scripts_drill_feedback",
             hit=hit,

@@ -18,6 +18,7 @@ from dialogs.core.callback import Press
 from dialogs.understanding.classifier import classify
 from knowledge.schema import Lesson, Practice
 from storage.models import SpinStep
+from storage.reviews import SPIN, missed
 from storage.spin_progress import (
     ROUNDS_PER_STEP,
     SPIN_STAGES,
@@ -166,7 +167,8 @@ class SpinCoach(Dialog):
     # --- answers --------------------------------------------------------------------
 
     def check(self, text: str) -> None:
-        """Classifies the rep's question and says whether it is the asked type, why, and a stronger example."""
+        """Classifies the rep's question and says whether it is the asked type, why, and a stronger
+        example; a miss puts the type into the rep's review queue."""
         stage, lang = self.stage, self.ctx.lang
         practice, lesson, row = self.practice, self.lesson, self.row
         result = classify(text)
@@ -178,6 +180,7 @@ class SpinCoach(Dialog):
             finish_round(self.ctx.session, row, first_try=first)
             self.move_on(stage)
             return
+        missed(self.ctx.session, self.ctx.user.id, SPIN, stage, "spin", self.ctx.now)
         example = lesson.examples[(self.ctx.user.id + row.served + row.tries) % len(lesson.examples)] if lesson.examples else None
         buttons = [[self.ctx.button("spin_skip", "sp:skip")]]
         if row.misses >= MISSES_BEFORE_HINT:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -13,7 +15,7 @@ from knowledge.copy import copy_text
 from knowledge.loader import Knowledge
 from storage.access import roles_of
 from storage.dialog_state import Snapshot
-from storage.models import User
+from storage.models import User, utcnow
 
 
 def guess_lang(hint: str) -> str:
@@ -28,11 +30,18 @@ class Settings:
     admin_ids: frozenset[int] = frozenset()
     bot_username: str = ""
     xapi_base_url: str = "https://salescoach.example"
+    timezone: str = "Asia/Shanghai"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The deployment's timezone: the days, reminder times and quiet hours reps see are in it."""
+        return ZoneInfo(self.timezone)
 
 
 @dataclass
 class Ctx:
-    """Everything one event's handling touches; replies collect in `replies`."""
+    """Everything one event's handling touches; replies collect in `replies`; `now` is when the
+    engine handles it (its clock: tests set one)."""
 
     session: Session
     user: User
@@ -43,6 +52,7 @@ class Ctx:
     catalogue: Catalogue
     replies: list[Reply] = field(default_factory=list)
     _roles: set[str] | None = None
+    now: datetime = field(default_factory=utcnow)
 
     @property
     def roles(self) -> set[str]:

@@ -18,6 +18,7 @@ from knowledge.schema import Question, Quiz
 from storage.models import QuizAttempt
 from storage.quiz_polls import PollTarget, poll_of
 from storage.quizzes import answers_of, best_scores, finish_attempt, pushed_to, record_answer, start_attempt
+from storage.reviews import QUIZ, missed, quiz_ref
 
 LETTERS = "ABCDEFGHIJ"
 
@@ -187,11 +188,13 @@ class QuizDialog(Dialog):
         return True
 
     def answer(self, question: Question, chosen: list[str], explain: bool = True) -> None:
-        """Records the answer once, explains it (unless a poll has), then moves on."""
+        """Records the answer once (a wrong one also goes into the rep's review queue), explains it (unless a poll has), then moves on."""
         correct = sorted(chosen) == sorted(question.answer)
         if not record_answer(self.ctx.session, self.data["attempt_id"], question.id, chosen, correct):
             self.ctx.notice("quiz_already_answered")
             return
+        if not correct:
+            missed(self.ctx.session, self.ctx.user.id, QUIZ, quiz_ref(self.data["quiz_id"], question.id), "quiz", self.ctx.now)
         tf = self.true_false()
         lang = self.ctx.lang
         if explain:

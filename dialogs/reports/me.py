@@ -1,4 +1,5 @@
-"""/me: a rep's own record — SPIN coach progress, role-plays, and quizzes taken so far with best and latest scores."""
+"""/me: a rep's own record — SPIN coach progress, role-plays, quizzes taken so far with best and
+latest scores, and the review queue (items due today, FSRS's retention estimate)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from dataclasses import dataclass
 from dialogs.coach.verdict import kind_name
 from dialogs.core.context import Ctx
 from dialogs.reports.progress import show_progress
+from dialogs.review.days import day_ends
 from dialogs.roleplay.scorecard import outcome_label
 from storage.quizzes import attempts_of
+from storage.reviews import due_count, retention
 from storage.roleplays import finished_of
 from storage.spin_progress import summary_of
 
@@ -24,7 +27,8 @@ class QuizRecord:
 
 
 def me(ctx: Ctx, args: str) -> None:
-    """Shows the rep's SPIN steps (done, first-try accuracy), role-plays and quiz history, then
+    """Shows the rep's SPIN steps (done, first-try accuracy), role-plays, quiz history, how many
+    review items are due today with the share of them FSRS expects the rep to remember, then
     their progress as a chart."""
     quizzes = ctx.knowledge.quizzes
     summary: dict[str, QuizRecord] = {}
@@ -39,7 +43,9 @@ def me(ctx: Ctx, args: str) -> None:
     rows = [(quizzes[q].title.get(ctx.lang), r.attempts, r.best, r.last, r.passed) for q, r in summary.items()]
     steps = summary_of(ctx.session, ctx.user.id)
     spin = [(kind_name(s.stage, ctx.lang), s.finished, s.first_try, s.rounds_done, s.accuracy) for s in steps]
-    ctx.say("me", name=ctx.user.name, quizzes=rows, spin=spin, spin_done=sum(s.finished for s in steps), roleplays=roleplay_rows(ctx))
+    kept = retention(ctx.session, ctx.user.id, ctx.now)
+    review = {"due": due_count(ctx.session, ctx.user.id, day_ends(ctx.now, ctx.settings.zone)), "retention": None if kept is None else round(100 * kept)}
+    ctx.say("me", name=ctx.user.name, quizzes=rows, spin=spin, spin_done=sum(s.finished for s in steps), roleplays=roleplay_rows(ctx), review=review)
     show_progress(ctx)
 
 

@@ -25,6 +25,7 @@ from dialogs.understanding.classifier import classify
 from knowledge.schema import Scenario, Suggestion
 from storage.models import RolePlay, RolePlayTurn
 from storage.needs import record_need
+from storage.reviews import ACT, REVIEWED_ACTS, SPIN, missed
 from storage.roleplays import attempts_at, finish_roleplay, finished_of, record_turn, start_roleplay, turns_of
 from storage.spin_progress import spin_completed
 
@@ -254,6 +255,7 @@ class RolePlayDialog(Dialog):
         """Outcome, score, points with reasons and turns, needs found and missed, question mix, lesson, tip."""
         card = self._finish(self.roleplay, self.scenario, outcome)
         assert card is not None
+        self._queue_reviews(card)
         buttons = [
             [self.ctx.button("roleplay_again", "rpa"), self.ctx.button("roleplay_model", "rpm")],
             [self.ctx.button("roleplay_others", "rpl")],
@@ -269,6 +271,22 @@ class RolePlayDialog(Dialog):
         rows = [(self.ctx.label(f"kind_{kind}"), [n for n, k in enumerate(kinds, 1) if k == kind]) for kind in SPIN_TYPES]
         rows.append((self.ctx.label("chart_other"), [n for n, k in enumerate(kinds, 1) if k is None]))
         self.ctx.show("roleplay_turn_mix", Picture(f"{self.scenario.id}-turns.png", chart), rows=[row for row in rows if row[1]])
+
+    def _queue_reviews(self, card: Scorecard) -> None:
+        """What the rep got wrong goes into their review queue: the speech acts that cost points
+        (leading questions among them), and the SPIN type the conversation lacked: an implication
+        question once a problem was out, else a need-payoff question after the implications."""
+        asking = card.asking
+        acts = {incident.kind for incident in card.conduct if incident.kind in REVIEWED_ACTS}
+        if asking is not None and asking.leading_turns:
+            acts.add("leading")
+        lacking = []
+        if asking is not None and asking.problem_turn is not None and not asking.implication_turns:
+            lacking.append("implication")
+        elif asking is not None and asking.implication_turns and not asking.need_payoff_turns:
+            lacking.append("need_payoff")
+        for kind, ref in [(ACT, act) for act in sorted(acts)] + [(SPIN, stage) for stage in lacking]:
+            missed(self.ctx.session, self.ctx.user.id, kind, ref, "roleplay", self.ctx.now)
 
     def show_model(self) -> None:
         """The scenario's model conversation, turn by turn."""

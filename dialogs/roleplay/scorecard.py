@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dialogs.roleplay.customer import PROPOSING_ACTS, Progress
-from dialogs.understanding.acts import act_by_rules
-from dialogs.understanding.text import normalise, sentences
+from dialogs.understanding.acts import ruled_acts
 from dialogs.understanding.tokens import content_words
 from knowledge.schema import Criterion, Scenario
 
@@ -144,15 +143,6 @@ def question_counts(verdicts: list[dict[str, Any]]) -> dict[str, int]:
 def turn_kinds(verdicts: list[dict[str, Any]]) -> list[str | None]:
     """The SPIN type each of the rep's messages asked, turn by turn (None: no SPIN question)."""
     return [v.get("spin") if v.get("is_question") and v.get("spin") in SPIN_TYPES else None for v in verdicts]
-
-
-def ruled_acts(text: str) -> list[str]:
-    """The speech acts that a cue in knowledge/understanding/acts.yaml names, sentence by sentence.
-
-    Conduct costs points, so only these count: the learned act model's guesses (an ordinary
-    budget question read as an improper offer) are too loose to charge a rep for.
-    """
-    return [act for sentence in sentences(normalise(text)) if (act := act_by_rules(sentence)) is not None]
 
 
 def conduct(scenario: Scenario, progress: Progress, verdicts: list[dict[str, Any]], earned: list[Point], lang: str) -> list[Incident]:

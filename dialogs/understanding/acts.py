@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
+from dialogs.understanding.text import normalise, sentences
 from dialogs.understanding.tokens import CueSet, Words, cue_form, cue_set, words_of
 
 ACTS_FILE = Path(__file__).resolve().parents[2] / "knowledge" / "understanding" / "acts.yaml"
@@ -40,3 +41,13 @@ def act_by_rules(normalised: str) -> str | None:
     """The first act one of whose cues the (normalised) sentence holds, or None."""
     words = words_of(normalised)
     return next((rule.act for rule in act_rules() if rule.fires(words)), None)
+
+
+def ruled_acts(text: str) -> list[str]:
+    """The speech acts that a cue in knowledge/understanding/acts.yaml names, sentence by sentence.
+
+    Conduct costs points (and a review item is judged), so only these count: the learned act
+    model's guesses (an ordinary budget question read as an improper offer) are too loose to
+    charge a rep for.
+    """
+    return [act for sentence in sentences(normalise(text)) if (act := act_by_rules(sentence)) is not None]

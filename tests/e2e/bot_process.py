@@ -30,10 +30,11 @@ def free_port() -> int:
 
 class BotProcess:
     """`salescoach run` (polling) or `salescoach webhook` against the emulator, with its own
-    SQLite file; everything it logs goes to `bot.log` in `workdir`."""
+    SQLite file and any further `settings`; everything it logs goes to `bot.log` in `workdir`."""
 
-    def __init__(self, mode: str, emulator: Emulator, workdir: Path, admins: tuple[int, ...] = ADMINS) -> None:
+    def __init__(self, mode: str, emulator: Emulator, workdir: Path, admins: tuple[int, ...] = ADMINS, settings: dict[str, str] | None = None) -> None:
         self.mode, self.emulator, self.workdir, self.admins = mode, emulator, workdir, admins
+        self.settings = settings or {}
         self.log_path = workdir / "bot.log"
         self.webhook_port = free_port()
         self.webhook_url = f"http://127.0.0.1:{self.webhook_port}/telegram/hook"
@@ -51,7 +52,7 @@ class BotProcess:
             LOG_LEVEL="INFO",
             WEBHOOK_SECRET=SECRET,
         )
-        return env
+        return env | self.settings
 
     def command(self) -> list[str]:
         if self.mode == "polling":

@@ -1,4 +1,5 @@
-"""Webhook mode: only Telegram, which knows the secret token, can hand the bot updates."""
+"""Webhook mode: only Telegram, which knows the secret token, can hand the bot updates; the same
+server answers a container runtime's /healthz and Prometheus's /metrics."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from telegram import Message, MessageEntity, Update
 
+from storage.schema import heads
 from tests.e2e.bot_process import ROOT, SECRET, TOKEN, BotProcess
 from tests.e2e.scene import Scene
+from tests.e2e.steps import join
 
 
 @pytest.mark.parametrize("bot", ["webhook"], indirect=True)
@@ -87,3 +91,53 @@ def test_a_10_mb_post_is_refused_before_it_is_read(bot: BotProcess, telegram: Sc
     rep = telegram.user("Hua", "en")
     rep.send("/help")
     rep.wait_for("/lang")
+
+
+def scraped(bot: BotProcess) -> dict[str, float]:
+    """What Prometheus reads from the bot's /metrics: each sample, `name{label="value",…}` → value."""
+    answer = httpx.get(f"http://127.0.0.1:{bot.webhook_port}/metrics")
+    assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/plain")
+    samples = (sample for family in text_string_to_metric_families(answer.text) for sample in family.samples)
+    return {sample.name + labelled(sample.labels): sample.value for sample in samples}
+
+
+def labelled(labels: dict[str, str]) -> str:
+    """`{a="1",b="2"}` as Prometheus writes labels, or nothing for none."""
+    return "{" + ",".join(f'{name}="{value}"' for name, value in sorted(labels.items())) + "}" if labels else ""
+
+
+def moved(bot: BotProcess, before: dict[str, float], names: list[str], seconds: float = 10) -> dict[str, float]:
+    """The metrics once every sample in `names` has grown past `before` (the bot counts a reply
+    just after Telegram took it, so a moment after the rep sees it), or after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        now = scraped(bot)
+        if all(now.get(name, 0) > before.get(name, 0) for name in names) or time.monotonic() > deadline:
+            return now
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("bot", ["webhook"], indirect=True)
+def test_health_and_metrics_answer_and_the_metrics_move_when_a_role_play_is_played(bot: BotProcess, telegram: Scene) -> None:
+    health = httpx.get(f"http://127.0.0.1:{bot.webhook_port}/healthz")
+    assert health.status_code == 200
+    assert health.json()["status"] == "ok" and health.json()["revision"] == ", ".join(heads())
+    counted = ['salescoach_updates_total{kind="command"}', 'salescoach_updates_total{kind="button"}', 'salescoach_updates_total{kind="text"}',
+               'salescoach_turn_seconds_count{kind="text"}', 'salescoach_sends_total{queue="reply",result="sent"}']
+    before = scraped(bot)
+    rep = join(telegram.user("Gao", "en"))
+    rep.send("/roleplay plum")
+    rep.wait_for("Granny Li:")
+    rep.send("What kind of plums would you like?")
+    rep.wait_for("Granny Li:")
+    after = moved(bot, before, counted)
+    grew = {name: after.get(name, 0) - before.get(name, 0) for name in counted}
+    sent = grew.pop('salescoach_sends_total{queue="reply",result="sent"}')
+    assert grew == {
+        'salescoach_updates_total{kind="command"}': 2,  # /start, /roleplay plum
+        'salescoach_updates_total{kind="button"}': 1,  # English
+        'salescoach_updates_total{kind="text"}': 1,  # her question to Granny Li
+        'salescoach_turn_seconds_count{kind="text"}': 1,
+    }
+    assert sent >= 5, "the language question, the answer to the button, the menu, Granny Li twice"
+    assert {"salescoach_outbox_depth", "salescoach_push_queue_depth", "salescoach_outbox_oldest_due_seconds"} <= set(after)
