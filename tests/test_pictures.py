@@ -4,7 +4,7 @@ drawn with real glyphs (never the missing-glyph box), and no CJK font means a cl
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -34,7 +34,14 @@ def test_a_certificate_is_a_png_with_the_chinese_drawn() -> None:
 
 def test_an_english_certificate_says_who_what_when_and_how_to_check_it() -> None:
     fig = certificate.certificate("Ann 🍑 Lee", "SPIN basics", date(2026, 11, 29), "K7P2-9QXM", "en")
-    assert {"Certificate of Completion", "Ann Lee", "SPIN basics", "29 November 2026", "Verification code K7P2-9QXM", "Check it in SalesCoach: /verify K7P2-9QXM"} <= texts_on(fig)
+    assert {
+        "Certificate of Completion",
+        "Ann Lee",
+        "SPIN basics",
+        "29 November 2026",
+        "Verification code K7P2-9QXM",
+        "Check it in SalesCoach: /verify K7P2-9QXM",
+    } <= texts_on(fig)
     assert_picture(render_certificate("Ann Lee", "SPIN basics", date(2026, 11, 29), "K7P2-9QXM", "en"), certificate.SIZE)
 
 
@@ -48,7 +55,7 @@ def test_without_a_cjk_font_drawing_stops_and_says_what_to_install(tmp_path: Pat
         cjk_font_files((tmp_path,))
 
 
-DAY = datetime(2026, 11, 2, 9, 30)
+DAY = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 MIX = {"situation": 6, "problem": 3, "implication": 1, "need_payoff": 0}
 # Each chart: how to draw it in a language, its size, and labels it shows in zh and in en.
 CHARTS: dict[str, tuple[Callable[[str], Figure], tuple[int, int], set[str], set[str]]] = {

@@ -13,6 +13,7 @@ from knowledge.copy import copy_text
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.axis import Axis
     from matplotlib.figure import Figure
 
 SIZE = (1000, 600)
@@ -30,9 +31,16 @@ def _label(key: str, lang: str, **data: object) -> str:
     return copy_text().label(key, lang).format(**data)
 
 
+def _whole_numbers(axis: Axis) -> None:
+    """Ticks on whole numbers only (counts of reps, turn numbers)."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
 def _counts_axes(ax: Axes, ylabel: str) -> None:
     ax.set_ylabel(ylabel)
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    _whole_numbers(ax.yaxis)
     ax.spines[["top", "right"]].set_visible(False)
 
 
@@ -72,7 +80,7 @@ def roleplay_results(title: str, outcomes: Sequence[tuple[str, int]], best: Sequ
     ended.set_yticks(range(len(names)), names)
     ended.set_title(_label("chart_outcomes", lang))
     ended.set_xlabel(_label("chart_times", lang))
-    ended.xaxis.get_major_locator().set_params(integer=True)
+    _whole_numbers(ended.xaxis)
     ended.spines[["top", "right"]].set_visible(False)
     _score_bars(scored, best, lang)
     scored.set_title(_label("chart_best_scores", lang))
@@ -80,7 +88,9 @@ def roleplay_results(title: str, outcomes: Sequence[tuple[str, int]], best: Sequ
     return fig
 
 
-def progress(quizzes: Sequence[tuple[datetime, int]], roleplays: Sequence[tuple[datetime, int]], mine: dict[str, int], team: dict[str, int] | None, lang: str) -> Figure:
+def progress(
+    quizzes: Sequence[tuple[datetime, int]], roleplays: Sequence[tuple[datetime, int]], mine: dict[str, int], team: dict[str, int] | None, lang: str
+) -> Figure:
     """A rep's record: quiz and role-play scores over time, and their SPIN question mix (share
     of each type among their SPIN questions) beside their team's when they have one."""
     fig = figure(*WIDE)
@@ -100,7 +110,9 @@ def progress(quizzes: Sequence[tuple[datetime, int]], roleplays: Sequence[tuple[
     width = 0.8 / len(groups)
     for i, (name, counts, color) in enumerate(groups):
         shares = shares_of(counts)
-        mix.bar([x + (i - (len(groups) - 1) / 2) * width for x in range(len(SPIN_TYPES))], [shares[t] for t in SPIN_TYPES], width=width, color=color, label=name)
+        mix.bar(
+            [x + (i - (len(groups) - 1) / 2) * width for x in range(len(SPIN_TYPES))], [shares[t] for t in SPIN_TYPES], width=width, color=color, label=name
+        )
     mix.set_xticks(range(len(SPIN_TYPES)), ["S", "P", "I", "N"])
     mix.set_ylim(0, 100)
     mix.set_ylabel(_label("chart_share", lang))
@@ -118,9 +130,9 @@ def _dates(ax: Axes, times: Sequence[datetime]) -> None:
     first, last = min(times), max(times)
     margin = max((last - first) / 20, (MIN_SPAN - (last - first)) / 2)
     ax.set_xlim(first - margin, last + margin)  # type: ignore[arg-type]
-    locator = AutoDateLocator(maxticks=8)
+    locator = AutoDateLocator(maxticks=8)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
 
 
 def shares_of(counts: dict[str, int]) -> dict[str, int]:
@@ -141,7 +153,7 @@ def turn_mix(kinds: Sequence[str | None], lang: str) -> Figure:
     ax.set_yticks(range(len(rows)), [_label("chart_other", lang), *(_label(f"kind_{t}", lang) for t in reversed(SPIN_TYPES))])
     ax.set_ylim(-0.6, len(rows) - 0.4)
     ax.set_xlim(0.3, max(len(kinds), 1) + 0.7)
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    _whole_numbers(ax.xaxis)
     ax.set_xlabel(_label("chart_turn", lang))
     ax.set_title(_label("chart_turn_mix", lang), fontsize=16)
     ax.grid(axis="y", alpha=0.3)

@@ -36,7 +36,7 @@ def fit_width(text: Text, width: float) -> None:
     renderer = text.get_figure(root=True).canvas.get_renderer()  # type: ignore[union-attr]
     drawn = text.get_window_extent(renderer).width
     if drawn > width:
-        text.set_fontsize(text.get_fontsize() * width / drawn)
+        text.set_fontsize(float(text.get_fontsize()) * width / drawn)
 
 
 def png(fig: Figure) -> bytes:

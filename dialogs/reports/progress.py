@@ -27,7 +27,15 @@ def show_progress(ctx: Ctx) -> None:
     chart = png(charts.progress(quizzes, roleplays, mine, team, ctx.lang))
     my_shares, team_shares = charts.shares_of(mine), charts.shares_of(team or {})
     mix = [(kind_name(kind, ctx.lang), my_shares[kind], team_shares[kind] if team is not None else None) for kind in charts.SPIN_TYPES]
-    ctx.show("me_chart", Picture("progress.png", chart), quizzes=_trend(quizzes), roleplays=_trend(roleplays), asked=sum(mine.values()), mix=mix, team=team is not None)
+    ctx.show(
+        "me_chart",
+        Picture("progress.png", chart),
+        quizzes=_trend(quizzes),
+        roleplays=_trend(roleplays),
+        asked=sum(mine.values()),
+        mix=mix,
+        team=team is not None,
+    )
 
 
 def _trend(points: Sequence[tuple[datetime, int]]) -> tuple[int, int, int, int] | None:
