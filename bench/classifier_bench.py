@@ -48,11 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     anchor = measure_throughput(texts, args.seconds, normalise)
     rate = measure_throughput(texts, args.seconds)
     print(f"\nThroughput: {rate:,.0f} utterances/second (single core, target >= {TARGETS['throughput']:,.0f}); anchor, normalising alone: {anchor:,.0f}/s")
-    met = (
-        heldout_eval.spin_accuracy >= TARGETS["spin"]
-        and heldout_eval.form_accuracy >= TARGETS["form"]
-        and rate >= TARGETS["throughput"]
-    )
+    met = heldout_eval.spin_accuracy >= TARGETS["spin"] and heldout_eval.form_accuracy >= TARGETS["form"] and rate >= TARGETS["throughput"]
     print("All targets met." if met else "Some targets are NOT met.")
     print(
         f"utterances_per_s={rate:.0f} normalise_per_s={anchor:.0f} ratio={rate / anchor:.3f} "
@@ -96,8 +92,7 @@ def _print_report(title: str, result: Evaluation) -> None:
 def _print_errors(result: Evaluation) -> None:
     print(f"\n-- tuning-set mistakes ({len(result.errors)}) --")
     for item, got in result.errors:
-        print(f"{item.text}\n    expected {_label(item)}\n    got      {got.lang} q={got.is_question} "
-              f"{got.form} {got.spin}  cues={list(got.cues)}")
+        print(f"{item.text}\n    expected {_label(item)}\n    got      {got.lang} q={got.is_question} {got.form} {got.spin}  cues={list(got.cues)}")
 
 
 def _label(item: LabelledUtterance) -> str:

@@ -27,7 +27,12 @@ def first_reply(env: dict[str, str]) -> float:
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot", "console", "--lang", "en"],
-        cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write("/start\n")

@@ -53,7 +53,7 @@ def fill(url: str, count: int, reps: int = 200) -> None:
                 fields = {
                     "customer_company": f"客户 {i} <script>x</script>" if i % 97 == 0 else f"Customer {i} 有限公司",
                     "situation": "现有供应商送货慢，旺季断货。" * 3,
-                    "problems": "=HYPERLINK(\"http://x\")" if i % 89 == 0 else "补货要催三天",
+                    "problems": '=HYPERLINK("http://x")' if i % 89 == 0 else "补货要催三天",
                     "explicit_needs": "两天内到货、可以随时加单",
                     "latent_needs": "老板在意旺季的口碑",
                     "budget": rng.randrange(1_000, 1_000_000),
@@ -61,12 +61,21 @@ def fill(url: str, count: int, reps: int = 200) -> None:
                     "priority": rng.choice(("p1", "p2", "p3")),
                     "tags": picked,
                 }
-                needs.append({
-                    "id": i + 1, "rep_id": 1000 + i % reps, "source": "field", "status": "active", "lang": "zh",
-                    "customer": fields["customer_company"], "priority": fields["priority"], "fields": fields,
-                    "search_text": " ".join(str(v) for v in fields.values() if isinstance(v, str)).casefold(),
-                    "created_at": now - timedelta(minutes=rng.randrange(0, 525_600)), "updated_at": now,
-                })
+                needs.append(
+                    {
+                        "id": i + 1,
+                        "rep_id": 1000 + i % reps,
+                        "source": "field",
+                        "status": "active",
+                        "lang": "zh",
+                        "customer": fields["customer_company"],
+                        "priority": fields["priority"],
+                        "fields": fields,
+                        "search_text": " ".join(str(v) for v in fields.values() if isinstance(v, str)).casefold(),
+                        "created_at": now - timedelta(minutes=rng.randrange(0, 525_600)),
+                        "updated_at": now,
+                    }
+                )
                 tags += [{"need_id": i + 1, "tag": t} for t in picked]
             session.execute(insert(Need), needs)
             session.execute(insert(NeedTag), tags)

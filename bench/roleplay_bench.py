@@ -53,8 +53,11 @@ UPDATE_IDS = itertools.count(1)
 def message(user_id: int, text: str) -> dict[str, Any]:
     """A private text message from a rep, as Telegram sends it."""
     payload: dict[str, Any] = {
-        "message_id": next(UPDATE_IDS), "date": int(time.time()), "chat": {"id": user_id, "type": "private"},
-        "from": {"id": user_id, "is_bot": False, "first_name": f"Rep {user_id}", "language_code": "en"}, "text": text,
+        "message_id": next(UPDATE_IDS),
+        "date": int(time.time()),
+        "chat": {"id": user_id, "type": "private"},
+        "from": {"id": user_id, "is_bot": False, "first_name": f"Rep {user_id}", "language_code": "en"},
+        "text": text,
     }
     if text.startswith("/"):
         payload["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]

@@ -27,7 +27,9 @@ class Console:
     """One console user talking to the engine; files the bot sends go to `files` (kept in
     memory only when it is None)."""
 
-    def __init__(self, engine: Engine, *, user_id: int = 1, name: str = "", lang: str = "zh", jsonl: bool = False, out: TextIO = sys.stdout, files: Path | None = None) -> None:
+    def __init__(
+        self, engine: Engine, *, user_id: int = 1, name: str = "", lang: str = "zh", jsonl: bool = False, out: TextIO = sys.stdout, files: Path | None = None
+    ) -> None:
         self.engine = engine
         self.user_id = user_id
         self.name = name

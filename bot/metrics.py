@@ -27,10 +27,14 @@ from storage.health import backlog
 log = logging.getLogger(__name__)
 UPDATES = Counter("salescoach_updates_total", "Updates handled, by kind (command, text, button, other)", ["kind"])
 TURN_SECONDS = Histogram(
-    "salescoach_turn_seconds", "From an update's handling to its replies handed to Telegram, by kind", ["kind"],
+    "salescoach_turn_seconds",
+    "From an update's handling to its replies handed to Telegram, by kind",
+    ["kind"],
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
-SENDS = Counter("salescoach_sends_total", "Bot API calls to chats by queue (reply, push) and result (sent, wait, unreachable, refused, retry, unsure)", ["queue", "result"])
+SENDS = Counter(
+    "salescoach_sends_total", "Bot API calls to chats by queue (reply, push) and result (sent, wait, unreachable, refused, retry, unsure)", ["queue", "result"]
+)
 TOO_MANY_REQUESTS = Counter("salescoach_telegram_429_total", "Telegram's 429 Too Many Requests answers, by queue (reply, push, poll)", ["queue"])
 
 

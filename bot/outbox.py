@@ -80,7 +80,13 @@ def outgoing(replies: list[Reply], chat_id: int, query_id: str = "", pressed: in
             continue
         if reply.poll is not None:
             poll = reply.poll
-            payload = {"question": poll.question, "options": list(poll.options), "correct": poll.correct, "explanation": poll.explanation, "target": poll.target.to_json()}
+            payload = {
+                "question": poll.question,
+                "options": list(poll.options),
+                "correct": poll.correct,
+                "explanation": poll.explanation,
+                "target": poll.target.to_json(),
+            }
             calls.append(Outgoing(target, "poll", payload))
             continue
         text = render(reply.lang, reply.key, reply.data)
@@ -194,23 +200,44 @@ class Outbox:
             return sent.message_id, None
         if call.kind == "poll":
             sent = await bot.send_poll(
-                call.chat_id, data["question"], data["options"], is_anonymous=False, type=Poll.QUIZ,
-                correct_option_ids=[data["correct"]], explanation=data["explanation"] or None,
+                call.chat_id,
+                data["question"],
+                data["options"],
+                is_anonymous=False,
+                type=Poll.QUIZ,
+                correct_option_ids=[data["correct"]],
+                explanation=data["explanation"] or None,
             )
             return sent.message_id, sent.poll.id if sent.poll is not None else None
         if call.kind == "photo":
             assert call.content is not None
-            sent = await bot.send_photo(call.chat_id, call.content, filename=data["filename"], caption=data["text"] or None, parse_mode=ParseMode.HTML, reply_markup=keyboard(data["markup"]))
+            sent = await bot.send_photo(
+                call.chat_id,
+                call.content,
+                filename=data["filename"],
+                caption=data["text"] or None,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(data["markup"]),
+            )
             return sent.message_id, None
         if call.kind == "edit" and call.edit_message_id is not None:
             try:
-                edited = await bot.edit_message_text(data["text"], chat_id=call.chat_id, message_id=call.edit_message_id, parse_mode=ParseMode.HTML, reply_markup=keyboard(data["markup"]), link_preview_options=NO_PREVIEW)
+                edited = await bot.edit_message_text(
+                    data["text"],
+                    chat_id=call.chat_id,
+                    message_id=call.edit_message_id,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard(data["markup"]),
+                    link_preview_options=NO_PREVIEW,
+                )
                 return (edited.message_id if not isinstance(edited, bool) else call.edit_message_id), None
             except BadRequest as exc:
                 if "not modified" in exc.message.lower():
                     return call.edit_message_id, None
                 log.info("could not edit message %s (%s); sending it as a new one", call.edit_message_id, exc.message)
-        sent = await bot.send_message(call.chat_id, data["text"], parse_mode=ParseMode.HTML, reply_markup=keyboard(data["markup"]), link_preview_options=NO_PREVIEW)
+        sent = await bot.send_message(
+            call.chat_id, data["text"], parse_mode=ParseMode.HTML, reply_markup=keyboard(data["markup"]), link_preview_options=NO_PREVIEW
+        )
         return sent.message_id, None
 
     async def _send(self, bot: Bot, call: Call) -> bool:
@@ -277,4 +304,3 @@ class Outbox:
     async def prune(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         """JobQueue callback (once per deployment): forget calls finished more than KEEP_SENT ago."""
         await asyncio.to_thread(outbox.prune, self.db, KEEP_SENT)
-

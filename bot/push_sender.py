@@ -57,8 +57,18 @@ class PushSender:
     """Sends what the queue holds; several senders (processes) may share one queue."""
 
     def __init__(
-        self, db: DbEngine, knowledge: Knowledge, *, owner: str = "push", outbox: Outbox | None = None, rate: float = 30.0, per_chat_seconds: float = 1.0,
-        lease: timedelta = LEASE, batch: int = BATCH, progress_every: float = 1.0, retry_in: timedelta = timedelta(seconds=5),
+        self,
+        db: DbEngine,
+        knowledge: Knowledge,
+        *,
+        owner: str = "push",
+        outbox: Outbox | None = None,
+        rate: float = 30.0,
+        per_chat_seconds: float = 1.0,
+        lease: timedelta = LEASE,
+        batch: int = BATCH,
+        progress_every: float = 1.0,
+        retry_in: timedelta = timedelta(seconds=5),
     ) -> None:
         self.db = db
         self.owner = owner

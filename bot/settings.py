@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     def _optional_port(cls, value: object) -> object:
         """HEALTH_PORT left empty (as .env.example has it) means no health server for polling."""
         return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("timezone")
     def _known_timezone(cls, value: str) -> str:
         """TIMEZONE is an IANA timezone name: reps' days, review reminders and quiet hours are in it."""
@@ -112,7 +113,9 @@ class Settings(BaseSettings):
         console's invitation links are https://t.me/<username>?start=…"""
         username = value.removeprefix("@")
         if not BOT_USERNAME_PATTERN.match(username):
-            raise ValueError("must be your bot's username from @BotFather: 5 to 32 letters, digits or _, starting with a letter and ending in bot, e.g. SalesCoachBot")
+            raise ValueError(
+                "must be your bot's username from @BotFather: 5 to 32 letters, digits or _, starting with a letter and ending in bot, e.g. SalesCoachBot"
+            )
         return username
 
     @field_validator("admin_ids", mode="before")
@@ -140,7 +143,9 @@ class Settings(BaseSettings):
         """Each KNOWLEDGE_DIRS entry is a folder that is there."""
         missing = [str(path) for path in value if not path.is_dir()]
         if missing:
-            raise ValueError(f"{', '.join(missing)} {ngettext('is not a folder', 'are not folders', len(missing))}; list folders laid out like knowledge/content (lessons/, quizzes/, scenarios/ …), separated by ':'")
+            raise ValueError(
+                f"{', '.join(missing)} {ngettext('is not a folder', 'are not folders', len(missing))}; list folders laid out like knowledge/content (lessons/, quizzes/, scenarios/ …), separated by ':'"
+            )
         return value
 
     def token_problem(self) -> str | None:
@@ -176,5 +181,7 @@ def listen_address(value: str) -> str:
         ipaddress.ip_address(value)
     except ValueError:
         if not HOST_NAME_PATTERN.match(value) or value.replace(".", "").isdigit():
-            raise ValueError("must be an IP address or host name to listen on, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every network interface)") from None
+            raise ValueError(
+                "must be an IP address or host name to listen on, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every network interface)"
+            ) from None
     return value

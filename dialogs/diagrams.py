@@ -34,7 +34,9 @@ class TitledGraphMachine(HierarchicalGraphMachine):
     state_cls = TitledState
 
 
-def _machine(title: str, states: list[dict[str, Any]], transitions: list[dict[str, Any]], initial: str, engine: Literal["mermaid", "graphviz"]) -> TitledGraphMachine:
+def _machine(
+    title: str, states: list[dict[str, Any]], transitions: list[dict[str, Any]], initial: str, engine: Literal["mermaid", "graphviz"]
+) -> TitledGraphMachine:
     """The diagram machine for one spec, drawn by `engine` (mermaid or graphviz)."""
     names = [s["name"] for s in states]
     ends = {s["name"] for s in states if s.get("final")}

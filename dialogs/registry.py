@@ -29,5 +29,15 @@ DIALOGS: dict[str, type[Dialog]] = {
     d.name: d for d in (Welcome, SpinCoach, Scripts, RolePlayDialog, QuizDialog, ReviewDialog, NeedForm, MyNeeds, NeedsBrowser, Push, Results, Teams, Paths)
 }
 BY_COMMAND: dict[str, type[Dialog]] = {d.command: d for d in DIALOGS.values()}
-ACTIONS: dict[str, Callable[[Ctx, str], None]] = {"me": me, "whoami": whoami, "invite": invite, "audit": audit_log, "hint": hint, "end": end, "export": export, "verify": verify, "assign": assign}
+ACTIONS: dict[str, Callable[[Ctx, str], None]] = {
+    "me": me,
+    "whoami": whoami,
+    "invite": invite,
+    "audit": audit_log,
+    "hint": hint,
+    "end": end,
+    "export": export,
+    "verify": verify,
+    "assign": assign,
+}
 CATALOGUE = Catalogue.of([*BY_COMMAND, *ACTIONS], [d for d in DIALOGS.values() if d.menu_label])

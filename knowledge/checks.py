@@ -33,13 +33,17 @@ def check_quiz(quiz: Quiz, src: Source, seen_questions: dict[str, str]) -> Itera
         loc = ("questions", i)
         where = f"{src.path}"
         if q.id in seen_questions:
-            yield Problem(where, src.line(loc + ("id",)), f"question id '{q.id}' is used twice (also in {seen_questions[q.id]})", "give each question its own id")
+            yield Problem(
+                where, src.line(loc + ("id",)), f"question id '{q.id}' is used twice (also in {seen_questions[q.id]})", "give each question its own id"
+            )
         seen_questions[q.id] = where
         ids = [o.id for o in q.options]
         if len(ids) != len(set(ids)):
             yield Problem(where, src.line(loc + ("options",)), f"question '{q.id}' repeats an option id")
         if q.kind == "truefalse" and q.options:
-            yield Problem(where, src.line(loc + ("options",)), f"true/false question '{q.id}' must not list options", "remove options; answer is \"true\" or \"false\"")
+            yield Problem(
+                where, src.line(loc + ("options",)), f"true/false question '{q.id}' must not list options", 'remove options; answer is "true" or "false"'
+            )
         if q.kind != "truefalse" and len(q.options) < 2:
             yield Problem(where, src.line(loc), f"question '{q.id}' needs at least two options")
         for answer in q.answer:
@@ -73,7 +77,12 @@ def check_lesson(lesson: Lesson, src: Source) -> Iterator[Problem]:
         parts += [e.text for e in lesson.examples] + [e.note for e in lesson.examples if e.note] + list(lesson.mistakes)
         size = sum(len(t.get(lang)) + 2 for t in parts)
         if size > MESSAGE_LIMIT - 200:
-            yield Problem(str(src.path), src.line(), f"lesson '{lesson.id}' ({lang}) is {size} characters; it must fit one message ({MESSAGE_LIMIT - 200})", "shorten sections or split the lesson")
+            yield Problem(
+                str(src.path),
+                src.line(),
+                f"lesson '{lesson.id}' ({lang}) is {size} characters; it must fit one message ({MESSAGE_LIMIT - 200})",
+                "shorten sections or split the lesson",
+            )
 
 
 def _names(scenario: Scenario, left_out: frozenset[str]) -> tuple[set[str], set[str], set[str], set[str]]:
@@ -108,7 +117,9 @@ def check_scenario(sc: Scenario, src: Source, authoring: bool = False) -> Iterat
                 yield Problem(path, src.line(("transitions", i)), f"transition '{t.trigger}' names unknown state '{name}'")
     for i, state in enumerate(sc.states):
         if state.outcome and state.label is None:
-            yield Problem(path, src.line(("states", i)), f"end state '{state.id}' has no label", "add label: {zh: ..., en: ...}: the outcome as the scorecard shows it")
+            yield Problem(
+                path, src.line(("states", i)), f"end state '{state.id}' has no label", "add label: {zh: ..., en: ...}: the outcome as the scorecard shows it"
+            )
         if state.unmatched_trigger and state.unmatched_trigger not in triggers:
             yield Problem(path, src.line(("states", i, "unmatched_trigger")), f"unknown trigger '{state.unmatched_trigger}'")
         if state.moves_on and state.moves_on.trigger and state.moves_on.trigger not in triggers:
@@ -136,7 +147,12 @@ def check_scenario(sc: Scenario, src: Source, authoring: bool = False) -> Iterat
             for lang in ("zh", "en"):
                 have = len(getattr(move.examples, lang)) if move.examples else 0
                 if have < MIN_EXAMPLES:
-                    yield Problem(path, src.line(loc), f"move '{move.id}' reveals a fact or moves the customer on but has {have} {lang} example lines", f"add at least {MIN_EXAMPLES} natural rep lines under examples: {lang}:")
+                    yield Problem(
+                        path,
+                        src.line(loc),
+                        f"move '{move.id}' reveals a fact or moves the customer on but has {have} {lang} example lines",
+                        f"add at least {MIN_EXAMPLES} natural rep lines under examples: {lang}:",
+                    )
     for i, sug in enumerate(sc.suggestions):
         for name in sug.states:
             if name not in states:
@@ -209,11 +225,21 @@ def _check_cues(move: Move, src: Source, loc: Loc) -> Iterator[Problem]:
             for cue in [*cues.zh, *cues.en] if cues else []:
                 symbols = ignored_symbols(cue)
                 if symbols:
-                    yield Problem(str(src.path), src.line(loc + ("match", j)), f"move '{move.id}': cue '{cue}' has '{symbols}', which matching skips, so it matches as '{' '.join(cue.translate({ord(c): ' ' for c in symbols}).split())}' alone", "spell the symbol as a word, or leave it out")
+                    yield Problem(
+                        str(src.path),
+                        src.line(loc + ("match", j)),
+                        f"move '{move.id}': cue '{cue}' has '{symbols}', which matching skips, so it matches as '{' '.join(cue.translate({ord(c): ' ' for c in symbols}).split())}' alone",
+                        "spell the symbol as a word, or leave it out",
+                    )
             for cue in cues.en if cues else []:
                 word = whole_word_problem(cue)
                 if word is not None:
-                    yield Problem(str(src.path), src.line(loc + ("match", j)), f"move '{move.id}': cue '{cue}' has '{word}', which is no whole English word and could only match inside other words", f"write '{word}*' to match words that begin with it, or add it to {VOCABULARY_FILE.name} if it is a real word")
+                    yield Problem(
+                        str(src.path),
+                        src.line(loc + ("match", j)),
+                        f"move '{move.id}': cue '{cue}' has '{word}', which is no whole English word and could only match inside other words",
+                        f"write '{word}*' to match words that begin with it, or add it to {VOCABULARY_FILE.name} if it is a real word",
+                    )
 
 
 STAGE_ORDER = ("situation", "problem", "implication", "need_payoff")
@@ -227,7 +253,12 @@ def check_script(script: Script, src: Source) -> Iterator[Problem]:
             yield Problem(str(src.path), src.line(("steps",)), f"script '{script.id}' has no {stage} question", "add one in its place in the order")
     for i in range(1, len(stages)):
         if STAGE_ORDER.index(stages[i]) < STAGE_ORDER.index(stages[i - 1]):
-            yield Problem(str(src.path), src.line(("steps", i, "stage")), f"step {src.index(('steps',), i) + 1} goes back from {stages[i - 1]} to {stages[i]}", "order the steps situation, problem, implication, need_payoff")
+            yield Problem(
+                str(src.path),
+                src.line(("steps", i, "stage")),
+                f"step {src.index(('steps',), i) + 1} goes back from {stages[i - 1]} to {stages[i]}",
+                "order the steps situation, problem, implication, need_payoff",
+            )
 
 
 def check_form(form: Form, src: Source) -> Iterator[Problem]:
@@ -251,9 +282,19 @@ def check_path(path: LearningPath, src: Source, knowledge: Knowledge) -> Iterato
         number = src.index(("steps",), i) + 1
         content = knowledge.items[_STEP_CONTENT[step.kind]]
         if step.target not in content:
-            yield Problem(str(src.path), src.line(("steps", i, step.kind)), f"step {number} names {step.kind} '{step.target}', which does not exist", f"use one of {sorted(content)}")
+            yield Problem(
+                str(src.path),
+                src.line(("steps", i, step.kind)),
+                f"step {number} names {step.kind} '{step.target}', which does not exist",
+                f"use one of {sorted(content)}",
+            )
         elif step.drill is not None and step.min_right is not None and step.min_right > len(content[step.drill].steps):
-            yield Problem(str(src.path), src.line(("steps", i, "min_right")), f"step {number} asks {step.min_right} right answers of script '{step.drill}', which has {len(content[step.drill].steps)} questions", "lower min_right")
+            yield Problem(
+                str(src.path),
+                src.line(("steps", i, "min_right")),
+                f"step {number} asks {step.min_right} right answers of script '{step.drill}', which has {len(content[step.drill].steps)} questions",
+                "lower min_right",
+            )
 
 
 def check_all(knowledge: Knowledge, authoring: bool = False) -> list[Problem]:
@@ -276,10 +317,24 @@ def check_all(knowledge: Knowledge, authoring: bool = False) -> list[Problem]:
         elif kind == "paths":
             problems += check_path(item, src, knowledge)
     if knowledge.scenarios and knowledge.scoring is None:
-        problems.append(Problem("scoring/default.yaml", 1, "role-plays need the generic scoring rules (conduct, question quality)", "keep knowledge/content/scoring/default.yaml"))
+        problems.append(
+            Problem(
+                "scoring/default.yaml",
+                1,
+                "role-plays need the generic scoring rules (conduct, question quality)",
+                "keep knowledge/content/scoring/default.yaml",
+            )
+        )
     elif knowledge.scoring is not None:
         src = knowledge.sources[("scoring", "default")]
         missing = sorted(set(get_args(Conduct)) - set(knowledge.scoring.conduct) - src.left_out)
         if missing:
-            problems.append(Problem(str(src.path), src.line(("conduct",)), f"conduct has no rule for {', '.join(missing)}", "every kind of conduct needs points, a label and a reason"))
+            problems.append(
+                Problem(
+                    str(src.path),
+                    src.line(("conduct",)),
+                    f"conduct has no rule for {', '.join(missing)}",
+                    "every kind of conduct needs points, a label and a reason",
+                )
+            )
     return problems

@@ -74,8 +74,7 @@ class _Yaml12Loader(yaml.CSafeLoader):
 
 _BOOL = "tag:yaml.org,2002:bool"
 _Yaml12Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL]
-    for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL] for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
 }
 _Yaml12Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
@@ -300,7 +299,9 @@ def load_file(path: Path, model: type[Item]) -> tuple[Item | None, Source | None
     if item is None:
         return None, None, problems
     if item.id != path.stem:
-        problems.append(Problem(str(path), source.line(("id",)), f"id '{item.id}' differs from the file name", f"rename the file to {item.id}.yaml or change the id"))
+        problems.append(
+            Problem(str(path), source.line(("id",)), f"id '{item.id}' differs from the file name", f"rename the file to {item.id}.yaml or change the id")
+        )
     return item, source, problems
 
 

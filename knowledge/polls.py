@@ -72,10 +72,19 @@ def misfits(question: Question, total: int, langs: tuple[str, ...] = LANGS) -> l
         for j, option in enumerate(poll.options):
             size = telegram_length(option)
             if size > OPTION_LIMIT:
-                found.append(Misfit(("options", j, "text"), f"option '{question.option_ids()[j]}' ({lang}) is {size} characters; a poll option has at most {OPTION_LIMIT}"))
+                found.append(
+                    Misfit(
+                        ("options", j, "text"), f"option '{question.option_ids()[j]}' ({lang}) is {size} characters; a poll option has at most {OPTION_LIMIT}"
+                    )
+                )
         size = telegram_length(poll.explanation)
         if size > EXPLANATION_LIMIT:
             found.append(Misfit(("explanation",), f"its explanation ({lang}) is {size} characters; a poll explanation has at most {EXPLANATION_LIMIT}"))
         if poll.explanation.count("\n") > EXPLANATION_LINE_FEEDS:
-            found.append(Misfit(("explanation",), f"its explanation ({lang}) has {poll.explanation.count(chr(10))} line breaks; a poll explanation has at most {EXPLANATION_LINE_FEEDS}"))
+            found.append(
+                Misfit(
+                    ("explanation",),
+                    f"its explanation ({lang}) has {poll.explanation.count(chr(10))} line breaks; a poll explanation has at most {EXPLANATION_LINE_FEEDS}",
+                )
+            )
     return found

@@ -122,7 +122,9 @@ class Quiz(Strict):
     questions: list[Question] = Field(min_length=1)
 
 
-Act = Literal["greeting", "empathy", "pitch", "price", "closing", "leading", "hurrying", "rude", "intrusive", "improper_offer", "disparage", "scare", "question", "other"]
+Act = Literal[
+    "greeting", "empathy", "pitch", "price", "closing", "leading", "hurrying", "rude", "intrusive", "improper_offer", "disparage", "scare", "question", "other"
+]
 
 
 class Cues(Strict):
@@ -254,7 +256,9 @@ class ConductRule(Strict):
     flags: list[str] = Field(default=[], description="move flags that also count as it (the turn the flag was set)")
     label: Text
     reason: Text
-    goodwill: int = Field(default=0, le=0, description="goodwill the customer loses on hearing it (each point a strike) when no move of the scenario reacted to the line")
+    goodwill: int = Field(
+        default=0, le=0, description="goodwill the customer loses on hearing it (each point a strike) when no move of the scenario reacted to the line"
+    )
     say: list[Text] = Field(default=[], description="how the customer reacts then")
 
 
@@ -271,7 +275,9 @@ class Scoring(Strict):
     id: str = Ident
     conduct: dict[Conduct, ConductRule]
     questions: QuestionRules
-    reasons: Cues = Field(description="words that give a reason for an add-on (because, good for, 适合…): without one, or an upsell's own link words, an add-on is not taken")
+    reasons: Cues = Field(
+        description="words that give a reason for an add-on (because, good for, 适合…): without one, or an upsell's own link words, an add-on is not taken"
+    )
 
 
 class ConductOverride(Strict):
@@ -311,7 +317,11 @@ class Scenario(Strict):
     setting: Text
     opening: list[Text] = Field(min_length=1)
     patience: int = Field(ge=1, description="strikes (negative goodwill) before the customer leaves")
-    puzzled_per_strike: int = Field(default=4, ge=1, description="turns the customer did not understand that wear her patience down as much as one strike (not being understood is no strike, but it tires her)")
+    puzzled_per_strike: int = Field(
+        default=4,
+        ge=1,
+        description="turns the customer did not understand that wear her patience down as much as one strike (not being understood is no strike, but it tires her)",
+    )
     initial: str
     states: list[State] = Field(min_length=2)
     transitions: list[Transition] = Field(min_length=1)

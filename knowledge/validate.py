@@ -65,7 +65,12 @@ def unread(root: Path) -> list[Problem]:
     read = {path for kind in KINDS for path in (root / kind).glob("*.yaml")}
     folders = ", ".join(f"{kind}/" for kind in KINDS)
     return [
-        Problem(str(path), 1, f"not read as content: only *.yaml files in {folders} are", f"move it into the folder of its kind, e.g. {root / 'scenarios' / (path.stem + '.yaml')}")
+        Problem(
+            str(path),
+            1,
+            f"not read as content: only *.yaml files in {folders} are",
+            f"move it into the folder of its kind, e.g. {root / 'scenarios' / (path.stem + '.yaml')}",
+        )
         for path in sorted(root.rglob("*.y*ml"))
         if path.suffix in (".yaml", ".yml") and path not in read
     ]

@@ -25,6 +25,11 @@ def release(engine: Engine, owners: list[str]) -> int:
     if not owners:
         return 0
     with Session(engine) as session:
-        count = inbox.release_dead(session, owners) + outbox.release_dead(session, owners) + deliveries.release_dead(session, owners) + leases.release_dead(session, owners)
+        count = (
+            inbox.release_dead(session, owners)
+            + outbox.release_dead(session, owners)
+            + deliveries.release_dead(session, owners)
+            + leases.release_dead(session, owners)
+        )
         session.commit()
     return count

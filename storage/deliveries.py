@@ -58,7 +58,9 @@ class Progress:
         return self.sent + self.undeliverable + self.failed
 
 
-def create_push(session: Session, quiz_id: str, by: int, team_id: int | None, deadline: datetime | None, user_ids: list[int], path_id: str | None = None) -> Assignment:
+def create_push(
+    session: Session, quiz_id: str, by: int, team_id: int | None, deadline: datetime | None, user_ids: list[int], path_id: str | None = None
+) -> Assignment:
     """An assignment of a quiz (or, with `path_id`, of a learning path) and one pending invitation per target rep."""
     assignment = Assignment(quiz_id=quiz_id, path_id=path_id, created_by=by, team_id=team_id, deadline=deadline)
     session.add(assignment)
@@ -92,7 +94,17 @@ def claim(engine: Engine, limit: int, lease: timedelta, now: datetime | None = N
             .with_for_update(skip_locked=True, of=Delivery)
         ).all()
         lapsed = {d.claimed_by for d, _, _ in rows if d.status == "sending"}
-        first = dict(session.exec(select(Delivery.claimed_by, func.min(Delivery.id)).where(col(Delivery.claimed_by).in_(lapsed), col(Delivery.status) == "sending").group_by(col(Delivery.claimed_by))).all()) if lapsed else {}
+        first = (
+            dict(
+                session.exec(
+                    select(Delivery.claimed_by, func.min(Delivery.id))
+                    .where(col(Delivery.claimed_by).in_(lapsed), col(Delivery.status) == "sending")
+                    .group_by(col(Delivery.claimed_by))
+                ).all()
+            )
+            if lapsed
+            else {}
+        )
         for delivery, assignment, user in rows:
             tries = delivery.tries + 1  # read before the UPDATE, which refreshes `delivery` in the session
             in_flight = delivery.status == "sending" and first.get(delivery.claimed_by) == delivery.id  # a sender's first open one
@@ -109,7 +121,21 @@ def claim(engine: Engine, limit: int, lease: timedelta, now: datetime | None = N
             if taken == 1 and values["status"] == "sending":
                 chat_id = user.chat_id if user is not None and user.chat_id else delivery.user_id
                 lang = user.lang if user is not None and user.lang else "zh"
-                claimed.append(Claimed(delivery.id or 0, delivery.kind, delivery.user_id, chat_id, lang, assignment.id or 0, assignment.quiz_id, assignment.deadline, tries, unsure, assignment.path_id))
+                claimed.append(
+                    Claimed(
+                        delivery.id or 0,
+                        delivery.kind,
+                        delivery.user_id,
+                        chat_id,
+                        lang,
+                        assignment.id or 0,
+                        assignment.quiz_id,
+                        assignment.deadline,
+                        tries,
+                        unsure,
+                        assignment.path_id,
+                    )
+                )
         session.commit()
     return claimed
 
@@ -118,7 +144,10 @@ def _finish(engine: Engine, delivery_id: int, owner: str, **values: object) -> b
     with Session(engine) as session:
         commit_without_fsync(session.connection())
         done = changed_rows(
-            session, update(Delivery).where(col(Delivery.id) == delivery_id, col(Delivery.status) == "sending", col(Delivery.claimed_by) == owner).values(claimed_by="", **values)
+            session,
+            update(Delivery)
+            .where(col(Delivery.id) == delivery_id, col(Delivery.status) == "sending", col(Delivery.claimed_by) == owner)
+            .values(claimed_by="", **values),
         )
         session.commit()
         return done == 1
@@ -184,7 +213,11 @@ def release_dead(session: Session, owners: list[str]) -> int:
     failed if it was unsure already."""
     if not owners:
         return 0
-    rows = session.exec(select(Delivery.id, Delivery.claimed_by, Delivery.unsure).where(col(Delivery.claimed_by).in_(owners), col(Delivery.status) == "sending").order_by(col(Delivery.id))).all()
+    rows = session.exec(
+        select(Delivery.id, Delivery.claimed_by, Delivery.unsure)
+        .where(col(Delivery.claimed_by).in_(owners), col(Delivery.status) == "sending")
+        .order_by(col(Delivery.id))
+    ).all()
     first: dict[str, int] = {}
     for delivery_id, owner, _ in rows:
         first.setdefault(owner, delivery_id or 0)
@@ -217,7 +250,19 @@ def progress(engine: Engine, assignment_ids: set[int]) -> list[Progress]:
                 ).all()
             )
             total = sum(counts.values())
-            out.append(Progress(assignment_id, total, counts.get("sent", 0), counts.get("undeliverable", 0), counts.get("failed", 0), assignment.progress_chat_id, assignment.progress_message_id, assignment.progress_shown, assignment.summary_sent))
+            out.append(
+                Progress(
+                    assignment_id,
+                    total,
+                    counts.get("sent", 0),
+                    counts.get("undeliverable", 0),
+                    counts.get("failed", 0),
+                    assignment.progress_chat_id,
+                    assignment.progress_message_id,
+                    assignment.progress_shown,
+                    assignment.summary_sent,
+                )
+            )
     return out
 
 
@@ -238,7 +283,12 @@ def claim_summary(engine: Engine, assignment_id: int, write: Callable[[Session],
     """True for exactly one sender: the one whose `write` (the trainer's final summary, into the
     reply outbox) commits with the claim, so the summary is never lost nor sent twice."""
     with Session(engine) as session:
-        won = changed_rows(session, update(Assignment).where(col(Assignment.id) == assignment_id, col(Assignment.summary_sent).is_(False)).values(summary_sent=True)) == 1
+        won = (
+            changed_rows(
+                session, update(Assignment).where(col(Assignment.id) == assignment_id, col(Assignment.summary_sent).is_(False)).values(summary_sent=True)
+            )
+            == 1
+        )
         if won:
             write(session)
         session.commit()
@@ -264,10 +314,14 @@ def queue_reminders(engine: Engine, before: timedelta, now: datetime | None = No
             remind_at = max(deadline - before, created + (deadline - created) / 2)
             if now < remind_at:
                 continue
-            won = changed_rows(session, update(Assignment).where(col(Assignment.id) == assignment.id, col(Assignment.reminder_queued).is_(False)).values(reminder_queued=True))
+            won = changed_rows(
+                session, update(Assignment).where(col(Assignment.id) == assignment.id, col(Assignment.reminder_queued).is_(False)).values(reminder_queued=True)
+            )
             if won != 1:
                 continue
-            invited = session.exec(select(Delivery.user_id).where(Delivery.assignment_id == assignment.id, Delivery.kind == "invite", Delivery.status != "undeliverable")).all()
+            invited = session.exec(
+                select(Delivery.user_id).where(Delivery.assignment_id == assignment.id, Delivery.kind == "invite", Delivery.status != "undeliverable")
+            ).all()
             finished = set(
                 session.exec(select(Certificate.user_id).where(Certificate.path_id == assignment.path_id)).all()
                 if assignment.path_id

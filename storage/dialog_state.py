@@ -67,12 +67,23 @@ def save_state(session: Session, snap: Snapshot) -> int:
     if not snap.exists:
         try:
             with session.begin_nested():
-                connection.execute(_CREATE, {"user_id": snap.user_id, "dialog": snap.dialog, "state": snap.state, "data": snap.data, "version": 1, "updated_at": utcnow()})
+                connection.execute(
+                    _CREATE, {"user_id": snap.user_id, "dialog": snap.dialog, "state": snap.state, "data": snap.data, "version": 1, "updated_at": utcnow()}
+                )
         except IntegrityError as exc:
             raise StaleState from exc
         return 1
     result = connection.execute(
-        _SAVE, {"of_user": snap.user_id, "loaded": snap.version, "dialog": snap.dialog, "state": snap.state, "data": snap.data, "version": snap.version + 1, "updated_at": utcnow()}
+        _SAVE,
+        {
+            "of_user": snap.user_id,
+            "loaded": snap.version,
+            "dialog": snap.dialog,
+            "state": snap.state,
+            "data": snap.data,
+            "version": snap.version + 1,
+            "updated_at": utcnow(),
+        },
     )
     if result.rowcount != 1:
         raise StaleState

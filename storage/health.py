@@ -37,9 +37,7 @@ def reachable(connection: Connection) -> None:
 def backlog(connection: Connection, now: datetime | None = None) -> Backlog:
     """The outbox's and the push queue's depth, and the wait of the oldest due outbox call."""
     now = now or utcnow()
-    outbox, first_due = connection.execute(
-        select(func.count(), func.min(OutboxMessage.not_before)).where(col(OutboxMessage.status).in_(OPEN))
-    ).one()
+    outbox, first_due = connection.execute(select(func.count(), func.min(OutboxMessage.not_before)).where(col(OutboxMessage.status).in_(OPEN))).one()
     pushes = connection.execute(select(func.count()).select_from(Delivery).where(col(Delivery.status).in_(WAITING_PUSHES))).scalar_one()
     waited = now - first_due if first_due is not None and first_due <= now else None
     return Backlog(outbox, pushes, waited)

@@ -65,7 +65,15 @@ def receive(engine: Engine, updates: list[tuple[int, int, dict[str, Any]]], owne
         for update_id, key, payload in new:
             mine = key not in waiting
             waiting.add(key)
-            values = {"update_id": update_id, "user_key": key, "payload": payload, "received_at": now, "claimed_by": owner if mine else "", "claimed_at": now if mine else None, "tries": 1 if mine else 0}
+            values = {
+                "update_id": update_id,
+                "user_key": key,
+                "payload": payload,
+                "received_at": now,
+                "claimed_by": owner if mine else "",
+                "claimed_at": now if mine else None,
+                "tries": 1 if mine else 0,
+            }
             connection.execute(_ADD, values)
             if mine:
                 claimed.append(Incoming(update_id, key, payload, 1))
@@ -78,7 +86,9 @@ def _free(now: datetime, lease: timedelta) -> Any:
 
 def _take(connection: Connection, row: Any, owner: str, now: datetime, lease: timedelta) -> Incoming | None:
     """Claim the stored update `row` for `owner` unless someone holds it."""
-    won = connection.execute(update(INBOX).where(INBOX.c.update_id == row.update_id, _free(now, lease)).values(claimed_by=owner, claimed_at=now, tries=row.tries + 1))
+    won = connection.execute(
+        update(INBOX).where(INBOX.c.update_id == row.update_id, _free(now, lease)).values(claimed_by=owner, claimed_at=now, tries=row.tries + 1)
+    )
     if won.rowcount != 1:
         return None
     return Incoming(row.update_id, row.user_key, row.payload, row.tries + 1)
@@ -93,7 +103,9 @@ def claim_heads(engine: Engine, owner: str, lease: timedelta, limit: int, skip: 
     taken: list[Incoming] = []
     left = False
     with engine.begin() as connection:
-        rows = connection.execute(select(INBOX).where(INBOX.c.update_id.in_(first), _free(now, lease)).order_by(INBOX.c.update_id).limit(limit + len(skip) + 1)).all()
+        rows = connection.execute(
+            select(INBOX).where(INBOX.c.update_id.in_(first), _free(now, lease)).order_by(INBOX.c.update_id).limit(limit + len(skip) + 1)
+        ).all()
         for row in rows:
             if row.user_key in skip or len(taken) >= limit:
                 left = True

@@ -44,7 +44,9 @@ def record_drill(session: Session, user_id: int, script_id: str, right: int) -> 
 def evidence_of(session: Session, user_id: int) -> Evidence:
     """The rep's lessons read, best drill per script, best full quiz score per quiz, and finished role-plays."""
     records = session.exec(
-        select(StudyRecord.kind, StudyRecord.item_id, func.max(StudyRecord.right)).where(StudyRecord.user_id == user_id).group_by(col(StudyRecord.kind), col(StudyRecord.item_id))
+        select(StudyRecord.kind, StudyRecord.item_id, func.max(StudyRecord.right))
+        .where(StudyRecord.user_id == user_id)
+        .group_by(col(StudyRecord.kind), col(StudyRecord.item_id))
     ).all()
     quizzes = session.exec(
         select(QuizAttempt.quiz_id, func.max(QuizAttempt.score))
@@ -52,7 +54,9 @@ def evidence_of(session: Session, user_id: int) -> Evidence:
         .group_by(col(QuizAttempt.quiz_id))
     ).all()
     roleplays = session.exec(
-        select(RolePlay.scenario_id, RolePlay.score, RolePlay.question_counts).where(RolePlay.user_id == user_id, col(RolePlay.finished_at).is_not(None)).order_by(col(RolePlay.id))
+        select(RolePlay.scenario_id, RolePlay.score, RolePlay.question_counts)
+        .where(RolePlay.user_id == user_id, col(RolePlay.finished_at).is_not(None))
+        .order_by(col(RolePlay.id))
     ).all()
     return Evidence(
         lessons=frozenset(item for kind, item, _ in records if kind == "lesson"),

@@ -429,6 +429,8 @@ class ReviewReminder(SQLModel, table=True):
     quiet_from: int = 22 * 60
     quiet_to: int = 8 * 60
     nudged_on: date | None = None
+
+
 class SendPace(SQLModel, table=True):
     """When the next message may go out, shared by every bot process (storage/pace.py): one row
     per chat that had a message lately, and row 0 for the bot as a whole. `tat` is the

@@ -253,7 +253,16 @@ def page_of_needs(session: Session, flt: NeedFilter, scope: set[int] | None, pag
     return list(session.exec(query.offset(page * per_page).limit(per_page)).all())
 
 
-EXPORT_COLUMNS = (col(Need.id), col(Need.created_at), col(Need.rep_id), col(Need.source), col(Need.lang), col(Need.fields), col(Need.evidence), col(Need.roleplay_id))
+EXPORT_COLUMNS = (
+    col(Need.id),
+    col(Need.created_at),
+    col(Need.rep_id),
+    col(Need.source),
+    col(Need.lang),
+    col(Need.fields),
+    col(Need.evidence),
+    col(Need.roleplay_id),
+)
 
 
 def iter_needs(session: Session, flt: NeedFilter, scope: set[int] | None, batch: int = BATCH) -> Iterator[list[Row[Any]]]:
@@ -281,7 +290,13 @@ def iter_needs(session: Session, flt: NeedFilter, scope: set[int] | None, batch:
 def top_tags(session: Session, flt: NeedFilter, scope: set[int] | None, limit: int = 12) -> list[str]:
     """The most used tags among the matching needs (for filter buttons)."""
     ids = _filtered(session, flt.with_(tag=""), scope).with_only_columns(col(Need.id))
-    query = select(NeedTag.tag, func.count()).where(col(NeedTag.need_id).in_(ids)).group_by(col(NeedTag.tag)).order_by(func.count().desc(), col(NeedTag.tag)).limit(limit)
+    query = (
+        select(NeedTag.tag, func.count())
+        .where(col(NeedTag.need_id).in_(ids))
+        .group_by(col(NeedTag.tag))
+        .order_by(func.count().desc(), col(NeedTag.tag))
+        .limit(limit)
+    )
     return [tag for tag, _ in session.exec(query).all()]
 
 

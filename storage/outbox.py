@@ -26,19 +26,37 @@ OPEN = ("pending", "sending")
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
 # Built once: constructing a statement costs more than running it on SQLite.
 _ADD = insert(OUTBOX).returning(OUTBOX.c.id)
-_COLUMNS = ("chat_id", "update_id", "kind", "payload", "content", "query_id", "edit_message_id", "progress_of", "not_before", "tries", "unsure", "error", "created_at")
+_COLUMNS = (
+    "chat_id",
+    "update_id",
+    "kind",
+    "payload",
+    "content",
+    "query_id",
+    "edit_message_id",
+    "progress_of",
+    "not_before",
+    "tries",
+    "unsure",
+    "error",
+    "created_at",
+)
 _NONE_WAITING = ~exists().where(OUTBOX.c.chat_id == bindparam("v_chat_id"), OUTBOX.c.status.in_(OPEN))
 # A chat's first call of an update: claimed for the sender at once ("sending") when the chat has
 # no call waiting, else "pending" behind the others; the status says which.
-_ADD_FIRST = insert(OUTBOX).from_select(
-    [*_COLUMNS, "status", "claimed_by", "claimed_at"],
-    core_select(
-        *(bindparam(f"v_{name}", type_=OUTBOX.c[name].type) for name in _COLUMNS),
-        case((_NONE_WAITING, literal("sending")), else_=literal("pending")),
-        case((_NONE_WAITING, bindparam("v_claimed_by", type_=OUTBOX.c.claimed_by.type)), else_=literal("")),
-        case((_NONE_WAITING, bindparam("v_claimed_at", type_=OUTBOX.c.claimed_at.type)), else_=null()),
-    ),
-).returning(OUTBOX.c.id, OUTBOX.c.status)
+_ADD_FIRST = (
+    insert(OUTBOX)
+    .from_select(
+        [*_COLUMNS, "status", "claimed_by", "claimed_at"],
+        core_select(
+            *(bindparam(f"v_{name}", type_=OUTBOX.c[name].type) for name in _COLUMNS),
+            case((_NONE_WAITING, literal("sending")), else_=literal("pending")),
+            case((_NONE_WAITING, bindparam("v_claimed_by", type_=OUTBOX.c.claimed_by.type)), else_=literal("")),
+            case((_NONE_WAITING, bindparam("v_claimed_at", type_=OUTBOX.c.claimed_at.type)), else_=null()),
+        ),
+    )
+    .returning(OUTBOX.c.id, OUTBOX.c.status)
+)
 _FINISH = update(OUTBOX).where(OUTBOX.c.id == bindparam("call"), OUTBOX.c.claimed_by == bindparam("owner"), OUTBOX.c.status == "sending")
 _PROGRESS = update(Assignment.__table__).where(Assignment.__table__.c.id == bindparam("assignment"))  # type: ignore[attr-defined]
 GIVEN_UP_UNSURE = "may have been delivered; not sent a third time"
@@ -91,18 +109,33 @@ def queue(session: Session, update_id: int | None, items: list[Outgoing], owner:
     mine: dict[int, bool] = {}
     for item in items:
         values = {
-            "chat_id": item.chat_id, "update_id": update_id, "kind": item.kind, "payload": item.payload, "content": item.content, "query_id": item.query_id,
-            "edit_message_id": item.edit_message_id, "progress_of": item.progress_of, "not_before": now, "tries": 0, "unsure": 0, "error": "", "created_at": now,
+            "chat_id": item.chat_id,
+            "update_id": update_id,
+            "kind": item.kind,
+            "payload": item.payload,
+            "content": item.content,
+            "query_id": item.query_id,
+            "edit_message_id": item.edit_message_id,
+            "progress_of": item.progress_of,
+            "not_before": now,
+            "tries": 0,
+            "unsure": 0,
+            "error": "",
+            "created_at": now,
         }
         if item.chat_id in mine:
             ours = mine[item.chat_id]
-            row_id = connection.execute(_ADD, {**values, "status": "sending" if ours else "pending", "claimed_by": owner if ours else "", "claimed_at": now if ours else None}).scalar_one()
+            row_id = connection.execute(
+                _ADD, {**values, "status": "sending" if ours else "pending", "claimed_by": owner if ours else "", "claimed_at": now if ours else None}
+            ).scalar_one()
         else:
             row = connection.execute(_ADD_FIRST, {f"v_{name}": value for name, value in {**values, "claimed_by": owner, "claimed_at": now}.items()}).one()
             row_id, ours = row.id, row.status == "sending"
             mine[item.chat_id] = ours
         if ours:
-            claimed.setdefault(item.chat_id, []).append(Call(row_id, item.chat_id, item.kind, item.payload, item.content, item.query_id, item.edit_message_id, item.progress_of, 0, 0))
+            claimed.setdefault(item.chat_id, []).append(
+                Call(row_id, item.chat_id, item.kind, item.payload, item.content, item.query_id, item.edit_message_id, item.progress_of, 0, 0)
+            )
     return claimed
 
 
@@ -119,7 +152,9 @@ def due_chats(engine: Engine, limit: int, lease: timedelta, now: datetime | None
     now = now or utcnow()
     first = select(func.min(OutboxMessage.id)).where(col(OutboxMessage.status).in_(OPEN)).group_by(col(OutboxMessage.chat_id)).scalar_subquery()
     with Session(engine) as session:
-        rows = session.exec(select(OutboxMessage.chat_id).where(col(OutboxMessage.id).in_(first), _due(now, lease)).order_by(col(OutboxMessage.id)).limit(limit)).all()
+        rows = session.exec(
+            select(OutboxMessage.chat_id).where(col(OutboxMessage.id).in_(first), _due(now, lease)).order_by(col(OutboxMessage.id)).limit(limit)
+        ).all()
     return list(rows)
 
 
@@ -155,7 +190,9 @@ def claim_chat(engine: Engine, chat_id: int, owner: str, lease: timedelta, now: 
                 session.rollback()
                 return []
             if values["status"] == "sending":
-                taken.append(Call(row.id or 0, row.chat_id, row.kind, row.payload, row.content, row.query_id, row.edit_message_id, row.progress_of, row.tries, unsure))
+                taken.append(
+                    Call(row.id or 0, row.chat_id, row.kind, row.payload, row.content, row.query_id, row.edit_message_id, row.progress_of, row.tries, unsure)
+                )
         session.commit()
     return taken
 
@@ -189,8 +226,14 @@ def mark_retry(engine: Engine, call: Call, owner: str, after: timedelta, error: 
     """Back in the chat's queue, due in `after`; the chat's later calls wait behind it.
     A 429 is not `counted` as a try; an `unsure` attempt (a timeout) may have been delivered."""
     _finish(
-        engine, call, owner, status="pending", not_before=utcnow() + after, error=error[:200],
-        tries=call.tries + (1 if counted else 0), unsure=call.unsure + (1 if unsure else 0),
+        engine,
+        call,
+        owner,
+        status="pending",
+        not_before=utcnow() + after,
+        error=error[:200],
+        tries=call.tries + (1 if counted else 0),
+        unsure=call.unsure + (1 if unsure else 0),
     )
 
 
@@ -200,7 +243,9 @@ def release(engine: Engine, calls: list[Call], owner: str) -> None:
         return
     with Session(engine) as session:
         session.execute(
-            update(OutboxMessage).where(col(OutboxMessage.id).in_([c.id for c in calls]), col(OutboxMessage.claimed_by) == owner, col(OutboxMessage.status) == "sending").values(status="pending", claimed_by="", claimed_at=None)
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_([c.id for c in calls]), col(OutboxMessage.claimed_by) == owner, col(OutboxMessage.status) == "sending")
+            .values(status="pending", claimed_by="", claimed_at=None)
         )
         session.commit()
 
@@ -212,9 +257,15 @@ def release_dead(session: Session, owners: list[str]) -> int:
     up if it was unsure already. Returns how many were released."""
     if not owners:
         return 0
-    rows = session.connection().execute(
-        select(OUTBOX.c.id, OUTBOX.c.chat_id, OUTBOX.c.claimed_by, OUTBOX.c.unsure).where(OUTBOX.c.claimed_by.in_(owners), OUTBOX.c.status == "sending").order_by(OUTBOX.c.id)
-    ).all()
+    rows = (
+        session.connection()
+        .execute(
+            select(OUTBOX.c.id, OUTBOX.c.chat_id, OUTBOX.c.claimed_by, OUTBOX.c.unsure)
+            .where(OUTBOX.c.claimed_by.in_(owners), OUTBOX.c.status == "sending")
+            .order_by(OUTBOX.c.id)
+        )
+        .all()
+    )
     in_flight: dict[tuple[int, str], Any] = {}
     for row in rows:
         in_flight.setdefault((row.chat_id, row.claimed_by), row)

@@ -51,8 +51,16 @@ class Summary:
 
 def summarize(session: Session, quiz_id: str, scope: set[int] | None) -> Summary:
     """Completion among reps the quiz was pushed to (or who took it), each rep's latest full attempt."""
-    pushed = set(session.exec(select(Delivery.user_id).join(Assignment, col(Assignment.id) == col(Delivery.assignment_id)).where(Assignment.quiz_id == quiz_id, Delivery.kind == "invite")).all())
-    attempts = session.exec(select(QuizAttempt).where(QuizAttempt.quiz_id == quiz_id, QuizAttempt.mode == "full").order_by(col(QuizAttempt.started_at), col(QuizAttempt.id))).all()
+    pushed = set(
+        session.exec(
+            select(Delivery.user_id)
+            .join(Assignment, col(Assignment.id) == col(Delivery.assignment_id))
+            .where(Assignment.quiz_id == quiz_id, Delivery.kind == "invite")
+        ).all()
+    )
+    attempts = session.exec(
+        select(QuizAttempt).where(QuizAttempt.quiz_id == quiz_id, QuizAttempt.mode == "full").order_by(col(QuizAttempt.started_at), col(QuizAttempt.id))
+    ).all()
     if scope is not None:
         pushed &= scope
         attempts = [a for a in attempts if a.user_id in scope]
@@ -88,7 +96,18 @@ def finished_attempts(session: Session, quiz_id: str | None, scope: set[int] | N
 def result_rows(session: Session, quiz_id: str | None, scope: set[int] | None) -> list[tuple[Any, ...]]:
     """One row per finished attempt, oldest first."""
     return [
-        (a.user_id, u.name if u else "", a.quiz_id, a.mode, a.started_at.isoformat(), a.finished_at.isoformat() if a.finished_at else "", a.score, a.correct, len(a.question_ids), a.passed)
+        (
+            a.user_id,
+            u.name if u else "",
+            a.quiz_id,
+            a.mode,
+            a.started_at.isoformat(),
+            a.finished_at.isoformat() if a.finished_at else "",
+            a.score,
+            a.correct,
+            len(a.question_ids),
+            a.passed,
+        )
         for a, u in finished_attempts(session, quiz_id, scope)
     ]
 
@@ -109,20 +128,28 @@ def xapi_statements(session: Session, quiz_id: str | None, scope: set[int] | Non
     for attempt, user in finished_attempts(session, quiz_id, scope):
         actor = _actor(attempt.user_id, user)
         for answer in answers_of(session, attempt.id or 0):
-            out.append({
+            out.append(
+                {
+                    "actor": actor,
+                    "verb": _verb("answered"),
+                    "object": {"objectType": "Activity", "id": f"{activity}{attempt.quiz_id}/question/{answer.question_id}"},
+                    "result": {"success": answer.correct, "response": ",".join(answer.chosen)},
+                    "timestamp": answer.answered_at.isoformat(),
+                }
+            )
+        out.append(
+            {
                 "actor": actor,
-                "verb": _verb("answered"),
-                "object": {"objectType": "Activity", "id": f"{activity}{attempt.quiz_id}/question/{answer.question_id}"},
-                "result": {"success": answer.correct, "response": ",".join(answer.chosen)},
-                "timestamp": answer.answered_at.isoformat(),
-            })
-        out.append({
-            "actor": actor,
-            "verb": _verb("passed" if attempt.passed else "failed"),
-            "object": {"objectType": "Activity", "id": f"{activity}{attempt.quiz_id}"},
-            "result": {"score": {"raw": attempt.score, "min": 0, "max": 100, "scaled": (attempt.score or 0) / 100}, "success": bool(attempt.passed), "completion": True},
-            "timestamp": attempt.finished_at.isoformat() if attempt.finished_at else "",
-        })
+                "verb": _verb("passed" if attempt.passed else "failed"),
+                "object": {"objectType": "Activity", "id": f"{activity}{attempt.quiz_id}"},
+                "result": {
+                    "score": {"raw": attempt.score, "min": 0, "max": 100, "scaled": (attempt.score or 0) / 100},
+                    "success": bool(attempt.passed),
+                    "completion": True,
+                },
+                "timestamp": attempt.finished_at.isoformat() if attempt.finished_at else "",
+            }
+        )
     return out
 
 

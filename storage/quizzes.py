@@ -28,7 +28,9 @@ def record_answer(session: Session, attempt_id: int, question_id: str, chosen: l
 
 def answers_of(session: Session, attempt_id: int) -> list[QuizAnswer]:
     """An attempt's answers in the order they were given (the same on every database)."""
-    return list(session.exec(select(QuizAnswer).where(QuizAnswer.attempt_id == attempt_id).order_by(col(QuizAnswer.answered_at), col(QuizAnswer.question_id))).all())
+    return list(
+        session.exec(select(QuizAnswer).where(QuizAnswer.attempt_id == attempt_id).order_by(col(QuizAnswer.answered_at), col(QuizAnswer.question_id))).all()
+    )
 
 
 def finish_attempt(session: Session, attempt: QuizAttempt, pass_mark: int) -> QuizAttempt:

@@ -33,7 +33,15 @@ def quiz_ref(quiz_id: str, question_id: str) -> str:
 
 def card_of(item: ReviewItem) -> Card:
     """The item's FSRS card."""
-    return Card(card_id=item.id or 0, state=State(item.state), step=item.step, stability=item.stability, difficulty=item.difficulty, due=item.due, last_review=item.last_review)
+    return Card(
+        card_id=item.id or 0,
+        state=State(item.state),
+        step=item.step,
+        stability=item.stability,
+        difficulty=item.difficulty,
+        due=item.due,
+        last_review=item.last_review,
+    )
 
 
 def _rate(item: ReviewItem, rating: Rating, now: datetime) -> None:

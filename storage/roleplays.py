@@ -98,12 +98,24 @@ def export_records(session: Session, scenario_id: str | None = None, scope: set[
         last_id = page[-1].id or last_id
         rows = [r for r in page if scope is None or r.user_id in scope]
         turns: dict[int, list[RolePlayTurn]] = {}
-        batch_turns = select(RolePlayTurn).where(col(RolePlayTurn.roleplay_id).in_([r.id for r in rows])).order_by(col(RolePlayTurn.roleplay_id), col(RolePlayTurn.number))
+        batch_turns = (
+            select(RolePlayTurn)
+            .where(col(RolePlayTurn.roleplay_id).in_([r.id for r in rows]))
+            .order_by(col(RolePlayTurn.roleplay_id), col(RolePlayTurn.number))
+        )
         for turn in session.exec(batch_turns).all():
             turns.setdefault(turn.roleplay_id, []).append(turn)
         for roleplay in rows:
             transcript = [
-                {"turn": t.number, "rep": t.rep_text, "suggested": t.suggested, "form": t.verdict.get("form"), "spin": t.verdict.get("spin"), "move": t.move, "customer": t.customer_text}
+                {
+                    "turn": t.number,
+                    "rep": t.rep_text,
+                    "suggested": t.suggested,
+                    "form": t.verdict.get("form"),
+                    "spin": t.verdict.get("spin"),
+                    "move": t.move,
+                    "customer": t.customer_text,
+                }
                 for t in turns.get(roleplay.id or 0, [])
             ]
             yield {
@@ -169,7 +181,17 @@ def _state_before() -> Any:
 def unmatched_records(session: Session, scenario_id: str | None = None, scope: set[int] | None = None, batch: int = 500) -> Iterator[dict[str, Any]]:
     """Every rep line the customer did not understand, in any role-play (finished or not), oldest first, read in batches."""
     last_id = 0
-    columns = (col(RolePlayTurn.id), col(RolePlay.scenario_id), _state_before(), col(RolePlay.lang), col(RolePlayTurn.rep_text), col(RolePlayTurn.number), col(RolePlayTurn.roleplay_id), col(RolePlay.user_id), col(RolePlayTurn.at))
+    columns = (
+        col(RolePlayTurn.id),
+        col(RolePlay.scenario_id),
+        _state_before(),
+        col(RolePlay.lang),
+        col(RolePlayTurn.rep_text),
+        col(RolePlayTurn.number),
+        col(RolePlayTurn.roleplay_id),
+        col(RolePlay.user_id),
+        col(RolePlayTurn.at),
+    )
     while True:
         query = _unmatched(core_select(*columns), scenario_id, scope).where(col(RolePlayTurn.id) > last_id)
         page = session.execute(query.order_by(col(RolePlayTurn.id)).limit(batch)).all()
@@ -177,7 +199,16 @@ def unmatched_records(session: Session, scenario_id: str | None = None, scope: s
             return
         last_id = page[-1][0]
         for _, scenario, state, lang, text, number, roleplay_id, user_id, at in page:
-            yield {"scenario": scenario, "state": state, "lang": lang, "rep_text": text, "turn": number, "roleplay_id": roleplay_id, "rep_id": user_id, "at": at.isoformat()}
+            yield {
+                "scenario": scenario,
+                "state": state,
+                "lang": lang,
+                "rep_text": text,
+                "turn": number,
+                "roleplay_id": roleplay_id,
+                "rep_id": user_id,
+                "at": at.isoformat(),
+            }
 
 
 def write_unmatched(session: Session, fmt: str, handle: BinaryIO, scenario_id: str | None = None, scope: set[int] | None = None) -> int:
@@ -255,7 +286,9 @@ def roleplay_results(session: Session, scenario_id: str, scope: set[int] | None)
     outcome = func.coalesce(RolePlay.outcome, "abandoned").label("outcome")
     per_rep = (
         select(RolePlay.user_id, outcome, func.max(func.coalesce(RolePlay.score, 0)).label("best"), func.count().label("played"))
-        .where(*finished).group_by(col(RolePlay.user_id), outcome).subquery()
+        .where(*finished)
+        .group_by(col(RolePlay.user_id), outcome)
+        .subquery()
     )
     query = core_select(per_rep.c.user_id, col(User.name), per_rep.c.outcome, per_rep.c.best, per_rep.c.played)
     query = query.join(User, col(User.id) == per_rep.c.user_id, isouter=True).order_by(per_rep.c.user_id, per_rep.c.outcome)

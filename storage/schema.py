@@ -117,7 +117,9 @@ def upgrade(engine: Engine) -> Upgrade:
             done = Upgrade(before, database_revisions(connection))
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise SchemaError(f"upgrading the database to revision {shown(heads())} failed, and nothing was changed: {reason}; please report it to the maintainers") from exc
+        raise SchemaError(
+            f"upgrading the database to revision {shown(heads())} failed, and nothing was changed: {reason}; please report it to the maintainers"
+        ) from exc
     if done.before != done.after:
         # A new database is news to nobody; an upgrade of one in use belongs in the log.
         log.log(logging.DEBUG if new else logging.INFO, "database upgraded from revision %s to %s", shown(done.before), shown(done.after))
@@ -179,7 +181,9 @@ def _schema_lock(engine: Engine) -> Iterator[Connection]:
                 yield connection
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:
-                    raise SchemaError(f"the migrations left rows whose references point nowhere ({broken[:3]}); nothing was changed; please report it to the maintainers")
+                    raise SchemaError(
+                        f"the migrations left rows whose references point nowhere ({broken[:3]}); nothing was changed; please report it to the maintainers"
+                    )
         finally:
             connection.exec_driver_sql("PRAGMA foreign_keys=ON")
             connection.commit()

@@ -35,8 +35,10 @@ class StepSummary:
 
 def spin_completed(session: Session, user_id: int) -> bool:
     """True once the rep has finished all four SPIN steps (this unlocks the role-plays)."""
-    query = select(func.count()).select_from(SpinStep).where(
-        SpinStep.user_id == user_id, col(SpinStep.stage).in_(SPIN_STAGES), col(SpinStep.finished_at).is_not(None)
+    query = (
+        select(func.count())
+        .select_from(SpinStep)
+        .where(SpinStep.user_id == user_id, col(SpinStep.stage).in_(SPIN_STAGES), col(SpinStep.finished_at).is_not(None))
     )
     return session.exec(query).one() == len(SPIN_STAGES)
 

@@ -71,14 +71,16 @@ class PostgresServer:
     def start(self) -> None:
         """Create the cluster, start the server and prepare the template every test database is copied from."""
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
-        options = " ".join([
-            f"-p {self.port}",
-            "-c listen_addresses=127.0.0.1",
-            f"-c unix_socket_directories={self.root}",
-            f"-c timezone={SERVER_TIMEZONE}",
-            "-c max_connections=200",
-            *([] if self.durable else ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]),
-        ])
+        options = " ".join(
+            [
+                f"-p {self.port}",
+                "-c listen_addresses=127.0.0.1",
+                f"-c unix_socket_directories={self.root}",
+                f"-c timezone={SERVER_TIMEZONE}",
+                "-c max_connections=200",
+                *([] if self.durable else ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]),
+            ]
+        )
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-o", options, "-w", "-t", "60", "start")
         self._admin(f"CREATE DATABASE {TEMPLATE}")
         template = make_engine(self.url(TEMPLATE))
@@ -133,7 +135,9 @@ def postgres_server(durable: bool = False) -> Iterator[PostgresServer]:
         try:
             pwd.getpwnam("postgres")
         except KeyError:
-            raise ServerMissing("running as root needs a `postgres` user to run the server as: install postgresql (Debian: apt-get install -y postgresql)") from None
+            raise ServerMissing(
+                "running as root needs a `postgres` user to run the server as: install postgresql (Debian: apt-get install -y postgresql)"
+            ) from None
     root = Path(tempfile.mkdtemp(prefix="salescoach-pg-"))
     if as_root:
         shutil.chown(root, "postgres", "postgres")

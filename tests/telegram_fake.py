@@ -68,9 +68,18 @@ class RecordingRequest(BaseRequest):
         chat_polls.append(f"poll{sum(map(len, self.polls.values()))}")
         options = [{"text": o["text"] if isinstance(o, dict) else o, "voter_count": 0, "persistent_id": str(i)} for i, o in enumerate(params["options"])]
         return {
-            "id": chat_polls[-1], "question": params["question"], "options": options, "total_voter_count": 0, "is_closed": False,
-            "is_anonymous": params.get("is_anonymous", True), "type": params.get("type", "regular"), "allows_multiple_answers": False,
-            "allows_revoting": False, "members_only": False, "correct_option_ids": params.get("correct_option_ids"), "explanation": params.get("explanation"),
+            "id": chat_polls[-1],
+            "question": params["question"],
+            "options": options,
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": params.get("is_anonymous", True),
+            "type": params.get("type", "regular"),
+            "allows_multiple_answers": False,
+            "allows_revoting": False,
+            "members_only": False,
+            "correct_option_ids": params.get("correct_option_ids"),
+            "explanation": params.get("explanation"),
         }
 
     async def do_request(self, url: str, method: str, request_data: RequestData | None = None, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
@@ -120,7 +129,10 @@ class FakeTelegram:
         for call in new:
             if call.method in ("sendMessage", "editMessageText") and call.params.get("reply_markup"):
                 markup = call.params["reply_markup"]
-                self.last_markup[int(call.params["chat_id"])] = {"markup": json.loads(markup) if isinstance(markup, str) else markup, "text": call.params.get("text", "")}
+                self.last_markup[int(call.params["chat_id"])] = {
+                    "markup": json.loads(markup) if isinstance(markup, str) else markup,
+                    "text": call.params.get("text", ""),
+                }
         return new
 
     async def send(self, user_id: int, text: str, name: str = "Ann", lang: str = "zh") -> list[Call]:
@@ -158,7 +170,12 @@ class FakeTelegram:
 
     async def vote(self, user_id: int, option: int, poll_id: str | None = None, name: str = "Ann", lang: str = "zh") -> list[Call]:
         """The user votes for option number `option` (from 0) in the newest poll the bot sent them, or in `poll_id`."""
-        answer = {"poll_id": poll_id or self.request.polls[user_id][-1], "user": self._user(user_id, name, lang), "option_ids": [option], "option_persistent_ids": [str(option)]}
+        answer = {
+            "poll_id": poll_id or self.request.polls[user_id][-1],
+            "user": self._user(user_id, name, lang),
+            "option_ids": [option],
+            "option_persistent_ids": [str(option)],
+        }
         return await self._process({"poll_answer": answer})
 
     async def press(self, user_id: int, label: str, **kw: Any) -> list[Call]:
@@ -173,11 +190,7 @@ def texts(calls: list[Call]) -> list[str]:
 
 def polls(calls: list[Call]) -> list[dict[str, Any]]:
     """The quiz polls among `calls`: question, options (their texts), correct option and explanation."""
-    return [
-        {**c.params, "options": [o["text"] if isinstance(o, dict) else o for o in c.params["options"]]}
-        for c in calls
-        if c.method == "sendPoll"
-    ]
+    return [{**c.params, "options": [o["text"] if isinstance(o, dict) else o for o in c.params["options"]]} for c in calls if c.method == "sendPoll"]
 
 
 def notices(calls: list[Call]) -> list[str]:

@@ -57,7 +57,9 @@ def test_plurals_read_right_in_english_and_chinese() -> None:
     assert [p.name for p in TEMPLATE_DIR.rglob("*.j2") if "(s)" in p.read_text(encoding="utf-8")] == []
 
 
-COUNTED_NOUN = re.compile(r"\}\}\s*(?:/\s*\{\{[^}]*\}\}\s*)?(?:[a-z-]+ )?(?:characters|bytes|needs|tags|situations|steps|points|turns|questions|reps|fields|uses|days|attempts|records|role-plays)\b|\bturn \{\{[^}]*join")
+COUNTED_NOUN = re.compile(
+    r"\}\}\s*(?:/\s*\{\{[^}]*\}\}\s*)?(?:[a-z-]+ )?(?:characters|bytes|needs|tags|situations|steps|points|turns|questions|reps|fields|uses|days|attempts|records|role-plays)\b|\bturn \{\{[^}]*join"
+)
 
 
 def test_no_english_template_puts_a_count_before_a_plural_by_hand() -> None:
@@ -69,10 +71,30 @@ def test_no_english_template_puts_a_count_before_a_plural_by_hand() -> None:
 @pytest.mark.parametrize(
     ("key", "data", "one", "many"),
     [
-        ("need_ask", {"editing": False, "number": 1, "total": 3, "label": "Customer", "required": True, "prompt": "Who?", "kind": "text", "current": ""}, ("limit", "At most 1 character."), ("limit", "At most 2 characters.")),
-        ("need_invalid", {"reason": "tag_too_long", "label": "Tags", "tag": "x"}, ("limit", "each tag has at most 1 character."), ("limit", "each tag has at most 2 characters.")),
-        ("need_invalid", {"reason": "too_many_tags", "label": "Tags", "limit": 10}, ("count", '"Tags": 1 tag, at most 10'), ("count", '"Tags": 2 tags, at most 10')),
-        ("console_file", {"path": "files/needs.csv", "name": "needs.csv"}, ("size", "(file saved: files/needs.csv, 1 byte)"), ("size", "(file saved: files/needs.csv, 2 bytes)")),
+        (
+            "need_ask",
+            {"editing": False, "number": 1, "total": 3, "label": "Customer", "required": True, "prompt": "Who?", "kind": "text", "current": ""},
+            ("limit", "At most 1 character."),
+            ("limit", "At most 2 characters."),
+        ),
+        (
+            "need_invalid",
+            {"reason": "tag_too_long", "label": "Tags", "tag": "x"},
+            ("limit", "each tag has at most 1 character."),
+            ("limit", "each tag has at most 2 characters."),
+        ),
+        (
+            "need_invalid",
+            {"reason": "too_many_tags", "label": "Tags", "limit": 10},
+            ("count", '"Tags": 1 tag, at most 10'),
+            ("count", '"Tags": 2 tags, at most 10'),
+        ),
+        (
+            "console_file",
+            {"path": "files/needs.csv", "name": "needs.csv"},
+            ("size", "(file saved: files/needs.csv, 1 byte)"),
+            ("size", "(file saved: files/needs.csv, 2 bytes)"),
+        ),
         ("needs_export_too_many", {"limit": 0}, ("total", "1 need matches, more than"), ("total", "2 needs match, more than")),
         ("spin_intro", {"steps": ["S", "P"]}, ("rounds", "for 1 customer situation."), ("rounds", "for 2 customer situations.")),
         ("spin_resume", {"step": 1, "steps": 4, "stage": "S", "done": 0}, ("rounds", "with 0/1 situation done."), ("rounds", "with 0/2 situations done.")),
@@ -86,8 +108,19 @@ def test_a_count_of_one_reads_in_the_singular(key: str, data: dict[str, object],
 
 def test_the_scorecard_says_turn_for_one_and_turns_for_several() -> None:
     def card(turns: tuple[int, ...]) -> str:
-        asking = QuestionQuality(weight=1, quality=100, points=1, questions=len(turns), open_turns=turns, problem_turns=turns, problem_turn=None,
-                                 implication_turns=(), need_payoff_turns=(), leading_turns=turns, leading_cost=3)
+        asking = QuestionQuality(
+            weight=1,
+            quality=100,
+            points=1,
+            questions=len(turns),
+            open_turns=turns,
+            problem_turns=turns,
+            problem_turn=None,
+            implication_turns=(),
+            need_payoff_turns=(),
+            leading_turns=turns,
+            leading_cost=3,
+        )
         counts = dict.fromkeys(("questions", "open", "closed", "situation", "problem", "implication", "need_payoff"), len(turns))
         scorecard = Scorecard("sale", "Sold", 50, question_counts=counts, asking=asking, lesson="Ask first.")
         return render("en", "roleplay_scorecard", {"title": "Plums", "early": False, "card": scorecard})
@@ -117,7 +150,12 @@ def test_members_who_have_not_started_the_bot_are_pending(engine: Engine) -> Non
 def test_the_validate_summary_counts_in_words() -> None:
     from knowledge.templates import counted
 
-    assert (counted(1, "form"), counted(2, "form"), counted(1, "quiz", "quizzes"), counted(0, "quiz", "quizzes")) == ("1 form", "2 forms", "1 quiz", "0 quizzes")
+    assert (counted(1, "form"), counted(2, "form"), counted(1, "quiz", "quizzes"), counted(0, "quiz", "quizzes")) == (
+        "1 form",
+        "2 forms",
+        "1 quiz",
+        "0 quizzes",
+    )
 
 
 def test_the_audit_log_names_people_and_teams(engine: Engine) -> None:

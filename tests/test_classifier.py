@@ -38,8 +38,8 @@ def cues_of(text: str) -> str:
 
 # ------------------------------------------------------------------ questions vs statements
 
-@pytest.mark.parametrize("text", ["我们的李子又大又甜", "Hello!", "Our product is the best", "欢迎光临！",
-                                  "We offer free installation this month."])
+
+@pytest.mark.parametrize("text", ["我们的李子又大又甜", "Hello!", "Our product is the best", "欢迎光临！", "We offer free installation this month."])
 def test_statements_greetings_and_pitches_are_not_questions(text: str) -> None:
     assert verdict(text)[1:] == (False, "none", "none")
 
@@ -60,29 +60,36 @@ def test_exclamative_what_is_not_a_question() -> None:
 
 # ------------------------------------------------------------------ closed questions
 
+
 def test_choice_question_haishi_is_closed_and_names_haishi() -> None:
     result = classify("酸的还是甜的?")
     assert (result.is_question, result.form) == (True, "closed")
     assert any("还是" in cue and cue.startswith("closed:") for cue in result.cues)
 
 
-@pytest.mark.parametrize("text, word", [
-    ("您们有没有自己的仓库？", "有没有"),
-    ("这个价格是不是超出预算了？", "是不是"),
-    ("能不能每周送两次？", "能不能"),
-    ("吃饭了吗？", "吗"),
-])
+@pytest.mark.parametrize(
+    "text, word",
+    [
+        ("您们有没有自己的仓库？", "有没有"),
+        ("这个价格是不是超出预算了？", "是不是"),
+        ("能不能每周送两次？", "能不能"),
+        ("吃饭了吗？", "吗"),
+    ],
+)
 def test_chinese_yes_no_forms_are_closed(text: str, word: str) -> None:
     assert verdict(text)[2] == "closed"
     assert word in cues_of(text)
 
 
-@pytest.mark.parametrize("text", [
-    "Do you use a CRM today?",
-    "Is it a monthly or an annual plan?",
-    "You're on the 100M plan, right?",
-    "If we delivered every morning before you open, would that help your stall?",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Do you use a CRM today?",
+        "Is it a monthly or an annual plan?",
+        "You're on the 100M plan, right?",
+        "If we delivered every morning before you open, would that help your stall?",
+    ],
+)
 def test_english_yes_no_and_choice_questions_are_closed(text: str) -> None:
     assert verdict(text)[2] == "closed"
 
@@ -95,24 +102,35 @@ def test_ma_beats_an_indefinite_question_word() -> None:
 
 # ------------------------------------------------------------------ open questions
 
-@pytest.mark.parametrize("text", [
-    "您平时几点开门？", "为什么选了现在这家供应商？", "你们是如何安排配送路线的？", "你们的宽带每个月多少钱？",
-    "How many employees do you have?", "Why did you switch carriers last year?",
-    "Could you describe your current setup?",
-])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "您平时几点开门？",
+        "为什么选了现在这家供应商？",
+        "你们是如何安排配送路线的？",
+        "你们的宽带每个月多少钱？",
+        "How many employees do you have?",
+        "Why did you switch carriers last year?",
+        "Could you describe your current setup?",
+    ],
+)
 def test_wh_questions_and_describe_requests_are_open(text: str) -> None:
     assert verdict(text)[2] == "open"
 
 
-@pytest.mark.parametrize("text, spin", [
-    ("How much does the premium plan cost per month?", "situation"),
-    ("What does the slow network cost you each month?", "implication"),
-    ("现在查发票信息方便吗？", "problem"),
-    ("要是能在手机上查，会不会更方便？", "need_payoff"),
-    ("Mind if I bring the contract round tomorrow?", "none"),
-    ("When the van breaks down, what happens to the day's deliveries?", "implication"),
-    ("Walk me through what happens after a booking comes in.", "situation"),
-])
+@pytest.mark.parametrize(
+    "text, spin",
+    [
+        ("How much does the premium plan cost per month?", "situation"),
+        ("What does the slow network cost you each month?", "implication"),
+        ("现在查发票信息方便吗？", "problem"),
+        ("要是能在手机上查，会不会更方便？", "need_payoff"),
+        ("Mind if I bring the contract round tomorrow?", "none"),
+        ("When the van breaks down, what happens to the day's deliveries?", "implication"),
+        ("Walk me through what happens after a booking comes in.", "situation"),
+    ],
+)
 def test_price_versus_cost_convenience_and_the_reps_own_if(text: str, spin: str) -> None:
     assert verdict(text)[3] == spin
 
@@ -124,16 +142,20 @@ def test_polite_describe_request_is_open_despite_ma() -> None:
 
 # ------------------------------------------------------------------ SPIN types
 
-@pytest.mark.parametrize("text, spin", [
-    ("您家的宽带是多少兆的？", "situation"),
-    ("How many employees do you have?", "situation"),
-    ("您对现在的快递服务满意吗？", "problem"),
-    ("Are you satisfied with your current supplier?", "problem"),
-    ("这个问题会带来什么影响？", "implication"),
-    ("What would it mean for your team if deliveries were late every week?", "implication"),
-    ("如果能解决这个问题，对您有什么帮助？", "need_payoff"),
-    ("Would it be useful to have a single bill for all lines?", "need_payoff"),
-])
+
+@pytest.mark.parametrize(
+    "text, spin",
+    [
+        ("您家的宽带是多少兆的？", "situation"),
+        ("How many employees do you have?", "situation"),
+        ("您对现在的快递服务满意吗？", "problem"),
+        ("Are you satisfied with your current supplier?", "problem"),
+        ("这个问题会带来什么影响？", "implication"),
+        ("What would it mean for your team if deliveries were late every week?", "implication"),
+        ("如果能解决这个问题，对您有什么帮助？", "need_payoff"),
+        ("Would it be useful to have a single bill for all lines?", "need_payoff"),
+    ],
+)
 def test_spin_types(text: str, spin: str) -> None:
     assert verdict(text)[3] == spin
 
@@ -174,6 +196,7 @@ def test_a_greeting_or_thanks_in_front_does_not_change_the_verdict() -> None:
 
 # ------------------------------------------------------------------ normalisation and robustness
 
+
 def test_traditional_chinese_is_classified_like_simplified() -> None:
     traditional, simplified = classify("這個問題會帶來什麼影響？"), classify("这个问题会带来什么影响？")
     assert traditional.as_dict() | {"text": ""} == simplified.as_dict() | {"text": ""}
@@ -189,8 +212,7 @@ def test_trailing_spaces_emoji_and_zero_width_characters_are_ignored() -> None:
     assert verdict("您对现在的网速满意吗？😊 ") == ("zh", True, "closed", "problem")
 
 
-@pytest.mark.parametrize("text", ["", "   ", "😀👍🏽🎉", "\u200b\ufeff", "???", "a" * 10_000, "什么" * 5_000,
-                                  "if " * 3_400])
+@pytest.mark.parametrize("text", ["", "   ", "😀👍🏽🎉", "\u200b\ufeff", "???", "a" * 10_000, "什么" * 5_000, "if " * 3_400])
 def test_degenerate_inputs_do_not_crash(text: str) -> None:
     result = classify(text)
     assert isinstance(result, Classification)
@@ -221,6 +243,7 @@ def test_rules_are_compiled_once() -> None:
 
 # ------------------------------------------------------------------ labelled data and accuracy
 
+
 def test_labelled_data_is_large_balanced_and_disjoint() -> None:
     tune, heldout = load_labelled(EXAMPLES / "utterances.yaml"), load_labelled(DATA / "utterances_heldout.yaml")
     everything = tune + heldout
@@ -247,6 +270,7 @@ def test_frozen_sets_are_disjoint_from_everything_tuned_on() -> None:
 
 
 # ------------------------------------------------------------------ rule files
+
 
 @pytest.fixture
 def rules_copy(tmp_path: Path) -> Path:

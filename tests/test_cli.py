@@ -34,7 +34,9 @@ def environment(tmp_path: Path, **settings: str) -> dict[str, str]:
 
 def salescoach(tmp_path: Path, *args: str, stdin: str = "", **settings: str) -> subprocess.CompletedProcess[str]:
     """`python -m bot ARGS` run to its end in `tmp_path`."""
-    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True, cwd=tmp_path, env=environment(tmp_path, **settings), timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True, cwd=tmp_path, env=environment(tmp_path, **settings), timeout=120
+    )
 
 
 def one_line(done: subprocess.CompletedProcess[str], code: int) -> str:
@@ -57,14 +59,30 @@ BAD_SETTINGS = [
     ("HEALTH_PORT", "http", "bad setting HEALTH_PORT='http'"),
     ("HEALTH_PORT", "0", "bad setting HEALTH_PORT='0'"),
     ("HEALTH_LISTEN", "0.0.0.0:8080", "bad setting HEALTH_LISTEN='0.0.0.0:8080': must be an IP address or host name to listen on"),
-    ("BOT_USERNAME", "Sales Coach", "bad setting BOT_USERNAME='Sales Coach': must be your bot's username from @BotFather: 5 to 32 letters, digits or _, starting with a letter and ending in bot"),
+    (
+        "BOT_USERNAME",
+        "Sales Coach",
+        "bad setting BOT_USERNAME='Sales Coach': must be your bot's username from @BotFather: 5 to 32 letters, digits or _, starting with a letter and ending in bot",
+    ),
     ("BOT_USERNAME", "SalesCoach", "bad setting BOT_USERNAME='SalesCoach': must be your bot's username"),
-    ("KNOWLEDGE_DIRS", "/nonexistent/content", "bad setting KNOWLEDGE_DIRS='/nonexistent/content': /nonexistent/content is not a folder; list folders laid out like knowledge/content"),
+    (
+        "KNOWLEDGE_DIRS",
+        "/nonexistent/content",
+        "bad setting KNOWLEDGE_DIRS='/nonexistent/content': /nonexistent/content is not a folder; list folders laid out like knowledge/content",
+    ),
     ("TELEGRAM_BASE_URL", "127.0.0.1:8081", "bad setting TELEGRAM_BASE_URL='127.0.0.1:8081': must start with https://"),
     ("TIMEZONE", "Beijing", "bad setting TIMEZONE='Beijing': not a timezone; use an IANA name such as Asia/Shanghai"),
     ("XAPI_BASE_URL", "lms.example.org", "bad setting XAPI_BASE_URL='lms.example.org': must start with https://"),
-    ("DATABASE_URL", "mysql://u:secret@db/coach", "bad setting DATABASE_URL: 'mysql' is not a supported database; use sqlite:///salescoach.db or postgresql+psycopg://"),
-    ("DATABASE_URL", "postgresql+psycopg://u:secret@db:port/coach", "bad setting DATABASE_URL: not a database address; use sqlite:///salescoach.db or postgresql+psycopg://"),
+    (
+        "DATABASE_URL",
+        "mysql://u:secret@db/coach",
+        "bad setting DATABASE_URL: 'mysql' is not a supported database; use sqlite:///salescoach.db or postgresql+psycopg://",
+    ),
+    (
+        "DATABASE_URL",
+        "postgresql+psycopg://u:secret@db:port/coach",
+        "bad setting DATABASE_URL: not a database address; use sqlite:///salescoach.db or postgresql+psycopg://",
+    ),
 ]
 
 # Checked when the command that needs them starts: the token in tests/test_start_console.py,
@@ -103,10 +121,19 @@ def test_a_bot_username_may_be_written_with_its_at(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (("webhook", "--listen", "my host"), "salescoach: argument --listen: 'my host' must be an IP address or host name to listen on, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every network interface); see salescoach webhook --help"),
+        (
+            ("webhook", "--listen", "my host"),
+            "salescoach: argument --listen: 'my host' must be an IP address or host name to listen on, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every network interface); see salescoach webhook --help",
+        ),
         (("webhook", "--port", "0"), "salescoach: argument --port: '0' is not a port number (1 to 65535); see salescoach webhook --help"),
-        (("export", "needs", "--format", "pdf", "--out", "x.pdf"), "salescoach: argument --format: invalid choice: 'pdf' (choose from 'csv', 'xlsx', 'html', 'jsonl'); see salescoach export --help"),
-        (("nosuch",), "salescoach: argument command: invalid choice: 'nosuch' (choose from 'console', 'run', 'webhook', 'validate', 'graph', 'classify', 'eval', 'export', 'db', 'backup'); see salescoach --help"),
+        (
+            ("export", "needs", "--format", "pdf", "--out", "x.pdf"),
+            "salescoach: argument --format: invalid choice: 'pdf' (choose from 'csv', 'xlsx', 'html', 'jsonl'); see salescoach export --help",
+        ),
+        (
+            ("nosuch",),
+            "salescoach: argument command: invalid choice: 'nosuch' (choose from 'console', 'run', 'webhook', 'validate', 'graph', 'classify', 'eval', 'export', 'db', 'backup'); see salescoach --help",
+        ),
     ],
 )
 def test_a_usage_error_is_one_line_that_points_to_the_help(tmp_path: Path, args: tuple[str, ...], says: str) -> None:
@@ -127,7 +154,10 @@ def test_a_webhook_port_in_use_is_named(tmp_path: Path) -> None:
     with port_taken(port):
         done = salescoach(tmp_path, "webhook", "--url", "https://coach.example/hook", "--port", str(port), TELEGRAM_BOT_TOKEN=TOKEN, WEBHOOK_SECRET="s3cret")
     line = one_line(done, 1)
-    assert line == f"salescoach: cannot listen on 127.0.0.1:{port}: Address already in use; the address must be this machine's and the port free (WEBHOOK_LISTEN and WEBHOOK_PORT, or --listen and --port)"
+    assert (
+        line
+        == f"salescoach: cannot listen on 127.0.0.1:{port}: Address already in use; the address must be this machine's and the port free (WEBHOOK_LISTEN and WEBHOOK_PORT, or --listen and --port)"
+    )
 
 
 @pytest.mark.parametrize("command", [("graph", "plum"), ("export", "needs", "--format", "csv")])
@@ -139,11 +169,21 @@ def test_a_missing_output_folder_is_named(tmp_path: Path, command: tuple[str, ..
 def test_a_files_folder_the_console_cannot_make_is_named(tmp_path: Path) -> None:
     (tmp_path / "report.csv").write_text("", encoding="utf-8")
     line = one_line(salescoach(tmp_path, "console", "--files", "report.csv/exports", stdin="/start\n"), 2)
-    assert line == f"salescoach: cannot keep files in report.csv/exports: {tmp_path / 'report.csv'} is not a folder you can write to; choose another --files DIR"
+    assert (
+        line == f"salescoach: cannot keep files in report.csv/exports: {tmp_path / 'report.csv'} is not a folder you can write to; choose another --files DIR"
+    )
 
 
 def test_ctrl_c_in_the_console_exits_quietly(tmp_path: Path) -> None:
-    with subprocess.Popen([sys.executable, "-m", "bot", "console"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=environment(tmp_path)) as console:
+    with subprocess.Popen(
+        [sys.executable, "-m", "bot", "console"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=environment(tmp_path),
+    ) as console:
         assert console.stdin is not None and console.stdout is not None and console.stderr is not None
         console.stdin.write("/start\n")
         console.stdin.flush()
@@ -155,7 +195,14 @@ def test_ctrl_c_in_the_console_exits_quietly(tmp_path: Path) -> None:
 
 def test_run_without_telegram_says_so_and_retries_with_backoff(tmp_path: Path) -> None:
     nowhere = f"http://127.0.0.1:{free_port()}"
-    with subprocess.Popen([sys.executable, "-m", "bot", "run", "--base-url", nowhere], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=environment(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN)) as bot:
+    with subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--base-url", nowhere],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=environment(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN),
+    ) as bot:
         assert bot.stderr is not None
         first, second = bot.stderr.readline(), bot.stderr.readline()
         bot.send_signal(signal.SIGINT)
@@ -168,7 +215,18 @@ def test_run_without_telegram_says_so_and_retries_with_backoff(tmp_path: Path) -
 def test_output_piped_into_a_reader_that_stops_ends_quietly(tmp_path: Path) -> None:
     questions = tmp_path / "questions.txt"
     questions.write_text("".join(f"What keeps you up at night, question {n}?\n" for n in range(5000)), encoding="utf-8")
-    with questions.open() as stdin, subprocess.Popen([sys.executable, "-m", "bot", "classify"], stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=environment(tmp_path)) as classify:
+    with (
+        questions.open() as stdin,
+        subprocess.Popen(
+            [sys.executable, "-m", "bot", "classify"],
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+            env=environment(tmp_path),
+        ) as classify,
+    ):
         assert classify.stdout is not None and classify.stderr is not None
         assert classify.stdout.readline().startswith("{")
         classify.stdout.close()
@@ -209,11 +267,17 @@ def test_exports_say_how_many_records_they_wrote_and_refuse_an_unknown_quiz(tmp_
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (("roleplays", "--scenario", "nosuch"), "salescoach: no scenario called 'nosuch'; use one of: insurance_call, liquor_hotel, mop, plum, plum_two_days, telecom_group"),
+        (
+            ("roleplays", "--scenario", "nosuch"),
+            "salescoach: no scenario called 'nosuch'; use one of: insurance_call, liquor_hotel, mop, plum, plum_two_days, telecom_group",
+        ),
         (("needs", "--team", "nosuch"), "salescoach: no team called 'nosuch'; there are no teams yet (an admin makes them with /team)"),
         (("needs", "--rep", "Nobody Here"), "salescoach: --rep 'Nobody Here' matches nobody; give a rep's Telegram id or a part of their name"),
         (("needs", "--rep", "4242"), "salescoach: --rep '4242' matches nobody; give a rep's Telegram id or a part of their name"),
-        (("needs", "--quiz", "plum_case"), "salescoach: --quiz does not apply to needs exports, which take --rep, --team, --tag, --priority, --source, --from, --to, --search, --lang"),
+        (
+            ("needs", "--quiz", "plum_case"),
+            "salescoach: --quiz does not apply to needs exports, which take --rep, --team, --tag, --priority, --source, --from, --to, --search, --lang",
+        ),
         (("quiz-results", "--scenario", "plum"), "salescoach: --scenario does not apply to quiz-results exports, which take --quiz"),
     ],
 )
@@ -242,10 +306,26 @@ def test_a_record_is_counted_in_the_singular(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "text", "says"),
     [
-        ("missing.tsv", None, "salescoach: missing.tsv is neither a labelled file nor a folder of role-play scripts; give a .yaml, .jsonl or .tsv file or a folder of *.jsonl scripts"),
-        ("broken.yaml", "- {text: 'What do you sell\n", "salescoach: broken.yaml:2: not valid YAML (found unexpected end of stream); check indentation and quoting"),
-        ("broken.jsonl", '{"text": "What do you sell?"\n', "salescoach: broken.jsonl:1: not valid JSON (Expecting ',' delimiter); write one JSON object per line"),
-        ("french.yaml", "- {text: 'Que vendez-vous ?', lang: fr, spin: situation, form: open}\n", "salescoach: french.yaml: item 1: Input should be 'zh' or 'en'"),
+        (
+            "missing.tsv",
+            None,
+            "salescoach: missing.tsv is neither a labelled file nor a folder of role-play scripts; give a .yaml, .jsonl or .tsv file or a folder of *.jsonl scripts",
+        ),
+        (
+            "broken.yaml",
+            "- {text: 'What do you sell\n",
+            "salescoach: broken.yaml:2: not valid YAML (found unexpected end of stream); check indentation and quoting",
+        ),
+        (
+            "broken.jsonl",
+            '{"text": "What do you sell?"\n',
+            "salescoach: broken.jsonl:1: not valid JSON (Expecting ',' delimiter); write one JSON object per line",
+        ),
+        (
+            "french.yaml",
+            "- {text: 'Que vendez-vous ?', lang: fr, spin: situation, form: open}\n",
+            "salescoach: french.yaml: item 1: Input should be 'zh' or 'en'",
+        ),
     ],
 )
 def test_eval_names_a_file_it_cannot_read(tmp_path: Path, name: str, text: str | None, says: str) -> None:
@@ -268,7 +348,7 @@ README_ROW = re.compile(r"^\| (?P<when>[^|]+?) \| (?:the traceback, then )?`(?P<
 def readme_lines() -> dict[str, tuple[str, str]]:
     """The README's table of what the command line says: when → (the line, the exit code)."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    table = readme[readme.index("### What the command line says"):readme.index("## In the chat")]
+    table = readme[readme.index("### What the command line says") : readme.index("## In the chat")]
     return {row["when"]: (row["line"], row["exit"]) for row in README_ROW.finditer(table)}
 
 
@@ -281,20 +361,39 @@ def said(tmp_path: Path, when: str, db_url: str) -> tuple[str, str]:
         "an export finished": ((*export, "needs.csv"), {}, {}),
         "a bad setting": (("validate",), {"LOG_LEVEL": "verbose"}, {}),
         "a database the bot has no driver for": (("validate",), {"DATABASE_URL": "mysql://coach:secret@db/coach"}, {}),
-        "the database cannot be reached": (("console",), {"DATABASE_URL": f"postgresql+psycopg://coach:secret@127.0.0.1:{port}/coach"}, {f"127.0.0.1:{port}": "db:5432"}),
+        "the database cannot be reached": (
+            ("console",),
+            {"DATABASE_URL": f"postgresql+psycopg://coach:secret@127.0.0.1:{port}/coach"},
+            {f"127.0.0.1:{port}": "db:5432"},
+        ),
         "`--out` in a folder that does not exist": ((*export, str(tmp_path / "reports" / "needs.csv")), {}, {str(tmp_path): "/home/me"}),
         "an unknown quiz": (("export", "quiz-results", "--format", "csv", "--out", "x.csv", "--quiz", "nosuch"), {}, {}),
         "a filter value that does not exist": ((*export, "x.csv", "--priority", "p7"), {}, {}),
         "a team that does not exist": ((*export, "x.csv", "--team", "west"), {}, {}),
         "an option the export does not take": ((*export, "x.csv", "--quiz", "plum_case"), {}, {}),
         "a value an option does not take, or a mistyped command": (("export", "needs", "--format", "pdf", "--out", "x.pdf"), {}, {}),
-        "content that does not validate (each problem follows on a line of its own, as `salescoach validate` prints it)": (("console",), {"KNOWLEDGE_DIRS": str(ROOT / "tests" / "fixtures" / "broken")}, {}),
+        "content that does not validate (each problem follows on a line of its own, as `salescoach validate` prints it)": (
+            ("console",),
+            {"KNOWLEDGE_DIRS": str(ROOT / "tests" / "fixtures" / "broken")},
+            {},
+        ),
         "no token": (("run",), {}, {}),
-        "the webhook's port is taken, or its address is not this machine's": (("webhook", "--url", "https://coach.example/hook", "--port", str(port)), {"TELEGRAM_BOT_TOKEN": TOKEN, "WEBHOOK_SECRET": "s3cret"}, {f":{port}:": ":8443:"}),
+        "the webhook's port is taken, or its address is not this machine's": (
+            ("webhook", "--url", "https://coach.example/hook", "--port", str(port)),
+            {"TELEGRAM_BOT_TOKEN": TOKEN, "WEBHOOK_SECRET": "s3cret"},
+            {f":{port}:": ":8443:"},
+        ),
     }
     if when.startswith("Telegram cannot be reached"):
         nowhere = f"http://127.0.0.1:{port}"
-        with subprocess.Popen([sys.executable, "-m", "bot", "run", "--base-url", nowhere], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=environment(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN)) as bot:
+        with subprocess.Popen(
+            [sys.executable, "-m", "bot", "run", "--base-url", nowhere],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+            env=environment(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN),
+        ) as bot:
             assert bot.stderr is not None
             bot.stderr.readline()
             second = bot.stderr.readline()
@@ -303,7 +402,9 @@ def said(tmp_path: Path, when: str, db_url: str) -> tuple[str, str]:
         return second.strip().replace(nowhere, "https://api.telegram.org"), "—"
     if when.startswith("no font that draws Chinese"):
         code = "import dialogs.pictures.fonts as f; f.FONT_DIRS = (); from bot.cli.main import main; main(['run'])"
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=environment(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN), timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=environment(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN), timeout=120
+        )
         return done.stderr.strip().splitlines()[-1], str(done.returncode)
     if when == "a bug in SalesCoach":
         code = "import bot.cli.content as c; c.cmd_validate = lambda args, settings: 1 / 0; from bot.cli.main import main; main(['validate'])"

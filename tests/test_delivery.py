@@ -88,7 +88,6 @@ class LateTelegram(RecordingRequest):
         return answer
 
 
-
 async def test_a_button_answered_too_late_is_logged_not_shown_to_the_rep(settings: Settings, engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="bot.outbox")
     telegram = await telegram_with(LateTelegram(late_answers=True), settings, engine)

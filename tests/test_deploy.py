@@ -79,7 +79,12 @@ def test_polling_and_webhook_workers_are_profiles_of_their_own() -> None:
 
 def test_a_webhook_worker_accepts_the_settings_compose_gives_it(monkeypatch: pytest.MonkeyPatch) -> None:
     worker = {**env_example(), **FILLED, "WEBHOOK_URL": "https://coach.example.com/telegram/hook", "WEBHOOK_SECRET": "s3cret_token"}
-    worker.update({name: value.replace("${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in .env}", FILLED["POSTGRES_PASSWORD"]) for name, value in SERVICES["webhook-1"]["environment"].items()})
+    worker.update(
+        {
+            name: value.replace("${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in .env}", FILLED["POSTGRES_PASSWORD"])
+            for name, value in SERVICES["webhook-1"]["environment"].items()
+        }
+    )
     for name, value in worker.items():
         monkeypatch.setenv(name, value)
     settings = Settings(_env_file=None)
@@ -120,10 +125,14 @@ def test_docker_compose_config_accepts_the_file(profile: str, tmp_path: Path) ->
     command = compose_command()
     if command is None:
         pytest.skip("docker compose is not installed here; the tests above check the file")
-    (tmp_path / ".env").write_text("".join(f"{name}={value}\n" for name, value in {**env_example(), **FILLED, "COMPOSE_PROFILES": profile}.items()), encoding="utf-8")
+    (tmp_path / ".env").write_text(
+        "".join(f"{name}={value}\n" for name, value in {**env_example(), **FILLED, "COMPOSE_PROFILES": profile}.items()), encoding="utf-8"
+    )
     done = subprocess.run(
         [*command, "--file", str(ROOT / "docker-compose.yml"), "--project-directory", str(tmp_path), "config", "--services"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     expected = {"db", "migrate", *(["bot"] if profile == "polling" else ["webhook-1", "webhook-2", "proxy"])}

@@ -26,10 +26,45 @@ from tests.chat import Chat
 from tests.needs_helpers import EN_ANSWERS, answer_all, log_need
 
 ADMIN = 42
-TYPED = ["plum_case", "plum", "east", "all", "3d", "hello", "What do you usually cook with plums?", "How many plums do you buy a week?",
-         "Acme Fruit Ltd", "50k", "2026-03-15", "price, supply", "tag:price", "skip", "1", "create west", "role 4 manager add", "quiz_b_need_oriented_selling"]
-COMMANDS = ["/start", "/help", "/menu", "/cancel", "/lang", "/whoami", "/me", "/hint", "/end", "/export", "/audit", "/invite rep east",
-            *[f"/{d.command}" for d in DIALOGS.values()], "/quiz plum_case", "/roleplay plum", "/push plum_case east", "/results plum_case"]
+TYPED = [
+    "plum_case",
+    "plum",
+    "east",
+    "all",
+    "3d",
+    "hello",
+    "What do you usually cook with plums?",
+    "How many plums do you buy a week?",
+    "Acme Fruit Ltd",
+    "50k",
+    "2026-03-15",
+    "price, supply",
+    "tag:price",
+    "skip",
+    "1",
+    "create west",
+    "role 4 manager add",
+    "quiz_b_need_oriented_selling",
+]
+COMMANDS = [
+    "/start",
+    "/help",
+    "/menu",
+    "/cancel",
+    "/lang",
+    "/whoami",
+    "/me",
+    "/hint",
+    "/end",
+    "/export",
+    "/audit",
+    "/invite rep east",
+    *[f"/{d.command}" for d in DIALOGS.values()],
+    "/quiz plum_case",
+    "/roleplay plum",
+    "/push plum_case east",
+    "/results plum_case",
+]
 MENU = "1|g|go:{}"
 TRANSIENT = {("need", "starting"), ("spin", "starting")}  # left within the event that enters them
 Saved = tuple[str, str, dict]
@@ -85,7 +120,9 @@ def restore(engine: Engine, user_id: int, saved: Saved) -> None:
     """Put the user back into a state the walk reached (a new version, so no button is current)."""
     dialog, state, data = saved
     with Session(engine.db) as session:
-        session.execute(update(DialogState).where(DialogState.user_id == user_id).values(dialog=dialog, state=state, data=data, version=DialogState.version + 1))
+        session.execute(
+            update(DialogState).where(DialogState.user_id == user_id).values(dialog=dialog, state=state, data=data, version=DialogState.version + 1)
+        )
         session.commit()
 
 
@@ -104,7 +141,11 @@ def test_every_command_and_menu_button_works_from_every_state_of_every_dialog(en
     admin.send("/start")
     admin.press("English")
     log_need(admin)
-    starts: list[Callable[[Chat], object]] = [fill_need_form, lambda chat: (fill_need_form(chat), chat.press("✏ Edit")), lambda chat: (chat.send("/needs"), press_first(chat, "vo:"))]
+    starts: list[Callable[[Chat], object]] = [
+        fill_need_form,
+        lambda chat: (fill_need_form(chat), chat.press("✏ Edit")),
+        lambda chat: (chat.send("/needs"), press_first(chat, "vo:")),
+    ]
     starts += [lambda chat: (chat.send("/needs"), press_first(chat, "vf"), press_first(chat, "vk:text")), review_due]
     starts += [lambda chat, d=d: chat.send(f"/{d.command}") for d in DIALOGS.values()]
     seen: dict[tuple[str, str], Saved] = {}

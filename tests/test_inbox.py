@@ -39,7 +39,13 @@ REP = 5
 
 def said(update_id: int, user_id: int, text: str) -> dict[str, Any]:
     """An update in Telegram's JSON: the rep typed `text`."""
-    message: dict[str, Any] = {"message_id": update_id, "date": int(time.time()), "chat": {"id": user_id, "type": "private"}, "from": {"id": user_id, "is_bot": False, "first_name": "Ann", "language_code": "en"}, "text": text}
+    message: dict[str, Any] = {
+        "message_id": update_id,
+        "date": int(time.time()),
+        "chat": {"id": user_id, "type": "private"},
+        "from": {"id": user_id, "is_bot": False, "first_name": "Ann", "language_code": "en"},
+        "text": text,
+    }
     if text.startswith("/"):
         message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
     return {"update_id": update_id, "message": message}
@@ -161,7 +167,9 @@ async def test_an_update_whose_handling_was_cut_short_is_handled_by_the_next_pro
     assert len([t for t in texts(request.calls) if "/lang" in t]) == 1
 
 
-async def test_an_update_that_killed_its_process_three_times_is_dropped_not_tried_again(db_url: str, knowledge: Knowledge, settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+async def test_an_update_that_killed_its_process_three_times_is_dropped_not_tried_again(
+    db_url: str, knowledge: Knowledge, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
     request = RecordingRequest()
     async with BotProcess(db_url, knowledge, settings, request) as process:
         storage.inbox.receive(process.engine.db, [(50, REP, said(50, REP, "/help"))])
@@ -194,7 +202,9 @@ class PollingTelegram(RecordingRequest):
         return 200, json.dumps({"ok": True, "result": self.pending}).encode()
 
 
-async def test_polling_confirms_an_update_to_telegram_only_once_it_is_stored(db_url: str, knowledge: Knowledge, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_polling_confirms_an_update_to_telegram_only_once_it_is_stored(
+    db_url: str, knowledge: Knowledge, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     request = PollingTelegram([said(30, REP, "/help"), said(31, REP, "/whoami")])
     async with BotProcess(db_url, knowledge, settings, request) as process:
         real, failures = storage.inbox.receive, [RuntimeError("the database is away")]
@@ -228,7 +238,9 @@ async def post(app: Application, worker: InboxWorker, body: bytes) -> int:
         server.stop()
 
 
-async def test_the_webhook_answers_200_only_once_the_update_is_stored(db_url: str, knowledge: Knowledge, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_webhook_answers_200_only_once_the_update_is_stored(
+    db_url: str, knowledge: Knowledge, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     request = RecordingRequest()
     engine = Engine(make_engine(db_url), knowledge, settings.engine_settings())
     app = build_application(settings, engine, request=request)

@@ -47,8 +47,18 @@ def test_there_are_enough_authored_and_spin_questions(knowledge: Knowledge) -> N
 
 
 def test_the_lessons_scripts_scenarios_and_form_exist(knowledge: Knowledge) -> None:
-    for lesson in ("spin_situation", "spin_problem", "spin_implication", "spin_need_payoff", "open_closed_questions",
-                   "five_question_types", "listening", "eight_pitfalls", "explicit_latent_needs", "kano_needs"):
+    for lesson in (
+        "spin_situation",
+        "spin_problem",
+        "spin_implication",
+        "spin_need_payoff",
+        "open_closed_questions",
+        "five_question_types",
+        "listening",
+        "eight_pitfalls",
+        "explicit_latent_needs",
+        "kano_needs",
+    ):
         assert lesson in knowledge.lessons
     for stage in ("spin_situation", "spin_problem", "spin_implication", "spin_need_payoff"):
         lesson = knowledge.lessons[stage]
@@ -97,7 +107,9 @@ def test_broken_content_is_reported_by_file_and_line() -> None:
 def test_a_cue_with_a_symbol_matching_skips_is_reported() -> None:
     """A trainer writes the cue "$ off": matching reads words only, so it would fire on any "off" ("signs off")."""
     found = problems_for(FIXTURES / "symbol_cue")
-    assert any("symbol_cue.yaml:34: move 'ask_secret': cue '$ off' has '$', which matching skips, so it matches as 'off' alone" in line for line in found), found
+    assert any("symbol_cue.yaml:34: move 'ask_secret': cue '$ off' has '$', which matching skips, so it matches as 'off' alone" in line for line in found), (
+        found
+    )
 
 
 def test_a_yaml_syntax_error_names_the_line() -> None:
@@ -131,7 +143,11 @@ def test_the_fast_loader_reads_shipped_content_as_the_round_trip_parser_does() -
 
 def test_yes_and_no_stay_words_as_in_yaml_1_2() -> None:
     assert parse("answer: no\nother: yes\nswitch: off\nright: true\nwrong: False\n") == {
-        "answer": "no", "other": "yes", "switch": "off", "right": True, "wrong": False,
+        "answer": "no",
+        "other": "yes",
+        "switch": "off",
+        "right": True,
+        "wrong": False,
     }
 
 
@@ -140,12 +156,18 @@ def test_poll_quiz_questions_that_cannot_be_polls_are_warned_about_by_line_and_t
     text = (SHIPPED_QUIZZES / "quiz_b_need_oriented_selling.yaml").read_text(encoding="utf-8")
     quiz = tmp_path / "quizzes" / "quiz_b_need_oriented_selling.yaml"
     first_explanation = text.index("explanation:")
-    quiz.write_text(text[:first_explanation] + "explanation:\n      zh: " + "长" * 201 + "\n      en: short\n" + text[text.index("\n  - id:", first_explanation):], encoding="utf-8")
+    quiz.write_text(
+        text[:first_explanation] + "explanation:\n      zh: " + "长" * 201 + "\n      en: short\n" + text[text.index("\n  - id:", first_explanation) :],
+        encoding="utf-8",
+    )
     line = text[:first_explanation].count("\n") + 1
     assert problems_for(tmp_path) == [], "too long for a poll is no error: the question is asked with buttons"
     assert run([str(tmp_path)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == f"{quiz}:{line}: warning: question 'qb01' is asked with buttons, not as a poll: its explanation (zh) is 201 characters; a poll explanation has at most 200"
+    assert (
+        out[0]
+        == f"{quiz}:{line}: warning: question 'qb01' is asked with buttons, not as a poll: its explanation (zh) is 201 characters; a poll explanation has at most 200"
+    )
     assert len(out) == 2 and out[1].startswith("OK: ") and out[1].endswith("; 1 warning"), "only the paths' warnings, not the shipped quizzes'"
 
 
@@ -183,12 +205,17 @@ def test_validate_prints_ok_or_every_problem(capsys) -> None:  # type: ignore[no
 def test_a_company_directory_overrides_shipped_content_by_id(tmp_path: Path) -> None:
     (tmp_path / "quizzes").mkdir()
     source = (SHIPPED_QUIZZES / "plum_case.yaml").read_text(encoding="utf-8")
-    (tmp_path / "quizzes" / "plum_case.yaml").write_text(source.replace("title:", "title:\n  zh: 公司版李子测验\n  en: Our plum quiz\nold_title:", 1), encoding="utf-8")
+    (tmp_path / "quizzes" / "plum_case.yaml").write_text(
+        source.replace("title:", "title:\n  zh: 公司版李子测验\n  en: Our plum quiz\nold_title:", 1), encoding="utf-8"
+    )
     assert any("old_title" in p for p in problems_for(tmp_path))
     shutil.copy(FIXTURES / "broken" / "forms" / "no_choices.yaml", tmp_path / "ignored.yaml")
     (tmp_path / "quizzes" / "plum_case.yaml").write_text(source, encoding="utf-8")
     extra = tmp_path / "quizzes" / "our_quiz.yaml"
-    extra.write_text((SHIPPED_QUIZZES / "plum_case.yaml").read_text(encoding="utf-8").replace("id: plum_case", "id: our_quiz").replace("id: pc", "id: ours_pc"), encoding="utf-8")
+    extra.write_text(
+        (SHIPPED_QUIZZES / "plum_case.yaml").read_text(encoding="utf-8").replace("id: plum_case", "id: our_quiz").replace("id: pc", "id: ours_pc"),
+        encoding="utf-8",
+    )
     knowledge = load_knowledge((tmp_path,))
     assert "our_quiz" in knowledge.quizzes and "plum_case" in knowledge.quizzes
 
@@ -221,7 +248,9 @@ def test_graph_draws_a_scenario_machine(tmp_path: Path) -> None:
 def test_graph_draws_a_png_picture_with_graphviz(tmp_path: Path) -> None:
     out = tmp_path / "pictures" / "plum.png"
     out.parent.mkdir()
-    done = subprocess.run([sys.executable, "-m", "bot", "graph", "plum", "--format", "png", "--out", str(out)], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "graph", "plum", "--format", "png", "--out", str(out)], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     data = out.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
@@ -231,7 +260,9 @@ def test_graph_draws_a_png_picture_with_graphviz(tmp_path: Path) -> None:
 
 def test_graph_draws_an_svg_picture_with_the_titles(tmp_path: Path) -> None:
     out = tmp_path / "plum.svg"
-    done = subprocess.run([sys.executable, "-m", "bot", "graph", "plum", "--format", "svg", "--out", str(out)], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "graph", "plum", "--format", "svg", "--out", str(out)], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     picture = out.read_text(encoding="utf-8")
     assert picture.lstrip().startswith("<?xml") and "<svg" in picture and picture.rstrip().endswith("</svg>")
@@ -240,7 +271,14 @@ def test_graph_draws_an_svg_picture_with_the_titles(tmp_path: Path) -> None:
 
 def test_a_picture_without_graphviz_says_what_to_install(tmp_path: Path) -> None:
     env = {**os.environ, "PATH": str(Path(sys.executable).parent)}
-    done = subprocess.run([sys.executable, "-m", "bot", "graph", "plum", "--format", "svg", "--out", str(tmp_path / "plum.svg")], capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "graph", "plum", "--format", "svg", "--out", str(tmp_path / "plum.svg")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env=env,
+    )
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr == "salescoach: drawing a picture needs Graphviz's dot: install it (Debian: apt-get install graphviz) or use --format mermaid\n"
 
@@ -257,7 +295,7 @@ def mermaid_edges(diagram: str) -> list[tuple[str, str]]:
     we emit (front matter with a title, the header, class definitions, states, arrows)."""
     lines = [line.strip() for line in diagram.splitlines()]
     assert lines[0] == "---" and lines[2] == "---" and lines[3] == "stateDiagram-v2"
-    assert MERMAID_TITLE.match(lines[1]) and json.loads(lines[1].removeprefix("title: ")), "front matter is YAML: title: \"…\""
+    assert MERMAID_TITLE.match(lines[1]) and json.loads(lines[1].removeprefix("title: ")), 'front matter is YAML: title: "…"'
     for line in lines[3:]:
         assert MERMAID_LINE.match(line), f"not Mermaid we know: {line!r}"
     return [(a, b) for a, _, b in (line.partition(" --> ") for line in lines if " --> " in line) for b in [b.split(":")[0]]]
@@ -299,7 +337,10 @@ def test_a_structure_error_and_the_cross_checks_come_out_in_one_run(tmp_path: Pa
     (tmp_path / "quizzes").mkdir()
     shutil.copy(FIXTURES / "broken" / "quizzes" / "bad_answer.yaml", tmp_path / "quizzes" / "bad_answer.yaml")
     text = (tmp_path / "quizzes" / "bad_answer.yaml").read_text(encoding="utf-8")
-    first, second = text.replace("answer: [e]", "answer: [a]").replace("difficulty: 1", "difficulty: 5"), text.split("questions:\n")[1].replace("bad01", "bad02")
+    first, second = (
+        text.replace("answer: [e]", "answer: [a]").replace("difficulty: 1", "difficulty: 5"),
+        text.split("questions:\n")[1].replace("bad01", "bad02"),
+    )
     (tmp_path / "quizzes" / "bad_answer.yaml").write_text(first + second, encoding="utf-8")
     assert run([str(tmp_path)]) == 1
     out = capsys.readouterr().out
@@ -317,7 +358,7 @@ def test_a_part_with_a_structure_error_is_not_reported_again_where_it_is_named(t
     (tmp_path / "scenarios").mkdir()
     source = (CONTENT_DIR / "scenarios" / "plum.yaml").read_text(encoding="utf-8")
     kind = source.index("kind:", source.index("facts:"))
-    (tmp_path / "scenarios" / "plum.yaml").write_text(source[:kind] + "kind: hidden" + source[source.index("\n", kind):], encoding="utf-8")
+    (tmp_path / "scenarios" / "plum.yaml").write_text(source[:kind] + "kind: hidden" + source[source.index("\n", kind) :], encoding="utf-8")
     [problem] = problems_for(tmp_path)
     assert "plum.yaml:" in problem and ": facts.0.kind: Input should be 'explicit', 'latent' or 'info'" in problem
 

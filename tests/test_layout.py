@@ -23,7 +23,9 @@ def test_no_module_imports_itself_through_other_modules() -> None:
 def test_a_planted_violation_is_named_with_its_file_and_import() -> None:
     """The fixture tree breaks each rule once; the message names the file, the line and the import."""
     found = violations(PLANTED)
-    assert any(p.startswith("dialogs/quiz/leaky.py:3: imports dialogs.roleplay.customer") and "feature quiz may not import feature roleplay" in p for p in found), found
+    assert any(
+        p.startswith("dialogs/quiz/leaky.py:3: imports dialogs.roleplay.customer") and "feature quiz may not import feature roleplay" in p for p in found
+    ), found
     assert any(p.startswith("dialogs/core/chatty.py:3: imports telegram") and "only bot/ may import telegram" in p for p in found), found
     assert any(p.startswith("dialogs/core/chatty.py:4: imports dialogs.roleplay.customer") and "ground floor" in p for p in found), found
     assert any(p.startswith("storage/upward.py:3: imports dialogs.engine") for p in found), found

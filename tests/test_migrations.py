@@ -114,7 +114,9 @@ def test_a_database_made_before_migrations_existed_is_taken_over_with_its_rows(e
     with taken_over.connect() as connection:
         assert database_revisions(connection) == heads()
         assert kept(before, read(connection)) == []
-        assert not {f"ix_{table}_{column}" for table, column in OBSOLETE} & {index["name"] for table, _ in OBSOLETE for index in inspect(connection).get_indexes(table)}
+        assert not {f"ix_{table}_{column}" for table, column in OBSOLETE} & {
+            index["name"] for table, _ in OBSOLETE for index in inspect(connection).get_indexes(table)
+        }
     assert model_changes(taken_over) == []
     taken_over.dispose()
 
@@ -140,11 +142,16 @@ def test_a_migration_that_rebuilds_a_referenced_table_keeps_its_rows_and_referen
     # Teams get a colour and longer names: SQLite can only do that by copying the table, which
     # memberships, invitations and pushes refer to.
     newest = heads()[0]
-    add_migration(tmp_path, monkeypatch, "feedface0001", """\
+    add_migration(
+        tmp_path,
+        monkeypatch,
+        "feedface0001",
+        """\
     with op.batch_alter_table("team") as batch:
         batch.add_column(sa.Column("colour", sa.String(length=20), nullable=False, server_default="blue"))
         batch.alter_column("name", existing_type=sa.String(length=60), type_=sa.String(length=120), existing_nullable=False)
-""")
+""",
+    )
     migrate_to(engine_on, newest)
     with engine_on.begin() as connection:
         fill(connection)
@@ -162,10 +169,15 @@ def test_a_migration_that_rebuilds_a_referenced_table_keeps_its_rows_and_referen
 
 def test_a_migration_that_fails_changes_nothing(engine_on: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     upgrade(engine_on)
-    add_migration(tmp_path, monkeypatch, "feedface0002", """\
+    add_migration(
+        tmp_path,
+        monkeypatch,
+        "feedface0002",
+        """\
     op.create_table("halfway", sa.Column("id", sa.Integer(), primary_key=True))
     op.execute("INSERT INTO nosuchtable VALUES (1)")
-""")
+""",
+    )
     with pytest.raises(SchemaError, match="^upgrading the database to revision feedface0002 failed, and nothing was changed: .*nosuchtable"):
         upgrade(engine_on)
     with engine_on.connect() as connection:
@@ -177,7 +189,9 @@ def test_the_revision_files_are_read_as_alembic_reads_them() -> None:
     script = ScriptDirectory.from_config(alembic_config())
     assert set(heads()) == set(script.get_heads())
     declared = {revision.id: set(revision.parents) for revision in revisions().values()}
-    assert declared == {s.revision: set(s.down_revision if isinstance(s.down_revision, tuple) else filter(None, [s.down_revision])) for s in script.walk_revisions()}
+    assert declared == {
+        s.revision: set(s.down_revision if isinstance(s.down_revision, tuple) else filter(None, [s.down_revision])) for s in script.walk_revisions()
+    }
 
 
 def test_an_up_to_date_database_opens_without_importing_alembic(tmp_path: Path) -> None:
@@ -241,7 +255,15 @@ def test_three_bot_processes_started_together_on_an_empty_database_migrate_once(
     env = environment(tmp_path, DATABASE_URL=empty_url, LOG_LEVEL="DEBUG")  # a new database's migration is logged at DEBUG
     with schema_lock_held(empty_url):
         bots = [
-            subprocess.Popen([sys.executable, "-m", "bot", "console", "--lang", "en"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=env)
+            subprocess.Popen(
+                [sys.executable, "-m", "bot", "console", "--lang", "en"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=tmp_path,
+                env=env,
+            )
             for _ in range(3)
         ]
         deadline = time.monotonic() + 90

@@ -29,7 +29,14 @@ def test_a_rep_fills_the_whole_form_in_english(engine: Engine) -> None:
     answer_all(ann, dict(list(EN_ANSWERS.items())[:-1]), "en")
     summary = ann.text(EN_ANSWERS["tags"])
     assert "please check" in summary
-    for line in ("Customer company *: Acme Fruit Ltd", "Contact's role in the purchase: Decider", "Budget (yuan): 50,000", "Purchase date: 2026-03-15", "Priority *: P1 important and urgent", "Tags: price, supply"):
+    for line in (
+        "Customer company *: Acme Fruit Ltd",
+        "Contact's role in the purchase: Decider",
+        "Budget (yuan): 50,000",
+        "Purchase date: 2026-03-15",
+        "Priority *: P1 important and urgent",
+        "Tags: price, supply",
+    ):
         assert line in summary
     saved = shown(ann.press("✅ Save"))
     assert "Reference number N-000001" in saved
@@ -56,7 +63,14 @@ def test_a_rep_fills_the_whole_form_in_chinese(engine: Engine) -> None:
 def test_optional_fields_can_be_skipped_and_the_remark_names_the_first_gap(engine: Engine) -> None:
     ann = rep(engine, 5)
     answers: dict[str, str | None] = dict.fromkeys(EN_ANSWERS)
-    answers.update(customer_company="Acme", situation="Small shop", problems="Late deliveries", explicit_needs="Faster delivery", next_step="Call on Monday", priority="P2 important, not urgent")
+    answers.update(
+        customer_company="Acme",
+        situation="Small shop",
+        problems="Late deliveries",
+        explicit_needs="Faster delivery",
+        next_step="Call on Monday",
+        priority="P2 important, not urgent",
+    )
     ann.send("/need")
     answer_all(ann, answers, "en")
     saved = shown(ann.press("✅ Save"))
@@ -217,7 +231,15 @@ def test_what_a_rep_typed_is_escaped_when_shown_again(engine: Engine) -> None:
 
 def test_record_need_is_the_door_for_role_play_needs(engine: Engine) -> None:
     with Session(engine.db) as session:
-        need = record_need(session, rep_id=5, source="roleplay", fields={"customer_company": "老太太", "explicit_needs": "酸李子", "priority": "p2", "tags": ["Plum", "plum", " 孕期 "]}, lang="zh", roleplay_id=17, evidence="turn 3: 'why sour ones?'")
+        need = record_need(
+            session,
+            rep_id=5,
+            source="roleplay",
+            fields={"customer_company": "老太太", "explicit_needs": "酸李子", "priority": "p2", "tags": ["Plum", "plum", " 孕期 "]},
+            lang="zh",
+            roleplay_id=17,
+            evidence="turn 3: 'why sour ones?'",
+        )
         assert need.ref == "N-000001"
         [change] = session.exec(select(NeedChange)).all()
         assert change.action == "created"
@@ -228,6 +250,14 @@ def test_record_need_is_the_door_for_role_play_needs(engine: Engine) -> None:
         session.rollback()
     assert saved_needs(engine) == []
     with Session(engine.db) as session:
-        need = record_need(session, rep_id=5, source="roleplay", fields={"customer_company": "老太太", "tags": ["Plum", "plum", " 孕期 "]}, lang="zh", roleplay_id=17, evidence="turn 3")
+        need = record_need(
+            session,
+            rep_id=5,
+            source="roleplay",
+            fields={"customer_company": "老太太", "tags": ["Plum", "plum", " 孕期 "]},
+            lang="zh",
+            roleplay_id=17,
+            evidence="turn 3",
+        )
         session.commit()
         assert need.fields["tags"] == ["plum", "孕期"] and need.roleplay_id == 17 and need.evidence == "turn 3"

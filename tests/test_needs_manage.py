@@ -28,7 +28,13 @@ from tests.needs_helpers import ADMIN, log_need, manager, rep
 
 pytestmark = pytest.mark.both_databases
 
-INJECTION = {"customer_company": "=HYPERLINK(\"http://evil\",\"x\")", "contact_name": "<b>Boss</b>", "situation": "@SUM(A1:A9)", "problems": "+1-2", "explicit_needs": "-cmd|' /C calc'!A0"}
+INJECTION = {
+    "customer_company": '=HYPERLINK("http://evil","x")',
+    "contact_name": "<b>Boss</b>",
+    "situation": "@SUM(A1:A9)",
+    "problems": "+1-2",
+    "explicit_needs": "-cmd|' /C calc'!A0",
+}
 
 
 def seed(engine: Engine, count: int, **fields: object) -> None:
@@ -36,7 +42,13 @@ def seed(engine: Engine, count: int, **fields: object) -> None:
     now = utcnow()
     with Session(engine.db) as session:
         for i in range(count):
-            values = {"customer_company": f"Customer {i:02d}", "explicit_needs": f"need number {i}", "priority": ("p1", "p2", "p3")[i % 3], "tags": ["price"] if i % 2 else ["supply"], **fields}
+            values = {
+                "customer_company": f"Customer {i:02d}",
+                "explicit_needs": f"need number {i}",
+                "priority": ("p1", "p2", "p3")[i % 3],
+                "tags": ["price"] if i % 2 else ["supply"],
+                **fields,
+            }
             need = record_need(session, rep_id=5 + i % 2, source="field", fields=values, lang="en")
             need.created_at = now - timedelta(minutes=count - i)
             session.add(need)
@@ -63,7 +75,12 @@ def test_a_rep_edits_and_withdraws_their_own_need_with_history(engine: Engine) -
     assert "N-000001 has been withdrawn" in withdrawn and "(withdrawn)" in withdrawn and "Ann · withdrawn" in withdrawn
     assert "✏ Edit" not in [b.label for b in ann.buttons]
     with Session(engine.db) as session:
-        assert [(c.action, c.field, c.by) for c in session.exec(select(NeedChange)).all()] == [("created", "", 5), ("edited", "budget", 5), ("edited", "priority", 5), ("withdrawn", "", 5)]
+        assert [(c.action, c.field, c.by) for c in session.exec(select(NeedChange)).all()] == [
+            ("created", "", 5),
+            ("edited", "budget", 5),
+            ("edited", "priority", 5),
+            ("withdrawn", "", 5),
+        ]
 
 
 def test_a_rep_cannot_open_someone_elses_need(engine: Engine) -> None:
@@ -125,19 +142,27 @@ def test_managers_page_through_their_teams_needs_newest_first(engine: Engine) ->
 def test_filters_combine_typed_and_with_buttons(engine: Engine) -> None:
     seed(engine, 12)
     with Session(engine.db) as session:
-        record_need(session, rep_id=6, source="roleplay", fields={"customer_company": "Old lady", "explicit_needs": "sour plums", "tags": ["plum"]}, lang="en", roleplay_id=3, evidence="turn 3: 'why sour ones?'")
+        record_need(
+            session,
+            rep_id=6,
+            source="roleplay",
+            fields={"customer_company": "Old lady", "explicit_needs": "sour plums", "tags": ["plum"]},
+            lang="en",
+            roleplay_id=3,
+            evidence="turn 3: 'why sour ones?'",
+        )
         session.commit()
     boss = manager(engine, (5, 6))
     assert listed(boss.text("/needs")) == 12
     assert listed(boss.text("/needs tag:price")) == 6
     assert listed(boss.text("/needs tag:price priority:p1")) == 2
     assert listed(boss.text("/needs 标签:price 优先级:p1")) == 2
-    assert listed(boss.text("/needs q:\"number 11\"")) == 1
+    assert listed(boss.text('/needs q:"number 11"')) == 1
     assert listed(boss.text("/needs source:roleplay")) == 1
     assert listed(boss.text("/needs source:all")) == 13
     assert listed(boss.text(f"/needs from:{(utcnow() + timedelta(days=2)).date()}")) == 0
     assert listed(boss.text(f"/needs to:{(utcnow() + timedelta(days=1)).date()}")) == 12
-    assert "can't read the filter \"priority:p9\"" in boss.text("/needs priority:p9")
+    assert 'can\'t read the filter "priority:p9"' in boss.text("/needs priority:p9")
     assert "the filters are rep, team" in boss.text("/needs colour:red")
     assert "dates look like" in boss.text("/needs from:yesterday")
     boss.send("/needs")
@@ -206,7 +231,7 @@ def test_export_in_chat_as_csv_xlsx_and_html_with_injection_neutralised(engine: 
     rows = parse_csv(csv_reply.document.content)  # type: ignore[union-attr]
     assert [r["reference"] for r in rows] == ["N-000002", "N-000001"]
     evil = rows[1]
-    assert evil["customer_company"] == "'=HYPERLINK(\"http://evil\",\"x\")" and evil["situation"] == "'@SUM(A1:A9)"
+    assert evil["customer_company"] == '\'=HYPERLINK("http://evil","x")' and evil["situation"] == "'@SUM(A1:A9)"
     assert evil["problems"] == "'+1-2" and evil["explicit_needs"] == "'-cmd|' /C calc'!A0" and evil["rep"] == "'=Ann"
     assert evil["contact_role"] == "Decider" and evil["budget"] == "50000" and evil["tags"] == "<i>tag</i>, =evil" and evil["teams"] == "east"
 
@@ -259,9 +284,19 @@ def test_a_large_export_keeps_order_and_content_when_times_tie(engine: Engine) -
     """10,000 needs on 50 distinct timestamps: keyset pages must neither skip nor repeat a tied need."""
     now = utcnow()
     rows = [
-        {"id": i, "rep_id": 5 + i % 3, "source": "field" if i % 10 else "roleplay", "status": "active" if i % 7 else "withdrawn", "lang": "en",
-         "customer": f"Customer {i}", "priority": "p1", "fields": {"customer_company": f"Customer {i}", "explicit_needs": f"need {i}"},
-         "search_text": "", "created_at": now - timedelta(minutes=(i * 7919) % 50), "updated_at": now}
+        {
+            "id": i,
+            "rep_id": 5 + i % 3,
+            "source": "field" if i % 10 else "roleplay",
+            "status": "active" if i % 7 else "withdrawn",
+            "lang": "en",
+            "customer": f"Customer {i}",
+            "priority": "p1",
+            "fields": {"customer_company": f"Customer {i}", "explicit_needs": f"need {i}"},
+            "search_text": "",
+            "created_at": now - timedelta(minutes=(i * 7919) % 50),
+            "updated_at": now,
+        }
         for i in range(1, 10_001)
     ]
     with Session(engine.db) as session:
@@ -311,14 +346,28 @@ def test_the_cli_exports_needs_with_filters(engine: Engine, db_url: str, tmp_pat
     env = {"DATABASE_URL": db_url, "PATH": "/usr/bin:/bin"}
     for fmt in ("csv", "xlsx", "html", "jsonl"):
         out = tmp_path / f"needs.{fmt}"
-        done = subprocess.run([sys.executable, "-m", "bot", "export", "needs", "--format", fmt, "--out", str(out), "--tag", "price", "--lang", "en"], capture_output=True, text=True, timeout=60, env=env, cwd=Path(__file__).parent.parent)
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "export", "needs", "--format", fmt, "--out", str(out), "--tag", "price", "--lang", "en"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+            cwd=Path(__file__).parent.parent,
+        )
         assert done.returncode == 0, done.stderr
         assert done.stderr == f"salescoach: wrote 3 records to {out}\n"
     assert [r["customer_company"] for r in parse_csv((tmp_path / "needs.csv").read_bytes())] == ["Customer 05", "Customer 03", "Customer 01"]
     assert load_workbook(tmp_path / "needs.xlsx").active.max_row == 4
     assert "&lt;b&gt;x&lt;/b&gt;" in (tmp_path / "needs.html").read_text(encoding="utf-8")
     assert len((tmp_path / "needs.jsonl").read_text(encoding="utf-8").splitlines()) == 3
-    bad = subprocess.run([sys.executable, "-m", "bot", "export", "needs", "--format", "csv", "--out", str(tmp_path / "x.csv"), "--priority", "p9"], capture_output=True, text=True, timeout=60, env=env, cwd=Path(__file__).parent.parent)
+    bad = subprocess.run(
+        [sys.executable, "-m", "bot", "export", "needs", "--format", "csv", "--out", str(tmp_path / "x.csv"), "--priority", "p9"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=Path(__file__).parent.parent,
+    )
     assert bad.returncode == 2 and bad.stderr == "salescoach: --priority 'p9' is not a priority; use one of p1, p2, p3\n"
 
 

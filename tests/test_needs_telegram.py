@@ -31,14 +31,14 @@ async def test_a_rep_starts_the_form_and_a_skip_is_offered_only_for_optional_fie
 
 
 async def test_a_manager_gets_the_export_as_a_document(telegram: FakeTelegram, engine: Engine) -> None:
-    log_need(rep(engine, 5), customer_company="=HYPERLINK(\"x\")")
+    log_need(rep(engine, 5), customer_company='=HYPERLINK("x")')
     manager(engine, (5,), user_id=3)
     sent = await telegram.send(3, "/export csv", lang="en")
     [document] = [c for c in sent if c.method == "sendDocument"]
     [(filename, content)] = document.files.values()
     assert filename.endswith(".csv") and content.startswith("\ufeff".encode())
     rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
-    assert rows[0]["customer_company"] == "'=HYPERLINK(\"x\")"
+    assert rows[0]["customer_company"] == '\'=HYPERLINK("x")'
     assert "1 need (csv)" in texts(sent)[0]
     sent = await telegram.send(5, "/export csv", lang="en")
     assert "not allowed" in texts(sent)[0] and not [c for c in sent if c.method == "sendDocument"]

@@ -58,14 +58,18 @@ class TroubledTelegram(RecordingRequest):
             raise NetworkError("httpx.ConnectError: connection refused") from httpx.ConnectError("connection refused")
         if trouble == "429":
             self.refused_at.append(time.monotonic())
-            body = {"ok": False, "error_code": 429, "description": f"Too Many Requests: retry after {self.retry_after}", "parameters": {"retry_after": self.retry_after}}
+            body = {
+                "ok": False,
+                "error_code": 429,
+                "description": f"Too Many Requests: retry after {self.retry_after}",
+                "parameters": {"retry_after": self.retry_after},
+            }
             return 429, json.dumps(body).encode()
         answer = await super().do_request(url, method, request_data, *args, **kwargs)
         self.times.append((time.monotonic(), name, chat))
         if trouble == "timeout":
             raise TimedOut("delivered, but the answer never came")
         return answer
-
 
 
 def outbox_of(telegram: FakeTelegram) -> Outbox:
@@ -96,7 +100,9 @@ def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bot.outbox, "UNSURE_RETRY", timedelta(milliseconds=10))
 
 
-async def sent_after_a_restart(telegram: FakeTelegram, settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch, chat_id: int, text: str) -> list[Call]:
+async def sent_after_a_restart(
+    telegram: FakeTelegram, settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch, chat_id: int, text: str
+) -> list[Call]:
     """The chat sends `text`, its replies are committed, the process dies before sending them
     and the next process sends them; returns what was sent before the process died."""
 
@@ -114,7 +120,9 @@ async def sent_after_a_restart(telegram: FakeTelegram, settings: Settings, engin
     return before
 
 
-async def test_a_reply_committed_before_the_process_died_goes_out_after_the_restart(settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_reply_committed_before_the_process_died_goes_out_after_the_restart(
+    settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     telegram = await telegram_with(RecordingRequest(), settings, engine)
     await telegram.send(7, "/start", lang="en")
     await telegram.press(7, "English", lang="en")
@@ -228,7 +236,9 @@ async def test_every_call_goes_through_the_overall_limit() -> None:
 
 def test_finished_calls_are_forgotten_after_two_days_and_open_ones_never(engine: Engine) -> None:
     with Session(engine.db) as session:
-        outbox.queue(session, 1, [Outgoing(7, "message", {"text": "sent long ago", "markup": []}), Outgoing(8, "message", {"text": "still owed", "markup": []})], "")
+        outbox.queue(
+            session, 1, [Outgoing(7, "message", {"text": "sent long ago", "markup": []}), Outgoing(8, "message", {"text": "still owed", "markup": []})], ""
+        )
         session.commit()
         session.execute(update(OutboxMessage).where(col(OutboxMessage.chat_id) == 7).values(status="sent"))
         session.execute(update(OutboxMessage).values(created_at=utcnow() - timedelta(days=3)))
@@ -238,7 +248,9 @@ def test_finished_calls_are_forgotten_after_two_days_and_open_ones_never(engine:
         assert session.exec(select(OutboxMessage.chat_id)).all() == [8]
 
 
-async def test_a_chart_committed_before_the_process_died_arrives_as_a_photo_after_the_restart(settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_chart_committed_before_the_process_died_arrives_as_a_photo_after_the_restart(
+    settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     setup_results(engine)
     telegram = await telegram_with(RecordingRequest(), settings, engine)
     assert photos(await sent_after_a_restart(telegram, settings, engine, monkeypatch, 2, "/results plum_case")) == []

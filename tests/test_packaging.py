@@ -24,7 +24,13 @@ def test_the_docker_image_can_draw_pictures_and_holds_every_package() -> None:
     graphviz package; the image copies every package pyproject.toml installs."""
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    installed = {word for line in dockerfile.splitlines() if "apt-get install" in line for word in line.split("apt-get install", 1)[1].split("&&")[0].split() if not word.startswith("-")}
+    installed = {
+        word
+        for line in dockerfile.splitlines()
+        if "apt-get install" in line
+        for word in line.split("apt-get install", 1)[1].split("&&")[0].split()
+        if not word.startswith("-")
+    }
     assert "graphviz" in installed
     assert any(dependency.startswith("graphviz") for dependency in project["project"]["dependencies"])
     copied = {line.split()[1] for line in dockerfile.splitlines() if line.startswith("COPY ")}

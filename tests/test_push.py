@@ -326,12 +326,15 @@ async def push_through(engine: Engine, scripts: dict[int, list[tuple[int, str]]]
 
 
 async def test_a_rep_who_blocked_the_bot_or_is_gone_is_undeliverable_with_the_reason(engine: Engine) -> None:
-    _, outcome = await push_through(engine, {
-        1000: [(403, "Forbidden: bot was blocked by the user")],
-        1001: [(400, "Bad Request: chat not found")],
-        1002: [(403, "Forbidden: user is deactivated")],
-        1003: [(400, "Bad Request: user is deactivated")],
-    })
+    _, outcome = await push_through(
+        engine,
+        {
+            1000: [(403, "Forbidden: bot was blocked by the user")],
+            1001: [(400, "Bad Request: chat not found")],
+            1002: [(403, "Forbidden: user is deactivated")],
+            1003: [(400, "Bad Request: user is deactivated")],
+        },
+    )
     assert outcome == {
         1000: ("undeliverable", "403 Forbidden: bot was blocked by the user"),
         1001: ("undeliverable", "400 Chat not found"),
@@ -348,21 +351,27 @@ async def test_any_other_bad_request_is_failed_with_telegrams_message_and_not_re
 
 async def test_a_5xx_or_network_error_is_tried_exactly_max_tries_times_and_a_429_does_not_count(engine: Engine) -> None:
     always_500 = [(500, "Internal Server Error")] * (MAX_TRIES + 3)
-    fake, outcome = await push_through(engine, {
-        1000: list(always_500),
-        1001: [(429, "Too Many Requests: retry after 1")] + list(always_500),
-        1002: [(502, "Bad Gateway")] * (MAX_TRIES - 1),
-    })
+    fake, outcome = await push_through(
+        engine,
+        {
+            1000: list(always_500),
+            1001: [(429, "Too Many Requests: retry after 1")] + list(always_500),
+            1002: [(502, "Bad Gateway")] * (MAX_TRIES - 1),
+        },
+    )
     assert fake.attempts[1000] == MAX_TRIES and outcome[1000] == ("failed", f"gave up after {MAX_TRIES} tries: NetworkError: Internal Server Error")
     assert fake.attempts[1001] == MAX_TRIES + 1 and outcome[1001][0] == "failed"
     assert fake.attempts[1002] == MAX_TRIES and outcome[1002] == ("sent", "")
 
 
 async def test_a_push_that_timed_out_after_delivery_is_sent_at_most_once_more(engine: Engine) -> None:
-    fake, outcome = await push_through(engine, {
-        1000: [(TIMEOUT, "delivered, no answer")] * MAX_TRIES,
-        1001: [(TIMEOUT, "delivered, no answer")],
-    })
+    fake, outcome = await push_through(
+        engine,
+        {
+            1000: [(TIMEOUT, "delivered, no answer")] * MAX_TRIES,
+            1001: [(TIMEOUT, "delivered, no answer")],
+        },
+    )
     assert fake.attempts[1000] == 2 and outcome[1000][0] == "failed" and "may have been delivered" in outcome[1000][1]
     assert fake.attempts[1001] == 2 and outcome[1001] == ("sent", "")
 

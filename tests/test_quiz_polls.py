@@ -28,8 +28,20 @@ pytestmark = pytest.mark.both_databases
 CONTENT = Path(__file__).parent / "fixtures" / "content"
 TRAINER, REP = 2, 11
 WORDS = {
-    "en": {"first": "[1/4] Which kind of question asks about the customer's difficulties?", "options": ["Situation", "Problem", "Implication"], "second": "question 2/4", "true_false": ["True", "False"], "score": "Poll quiz: 75/100"},
-    "zh": {"first": "[1/4] 哪类问题询问客户遇到的困难？", "options": ["背景问题", "难点问题", "暗示问题"], "second": "第 2/4 题", "true_false": ["正确", "错误"], "score": "投票测验：75 分"},
+    "en": {
+        "first": "[1/4] Which kind of question asks about the customer's difficulties?",
+        "options": ["Situation", "Problem", "Implication"],
+        "second": "question 2/4",
+        "true_false": ["True", "False"],
+        "score": "Poll quiz: 75/100",
+    },
+    "zh": {
+        "first": "[1/4] 哪类问题询问客户遇到的困难？",
+        "options": ["背景问题", "难点问题", "暗示问题"],
+        "second": "第 2/4 题",
+        "true_false": ["正确", "错误"],
+        "score": "投票测验：75 分",
+    },
 }
 
 
@@ -89,8 +101,10 @@ async def test_a_quiz_taken_by_polls_lands_in_the_results_and_the_xapi_export(te
     statements = [json.loads(line) for line in content.splitlines()]
     answered = {s["object"]["id"].rsplit("/", 1)[1]: s["result"] for s in statements if s["verb"]["display"]["en-US"] == "answered"}
     assert answered == {
-        "poll01": {"success": True, "response": "b"}, "poll02": {"success": True, "response": "a,c"},
-        "poll03": {"success": True, "response": "b"}, "poll04": {"success": False, "response": "true"},
+        "poll01": {"success": True, "response": "b"},
+        "poll02": {"success": True, "response": "a,c"},
+        "poll03": {"success": True, "response": "b"},
+        "poll04": {"success": False, "response": "true"},
     }
     assert statements[-1]["verb"]["display"]["en-US"] == "passed" and statements[-1]["result"]["score"]["raw"] == 75
 
@@ -106,7 +120,9 @@ async def test_a_vote_in_an_old_poll_or_a_second_vote_counts_nothing_and_says_so
     assert "not counted" in texts(await telegram.vote(REP, 1, "poll-nobody-sent", lang="en"))[0]
     with Session(poll_engine.db) as session:
         assert [(a.question_id, a.chosen, a.correct) for a in session.exec(select(QuizAnswer)).all()] == [("poll01", ["a"], False)]
-        assert [(p.poll_id, p.user_id, p.quiz_id, p.question_id, p.option_ids) for p in session.exec(select(QuizPoll)).all()] == [(first, REP, "poll_demo", "poll01", ["a", "b", "c"])]
+        assert [(p.poll_id, p.user_id, p.quiz_id, p.question_id, p.option_ids) for p in session.exec(select(QuizPoll)).all()] == [
+            (first, REP, "poll_demo", "poll01", ["a", "b", "c"])
+        ]
 
 
 async def test_another_persons_vote_in_a_reps_poll_counts_nothing(telegram: FakeTelegram, poll_engine: Engine) -> None:
@@ -142,7 +158,9 @@ def test_the_console_asks_poll_questions_with_buttons(poll_engine: Engine) -> No
 def question(**changes: object) -> Question:
     """A single-answer question at Telegram's limits, with `changes`."""
     data: dict[str, object] = {
-        "id": "q1", "kind": "single", "difficulty": 1,
+        "id": "q1",
+        "kind": "single",
+        "difficulty": 1,
         "text": {"zh": "问" * 294, "en": "q" * 294},
         "options": [{"id": "a", "text": {"zh": "甲" * 100, "en": "a" * 100}}, {"id": "b", "text": {"zh": "乙", "en": "b"}}],
         "answer": ["a"],
@@ -158,7 +176,9 @@ def test_a_question_fits_a_poll_up_to_telegrams_limits_and_no_further() -> None:
         "its question (en) is 302 characters with its number; a poll question has at most 300",
     ]
     long_option = question(options=[{"id": "a", "text": {"zh": "甲", "en": "a" * 100 + "😀"}}, {"id": "b", "text": {"zh": "乙", "en": "b"}}])
-    assert [(m.field, m.reason) for m in misfits(long_option, total=1)] == [(("options", 0, "text"), "option 'a' (en) is 102 characters; a poll option has at most 100")]
+    assert [(m.field, m.reason) for m in misfits(long_option, total=1)] == [
+        (("options", 0, "text"), "option 'a' (en) is 102 characters; a poll option has at most 100")
+    ]
     three_breaks = question(explanation={"zh": "释", "en": "a\nb\nc\nd"})
     assert [m.reason for m in misfits(three_breaks, total=1)] == ["its explanation (en) has 3 line breaks; a poll explanation has at most 2"]
     eleven = question(options=[{"id": f"o{i}", "text": {"zh": "选", "en": "o"}} for i in range(11)], answer=["o1"])

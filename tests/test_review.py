@@ -232,8 +232,10 @@ async def test_the_daily_nudge_comes_once_at_the_reps_time_and_never_in_quiet_ho
 
     assert await nudged_at(telegram, local(2, 21, 29)) == []
     sent = await nudged_at(telegram, local(2, 21, 30))
-    assert sent == ["🔁 1 item is due for review today: missed questions and question types to practise again. A few minutes keeps them fresh.",
-                    "🔁 今天有 1 条要复习：答错过的题和要再练的提问类型。花几分钟，记得更牢。"]
+    assert sent == [
+        "🔁 1 item is due for review today: missed questions and question types to practise again. A few minutes keeps them fresh.",
+        "🔁 今天有 1 条要复习：答错过的题和要再练的提问类型。花几分钟，记得更牢。",
+    ]
     assert await nudged_at(telegram, local(2, 21, 45)) == []  # once a day
 
     assert await nudged_at(telegram, local(3, 22, 5)) == []  # the job ran late, into the quiet hours

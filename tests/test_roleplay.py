@@ -218,7 +218,14 @@ def test_scores_rank_the_vendors_as_the_story_does(engine: Engine) -> None:
     vendors = {
         "first": ["Big sweet plums here, the best!"],
         "second": ["What kind would you like?", "Here, a jin of sour ones?"],
-        "third": ["What kind would you like?", "Why sour ones?", "Congratulations!", "A jin of these?", "Kiwi is full of vitamins, good for her. Some?", "Come again!"],
+        "third": [
+            "What kind would you like?",
+            "Why sour ones?",
+            "Congratulations!",
+            "A jin of these?",
+            "Kiwi is full of vitamins, good for her. Some?",
+            "Come again!",
+        ],
     }
     scores = {}
     for user, (vendor, lines) in enumerate(vendors.items(), start=20):
@@ -271,8 +278,23 @@ def test_me_shows_progress_as_a_chart_with_the_spin_mix_against_the_team(rep: Ch
         for uid in (rep.user_id, 12):
             add_member(session, uid, team.id or 0)
         session.commit()
-    play_plum(rep, "What kind would you like?", "Who are the sour plums for?", "If she can't find sour plums, how will that affect her appetite?", "Would it help if I picked the sourest ones for her?", "/end")
-    play_plum(Chat(engine, 12, lang="en"), "What kind would you like?", "Why sour ones?", "Congratulations!", "A jin of these?", "Kiwi is full of vitamins, good for her. Some?", "Come again!")
+    play_plum(
+        rep,
+        "What kind would you like?",
+        "Who are the sour plums for?",
+        "If she can't find sour plums, how will that affect her appetite?",
+        "Would it help if I picked the sourest ones for her?",
+        "/end",
+    )
+    play_plum(
+        Chat(engine, 12, lang="en"),
+        "What kind would you like?",
+        "Why sour ones?",
+        "Congratulations!",
+        "A jin of these?",
+        "Kiwi is full of vitamins, good for her. Some?",
+        "Come again!",
+    )
     chart = the_picture(rep.send("/me"), charts.WIDE)
     assert shown([chart]) == (
         "📊 Chart: your scores over time, and the mix of your SPIN questions in role-plays against your team's.\n"
@@ -310,7 +332,15 @@ def test_trainers_see_how_their_team_did_in_a_roleplay(engine: Engine) -> None:
             preset_language(session, uid, f"rep{uid}", "en")
     play_plum(Chat(engine, 11, name="Ann", lang="en"), "My plums are big and sweet!")
     play_plum(Chat(engine, 11, name="Ann", lang="en"), "What kind would you like?", "A jin of these sour ones?")
-    play_plum(Chat(engine, 12, name="=Bob", lang="en"), "What kind would you like?", "Why sour ones?", "Congratulations!", "A jin of these?", "Kiwi is full of vitamins, good for her. Some?", "Come again!")
+    play_plum(
+        Chat(engine, 12, name="=Bob", lang="en"),
+        "What kind would you like?",
+        "Why sour ones?",
+        "Congratulations!",
+        "A jin of these?",
+        "Kiwi is full of vitamins, good for her. Some?",
+        "Come again!",
+    )
     play_plum(Chat(engine, 99, name="Outsider", lang="en"), "What kind would you like?", "/end")
 
     trainer = Chat(engine, 2, lang="en")
@@ -396,7 +426,9 @@ def test_bad_conduct_costs_points_and_is_listed_with_its_turn(knowledge: Knowled
     assert (incident.turn, incident.points, incident.label) == (turn, -rule.points, rule.label.get(lang))
     asking = card.asking
     assert asking is not None and card.rubric == sum(p.points for p in card.earned)
-    assert card.score == max(0, min(100, card.rubric_points + asking.points + sum(i.points for i in card.conduct) - asking.leading_cost * len(asking.leading_turns)))
+    assert card.score == max(
+        0, min(100, card.rubric_points + asking.points + sum(i.points for i in card.conduct) - asking.leading_cost * len(asking.leading_turns))
+    )
     _, clean, _ = replay(sc, lines[:-1], lang)
     assert not clean.conduct
 

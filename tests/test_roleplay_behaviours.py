@@ -203,7 +203,9 @@ def test_following_up_what_she_said_counts_as_listening() -> None:
     plum = cached_knowledge().scenarios["plum"]
     listener = asking_of(plum, ["What kind would you like?", "Why do you want sour ones?", "How is she eating these days?"], "en")
     assert listener.listening_turns == (2, 3) and listener.picked_up_turns == (2, 3)
-    other = asking_of(plum, ["What kind would you like?", "Do you live around here?", "Why do you want sour ones?", "Have you been to the new supermarket?"], "en")
+    other = asking_of(
+        plum, ["What kind would you like?", "Do you live around here?", "Why do you want sour ones?", "Have you been to the new supermarket?"], "en"
+    )
     assert other.listening_turns == (2, 4) and other.picked_up_turns == ()
     assert other.quality < listener.quality
 

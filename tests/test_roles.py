@@ -99,11 +99,11 @@ def test_a_team_button_forged_or_kept_after_losing_the_role_changes_nothing(engi
 
 def test_admin_manages_teams_and_roles_by_typing(engine: Engine) -> None:
     admin = setup_people(engine)["admin"]
-    assert "Team \"west\" created" in admin.text("/team create west")
+    assert 'Team "west" created' in admin.text("/team create west")
     assert "already a team" in admin.text("create west")
-    assert "now called \"north\"" in admin.text("rename west north")
-    assert "added to team \"north\"" in admin.text("add 4 north")
-    assert "moved from \"north\" to \"east\"" in admin.text("move 4 north east")
+    assert 'now called "north"' in admin.text("rename west north")
+    assert 'added to team "north"' in admin.text("add 4 north")
+    assert 'moved from "north" to "east"' in admin.text("move 4 north east")
     replies = admin.send("role 4 manager add")
     assert "now has the manager role" in shown(replies)
     assert [r.chat_id for r in replies if r.command_menu is not None] == [4]
@@ -127,7 +127,7 @@ def test_invitation_lifecycle(engine: Engine) -> None:
 
     newcomer = Chat(engine, 10, lang="en")
     replies = newcomer.send(f"/start {code}")
-    assert "you are now a manager in team \"east\"" in shown(replies)
+    assert 'you are now a manager in team "east"' in shown(replies)
     assert any(r.command_menu and ("whoami", "My roles and teams") in r.command_menu for r in replies)
     assert "Roles: rep, manager" in newcomer.text("/whoami")
 
@@ -141,7 +141,7 @@ def test_reopening_a_redeemed_link_does_not_use_it_again(engine: Engine) -> None
     code = people["admin"].text("/invite manager east 2").split("start=", 1)[1].split()[0]
     newcomer = Chat(engine, 10, lang="en")
     assert "you are now a manager" in newcomer.text(f"/start {code}")
-    assert "You have already accepted this invitation: you are a manager in team \"east\"" in newcomer.text(f"/start {code}")
+    assert 'You have already accepted this invitation: you are a manager in team "east"' in newcomer.text(f"/start {code}")
     with Session(engine.db) as session:
         assert session.exec(select(Invitation)).one().uses == 1
     assert "you are now a manager" in Chat(engine, 11, lang="en").text(f"/start {code}")

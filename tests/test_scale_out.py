@@ -126,7 +126,10 @@ def test_two_admins_creating_the_same_team_at_once_get_one_team_and_clear_answer
     first, second = two_processes(pg_url, knowledge, two_admins)
     for attempt in range(10):
         name = f"east{attempt}"
-        create = [lambda engine=engine, admin=admin, name=name: engine.handle(Event(admin, admin, "Boss", "en", command="team", args=f"create {name}"))[0].key for engine, admin in ((first, 42), (second, 43))]
+        create = [
+            lambda engine=engine, admin=admin, name=name: engine.handle(Event(admin, admin, "Boss", "en", command="team", args=f"create {name}"))[0].key
+            for engine, admin in ((first, 42), (second, 43))
+        ]
         assert sorted(at_once(*create)) == ["team_created", "team_exists"]
 
 
@@ -161,7 +164,10 @@ def remind_soon(url: str) -> None:
 def test_two_webhook_processes_push_to_600_reps_within_telegrams_limits_once_each(pg_url: str, tmp_path: Path) -> None:
     emulator = Emulator(E2E_TOKEN).start()
     balancer_port = free_port()
-    bots = [BotProcess("webhook", emulator, tmp_path / name, database=pg_url, public_url=f"http://127.0.0.1:{balancer_port}/telegram/hook") for name in ("first", "second")]
+    bots = [
+        BotProcess("webhook", emulator, tmp_path / name, database=pg_url, public_url=f"http://127.0.0.1:{balancer_port}/telegram/hook")
+        for name in ("first", "second")
+    ]
     balancer = Balancer(emulator, balancer_port, [bot.webhook_port for bot in bots]).start()
     try:
         for bot in bots:
@@ -172,7 +178,9 @@ def test_two_webhook_processes_push_to_600_reps_within_telegrams_limits_once_eac
         remind_soon(pg_url)
         for rep in team.reps[:CHATTY]:
             rep.send("/help")
-        done = emulator.wait_until(lambda: len(received(emulator, team.reps, REMINDER)) == REPS and len(received(emulator, team.reps[:CHATTY], "/quiz")) == CHATTY, timeout=120)
+        done = emulator.wait_until(
+            lambda: len(received(emulator, team.reps, REMINDER)) == REPS and len(received(emulator, team.reps[:CHATTY], "/quiz")) == CHATTY, timeout=120
+        )
         assert done, "not every rep got an invitation, a reminder and their answer in time"
         codes = [bot.stop() for bot in bots]
         invitations = emulator.on_loop(received, emulator, team.reps, INVITE)

@@ -49,8 +49,12 @@ def test_a_drill_checks_each_stage_and_shows_the_scripts_question(rep: Chat, kno
     assert "❌ You asked: situation question (S). This step calls for: problem question (P)." in wrong
     assert f"The script asks: {fruit.steps[2].question.en}" in wrong and "Question 4/8" in wrong
 
-    for question in ("What are your colleagues unhappy about?", "How does that affect how your work is judged?",
-                     "What does that cost you each month?", "If we delivered, how would that help?"):
+    for question in (
+        "What are your colleagues unhappy about?",
+        "How does that affect how your work is judged?",
+        "What does that cost you each month?",
+        "If we delivered, how would that help?",
+    ):
         rep.send(question)
     done = rep.text("Would a weekly rotation help with the next survey?")
     assert f"Customer: {fruit.steps[-1].customer_answer.en}" in done

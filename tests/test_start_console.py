@@ -69,7 +69,10 @@ def test_without_a_token_the_main_job_is_the_console(tmp_path: Path) -> None:
 def test_run_without_a_token_is_a_one_line_error(tmp_path: Path) -> None:
     done = run_cli(["run"], "", tmp_path)
     assert done.returncode == 2
-    assert done.stderr.strip() == "salescoach: TELEGRAM_BOT_TOKEN is not set; get one from @BotFather and set it in the environment or .env (or chat in the terminal: salescoach console)"
+    assert (
+        done.stderr.strip()
+        == "salescoach: TELEGRAM_BOT_TOKEN is not set; get one from @BotFather and set it in the environment or .env (or chat in the terminal: salescoach console)"
+    )
 
 
 def test_run_with_a_malformed_token_is_a_one_line_error(tmp_path: Path) -> None:
@@ -94,4 +97,6 @@ def test_a_whole_roleplay_piped_into_the_console(tmp_path: Path) -> None:
     keys = [r["key"] for r in replies]
     assert keys.count("roleplay_customer") == 3 and keys[-2:] == ["roleplay_turn_mix", "roleplay_scorecard"]
     assert "儿媳妇" in replies[-3]["text"] and "得分：41/100" in replies[-1]["text"]
-    assert replies[-2]["picture"] == "salescoach-files/plum-turns.png" and (tmp_path / "salescoach-files" / "plum-turns.png").read_bytes().startswith(b"\x89PNG")
+    assert replies[-2]["picture"] == "salescoach-files/plum-turns.png" and (tmp_path / "salescoach-files" / "plum-turns.png").read_bytes().startswith(
+        b"\x89PNG"
+    )

@@ -16,7 +16,18 @@ from knowledge.validate import cached_knowledge
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "knowledge" / "understanding" / "examples"
 PLUM = cached_knowledge().scenarios["plum"]
-ENGLISH_CUES = sorted({c for sc in cached_knowledge().scenarios.values() for m in sc.moves for mm in m.match for cues in (mm.cues, mm.also) if cues for c in cues.en if not c.endswith("*")})
+ENGLISH_CUES = sorted(
+    {
+        c
+        for sc in cached_knowledge().scenarios.values()
+        for m in sc.moves
+        for mm in m.match
+        for cues in (mm.cues, mm.also)
+        if cues
+        for c in cues.en
+        if not c.endswith("*")
+    }
+)
 
 
 def move_in(state: str, text: str, *known: str) -> str | None:
@@ -43,7 +54,11 @@ def test_a_star_matches_word_beginnings_only_where_asked() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(cue=st.sampled_from(ENGLISH_CUES), before=st.text("bcdfghjklmnpqrstvwxz", min_size=2, max_size=4), after=st.text("bcdfghjklmnpqrstvwxz", min_size=2, max_size=4))
+@given(
+    cue=st.sampled_from(ENGLISH_CUES),
+    before=st.text("bcdfghjklmnpqrstvwxz", min_size=2, max_size=4),
+    after=st.text("bcdfghjklmnpqrstvwxz", min_size=2, max_size=4),
+)
 def test_no_cue_fires_inside_another_word(cue: str, before: str, after: str) -> None:
     """A scenario's English cue glued inside a longer made-up word never matches."""
     text = normalise(f"well {before}{cue}{after} then")
@@ -145,7 +160,11 @@ def test_an_improper_offer_however_worded_ends_a_b2b_roleplay_with_a_refusal() -
     """A reworded kickback to the hotel buyer, or to Director Li, is refused and the talk ends there."""
     for scenario_id, lang, lines in (
         ("liquor_hotel", "zh", ["张经理好，想先了解一下您平时怎么选酒？", "每进一箱我单独返您两百，不走账"]),
-        ("telecom_group", "en", ["Director Li, may I ask a few questions first?", "Sign with us and there'll be a little something in it for you, off the books."]),
+        (
+            "telecom_group",
+            "en",
+            ["Director Li, may I ask a few questions first?", "Sign with us and there'll be a little something in it for you, off the books."],
+        ),
     ):
         scenario = cached_knowledge().scenarios[scenario_id]
         progress = Progress(state=scenario.initial)

@@ -55,7 +55,9 @@ def test_a_trainer_sees_the_lines_her_teams_customer_did_not_understand(played: 
     assert "Lines the customer did not understand" in text
     lines = text.split("Lines the customer did not understand")[1].splitlines()
     assert "1. “nice weather today.” — 3× · opening 2, discovery 1" in lines, "stripped, lower case, counted, with the states said in"
-    assert lines[2:5] == ["2. “=hyperlink(1)” — 1× · opening", "3. “why sour ones?” — 1× · need_known", "4. “今天天气不错” — 1× · opening"], "ties in text order"
+    assert lines[2:5] == ["2. “=hyperlink(1)” — 1× · opening", "3. “why sour ones?” — 1× · need_known", "4. “今天天气不错” — 1× · opening"], (
+        "ties in text order"
+    )
     assert "asdf" not in text, "the outsider is not in the trainer's teams"
     assert "Add them as examples to the move they should have counted as" in text
     admin = Chat(played, 42, lang="zh").text("/results plum")
@@ -102,7 +104,14 @@ def test_export_unmatched_writes_every_line_as_jsonl_and_csv(played: Engine, db_
     assert len(records) == 9, "every line, nothing folded: 2 + 3 + 1 + 3 (the outsider too)"
     assert set(records[0]) == {"scenario", "state", "lang", "rep_text", "turn", "roleplay_id", "rep_id", "at"}
     first = records[0]
-    assert (first["scenario"], first["state"], first["lang"], first["rep_text"], first["turn"], first["rep_id"]) == ("plum", "opening", "en", "Nice weather today.", 1, 11)
+    assert (first["scenario"], first["state"], first["lang"], first["rep_text"], first["turn"], first["rep_id"]) == (
+        "plum",
+        "opening",
+        "en",
+        "Nice weather today.",
+        1,
+        11,
+    )
     said = [(r["rep_id"], r["turn"], r["state"], r["rep_text"]) for r in records]
     assert (11, 3, "discovery", "Nice weather today.") in said and (12, 2, "opening", "=HYPERLINK(1)") in said
     assert (13, 1, "opening", "今天天气不错") in said and [r["lang"] for r in records if r["rep_id"] == 13] == ["zh"]

@@ -53,6 +53,11 @@ def add(sub: Any) -> None:
 
     graph = sub.add_parser("graph", help="draw a scenario's or dialog's state machine (Mermaid text, PNG or SVG)")
     graph.add_argument("name", help="scenario id (e.g. plum) or dialog name (e.g. welcome)")
-    graph.add_argument("--format", choices=("mermaid", "png", "svg"), default="mermaid", help="mermaid (text, the default), or png or svg pictures drawn by Graphviz (need --out)")
+    graph.add_argument(
+        "--format",
+        choices=("mermaid", "png", "svg"),
+        default="mermaid",
+        help="mermaid (text, the default), or png or svg pictures drawn by Graphviz (need --out)",
+    )
     graph.add_argument("--out", default=None, metavar="FILE", help="file to write (default for mermaid: standard output)")
     graph.set_defaults(func=cmd_graph)

@@ -64,7 +64,10 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     url = make_url(settings.database_url)
     if url.get_backend_name() != "sqlite":
         server = URL.create("postgresql", username=url.username, host=url.host, port=url.port, database=url.database).render_as_string()
-        raise CliError(f"backup copies SQLite databases; back up PostgreSQL with pg_dump: pg_dump --format=custom --file={args.out} '{server}' (the password from PGPASSWORD or ~/.pgpass)", EXIT_USAGE)
+        raise CliError(
+            f"backup copies SQLite databases; back up PostgreSQL with pg_dump: pg_dump --format=custom --file={args.out} '{server}' (the password from PGPASSWORD or ~/.pgpass)",
+            EXIT_USAGE,
+        )
     database = Path(url.database or "")
     if not database.is_file():
         raise CliError(f"there is no database at {database.resolve()} to back up; check DATABASE_URL", EXIT_USAGE)

@@ -116,7 +116,10 @@ def export_needs_file(args: argparse.Namespace, settings: Settings) -> int:
     with Session(engine.db) as session:
         teams = [team.name for team in all_teams(session)]
         if args.team is not None and args.team not in teams:
-            raise CliError(f"no team called {args.team!r}; " + (f"use one of: {', '.join(teams)}" if teams else "there are no teams yet (an admin makes them with /team)"), EXIT_USAGE)
+            raise CliError(
+                f"no team called {args.team!r}; " + (f"use one of: {', '.join(teams)}" if teams else "there are no teams yet (an admin makes them with /team)"),
+                EXIT_USAGE,
+            )
         if args.rep is not None and not known_rep(session, args.rep):
             raise CliError(f"--rep {args.rep!r} matches nobody; give a rep's Telegram id or a part of their name", EXIT_USAGE)
         with open_output(args.out) as handle:
@@ -126,11 +129,17 @@ def export_needs_file(args: argparse.Namespace, settings: Settings) -> int:
 def add(sub: Any) -> None:
     """Register `export`."""
     export = sub.add_parser("export", help="export data to a file", description="Export data to a file; ends with 'wrote N records to PATH'.")
-    export.add_argument("what", choices=tuple(FORMATS), help="quiz-results (csv, xlsx or jsonl xAPI statements), needs (csv, xlsx, html or jsonl), roleplays (jsonl or csv) or unmatched: the lines role-play customers did not understand (csv or jsonl)")
+    export.add_argument(
+        "what",
+        choices=tuple(FORMATS),
+        help="quiz-results (csv, xlsx or jsonl xAPI statements), needs (csv, xlsx, html or jsonl), roleplays (jsonl or csv) or unmatched: the lines role-play customers did not understand (csv or jsonl)",
+    )
     export.add_argument("--format", choices=("csv", "xlsx", "html", "jsonl"), required=True, help="file format (which ones each kind takes: see above)")
     export.add_argument("--out", required=True, metavar="PATH", help="file to write; its folder must exist")
     export.add_argument("--quiz", default=None, metavar="ID", help="quiz-results: only this quiz (an id from the content, e.g. spin_basics)")
-    export.add_argument("--scenario", default=None, metavar="ID", help="roleplays and unmatched: only this role-play scenario (an id from the content, e.g. plum)")
+    export.add_argument(
+        "--scenario", default=None, metavar="ID", help="roleplays and unmatched: only this role-play scenario (an id from the content, e.g. plum)"
+    )
     for name in NEED_FILTERS:
         choices = ("field", "roleplay", "all") if name == "source" else None
         metavar = {"from": "DAY", "to": "DAY", "search": "TEXT", "source": None}.get(name, name.upper())

@@ -67,7 +67,9 @@ def listening(address: str, port: int, settings_named: str) -> list[socket.socke
     try:
         return bind_sockets(port, address)
     except OSError as exc:
-        raise CliError(f"cannot listen on {address}:{port}: {exc.strerror or exc}; the address must be this machine's and the port free ({settings_named})") from exc
+        raise CliError(
+            f"cannot listen on {address}:{port}: {exc.strerror or exc}; the address must be this machine's and the port free ({settings_named})"
+        ) from exc
 
 
 def polled_alone(serving: Coroutine[Any, Any, None]) -> None:

@@ -30,7 +30,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     if path.is_dir():
         return _eval_scripts(path, settings)
     if not path.is_file():
-        raise CliError(f"{path} is neither a labelled file nor a folder of role-play scripts; give a .yaml, .jsonl or .tsv file or a folder of *.jsonl scripts", EXIT_USAGE)
+        raise CliError(
+            f"{path} is neither a labelled file nor a folder of role-play scripts; give a .yaml, .jsonl or .tsv file or a folder of *.jsonl scripts", EXIT_USAGE
+        )
     return _eval_labelled(path)
 
 
@@ -74,7 +76,9 @@ def _eval_scripts(folder: Path, settings: Settings) -> int:
         raise CliError(str(exc), EXIT_USAGE) from exc
     unknown = sorted({s.scenario for s in scripts} - set(scenarios))
     if unknown:
-        raise CliError(f"the scripts name {counted(len(unknown), 'unknown scenario')}: {', '.join(unknown)}; use one of: {', '.join(sorted(scenarios))}", EXIT_USAGE)
+        raise CliError(
+            f"the scripts name {counted(len(unknown), 'unknown scenario')}: {', '.join(unknown)}; use one of: {', '.join(sorted(scenarios))}", EXIT_USAGE
+        )
     pairs = by_pair(scenarios, replay_all(scenarios, scripts))
     out = sys.stdout
     out.write(f"{folder}: {counted(len(scripts), 'script')}, {counted(len(pairs), 'scenario-language pair')}\n")
@@ -94,5 +98,7 @@ def add(sub: Any) -> None:
     classify.set_defaults(func=cmd_classify)
 
     evaluate = sub.add_parser("eval", help="score a labelled file or a folder of role-play scripts (aggregate figures only)")
-    evaluate.add_argument("path", help="labelled utterances (.yaml, .jsonl, .tsv with text, lang, spin, form) or a folder of rep-only role-play scripts (*.jsonl)")
+    evaluate.add_argument(
+        "path", help="labelled utterances (.yaml, .jsonl, .tsv with text, lang, spin, form) or a folder of rep-only role-play scripts (*.jsonl)"
+    )
     evaluate.set_defaults(func=cmd_eval)

@@ -63,7 +63,9 @@ class SpinCoach(Dialog):
         if current_stage(self.ctx.session, self.ctx.user.id) is None:
             self.finish()
         elif not steps_of(self.ctx.session, self.ctx.user.id):
-            self.ctx.say("spin_intro", [[self.ctx.button("spin_free", "sp:free")]], steps=[kind_name(s, self.ctx.lang) for s in SPIN_STAGES], rounds=ROUNDS_PER_STEP)
+            self.ctx.say(
+                "spin_intro", [[self.ctx.button("spin_free", "sp:free")]], steps=[kind_name(s, self.ctx.lang) for s in SPIN_STAGES], rounds=ROUNDS_PER_STEP
+            )
             self.teach()
         else:
             self.resume()
@@ -143,7 +145,15 @@ class SpinCoach(Dialog):
         """Welcome back: which step the rep is on, then the situation they were working on."""
         row = self.row
         buttons = [[self.ctx.button("spin_lesson", "sp:lesson"), self.ctx.button("spin_free", "sp:free")]]
-        self.ctx.say("spin_resume", buttons, step=self.step_number(), steps=len(SPIN_STAGES), stage=kind_name(self.stage, self.ctx.lang), done=row.rounds_done, rounds=ROUNDS_PER_STEP)
+        self.ctx.say(
+            "spin_resume",
+            buttons,
+            step=self.step_number(),
+            steps=len(SPIN_STAGES),
+            stage=kind_name(self.stage, self.ctx.lang),
+            done=row.rounds_done,
+            rounds=ROUNDS_PER_STEP,
+        )
         self.ask()
 
     def ask(self, **_: Any) -> None:

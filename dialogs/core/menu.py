@@ -11,9 +11,7 @@ def menu_buttons(ctx: Ctx) -> list[list[Button]]:
     """Menu entries stay valid forever, so they are global buttons that act like commands;
     each person sees only the dialogs their roles allow."""
     entries = [
-        ctx.button(d.menu_label, f"go:{d.command}", is_global=True)
-        for d in ctx.catalogue.menu
-        if d.menu_label and may(ctx.roles, d.command) and d.in_menu(ctx)
+        ctx.button(d.menu_label, f"go:{d.command}", is_global=True) for d in ctx.catalogue.menu if d.menu_label and may(ctx.roles, d.command) and d.in_menu(ctx)
     ]
     entries += [ctx.button("menu_lang", "go:lang", is_global=True), ctx.button("menu_help", "go:help", is_global=True)]
     return [entries[i : i + 2] for i in range(0, len(entries), 2)]

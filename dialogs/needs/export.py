@@ -74,7 +74,17 @@ def table_rows(session: Session, flt: NeedFilter, scope: set[int] | None, form: 
     cells = [(f.id, None if f.kind == "number" else displayer(f, lang)) for f in form.fields]  # numbers stay numbers
     for need in _needs(session, flt, scope, people, batch):
         answers = [need.fields.get(field_id) if show is None else show(need.fields.get(field_id)) for field_id, show in cells]
-        yield [need_ref(need.id), _stamp(need.created_at), need.rep_id, people.name(need.rep_id), people.teams(need.rep_id), need.source, *answers, need.evidence or "", need.roleplay_id]
+        yield [
+            need_ref(need.id),
+            _stamp(need.created_at),
+            need.rep_id,
+            people.name(need.rep_id),
+            people.teams(need.rep_id),
+            need.source,
+            *answers,
+            need.evidence or "",
+            need.roleplay_id,
+        ]
 
 
 def json_records(session: Session, flt: NeedFilter, scope: set[int] | None, batch: int = BATCH) -> Iterator[dict[str, Any]]:
@@ -82,8 +92,15 @@ def json_records(session: Session, flt: NeedFilter, scope: set[int] | None, batc
     people = People(session)
     for need in _needs(session, flt, scope, people, batch):
         yield {
-            "reference": need_ref(need.id), "created_at": need.created_at.isoformat(), "rep_id": need.rep_id, "rep": people.name(need.rep_id),
-            "source": need.source, "lang": need.lang, "fields": need.fields, "evidence": need.evidence, "roleplay_id": need.roleplay_id,
+            "reference": need_ref(need.id),
+            "created_at": need.created_at.isoformat(),
+            "rep_id": need.rep_id,
+            "rep": people.name(need.rep_id),
+            "source": need.source,
+            "lang": need.lang,
+            "fields": need.fields,
+            "evidence": need.evidence,
+            "roleplay_id": need.roleplay_id,
         }
 
 
@@ -109,8 +126,13 @@ def report_records(session: Session, flt: NeedFilter, scope: set[int] | None, fo
     for need in _needs(session, flt, scope, people, batch):
         rows = [(label, show(need.fields.get(field_id))) for field_id, label, show in cells]
         yield {
-            "ref": need_ref(need.id), "created": _stamp(need.created_at), "rep": people.name(need.rep_id), "teams": people.teams(need.rep_id),
-            "source": need.source, "rows": [(label, value) for label, value in rows if value], "evidence": need.evidence or "",
+            "ref": need_ref(need.id),
+            "created": _stamp(need.created_at),
+            "rep": people.name(need.rep_id),
+            "teams": people.teams(need.rep_id),
+            "source": need.source,
+            "rows": [(label, value) for label, value in rows if value],
+            "evidence": need.evidence or "",
         }
 
 
@@ -119,8 +141,11 @@ def write_report(out: IO[bytes], session: Session, flt: NeedFilter, scope: set[i
     template = environment().get_template(f"{lang if lang in ('zh', 'en') else 'zh'}/needs_report.j2")
     summary = report_summary(session, flt, scope, batch)
     chunks = template.generate(
-        lang=lang, generated=_stamp(utcnow()), filters=flt.active(),
-        records=report_records(session, flt, scope, form, lang, batch), **summary,
+        lang=lang,
+        generated=_stamp(utcnow()),
+        filters=flt.active(),
+        records=report_records(session, flt, scope, form, lang, batch),
+        **summary,
     )
     for chunk in chunks:
         out.write(chunk.encode("utf-8"))

@@ -14,17 +14,32 @@ from knowledge.schema import Form, FormField
 from storage.needs import SOURCES, NeedFilter
 
 KEYS = {
-    "rep": "rep", "销售": "rep", "代表": "rep",
-    "team": "team", "团队": "team",
-    "tag": "tag", "标签": "tag",
-    "priority": "priority", "优先级": "priority",
-    "source": "source", "来源": "source",
-    "from": "date_from", "从": "date_from", "起": "date_from",
-    "to": "date_to", "到": "date_to", "止": "date_to",
-    "q": "text", "text": "text", "search": "text", "搜索": "text",
+    "rep": "rep",
+    "销售": "rep",
+    "代表": "rep",
+    "team": "team",
+    "团队": "team",
+    "tag": "tag",
+    "标签": "tag",
+    "priority": "priority",
+    "优先级": "priority",
+    "source": "source",
+    "来源": "source",
+    "from": "date_from",
+    "从": "date_from",
+    "起": "date_from",
+    "to": "date_to",
+    "到": "date_to",
+    "止": "date_to",
+    "q": "text",
+    "text": "text",
+    "search": "text",
+    "搜索": "text",
 }
 ALL_SOURCES = (*SOURCES, "all")
-_DATE_FIELD = FormField.model_validate({"id": "day", "kind": "date", "required": True, "label": {"zh": "日期", "en": "date"}, "prompt": {"zh": "日期", "en": "date"}, "group": "deal"})
+_DATE_FIELD = FormField.model_validate(
+    {"id": "day", "kind": "date", "required": True, "label": {"zh": "日期", "en": "date"}, "prompt": {"zh": "日期", "en": "date"}, "group": "deal"}
+)
 
 
 class FilterError(Exception):

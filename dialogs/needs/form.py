@@ -218,7 +218,11 @@ class NeedForm(Dialog):
         drop_draft(self.ctx.session, self.ctx.user.id)
         self.close()
         self.ctx.say("need_saved", ref=need.ref, customer=need.customer)
-        self.ctx.say("need_coaching", [[self.ctx.button("menu_need", "go:need", is_global=True), self.ctx.button("menu_myneeds", "go:myneeds", is_global=True)]], tip=coaching_tip(values))
+        self.ctx.say(
+            "need_coaching",
+            [[self.ctx.button("menu_need", "go:need", is_global=True), self.ctx.button("menu_myneeds", "go:myneeds", is_global=True)]],
+            tip=coaching_tip(values),
+        )
 
     def later(self) -> None:
         """Leaves the form; the draft stays for /need to continue."""

@@ -73,8 +73,14 @@ def show_record(ctx: Ctx, need: Need, buttons: list[list[Button]]) -> None:
     form, lang = need_form(ctx), ctx.lang
     labels = {f.id: f.label.get(lang) for f in form.fields}
     changes = [
-        (change.at.strftime("%Y-%m-%d %H:%M"), ctx.person(who, change.by), change.action, labels.get(change.field, change.field),
-         _history_value(form, change.field, change.old, lang), _history_value(form, change.field, change.new, lang))
+        (
+            change.at.strftime("%Y-%m-%d %H:%M"),
+            ctx.person(who, change.by),
+            change.action,
+            labels.get(change.field, change.field),
+            _history_value(form, change.field, change.old, lang),
+            _history_value(form, change.field, change.new, lang),
+        )
         for change, who in history(ctx.session, need.id or 0)
     ]
     rows = [(f.label.get(lang), display(f, need.fields.get(f.id), lang)) for f in form.fields]

@@ -75,17 +75,19 @@ class Paths(Dialog):
         for item in progress:
             path, step = item.path, item.next_step
             deadline = assigned.get(path.id)
-            rows.append({
-                "title": path.title.get(lang),
-                "description": path.description.get(lang),
-                "assigned": path.id in assigned,
-                "deadline": deadline.strftime("%Y-%m-%d %H:%M") if deadline else "",
-                "done": item.done,
-                "total": len(path.steps),
-                "next": step_data(step, knowledge, lang) if step else None,
-                "left": [step_data(s, knowledge, lang) for s in path.steps[item.done + 1 :]],
-                "certificate": certificate_data(held.get(path.id)),
-            })
+            rows.append(
+                {
+                    "title": path.title.get(lang),
+                    "description": path.description.get(lang),
+                    "assigned": path.id in assigned,
+                    "deadline": deadline.strftime("%Y-%m-%d %H:%M") if deadline else "",
+                    "done": item.done,
+                    "total": len(path.steps),
+                    "next": step_data(step, knowledge, lang) if step else None,
+                    "left": [step_data(s, knowledge, lang) for s in path.steps[item.done + 1 :]],
+                    "certificate": certificate_data(held.get(path.id)),
+                }
+            )
             if step is not None:
                 buttons.append([self.step_button(item, step)])
         self.ctx.say("path_list", buttons, paths=rows)

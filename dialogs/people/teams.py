@@ -105,7 +105,9 @@ class Teams(Dialog):
             if team is None:
                 return
             changed = (add_member if verb == "add" else remove_member)(session, int(rest[0]), team.id or 0)
-            self.ctx.say(("team_member_added" if verb == "add" else "team_member_removed") if changed else "team_nothing_changed", user_id=int(rest[0]), team=team.name)
+            self.ctx.say(
+                ("team_member_added" if verb == "add" else "team_member_removed") if changed else "team_nothing_changed", user_id=int(rest[0]), team=team.name
+            )
         elif verb == "move" and len(rest) == 3 and rest[0].isdigit():
             source, dest = self.team_named(rest[1]), self.team_named(rest[2])
             if source is None or dest is None:

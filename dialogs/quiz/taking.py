@@ -225,11 +225,7 @@ class QuizDialog(Dialog):
             self.ctx.studied = True
         wrong = {a.question_id for a in answers_of(self.ctx.session, attempt.id or 0) if not a.correct}
         lang, tf = self.ctx.lang, self.true_false()
-        missed = [
-            (q.text.get(lang), [option_label(q, oid, tf) for oid in q.answer], q.explanation.get(lang))
-            for q in self.quiz.questions
-            if q.id in wrong
-        ]
+        missed = [(q.text.get(lang), [option_label(q, oid, tf) for oid in q.answer], q.explanation.get(lang)) for q in self.quiz.questions if q.id in wrong]
         self.data["missed"] = [q.id for q in self.quiz.questions if q.id in wrong]
         buttons = [[self.ctx.button("quiz_retake", "qr:full")]]
         if missed:
@@ -258,9 +254,6 @@ class QuizDialog(Dialog):
             if assignment.quiz_id in quizzes and assignment.quiz_id not in pushed:
                 pushed[assignment.quiz_id] = assignment.deadline.strftime("%Y-%m-%d %H:%M") if assignment.deadline else ""
         ordered = list(pushed) + [q for q in sorted(quizzes) if q not in pushed]
-        rows = [
-            (quizzes[q].title.get(lang), len(quizzes[q].questions), best.get(q), q in pushed, pushed.get(q, ""))
-            for q in ordered
-        ]
+        rows = [(quizzes[q].title.get(lang), len(quizzes[q].questions), best.get(q), q in pushed, pushed.get(q, "")) for q in ordered]
         buttons = [[Button(shorten(quizzes[q].title.get(lang), 60), f"qp:{q}")] for q in ordered]
         self.ctx.say("quiz_list", buttons, quizzes=rows)

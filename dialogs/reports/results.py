@@ -89,7 +89,11 @@ class Results(Dialog):
         summary = summarize(self.ctx.session, quiz.id, self.scope())
         questions = {q.id: q for q in quiz.questions}
         missed = [
-            (questions[qid].text.get(self.ctx.lang), count, ",".join(option_label(questions[qid], c, TRUE_FALSE_MARKS) for c in (choice or "").split(",") if c in questions[qid].option_ids()))
+            (
+                questions[qid].text.get(self.ctx.lang),
+                count,
+                ",".join(option_label(questions[qid], c, TRUE_FALSE_MARKS) for c in (choice or "").split(",") if c in questions[qid].option_ids()),
+            )
             for qid, count, choice in summary.missed
             if qid in questions
         ]
@@ -111,7 +115,14 @@ class Results(Dialog):
         if summary.scores:
             chart = png(charts.quiz_scores(quiz.title.get(self.ctx.lang), summary.scores, quiz.pass_mark, self.ctx.lang))
             bands = [band for band in charts.score_bands(summary.scores) if band[1]]
-            self.ctx.show("results_chart", Picture(f"{quiz.id}-scores.png", chart), finished=summary.finished, pass_mark=quiz.pass_mark, passed=summary.passed, bands=bands)
+            self.ctx.show(
+                "results_chart",
+                Picture(f"{quiz.id}-scores.png", chart),
+                finished=summary.finished,
+                pass_mark=quiz.pass_mark,
+                passed=summary.passed,
+                bands=bands,
+            )
 
     def export(self, fmt: str) -> None:
         """Sends the results of the quiz as a file (jsonl follows the xAPI statement shape)."""
@@ -128,7 +139,10 @@ class Results(Dialog):
         scope = self.scope()
         reps_in_scope = None if scope is None else scope - {self.ctx.user.id}
         results = roleplay_results(self.ctx.session, sc.id, reps_in_scope)
-        unmatched = [(shorten(line.text, UNMATCHED_WIDTH), line.count, line.states.most_common()) for line in unmatched_lines(self.ctx.session, sc.id, reps_in_scope, UNMATCHED_SHOWN)]
+        unmatched = [
+            (shorten(line.text, UNMATCHED_WIDTH), line.count, line.states.most_common())
+            for line in unmatched_lines(self.ctx.session, sc.id, reps_in_scope, UNMATCHED_SHOWN)
+        ]
         needs = [f for f in sc.facts if f.kind != "info"]
         missed = sorted(((f.label.get(lang), results.played - results.uncovered[f.id]) for f in needs), key=lambda m: -m[1])
         outcomes = [(outcome_label(sc, outcome, lang), count) for outcome, count in results.outcomes.most_common()]

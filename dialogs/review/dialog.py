@@ -114,7 +114,16 @@ class ReviewDialog(Dialog):
             lang, selected = self.ctx.lang, self.data["selected"]
             options = [(LETTERS[i], o.text.get(lang)) for i, o in enumerate(question.options)]
             picked = [LETTERS[question.option_ids().index(o)] for o in selected]
-            self.ctx.say("review_quiz", self.option_buttons(item, question), title=quiz.title.get(lang), text=question.text.get(lang), kind=question.kind, options=options, selected=picked, **position)
+            self.ctx.say(
+                "review_quiz",
+                self.option_buttons(item, question),
+                title=quiz.title.get(lang),
+                text=question.text.get(lang),
+                kind=question.kind,
+                options=options,
+                selected=picked,
+                **position,
+            )
             return
         situation = situation_for(self.ctx.knowledge, item)
         assert situation is not None
@@ -167,7 +176,10 @@ class ReviewDialog(Dialog):
         """Rates the quiz item through FSRS and explains the answer."""
         right = sorted(chosen) == sorted(question.answer)
         lang = self.ctx.lang
-        answer = [(self.option_name(question, oid), "" if question.kind == "truefalse" else next(o.text.get(lang) for o in question.options if o.id == oid)) for oid in question.answer]
+        answer = [
+            (self.option_name(question, oid), "" if question.kind == "truefalse" else next(o.text.get(lang) for o in question.options if o.id == oid))
+            for oid in question.answer
+        ]
         self.settle(item, right, "review_quiz_feedback", answer=answer, explanation=question.explanation.get(lang))
 
     def judge(self, text: str) -> None:
@@ -179,10 +191,16 @@ class ReviewDialog(Dialog):
         verdict = judged.verdict
         found = [self.ctx.label(f"review_act_{act}") for act in judged.acts if act == item.ref]
         self.settle(
-            item, judged.right, "review_skill_feedback",
-            kind=item.kind, skill=self.skill_name(item), is_question=verdict.is_question,
-            form=self.ctx.label(f"kind_{verdict.form}") if verdict.is_question else "", spin=self.ctx.label(f"kind_{verdict.spin}"),
-            found=found, example=situation.strong_example.get(self.ctx.lang),
+            item,
+            judged.right,
+            "review_skill_feedback",
+            kind=item.kind,
+            skill=self.skill_name(item),
+            is_question=verdict.is_question,
+            form=self.ctx.label(f"kind_{verdict.form}") if verdict.is_question else "",
+            spin=self.ctx.label(f"kind_{verdict.spin}"),
+            found=found,
+            example=situation.strong_example.get(self.ctx.lang),
         )
 
     def settle(self, item: ReviewItem, right: bool, key: str, **data: Any) -> None:
@@ -210,8 +228,13 @@ class ReviewDialog(Dialog):
         done, right = (self.data.get("done", 0), self.data.get("right", 0)) if summary else (0, 0)
         self.data.clear()
         self.ctx.say(
-            "review_rest", buttons, summary=summary, done=done, right=right,
-            next_on=local_day(coming, self.ctx.settings.zone).isoformat() if coming else "", **self.reminder_data(reminder),
+            "review_rest",
+            buttons,
+            summary=summary,
+            done=done,
+            right=right,
+            next_on=local_day(coming, self.ctx.settings.zone).isoformat() if coming else "",
+            **self.reminder_data(reminder),
         )
 
     def show_settings(self, typed: str = "", **_: Any) -> None:

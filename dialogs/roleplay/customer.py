@@ -293,7 +293,13 @@ def likeliest(scenario: Scenario, parts: tuple[str, ...], labels: set[str]) -> t
 
 
 def find_move(
-    scenario: Scenario, progress: Progress, text: str, verdict: Classification, *, may_close: bool | None = None, guess_ends: bool = True,
+    scenario: Scenario,
+    progress: Progress,
+    text: str,
+    verdict: Classification,
+    *,
+    may_close: bool | None = None,
+    guess_ends: bool = True,
 ) -> Move | None:
     """The move the rep's message counts as: the first move that counts for something whose cues it
     holds, in file order; else the move whose example lines the message, or one of its sentences,
@@ -309,7 +315,8 @@ def find_move(
     normalised = normalise(text)
     words = words_of(normalised)
     fitting = [
-        move for move in scenario.moves
+        move
+        for move in scenario.moves
         if applicable(move, progress) and ((proposes(verdict) if may_close is None else may_close) or not closes(scenario, progress.state, move))
     ]
     by_cue = [move for move in fitting if any(_matches(m, words, verdict) for m in move.match)]
@@ -415,7 +422,12 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
     progress.puzzled += 0 if applied or offended else 1
     if not applied and not offended and state.unmatched_trigger:
         progress.state = fire(scenario, progress.state, state.unmatched_trigger)
-    elif not applied and not offended and state.moves_on and (progress.unheard >= state.moves_on.after or heard_once_on(scenario, progress, state.moves_on, text, verdict)):
+    elif (
+        not applied
+        and not offended
+        and state.moves_on
+        and (progress.unheard >= state.moves_on.after or heard_once_on(scenario, progress, state.moves_on, text, verdict))
+    ):
         lines.append(in_turn(state.moves_on.say, lang, turn, scenario.id, "moves_on"))
         progress.unheard = 0
         if state.moves_on.trigger:
@@ -491,8 +503,17 @@ def _take_offence(scenario: Scenario, progress: Progress, ruled: list[str | None
 
 
 def _apply_each_sentence(
-    scenario: Scenario, progress: Progress, main: Move, pieces: list[tuple[str, Classification]], ruled: list[str | None],
-    others: list[Move | None], text: str, lang: str, lines: list[str], applied: list[Move], revealed: list[str],
+    scenario: Scenario,
+    progress: Progress,
+    main: Move,
+    pieces: list[tuple[str, Classification]],
+    ruled: list[str | None],
+    others: list[Move | None],
+    text: str,
+    lang: str,
+    lines: list[str],
+    applied: list[Move],
+    revealed: list[str],
 ) -> Upsell | None:
     """A message that is no mistake, sentence by sentence in the order written: the main move where
     its sentence stands (first, when no single sentence holds it), and every other sentence that
@@ -512,7 +533,13 @@ def _apply_each_sentence(
             continue
         move = find_move(scenario, progress, piece, piece_verdict, guess_ends=False)
         last = number == len(pieces) - 1
-        if move is not None and substantive(move) and not costs(scenario, move) and move not in applied and (ending(scenario, progress.state, move) is None or (last and closes(scenario, progress.state, move))):
+        if (
+            move is not None
+            and substantive(move)
+            and not costs(scenario, move)
+            and move not in applied
+            and (ending(scenario, progress.state, move) is None or (last and closes(scenario, progress.state, move)))
+        ):
             if (unreasoned := cold_upsell(scenario, move, text)) is not None:
                 cold = unreasoned
                 continue
@@ -544,4 +571,3 @@ def _apply(scenario: Scenario, progress: Progress, move: Move, lang: str, lines:
 def opening_line(scenario: Scenario, lang: str, attempt: int) -> str:
     """How the customer opens; varies from one attempt to the next."""
     return scenario.opening[attempt % len(scenario.opening)].get(lang)
-

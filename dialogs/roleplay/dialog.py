@@ -164,7 +164,14 @@ class RolePlayDialog(Dialog):
         """The setting and the rep's goal, then the customer's first words."""
         sc, lang = self.scenario, self.ctx.lang
         self.ctx.say("roleplay_intro", title=sc.title.get(lang), setting=sc.setting.get(lang), customer=sc.persona.name.get(lang))
-        self.ctx.say("roleplay_customer", self.play_buttons(), customer=sc.persona.name.get(lang), lines=[opening_line(sc, lang, self.data["attempt"])], verdict=None, left=False)
+        self.ctx.say(
+            "roleplay_customer",
+            self.play_buttons(),
+            customer=sc.persona.name.get(lang),
+            lines=[opening_line(sc, lang, self.data["attempt"])],
+            verdict=None,
+            left=False,
+        )
 
     def remind(self) -> None:
         """Back in a role-play in progress: what the customer said last."""
@@ -192,11 +199,15 @@ class RolePlayDialog(Dialog):
         keep_progress(row, progress)
         customer_text = "\n".join(response.lines)
         stored = {**verdict.as_dict(), "moves": list(response.moves), "state": before}
-        turn = RolePlayTurn(roleplay_id=row.id or 0, number=progress.turn, rep_text=text, suggested=suggested, verdict=stored, move=response.move, customer_text=customer_text)
+        turn = RolePlayTurn(
+            roleplay_id=row.id or 0, number=progress.turn, rep_text=text, suggested=suggested, verdict=stored, move=response.move, customer_text=customer_text
+        )
         record_turn(self.ctx.session, row, turn)
         self.data["turn"] = progress.turn  # a new version: older buttons expire and racing turns retry
         buttons = [] if response.outcome else self.play_buttons()
-        self.ctx.say("roleplay_customer", buttons, customer=sc.persona.name.get(lang), lines=list(response.lines), verdict=verdict.as_dict(), left=response.left)
+        self.ctx.say(
+            "roleplay_customer", buttons, customer=sc.persona.name.get(lang), lines=list(response.lines), verdict=verdict.as_dict(), left=response.left
+        )
         if response.outcome:
             self.conclude(outcome=response.outcome, early=False)
 
@@ -233,7 +244,9 @@ class RolePlayDialog(Dialog):
             finish_roleplay(self.ctx.session, row, outcome, 0, [], {})
             return None
         turns = turns_of(self.ctx.session, row.id or 0)
-        card = score_roleplay(scenario, progress_of(row), outcome, [t.verdict for t in turns], [m for t in turns for m in t.verdict.get("moves", [t.move or ""])], self.ctx.lang)
+        card = score_roleplay(
+            scenario, progress_of(row), outcome, [t.verdict for t in turns], [m for t in turns for m in t.verdict.get("moves", [t.move or ""])], self.ctx.lang
+        )
         finish_roleplay(self.ctx.session, row, outcome, card.score, card.facts_uncovered, card.question_counts)
         self._log_needs(row, scenario, card, turns)
         return card
@@ -280,6 +293,7 @@ class RolePlayDialog(Dialog):
             lacking.append("need_payoff")
         for kind, ref in [(ACT, act) for act in sorted(acts)] + [(SPIN, stage) for stage in lacking]:
             missed(self.ctx.session, self.ctx.user.id, kind, ref, "roleplay", self.ctx.now)
+
     def show_turn_mix(self, kinds: list[str | None]) -> None:
         """The rep's questions turn by turn as a chart, captioned with the turns of each SPIN type."""
         lang = self.ctx.lang

@@ -144,6 +144,7 @@ def turn_kinds(verdicts: list[dict[str, Any]]) -> list[str | None]:
     """The SPIN type each of the rep's messages asked, turn by turn (None: no SPIN question)."""
     return [v.get("spin") if v.get("is_question") and v.get("spin") in SPIN_TYPES else None for v in verdicts]
 
+
 def conduct(scenario: Scenario, progress: Progress, verdicts: list[dict[str, Any]], earned: list[Point], lang: str) -> list[Incident]:
     """Each turn with bad conduct (a speech act, or a move flag the rules list), with what it costs.
 
@@ -198,7 +199,21 @@ def question_quality(scenario: Scenario, progress: Progress, verdicts: list[dict
     heard = min(1.0, 2 * len(picked) / len(chances)) if len(chances) >= LISTENING_CHANCES else 1.0
     quality = round(100 * (share + progression) / 2 * (1 + heard) / 2)
     leading = tuple(n for n, v in asked if "leading" in (v.get("acts") or ()))
-    return QuestionQuality(rules.weight, quality, round(quality * rules.weight / 100), len(asked), open_turns, problem_asked, problem_turn, implication, need_payoff, leading, rules.leading, chances, picked)
+    return QuestionQuality(
+        rules.weight,
+        quality,
+        round(quality * rules.weight / 100),
+        len(asked),
+        open_turns,
+        problem_asked,
+        problem_turn,
+        implication,
+        need_payoff,
+        leading,
+        rules.leading,
+        chances,
+        picked,
+    )
 
 
 def listening(scenario: Scenario, progress: Progress, verdicts: list[dict[str, Any]], lang: str, moves: list[str]) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -217,11 +232,13 @@ def listening(scenario: Scenario, progress: Progress, verdicts: list[dict[str, A
             facts_at.setdefault(turn, set()).add(fact.id)
     requires = {move.id: set(move.requires) for move in scenario.moves}
     chances = tuple(
-        n for n, v in enumerate(verdicts, 1)
+        n
+        for n, v in enumerate(verdicts, 1)
         if v.get("is_question") and v.get("spin") not in (None, "none") and not PROPOSING_ACTS & set(v.get("acts") or ()) and n - 1 in told
     )
     picked = tuple(
-        n for n in chances
+        n
+        for n in chances
         if verdicts[n - 1].get("spin") in ("implication", "need_payoff")
         or content_words(verdicts[n - 1].get("text") or "") & told[n - 1]
         or (n <= len(moves) and requires.get(moves[n - 1], set()) & facts_at[n - 1])
@@ -234,7 +251,14 @@ def score_roleplay(scenario: Scenario, progress: Progress, outcome: str, verdict
 
     `verdicts` are the classifications of the rep's messages, `moves` the moves they counted as.
     """
-    card = Scorecard(outcome=outcome, outcome_label=outcome_label(scenario, outcome, lang), score=0, lesson=scenario.lesson.get(lang), question_counts=question_counts(verdicts), turn_kinds=turn_kinds(verdicts))
+    card = Scorecard(
+        outcome=outcome,
+        outcome_label=outcome_label(scenario, outcome, lang),
+        score=0,
+        lesson=scenario.lesson.get(lang),
+        question_counts=question_counts(verdicts),
+        turn_kinds=turn_kinds(verdicts),
+    )
     total = 0
     for criterion in scenario.rubric:
         met = _met(criterion, progress, outcome)

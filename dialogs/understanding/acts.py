@@ -32,8 +32,7 @@ def act_rules() -> tuple[ActRule, ...]:
     """Each act with its compiled cues, in the file's order (the first act that fires wins)."""
     raw = YAML(typ="safe").load(ACTS_FILE.read_text(encoding="utf-8"))["acts"]
     return tuple(
-        ActRule(act, cue_set(tuple(cue_form(w) for w in (*spec.get("zh", []), *spec.get("en", [])))), bool(spec.get("at_start")))
-        for act, spec in raw.items()
+        ActRule(act, cue_set(tuple(cue_form(w) for w in (*spec.get("zh", []), *spec.get("en", [])))), bool(spec.get("at_start"))) for act, spec in raw.items()
     )
 
 

@@ -34,9 +34,17 @@ SPIN_CLASSES: tuple[str, ...] = ("situation", "problem", "implication", "need_pa
 ALL_CLASSES: tuple[str, ...] = QUESTION_CLASSES + FORM_CLASSES + SPIN_CLASSES
 
 Vote = Literal[
-    "question", "statement", "open", "closed",
-    "situation", "problem", "implication", "need_payoff", "none",
+    "question",
+    "statement",
+    "open",
+    "closed",
+    "situation",
+    "problem",
+    "implication",
+    "need_payoff",
+    "none",
 ]
+
 
 class RuleError(ValueError):
     """A rules file is missing, malformed, or contains a rule that cannot be used."""

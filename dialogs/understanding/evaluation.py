@@ -108,8 +108,7 @@ def evaluate(items: Sequence[LabelledUtterance], classifier: Callable[[str], Cla
     """Score the classifier: SPIN type on every item, form (open / closed / statement) on every item."""
     results = [(item, classifier(item.text)) for item in items]
     errors = tuple(
-        (item, got) for item, got in results
-        if (got.spin, got.form, got.is_question, got.lang) != (item.spin, item.form, item.is_question, item.lang)
+        (item, got) for item, got in results if (got.spin, got.form, got.is_question, got.lang) != (item.spin, item.form, item.is_question, item.lang)
     )
     return Evaluation(
         size=len(results),
@@ -141,7 +140,7 @@ def _class_score(pairs: Sequence[tuple[LabelledUtterance, Classification]], name
 def confusion_table(confusion: dict[tuple[str, str], int], labels: Sequence[str]) -> list[str]:
     """A confusion matrix as text lines: rows are the gold labels, columns what the classifier said."""
     width = max(len(label) for label in labels) + 2
-    lines = ["gold \\ got".ljust(width) + "".join(label[:width - 1].rjust(width) for label in labels)]
+    lines = ["gold \\ got".ljust(width) + "".join(label[: width - 1].rjust(width) for label in labels)]
     for gold in labels:
         lines.append(gold.ljust(width) + "".join(str(confusion.get((gold, got), 0)).rjust(width) for got in labels))
     return lines

@@ -55,7 +55,7 @@ def features(normalised: str, lang: str) -> list[str]:
         return [f"w:{w}" for w in words] + [f"b:{a}_{b}" for a, b in pairwise(words)] + [f"h:{words[0]}" if words else "h:"]
     found: list[str] = []
     for run in _CJK_RUN.findall(normalised):
-        found += [f"c:{ch}" for ch in run] + [f"c:{run[i:i + 2]}" for i in range(len(run) - 1)] + [f"c:{run[i:i + 3]}" for i in range(len(run) - 2)]
+        found += [f"c:{ch}" for ch in run] + [f"c:{run[i : i + 2]}" for i in range(len(run) - 1)] + [f"c:{run[i : i + 3]}" for i in range(len(run) - 2)]
     found += [f"w:{_stem(w)}" for w in _WORD.findall(normalised)]
     return found
 

@@ -14,13 +14,26 @@ import opencc
 
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff\ufe00-\ufe0f]")
 _EMOJI = re.compile(
-    "[\U0001f000-\U0001faff\U0001fc00-\U0001ffff\u2190-\u21ff\u2300-\u23ff"
-    "\u2460-\u27bf\u2900-\u297f\u2b00-\u2bff\u3030\u303d\u3297\u3299\U000e0000-\U000e007f]"
+    "[\U0001f000-\U0001faff\U0001fc00-\U0001ffff\u2190-\u21ff\u2300-\u23ff\u2460-\u27bf\u2900-\u297f\u2b00-\u2bff\u3030\u303d\u3297\u3299\U000e0000-\U000e007f]"
 )
-_PUNCTUATION = str.maketrans({
-    "。": ".", "、": ",", "，": ",", "“": '"', "”": '"', "‘": "'", "’": "'",
-    "…": "...", "—": ",", "–": ",", "～": "~", "〜": "~", "「": '"', "」": '"',
-})
+_PUNCTUATION = str.maketrans(
+    {
+        "。": ".",
+        "、": ",",
+        "，": ",",
+        "“": '"',
+        "”": '"',
+        "‘": "'",
+        "’": "'",
+        "…": "...",
+        "—": ",",
+        "–": ",",
+        "～": "~",
+        "〜": "~",
+        "「": '"',
+        "」": '"',
+    }
+)
 _TRAILING_NOISE = re.compile(r"[\s~^*_]+$")
 _SPACES = re.compile(r"\s+")
 _SENTENCE_BREAK = re.compile(r"(?<=[?!])\s*|(?<=[^\d]\.)\s*|(?<=\.)\s+")

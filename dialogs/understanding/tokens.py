@@ -133,10 +133,7 @@ class Cue:
     def _at(self, words: Words, start: int) -> bool:
         if start + len(self.parts) > len(words.stems):
             return False
-        return all(
-            words.raw[start + i].startswith(value) if prefix else words.stems[start + i] == value
-            for i, (value, prefix) in enumerate(self.parts)
-        )
+        return all(words.raw[start + i].startswith(value) if prefix else words.stems[start + i] == value for i, (value, prefix) in enumerate(self.parts))
 
 
 @lru_cache(maxsize=16384)
@@ -194,7 +191,6 @@ class CueSet:
 def cue_set(normalised_cues: tuple[str, ...]) -> CueSet:
     """The compiled set for these (normalised) cues, built once."""
     return CueSet(tuple(compile_cue(c) for c in normalised_cues))
-
 
 
 @lru_cache(maxsize=1)

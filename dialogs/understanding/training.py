@@ -32,8 +32,20 @@ def spin_examples() -> list[tuple[str, str]]:
 
 
 ACTS: tuple[str, ...] = (
-    "greeting", "empathy", "pitch", "price", "closing", "leading", "hurrying",
-    "rude", "intrusive", "improper_offer", "disparage", "scare", "question", "other",
+    "greeting",
+    "empathy",
+    "pitch",
+    "price",
+    "closing",
+    "leading",
+    "hurrying",
+    "rude",
+    "intrusive",
+    "improper_offer",
+    "disparage",
+    "scare",
+    "question",
+    "other",
 )
 
 

@@ -23,7 +23,9 @@ class _Forward(tornado.web.RequestHandler):
     async def post(self) -> None:
         port = next(self.balancer.turns)
         headers = {k: v for k, v in self.request.headers.items() if k.lower() in ("content-type", "x-telegram-bot-api-secret-token")}
-        answer = await self.balancer.client.fetch(f"http://127.0.0.1:{port}{HOOK_PATH}", method="POST", body=self.request.body, headers=headers, raise_error=False, request_timeout=10)
+        answer = await self.balancer.client.fetch(
+            f"http://127.0.0.1:{port}{HOOK_PATH}", method="POST", body=self.request.body, headers=headers, raise_error=False, request_timeout=10
+        )
         self.balancer.posts[port] = self.balancer.posts.get(port, 0) + 1
         self.set_status(answer.code if answer.code >= 200 else 502)
         self.finish(answer.body or b"")

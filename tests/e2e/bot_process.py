@@ -35,8 +35,15 @@ class BotProcess:
     given its `public_url`."""
 
     def __init__(
-        self, mode: str, emulator: Emulator, workdir: Path, admins: tuple[int, ...] = ADMINS, *,
-        database: str | None = None, public_url: str | None = None, settings: dict[str, str] | None = None,
+        self,
+        mode: str,
+        emulator: Emulator,
+        workdir: Path,
+        admins: tuple[int, ...] = ADMINS,
+        *,
+        database: str | None = None,
+        public_url: str | None = None,
+        settings: dict[str, str] | None = None,
     ) -> None:
         self.mode, self.emulator, self.workdir, self.admins = mode, emulator, workdir, admins
         self.database = database or f"sqlite:///{workdir / 'bot.db'}"
@@ -63,7 +70,20 @@ class BotProcess:
     def command(self) -> list[str]:
         if self.mode == "polling":
             return [sys.executable, "-m", "bot", "run", "--base-url", self.emulator.base_url]
-        return [sys.executable, "-m", "bot", "webhook", "--base-url", self.emulator.base_url, "--url", self.webhook_url, "--listen", "127.0.0.1", "--port", str(self.webhook_port)]
+        return [
+            sys.executable,
+            "-m",
+            "bot",
+            "webhook",
+            "--base-url",
+            self.emulator.base_url,
+            "--url",
+            self.webhook_url,
+            "--listen",
+            "127.0.0.1",
+            "--port",
+            str(self.webhook_port),
+        ]
 
     def start(self, timeout: float = 30) -> BotProcess:
         """Starts the bot (again, after `kill`) and waits until it takes updates (polls, or has

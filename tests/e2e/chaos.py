@@ -45,8 +45,28 @@ PLUM_LINES = (
     "Kiwi fruit is full of vitamins, good for expecting mothers. Would you like a jin?",
     "I'm here every day, come again!",
 )
-NEED_STEPS: tuple[str | None, ...] = ("Acme Fruit", None, None, None, "Buys plums every week", None, None, "Delivery within two days", None, None, None, None, "Call on Friday")
-NEED_TYPED = {"customer_company": "Acme Fruit", "situation": "Buys plums every week", "explicit_needs": "Delivery within two days", "next_step": "Call on Friday", "priority": "p1"}
+NEED_STEPS: tuple[str | None, ...] = (
+    "Acme Fruit",
+    None,
+    None,
+    None,
+    "Buys plums every week",
+    None,
+    None,
+    "Delivery within two days",
+    None,
+    None,
+    None,
+    None,
+    "Call on Friday",
+)
+NEED_TYPED = {
+    "customer_company": "Acme Fruit",
+    "situation": "Buys plums every week",
+    "explicit_needs": "Delivery within two days",
+    "next_step": "Call on Friday",
+    "priority": "p1",
+}
 SKIP, SAVE, P1 = "⏭ Skip", "✅ Save", "P1 important and urgent"
 
 
@@ -151,7 +171,14 @@ class Chaos:
 
         def check(db: Engine) -> None:
             with db.connect() as connection:
-                said = connection.execute(text("SELECT t.rep_text FROM roleplayturn t JOIN roleplay r ON r.id = t.roleplay_id WHERE r.user_id = :u ORDER BY t.number"), {"u": rep.id}).scalars().all()
+                said = (
+                    connection.execute(
+                        text("SELECT t.rep_text FROM roleplayturn t JOIN roleplay r ON r.id = t.roleplay_id WHERE r.user_id = :u ORDER BY t.number"),
+                        {"u": rep.id},
+                    )
+                    .scalars()
+                    .all()
+                )
             self.compare(f"{rep.name}'s role-play turns", list(said), list(PLUM_LINES))
 
         self.checks.append(check)
@@ -168,8 +195,17 @@ class Chaos:
 
         def check(db: Engine) -> None:
             with db.connect() as connection:
-                answers = connection.execute(text("SELECT a.question_id FROM quizanswer a JOIN quizattempt q ON q.id = a.attempt_id WHERE q.user_id = :u ORDER BY a.question_id"), {"u": rep.id}).scalars().all()
-                finished = connection.execute(text("SELECT count(*) FROM quizattempt WHERE user_id = :u AND finished_at IS NOT NULL"), {"u": rep.id}).scalar_one()
+                answers = (
+                    connection.execute(
+                        text("SELECT a.question_id FROM quizanswer a JOIN quizattempt q ON q.id = a.attempt_id WHERE q.user_id = :u ORDER BY a.question_id"),
+                        {"u": rep.id},
+                    )
+                    .scalars()
+                    .all()
+                )
+                finished = connection.execute(
+                    text("SELECT count(*) FROM quizattempt WHERE user_id = :u AND finished_at IS NOT NULL"), {"u": rep.id}
+                ).scalar_one()
             self.compare(f"{rep.name}'s quiz answers", [*answers, f"finished {finished}"], ["demo01", "demo02", "demo03", "finished 1"])
 
         self.checks.append(check)
@@ -245,7 +281,11 @@ class Chaos:
         deadline = time.monotonic() + seconds
         with db.connect() as connection:
             while time.monotonic() < deadline:
-                open_calls = connection.execute(text("SELECT (SELECT count(*) FROM inboxupdate) + (SELECT count(*) FROM outboxmessage WHERE status IN ('pending', 'sending')) + (SELECT count(*) FROM delivery WHERE status IN ('pending', 'sending'))")).scalar_one()
+                open_calls = connection.execute(
+                    text(
+                        "SELECT (SELECT count(*) FROM inboxupdate) + (SELECT count(*) FROM outboxmessage WHERE status IN ('pending', 'sending')) + (SELECT count(*) FROM delivery WHERE status IN ('pending', 'sending'))"
+                    )
+                ).scalar_one()
                 if not open_calls:
                     break
                 time.sleep(0.2)

@@ -217,11 +217,31 @@ class _BotMessage:
     def to_message(self, bot: User, chat: Chat) -> Message:
         markup = InlineKeyboardMarkup.de_json(self.markup, None) if self.markup and "inline_keyboard" in self.markup else None
         if self.document is not None:
-            return Message(self.message_id, self.date, chat, from_user=bot, document=self.document, caption=self.text, caption_entities=self.entities, reply_markup=markup, edit_date=self.edit_date)
+            return Message(
+                self.message_id,
+                self.date,
+                chat,
+                from_user=bot,
+                document=self.document,
+                caption=self.text,
+                caption_entities=self.entities,
+                reply_markup=markup,
+                edit_date=self.edit_date,
+            )
         if self.poll is not None:
             return Message(self.message_id, self.date, chat, from_user=bot, poll=self.poll)
         if self.photo:
-            return Message(self.message_id, self.date, chat, from_user=bot, photo=self.photo, caption=self.text, caption_entities=self.entities, reply_markup=markup, edit_date=self.edit_date)
+            return Message(
+                self.message_id,
+                self.date,
+                chat,
+                from_user=bot,
+                photo=self.photo,
+                caption=self.text,
+                caption_entities=self.entities,
+                reply_markup=markup,
+                edit_date=self.edit_date,
+            )
         return Message(self.message_id, self.date, chat, from_user=bot, text=self.text, entities=self.entities, reply_markup=markup, edit_date=self.edit_date)
 
 
@@ -260,7 +280,17 @@ class Emulator:
 
     def __init__(self, token: str, *, username: str = "SalesCoachBot", limits: Limits = Limits()) -> None:
         self.token, self.limits = token, limits
-        self.bot = User(int(token.split(":", 1)[0]), "SalesCoach", True, username=username, can_join_groups=True, can_read_all_group_messages=False, supports_inline_queries=False, can_connect_to_business=False, has_main_web_app=False)
+        self.bot = User(
+            int(token.split(":", 1)[0]),
+            "SalesCoach",
+            True,
+            username=username,
+            can_join_groups=True,
+            can_read_all_group_messages=False,
+            supports_inline_queries=False,
+            can_connect_to_business=False,
+            has_main_web_app=False,
+        )
         self.port = 0
         self.errors: list[tuple[str, int, str]] = []
         self.crashes: list[str] = []
@@ -293,9 +323,21 @@ class Emulator:
         self._methods: dict[str, Callable[[_Params], Coroutine[Any, Any, Any]]] = {
             name.lower(): getattr(self, f"api_{name}")
             for name in (
-                "getMe", "getUpdates", "setWebhook", "deleteWebhook", "getWebhookInfo", "sendMessage",
-                "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery", "sendDocument", "sendPoll", "sendPhoto",
-                "setMyCommands", "getMyCommands", "deleteMyCommands",
+                "getMe",
+                "getUpdates",
+                "setWebhook",
+                "deleteWebhook",
+                "getWebhookInfo",
+                "sendMessage",
+                "editMessageText",
+                "editMessageReplyMarkup",
+                "answerCallbackQuery",
+                "sendDocument",
+                "sendPoll",
+                "sendPhoto",
+                "setMyCommands",
+                "getMyCommands",
+                "deleteMyCommands",
             )
         }
 
@@ -383,6 +425,7 @@ class Emulator:
 
     def release(self, fault: Fault) -> None:
         """Lets the calls held by `fault` go on."""
+
         def go() -> None:
             fault.released = True
             self.changed()
@@ -393,6 +436,7 @@ class Emulator:
         """The bot that made the held calls is gone: calls held before Telegram accepted them
         never will be, and held answers go nowhere (tornado notices a dead client only when it
         next reads from it)."""
+
         def gone() -> None:
             fault.dropped = True
             self.changed()
@@ -401,6 +445,7 @@ class Emulator:
 
     def withdraw(self, fault: Fault) -> None:
         """The fault no longer applies to calls still to come."""
+
         def drop() -> None:
             if fault in self._faults:
                 self._faults.remove(fault)
@@ -474,7 +519,9 @@ class Emulator:
         self._queue(callback_query=query)
 
     def user_vote(self, person: TelegramUser, option: str, message_id: int | None) -> None:
-        polls = [m for (chat, _), m in self._messages.items() if chat == person.id and m.poll is not None and (message_id is None or m.message_id == message_id)]
+        polls = [
+            m for (chat, _), m in self._messages.items() if chat == person.id and m.poll is not None and (message_id is None or m.message_id == message_id)
+        ]
         for message in sorted(polls, key=lambda m: m.changed, reverse=True):
             assert message.poll is not None
             texts = [o.text for o in message.poll.options]
@@ -482,7 +529,9 @@ class Emulator:
                 poll, chosen = message.poll, texts.index(option)
                 break
         else:
-            raise AssertionError(f"{person.name} sees no poll with the option {option!r}; newest polls: {[[o.text for o in m.poll.options] for m in polls[-3:] if m.poll]}")
+            raise AssertionError(
+                f"{person.name} sees no poll with the option {option!r}; newest polls: {[[o.text for o in m.poll.options] for m in polls[-3:] if m.poll]}"
+            )
         if (poll.id, person.id) in self._votes:
             raise AssertionError(f"{person.name} has answered this quiz already: Telegram takes one answer per person")
         self._votes.add((poll.id, person.id))
@@ -731,7 +780,13 @@ class Emulator:
         markup = self._markup(params)
         self._rate(chat_id)
         number = len(self._messages) + 1
-        document = Document(f"BQACAgIAAx{number:08d}", f"AgAD{number:08d}", file_name=filename, mime_type=mimetypes.guess_type(filename)[0] or "application/octet-stream", file_size=len(content))
+        document = Document(
+            f"BQACAgIAAx{number:08d}",
+            f"AgAD{number:08d}",
+            file_name=filename,
+            mime_type=mimetypes.guess_type(filename)[0] or "application/octet-stream",
+            file_size=len(content),
+        )
         message = self._store(chat_id, text=caption or None, entities=entities, markup=markup, document=document, content=content)
         self._show(chat_id, "document", message, caption)
         return self._reply(message)
@@ -758,7 +813,20 @@ class Emulator:
         self._rate(chat_id)
         number = len(self._messages) + 1
         options = [PollOption(text, 0, persistent_id=str(i)) for i, text in enumerate(texts)]
-        poll = Poll(f"poll{number}", question, options, 0, False, anonymous, kind, False, explanation=explanation or None, allows_revoting=False, members_only=False, correct_option_ids=correct or None)
+        poll = Poll(
+            f"poll{number}",
+            question,
+            options,
+            0,
+            False,
+            anonymous,
+            kind,
+            False,
+            explanation=explanation or None,
+            allows_revoting=False,
+            members_only=False,
+            correct_option_ids=correct or None,
+        )
         message = self._store(chat_id, poll=poll)
         self._show(chat_id, "poll", message, question)
         return self._reply(message)
@@ -807,7 +875,9 @@ class Emulator:
             raise bad_request("message text is empty")
         markup = self._markup(params)
         if (text, entities, markup) == (message.text, message.entities, message.markup):
-            raise bad_request("message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message")
+            raise bad_request(
+                "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message"
+            )
         message.text, message.entities, message.markup = text, entities, markup
         message.edit_date = datetime.now(UTC)
         self._show(message.chat_id, "edit", message, text)
@@ -817,7 +887,9 @@ class Emulator:
         message = self._editable(params)
         markup = self._markup(params)
         if markup == message.markup:
-            raise bad_request("message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message")
+            raise bad_request(
+                "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message"
+            )
         message.markup = markup
         message.edit_date = datetime.now(UTC)
         self._show(message.chat_id, "edit", message, message.text or "")

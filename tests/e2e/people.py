@@ -41,7 +41,9 @@ class Seen:
         if callable(what):
             return bool(what(self))
         return (
-            what in self.text or any(what in label for row in self.buttons for label in row) or any(what in option for option in self.options)
+            what in self.text
+            or any(what in label for row in self.buttons for label in row)
+            or any(what in option for option in self.options)
             or (self.filename is not None and what in self.filename)
         )
 

@@ -48,7 +48,9 @@ class Scene:
         """What Telegram refused during the scene, apart from rate limits, blocked users, and
         button presses answered a second time (an answer the bot made again after a restart,
         not knowing Telegram had taken the first: nobody sees anything of it)."""
-        return [e for e in self.emulator.errors[self._errors_before :] if e[1] not in TOLERATED and "not modified" not in e[2] and "query is too old" not in e[2]]
+        return [
+            e for e in self.emulator.errors[self._errors_before :] if e[1] not in TOLERATED and "not modified" not in e[2] and "query is too old" not in e[2]
+        ]
 
     def log(self) -> str:
         """What the bot logged during the scene."""

@@ -67,7 +67,7 @@ class _Parser(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if "<" in data:
-            raise HtmlError(f"Unsupported start tag \"\" at byte offset {self._offset() + len(data[: data.index('<')].encode())}")
+            raise HtmlError(f'Unsupported start tag "" at byte offset {self._offset() + len(data[: data.index("<")].encode())}')
         self._text(data)
 
     def handle_entityref(self, name: str) -> None:
@@ -85,38 +85,38 @@ class _Parser(HTMLParser):
         elif tag == "span" and values.get("class") == "tg-spoiler":
             opened = _Open(tag, self.length, MessageEntity.SPOILER)
         elif tag == "span":
-            raise HtmlError(f"Tag \"span\" must have class \"tg-spoiler\" at byte offset {self._offset()}")
+            raise HtmlError(f'Tag "span" must have class "tg-spoiler" at byte offset {self._offset()}')
         elif tag == "blockquote":
             opened = _Open(tag, self.length, MessageEntity.EXPANDABLE_BLOCKQUOTE if "expandable" in values else MessageEntity.BLOCKQUOTE)
         elif tag == "tg-emoji":
             opened = _Open(tag, self.length, MessageEntity.CUSTOM_EMOJI, {"custom_emoji_id": values.get("emoji-id") or ""})
         else:
-            raise HtmlError(f"Unsupported start tag \"{tag}\" at byte offset {self._offset()}")
+            raise HtmlError(f'Unsupported start tag "{tag}" at byte offset {self._offset()}')
         self.stack.append(opened)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        raise HtmlError(f"Unsupported start tag \"{tag}\" at byte offset {self._offset()}")
+        raise HtmlError(f'Unsupported start tag "{tag}" at byte offset {self._offset()}')
 
     def handle_endtag(self, tag: str) -> None:
         if not self.stack:
             raise HtmlError(f"Unexpected end tag at byte offset {self._offset()}")
         opened = self.stack.pop()
         if opened.tag != tag:
-            raise HtmlError(f"Unmatched end tag at byte offset {self._offset()}, expected \"</{opened.tag}>\", found \"</{tag}>\"")
+            raise HtmlError(f'Unmatched end tag at byte offset {self._offset()}, expected "</{opened.tag}>", found "</{tag}>"')
         if self.length > opened.start:
             self.entities.append(MessageEntity(opened.kind, opened.start, self.length - opened.start, **opened.extra))
 
     def handle_comment(self, data: str) -> None:
-        raise HtmlError(f"Unsupported start tag \"!--\" at byte offset {self._offset()}")
+        raise HtmlError(f'Unsupported start tag "!--" at byte offset {self._offset()}')
 
     def handle_decl(self, decl: str) -> None:
-        raise HtmlError(f"Unsupported start tag \"!\" at byte offset {self._offset()}")
+        raise HtmlError(f'Unsupported start tag "!" at byte offset {self._offset()}')
 
     def handle_pi(self, data: str) -> None:
-        raise HtmlError(f"Unsupported start tag \"?\" at byte offset {self._offset()}")
+        raise HtmlError(f'Unsupported start tag "?" at byte offset {self._offset()}')
 
     def unknown_decl(self, data: str) -> None:
-        raise HtmlError(f"Unsupported start tag \"![\" at byte offset {self._offset()}")
+        raise HtmlError(f'Unsupported start tag "![" at byte offset {self._offset()}')
 
 
 def parse_html(source: str) -> tuple[str, list[MessageEntity]]:
@@ -125,7 +125,7 @@ def parse_html(source: str) -> tuple[str, list[MessageEntity]]:
     parser.feed(source)
     parser.close()
     if parser.rawdata:
-        raise HtmlError(f"Unsupported start tag \"\" at byte offset {len(source.encode()) - len(parser.rawdata.encode())}")
+        raise HtmlError(f'Unsupported start tag "" at byte offset {len(source.encode()) - len(parser.rawdata.encode())}')
     if parser.stack:
-        raise HtmlError(f"Can't find end tag corresponding to start tag \"{parser.stack[-1].tag}\"")
+        raise HtmlError(f'Can\'t find end tag corresponding to start tag "{parser.stack[-1].tag}"')
     return "".join(parser.parts), sorted(parser.entities, key=lambda e: (e.offset, -e.length))

@@ -27,7 +27,13 @@ def test_a_rep_writes_a_situation_question_in_the_spin_coach(telegram: Scene) ->
 
 PLUM_PATHS = [
     pytest.param("zh", ["我的李子又大又甜，可好吃了！"], "第一个小贩", "得分：0/100", id="first-vendor-walks-away"),
-    pytest.param("en", ["What kind of plums would you like?", "Here you go, shall I weigh you a jin?"], "the second vendor", "Score: 23/100", id="second-vendor-sells-plums"),
+    pytest.param(
+        "en",
+        ["What kind of plums would you like?", "Here you go, shall I weigh you a jin?"],
+        "the second vendor",
+        "Score: 23/100",
+        id="second-vendor-sells-plums",
+    ),
     pytest.param(
         "en",
         [
@@ -57,7 +63,9 @@ def test_the_plum_case_ends_as_the_story_ranks_the_vendors(telegram: Scene, lang
     card = rep.wait_for("评分卡" if lang == "zh" else "Scorecard")
     assert vendor in card.text and score in card.text
     [chart] = [seen for seen in rep.messages() if seen.kind == "photo"]
-    assert chart.text.startswith("📊 图表：你每一轮发言的 SPIN 提问类型。" if lang == "zh" else "📊 Chart: the SPIN type of each of your messages, turn by turn.")
+    assert chart.text.startswith(
+        "📊 图表：你每一轮发言的 SPIN 提问类型。" if lang == "zh" else "📊 Chart: the SPIN type of each of your messages, turn by turn."
+    )
     assert chart.content is not None and chart.content.startswith(b"\x89PNG")
 
 
@@ -67,7 +75,21 @@ def test_a_rep_logs_a_need_and_a_manager_lists_and_exports_it(telegram: Scene) -
     rep = team.reps[0]
     rep.send("/need")
     rep.wait_for("Field 1/15")
-    for answer in ["Acme <Fruit> & Co", None, None, None, "Buys plums every week", None, None, "Delivery within two days", None, None, None, None, "Call on Friday"]:
+    for answer in [
+        "Acme <Fruit> & Co",
+        None,
+        None,
+        None,
+        "Buys plums every week",
+        None,
+        None,
+        "Delivery within two days",
+        None,
+        None,
+        None,
+        None,
+        "Call on Friday",
+    ]:
         if answer is None:
             rep.press("⏭ Skip")
         else:

@@ -134,8 +134,15 @@ def test_edits_and_button_answers_follow_telegram_rules(emulator: Emulator, api:
 
 def quiz_poll(**changes: Any) -> dict[str, Any]:
     """sendPoll's form fields for a quiz poll in chat 7 at Telegram's limits, with `changes`."""
-    fields = {"chat_id": "7", "question": "q" * 300, "options": json.dumps([{"text": "a" * 100}, {"text": "b"}]), "type": "quiz",
-              "correct_option_ids": "[0]", "explanation": "e" * 198 + "\n\n", "is_anonymous": "false"}
+    fields = {
+        "chat_id": "7",
+        "question": "q" * 300,
+        "options": json.dumps([{"text": "a" * 100}, {"text": "b"}]),
+        "type": "quiz",
+        "correct_option_ids": "[0]",
+        "explanation": "e" * 198 + "\n\n",
+        "is_anonymous": "false",
+    }
     return {**fields, **changes}
 
 
@@ -162,7 +169,9 @@ def test_quiz_polls_within_telegrams_limits_pass_and_others_are_refused(emulator
 
 def test_a_persons_vote_in_a_quiz_poll_reaches_the_bot_once(emulator: Emulator, api: httpx.Client) -> None:
     rep = emulator.user(7, "Ann", "en")
-    sent = Message.de_json(api.post("sendPoll", data=quiz_poll(question="Sour or sweet?", options=json.dumps(["Sweet", "Sour"]), correct_option_ids="[1]")).json()["result"], None)
+    sent = Message.de_json(
+        api.post("sendPoll", data=quiz_poll(question="Sour or sweet?", options=json.dumps(["Sweet", "Sour"]), correct_option_ids="[1]")).json()["result"], None
+    )
     assert sent.poll is not None and sent.poll.type == "quiz" and sent.poll.correct_option_ids == (1,)
     [shown] = rep.transcript()
     assert (shown.kind, shown.text, shown.options) == ("poll", "Sour or sweet?", ("Sweet", "Sour"))
@@ -253,7 +262,9 @@ def png_of(width: int, height: int) -> bytes:
 def test_a_photo_is_shown_with_its_caption_and_refused_as_telegram_refuses_one(emulator: Emulator, api: httpx.Client) -> None:
     ann = emulator.user(7)
     picture = png_of(1000, 600)
-    sent = api.post("sendPhoto", data={"chat_id": "7", "caption": "<b>Scores</b>: 20–29: 2", "parse_mode": "HTML"}, files={"photo": ("scores.png", picture, "image/png")}).json()
+    sent = api.post(
+        "sendPhoto", data={"chat_id": "7", "caption": "<b>Scores</b>: 20–29: 2", "parse_mode": "HTML"}, files={"photo": ("scores.png", picture, "image/png")}
+    ).json()
     message = Message.de_json(sent["result"], None)
     assert (message.photo[-1].width, message.photo[-1].height, message.caption) == (1000, 600, "Scores: 20–29: 2")
     [seen] = ann.messages()
@@ -261,7 +272,11 @@ def test_a_photo_is_shown_with_its_caption_and_refused_as_telegram_refuses_one(e
     refusals = {
         "not a picture": ({"chat_id": "7"}, {"photo": ("scores.png", b"%PDF-1.7", "image/png")}, "Bad Request: IMAGE_PROCESS_FAILED"),
         "too wide and tall": ({"chat_id": "7"}, {"photo": ("big.png", png_of(9000, 1100), "image/png")}, "Bad Request: PHOTO_INVALID_DIMENSIONS"),
-        "caption too long": ({"chat_id": "7", "caption": "x" * 1025}, {"photo": ("scores.png", picture, "image/png")}, "Bad Request: message caption is too long"),
+        "caption too long": (
+            {"chat_id": "7", "caption": "x" * 1025},
+            {"photo": ("scores.png", picture, "image/png")},
+            "Bad Request: message caption is too long",
+        ),
         "no photo": ({"chat_id": "7"}, {}, "Bad Request: wrong file identifier/HTTP URL specified"),
     }
     for why, (data, files, description) in refusals.items():

@@ -33,7 +33,9 @@ def test_telegram_is_asked_to_post_one_update_at_a_time(bot: BotProcess, telegra
 @pytest.mark.parametrize("bot", ["webhook"], indirect=True)
 def test_posts_without_the_right_secret_token_are_refused(bot: BotProcess, telegram: Scene) -> None:
     forger = telegram.user("Forger", "en")
-    message = Message(1, datetime.now(UTC), forger.as_chat(), from_user=forger.as_user(), text="/help", entities=[MessageEntity(MessageEntity.BOT_COMMAND, 0, 5)])
+    message = Message(
+        1, datetime.now(UTC), forger.as_chat(), from_user=forger.as_user(), text="/help", entities=[MessageEntity(MessageEntity.BOT_COMMAND, 0, 5)]
+    )
     update = Update(424242, message=message).to_dict()
     for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "guessed"}, {"X-Telegram-Bot-Api-Secret-Token": SECRET.upper()}):
         assert httpx.post(bot.webhook_url, json=update, headers=headers).status_code == 403
@@ -122,8 +124,13 @@ def test_health_and_metrics_answer_and_the_metrics_move_when_a_role_play_is_play
     health = httpx.get(f"http://127.0.0.1:{bot.webhook_port}/healthz")
     assert health.status_code == 200
     assert health.json()["status"] == "ok" and health.json()["revision"] == ", ".join(heads())
-    counted = ['salescoach_updates_total{kind="command"}', 'salescoach_updates_total{kind="button"}', 'salescoach_updates_total{kind="text"}',
-               'salescoach_turn_seconds_count{kind="text"}', 'salescoach_sends_total{queue="reply",result="sent"}']
+    counted = [
+        'salescoach_updates_total{kind="command"}',
+        'salescoach_updates_total{kind="button"}',
+        'salescoach_updates_total{kind="text"}',
+        'salescoach_turn_seconds_count{kind="text"}',
+        'salescoach_sends_total{queue="reply",result="sent"}',
+    ]
     before = scraped(bot)
     rep = join(telegram.user("Gao", "en"))
     rep.send("/roleplay plum")

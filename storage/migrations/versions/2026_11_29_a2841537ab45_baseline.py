@@ -306,5 +306,26 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("invitationuse", "delivery", "roleplayturn", "quizanswer", "needtag", "needchange", "membership", "invitation", "assignment", "user", "team", "spinstep", "roleplay", "rolegrant", "quizattempt", "processedupdate", "needdraft", "need", "dialogstate", "auditentry"):
+    for table in (
+        "invitationuse",
+        "delivery",
+        "roleplayturn",
+        "quizanswer",
+        "needtag",
+        "needchange",
+        "membership",
+        "invitation",
+        "assignment",
+        "user",
+        "team",
+        "spinstep",
+        "roleplay",
+        "rolegrant",
+        "quizattempt",
+        "processedupdate",
+        "needdraft",
+        "need",
+        "dialogstate",
+        "auditentry",
+    ):
         op.drop_table(table)
