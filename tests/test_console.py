@@ -12,11 +12,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session
 
 from bot.console import Console
 from dialogs.engine import Engine
-from dialogs.pictures import charts
+from dialogs.pictures import charts, fonts
 from storage.access import add_member, create_team, grant_role
 from storage.models import User
 from storage.users import preset_language
@@ -83,6 +84,29 @@ def test_a_chart_is_saved_and_its_path_printed_with_what_it_shows(engine: Engine
     shown = output(trainer)
     assert f"[picture saved: {tmp_path / 'plum_case-scores.png'}; what it shows:]\n📊 Chart: the scores of the 2 reps who finished" in shown
     assert_picture((tmp_path / "plum_case-scores.png").read_bytes(), charts.SIZE)
+
+
+def test_without_a_chinese_font_the_console_gives_the_chart_in_words_and_the_log_says_what_to_install(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A console on a machine without fonts-noto-cjk: the trainer still gets the results, the chart
+    as what it shows in words, and nothing is saved as a picture with empty boxes."""
+
+    def no_font(dirs: tuple[Path, ...] | None = None) -> list[Path]:
+        raise fonts.MissingCjkFont("no CJK font found for drawing Chinese labels; install Debian's fonts-noto-cjk")
+
+    monkeypatch.setattr(fonts, "cjk_font_files", no_font)
+    fonts.families.cache_clear()
+    try:
+        setup_results(engine)
+        trainer = plain(engine, user_id=2, files=tmp_path / "files")
+        trainer.send("/results plum_case")
+        shown = output(trainer)
+    finally:
+        fonts.families.cache_clear()
+    assert "📊 Chart: the scores of the 2 reps who finished" in shown and "picture saved" not in shown
+    assert not (tmp_path / "files").exists() or list((tmp_path / "files").iterdir()) == []
+    assert "install Debian's fonts-noto-cjk" in caplog.text
 
 
 def test_a_push_from_the_console_says_delivery_waits_for_the_telegram_bot(engine: Engine) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,11 +14,19 @@ from sqlmodel import Session
 
 from dialogs.core.catalogue import Catalogue
 from dialogs.core.events import Button, Event, Picture, Reply
+from dialogs.pictures.fonts import MissingCjkFont
 from knowledge.copy import copy_text
 from knowledge.loader import Knowledge
 from storage.access import roles_of
 from storage.dialog_state import Snapshot
 from storage.models import User, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@cache
+def _warn_once(problem: str) -> None:
+    log.warning("pictures are sent as their words alone: %s", problem)
 
 
 def guess_lang(hint: str) -> str:
@@ -79,9 +90,16 @@ class Ctx:
         """Queue a message rendered from template `key`."""
         self.replies.append(Reply(key, self.lang, data, buttons or []))
 
-    def show(self, key: str, picture: Picture, buttons: list[list[Button]] | None = None, **data: Any) -> None:
-        """Queue a photo (a chart, a certificate) captioned from template `key`: what the picture
-        shows, in words, for screen readers and the console."""
+    def show(self, key: str, filename: str, draw: Callable[[], bytes], buttons: list[list[Button]] | None = None, **data: Any) -> None:
+        """Queue a photo (a chart, a certificate) drawn now by `draw`, captioned from template
+        `key`: what the picture shows, in words, for screen readers and the console. Where no font
+        draws Chinese (a console on a machine without fonts-noto-cjk; the Telegram bot refuses to
+        start there) the rep gets the caption alone, and the log says once what to install."""
+        try:
+            picture: Picture | None = Picture(filename, draw())
+        except MissingCjkFont as exc:
+            _warn_once(str(exc))
+            picture = None
         self.replies.append(Reply(key, self.lang, data, buttons or [], picture=picture))
 
     def notice(self, key: str, **data: Any) -> None:

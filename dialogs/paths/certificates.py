@@ -3,8 +3,9 @@ dialogs.pictures, captioned with its text), checked by managers with /verify."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from dialogs.core.context import Ctx
-from dialogs.core.events import Picture
 from dialogs.paths.progress import all_progress
 from dialogs.pictures.certificate import render_certificate
 from storage.certificates import by_code, certificates_of, issue
@@ -25,8 +26,17 @@ def award_certificates(ctx: Ctx) -> None:
         if certificate is None:
             continue
         name, title, day = ctx.person(certificate.name, ctx.user.id), path.title.get(ctx.lang), certificate.issued_at.date()
-        picture = Picture(f"certificate-{path.id}.png", render_certificate(name, title, day, certificate.code, ctx.lang))
-        ctx.show("path_certificate", picture, name=name, path=title, can=path.certificate.get(ctx.lang), date=day.isoformat(), code=certificate.code)
+        code = certificate.code
+        ctx.show(
+            "path_certificate",
+            f"certificate-{path.id}.png",
+            partial(render_certificate, name, title, day, code, ctx.lang),
+            name=name,
+            path=title,
+            can=path.certificate.get(ctx.lang),
+            date=day.isoformat(),
+            code=code,
+        )
 
 
 def verify(ctx: Ctx, args: str) -> None:

@@ -8,7 +8,6 @@ from datetime import datetime
 
 from dialogs.coach.verdict import kind_name
 from dialogs.core.context import Ctx
-from dialogs.core.events import Picture
 from dialogs.pictures import charts
 from dialogs.pictures.figures import png
 from storage.access import member_ids, teams_of
@@ -24,12 +23,12 @@ def show_progress(ctx: Ctx) -> None:
     mine = question_mix(ctx.session, {ctx.user.id}, charts.SPIN_TYPES)
     teammates = {uid for team in teams_of(ctx.session, ctx.user.id) for uid in member_ids(ctx.session, team.id or 0)}
     team = question_mix(ctx.session, teammates, charts.SPIN_TYPES) if teammates else None
-    chart = png(charts.progress(quizzes, roleplays, mine, team, ctx.lang))
     my_shares, team_shares = charts.shares_of(mine), charts.shares_of(team or {})
     mix = [(kind_name(kind, ctx.lang), my_shares[kind], team_shares[kind] if team is not None else None) for kind in charts.SPIN_TYPES]
     ctx.show(
         "me_chart",
-        Picture("progress.png", chart),
+        "progress.png",
+        lambda: png(charts.progress(quizzes, roleplays, mine, team, ctx.lang)),
         quizzes=_trend(quizzes),
         roleplays=_trend(roleplays),
         asked=sum(mine.values()),

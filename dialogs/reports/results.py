@@ -7,7 +7,7 @@ import io
 
 from dialogs.core.base import Dialog, Trigger
 from dialogs.core.callback import Press
-from dialogs.core.events import Button, Document, Picture, shorten
+from dialogs.core.events import Button, Document, shorten
 from dialogs.pictures import charts
 from dialogs.pictures.figures import png
 from dialogs.quiz.taking import option_label
@@ -113,11 +113,11 @@ class Results(Dialog):
             missed=missed,
         )
         if summary.scores:
-            chart = png(charts.quiz_scores(quiz.title.get(self.ctx.lang), summary.scores, quiz.pass_mark, self.ctx.lang))
             bands = [band for band in charts.score_bands(summary.scores) if band[1]]
             self.ctx.show(
                 "results_chart",
-                Picture(f"{quiz.id}-scores.png", chart),
+                f"{quiz.id}-scores.png",
+                lambda: png(charts.quiz_scores(quiz.title.get(self.ctx.lang), summary.scores, quiz.pass_mark, self.ctx.lang)),
                 finished=summary.finished,
                 pass_mark=quiz.pass_mark,
                 passed=summary.passed,
@@ -165,9 +165,15 @@ class Results(Dialog):
         )
         if results.best:
             best = list(results.best.values())
-            chart = png(charts.roleplay_results(sc.title.get(lang), outcomes, best, lang))
             bands = [band for band in charts.score_bands(best) if band[1]]
-            self.ctx.show("results_roleplay_chart", Picture(f"{sc.id}-roleplays.png", chart), outcomes=outcomes, players=len(best), bands=bands)
+            self.ctx.show(
+                "results_roleplay_chart",
+                f"{sc.id}-roleplays.png",
+                lambda: png(charts.roleplay_results(sc.title.get(lang), outcomes, best, lang)),
+                outcomes=outcomes,
+                players=len(best),
+                bands=bands,
+            )
 
     def export_roleplays(self, fmt: str) -> None:
         """Sends the scenario's finished role-plays, with their transcripts, as a file."""
