@@ -37,6 +37,17 @@ def rep(engine: Engine) -> Chat:
     return Chat(engine, 5, name="Wang", lang="en")
 
 
+# The story's third vendor: asks, hears why, congratulates, sells plums and kiwi, invites her back.
+THIRD_VENDOR = (
+    "What kind would you like?",
+    "Why sour ones?",
+    "Congratulations!",
+    "A jin of these?",
+    "Kiwi is full of vitamins, good for her. Some?",
+    "Come again!",
+)
+
+
 def play_plum(chat: Chat, *lines: str) -> str:
     """The rep starts the plum case and says each line; what the bot answered to the last one."""
     chat.send("/roleplay plum")
@@ -218,14 +229,7 @@ def test_scores_rank_the_vendors_as_the_story_does(engine: Engine) -> None:
     vendors = {
         "first": ["Big sweet plums here, the best!"],
         "second": ["What kind would you like?", "Here, a jin of sour ones?"],
-        "third": [
-            "What kind would you like?",
-            "Why sour ones?",
-            "Congratulations!",
-            "A jin of these?",
-            "Kiwi is full of vitamins, good for her. Some?",
-            "Come again!",
-        ],
+        "third": list(THIRD_VENDOR),
     }
     scores = {}
     for user, (vendor, lines) in enumerate(vendors.items(), start=20):
@@ -288,12 +292,7 @@ def test_me_shows_progress_as_a_chart_with_the_spin_mix_against_the_team(rep: Ch
     )
     play_plum(
         Chat(engine, 12, lang="en"),
-        "What kind would you like?",
-        "Why sour ones?",
-        "Congratulations!",
-        "A jin of these?",
-        "Kiwi is full of vitamins, good for her. Some?",
-        "Come again!",
+        *THIRD_VENDOR,
     )
     chart = the_picture(rep.send("/me"), charts.WIDE)
     assert shown([chart]) == (
@@ -334,12 +333,7 @@ def test_trainers_see_how_their_team_did_in_a_roleplay(engine: Engine) -> None:
     play_plum(Chat(engine, 11, name="Ann", lang="en"), "What kind would you like?", "A jin of these sour ones?")
     play_plum(
         Chat(engine, 12, name="=Bob", lang="en"),
-        "What kind would you like?",
-        "Why sour ones?",
-        "Congratulations!",
-        "A jin of these?",
-        "Kiwi is full of vitamins, good for her. Some?",
-        "Come again!",
+        *THIRD_VENDOR,
     )
     play_plum(Chat(engine, 99, name="Outsider", lang="en"), "What kind would you like?", "/end")
 
