@@ -21,8 +21,7 @@ COPY dialogs ./dialogs
 COPY knowledge ./knowledge
 COPY storage ./storage
 RUN pip install --no-cache-dir --no-deps --no-build-isolation . \
-    && python -c "from dialogs.understanding.learned import act_model, spin_model; spin_model(); act_model()" \
-    && python -c "from knowledge.validate import cached_knowledge; from dialogs.roleplay.customer import move_model; [move_model(s) for s in cached_knowledge().scenarios.values()]" \
+    && python -c "from knowledge.validate import cached_knowledge; from dialogs.roleplay.customer import prepare; from dialogs.understanding.classifier import warm; warm(); [prepare(s) for s in cached_knowledge().scenarios.values()]" \
     && python -c "from dialogs.pictures.fonts import families; families()" \
     && useradd --create-home --uid 10001 salescoach \
     && mkdir -p /data && chown salescoach /data

@@ -179,7 +179,7 @@ def test_a_move_model_is_trained_once_and_again_only_when_its_examples_change(tm
     trained: list[int] = []
     real_train = learned.train
 
-    def counting(texts: list[tuple[str, str]], labels: list[str]) -> learned.LinearModel:
+    def counting(texts: list[str], labels: list[str]) -> learned.LinearModel:
         trained.append(len(texts))
         return real_train(texts, labels)
 

@@ -278,13 +278,14 @@ def move_model(scenario: Scenario) -> LinearModel:
         return _MODELS[key]
 
 
-def likeliest(scenario: Scenario, parts: tuple[str, ...], labels: set[str]) -> tuple[float, str | None]:
+def likeliest(scenario: Scenario, parts: list[list[str]], labels: set[str]) -> tuple[float, str | None]:
     """The move among `labels` (the moves that fit now) the move model finds likeliest for the
-    whole message or one of its sentences, with its share of the model's belief in those moves."""
+    whole message or one of its sentences (`parts`: the n-grams of each), with its share of the
+    model's belief in those moves."""
     model = move_model(scenario)
     found: tuple[float, str | None] = (0.0, None)
-    for part in parts:
-        scores = model.scores(text_features(part))
+    for feats in parts:
+        scores = model.scores(feats)
         total = sum(probability for label, probability in scores.items() if label in labels) or 1.0
         for label, probability in scores.items():
             if label in labels and probability >= MOVE_FLOOR and probability / total > found[0]:
@@ -325,8 +326,8 @@ def find_move(
         return strong[0]
     index = examples_of(scenario)
     labels = {move.id for move in fitting if move.examples}
-    parts = (text, *sentences(normalised))
-    scored = [index.similarities(index.vector(part)) for part in parts]
+    parts = [text_features(part) for part in (text, *sentences(normalised))]
+    scored = [index.similarities(index.vector_of(feats)) for feats in parts]
     similarity, nearest = max((index.best(scores, labels) for scores in scored), key=lambda found: found[0])
     if nearest is not None and similarity >= EXAMPLE_SIMILARITY:
         return next(move for move in fitting if move.id == nearest.label)

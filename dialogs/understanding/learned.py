@@ -86,16 +86,16 @@ class LinearModel:
         return [f.split(":", 1)[1] for f in weighted[:how_many] if self.coef[row, self.index[f]] > 0]
 
 
-def train(texts: list[tuple[str, str]], labels: list[str]) -> LinearModel:
-    """Fit a logistic regression on (normalised text, lang) pairs; scikit-learn is imported only here."""
+def train(texts: list[str], labels: list[str]) -> LinearModel:
+    """Fit a logistic regression on lines as reps type them; scikit-learn is imported only here."""
     import numpy as np
     from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
 
     index: dict[str, int] = {}
     rows, cols = [], []
-    for row, (text, lang) in enumerate(texts):
-        for feat in set(features(text, lang)):
+    for row, text in enumerate(texts):
+        for feat in set(text_features(text)):
             rows.append(row)
             cols.append(index.setdefault(feat, len(index)))
     matrix = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(texts), len(index)))
@@ -146,7 +146,7 @@ def examples_model(name: str, labelled: Sequence[tuple[str, str]]) -> LinearMode
     key = fingerprint(*(f"{label}\t{line}\n" for label, line in labelled))
 
     def make() -> LinearModel:
-        return train([(normalise(line), detect_language(normalise(line))) for _, line in labelled], [label for label, _ in labelled])
+        return train([line for _, line in labelled], [label for label, _ in labelled])
 
     return load_or_train(name, key, make)
 
@@ -162,7 +162,7 @@ def _trained_on(name: str, sources: list[Path], examples: Callable[[], list[tupl
 
     def make() -> LinearModel:
         pairs = examples()
-        return train([(normalise(t), detect_language(normalise(t))) for t, _ in pairs], [label for _, label in pairs])
+        return train([text for text, _ in pairs], [label for _, label in pairs])
 
     return load_or_train(name, key, make)
 

@@ -13,8 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from dialogs.understanding.learned import features
-from dialogs.understanding.text import detect_language, normalise
+from dialogs.understanding.learned import text_features
 
 Vector = dict[str, float]
 
@@ -39,7 +38,7 @@ class ExampleIndex:
     """Labelled example lines, ready for nearest-example look-ups (an inverted index over n-grams)."""
 
     def __init__(self, labelled: Sequence[tuple[str, str]]) -> None:
-        feats = [features(normalise(text), detect_language(normalise(text))) for _, text in labelled]
+        feats = [text_features(text) for _, text in labelled]
         documents = len(feats) or 1
         frequency = Counter(f for fs in feats for f in set(fs))
         self.idf = {f: math.log((1 + documents) / (1 + n)) + 1.0 for f, n in frequency.items()}
@@ -52,8 +51,11 @@ class ExampleIndex:
 
     def vector(self, text: str) -> Vector:
         """The vector of a new line, weighted like the examples."""
-        normalised = normalise(text)
-        return _weighted(features(normalised, detect_language(normalised)), self.idf, self.default_idf)
+        return self.vector_of(text_features(text))
+
+    def vector_of(self, feats: list[str]) -> Vector:
+        """The vector of a line's n-grams (`text_features`), for a caller that has them already."""
+        return _weighted(feats, self.idf, self.default_idf)
 
     def similarities(self, vector: Vector) -> dict[int, float]:
         """The cosine similarity of the vector to every example it shares an n-gram with, by example number."""
