@@ -101,6 +101,12 @@ class PushSender:
             then()
             await asyncio.to_thread(deliveries.defer, self.db, item.id, self.owner, timedelta(seconds=wait), "per-chat limit")
             return
+        # Shielded: a sender stopped in the middle (its job cancelled) still records the message
+        # it handed to Telegram, so the sender after it does not send that message again.
+        await asyncio.shield(self._deliver(bot, item, then))
+
+    async def _deliver(self, bot: Bot, item: Claimed, then: Callable[[], object]) -> None:
+        """Sends one message and records the outcome."""
         text, markup = self._message(item)
         try:
             await bot.send_message(item.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)

@@ -160,6 +160,45 @@ async def test_a_push_to_500_reps_survives_429_403_and_a_killed_sender(engine: E
     await bot.shutdown()
 
 
+class SlowTelegram(RecordingRequest):
+    """Takes its time to accept a message: long enough to stop the sender in the middle."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.accepting = asyncio.Event()
+
+    async def do_request(self, url: str, method: str, request_data: RequestData | None = None, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        if url.endswith("/sendMessage"):
+            self.accepting.set()
+            await asyncio.sleep(0.2)
+        return await super().do_request(url, method, request_data, *args, **kwargs)
+
+
+async def test_a_sender_stopped_while_telegram_accepts_a_message_still_records_it_sent(engine: Engine) -> None:
+    """The push job is cancelled (the bot stops) while Telegram is taking an invitation: the
+    invitation is recorded as sent, so the sender after it does not send it twice."""
+    trainer, reps = team_with_reps(engine, 1)
+    trainer.send("/push plum_case east")
+    slow = SlowTelegram()
+    bot = ExtBot(TOKEN, request=slow)
+    await bot.initialize()
+    sender = PushSender(engine.db, engine.knowledge, owner="stopping", lease=timedelta(seconds=30))
+    task = asyncio.create_task(sender.run_once(bot))
+    await slow.accepting.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        with Session(engine.db) as session:
+            status = session.exec(select(Delivery.status).where(Delivery.user_id == reps[0])).one()
+        if status != "sending":
+            break
+        await asyncio.sleep(0.05)
+    assert status == "sent"
+    await bot.shutdown()
+
+
 async def test_one_chat_gets_at_most_one_message_a_second(engine: Engine) -> None:
     trainer, reps = team_with_reps(engine, 1)
     trainer.send("/push plum_case east")
