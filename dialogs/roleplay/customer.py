@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from transitions import Machine
@@ -278,7 +278,7 @@ def move_model(scenario: Scenario) -> LinearModel:
         return _MODELS[key]
 
 
-def likeliest(scenario: Scenario, parts: list[list[str]], labels: set[str]) -> tuple[float, str | None]:
+def likeliest(scenario: Scenario, parts: Sequence[Sequence[str]], labels: set[str]) -> tuple[float, str | None]:
     """The move among `labels` (the moves that fit now) the move model finds likeliest for the
     whole message or one of its sentences (`parts`: the n-grams of each), with its share of the
     model's belief in those moves."""
@@ -326,7 +326,7 @@ def find_move(
         return strong[0]
     index = examples_of(scenario)
     labels = {move.id for move in fitting if move.examples}
-    parts = [text_features(part) for part in (text, *sentences(normalised))]
+    parts = list(dict.fromkeys(tuple(text_features(part)) for part in (text, *sentences(normalised))))  # a one-sentence message is read once
     scored = [index.similarities(index.vector_of(feats)) for feats in parts]
     similarity, nearest = max((index.best(scores, labels) for scores in scored), key=lambda found: found[0])
     if nearest is not None and similarity >= EXAMPLE_SIMILARITY:

@@ -69,7 +69,7 @@ class LinearModel:
     coef: np.ndarray
     intercept: np.ndarray
 
-    def scores(self, feats: list[str]) -> dict[str, float]:
+    def scores(self, feats: Sequence[str]) -> dict[str, float]:
         """Class probabilities for these features (softmax over the linear scores)."""
         import numpy as np
 

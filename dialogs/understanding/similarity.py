@@ -53,7 +53,7 @@ class ExampleIndex:
         """The vector of a new line, weighted like the examples."""
         return self.vector_of(text_features(text))
 
-    def vector_of(self, feats: list[str]) -> Vector:
+    def vector_of(self, feats: Sequence[str]) -> Vector:
         """The vector of a line's n-grams (`text_features`), for a caller that has them already."""
         return _weighted(feats, self.idf, self.default_idf)
 
