@@ -102,13 +102,15 @@ def test_two_push_senders_share_the_queue_and_nobody_gets_an_invitation_twice(pg
     trainer, reps = team_with_reps(first, 120)
     trainer.send("/push plum_case east")
     telegrams = [FlakyTelegram(set(), set()), FlakyTelegram(set(), set())]
+    ready = threading.Barrier(2)  # both senders start once both are up: a slow start must not leave one with nothing to do
 
     def send_all(engine: Engine, telegram: FlakyTelegram) -> None:
         async def run() -> None:
             bot = ExtBot(TOKEN, request=telegram)
             await bot.initialize()
-            sender = PushSender(engine.db, knowledge, rate=400.0, batch=10)
-            await drain(sender, bot, time.monotonic() + 3)
+            sender = PushSender(engine.db, knowledge, rate=100.0, batch=10)
+            await asyncio.to_thread(ready.wait)
+            await drain(sender, bot, time.monotonic() + 4)
             await bot.shutdown()
 
         asyncio.run(run())
