@@ -116,9 +116,12 @@ async def test_a_nickname_is_letters_digits_and_spaces_of_a_sensible_length(tele
         assert said in texts(await telegram.send(ANN, f"/leaderboard nick {typed}", name=NAMES[ANN], lang=lang))[0]
 
 
-def test_the_usage_comes_for_anything_else(engine: Engine) -> None:
-    assert "/leaderboard on" in Chat(engine, ANN, lang="en").text("/leaderboard please")
-    assert "立即下榜" in Chat(engine, ANN, lang="zh").text("/leaderboard 请")
+def test_a_rep_opts_in_and_out_in_chinese_words_too_and_anything_else_gets_the_usage(engine: Engine) -> None:
+    rep = Chat(engine, ANN, name="Ann Lee", lang="zh")
+    assert "你已经上榜，团队排行榜上显示为 Ann。" in rep.text("/leaderboard 开")
+    assert "你已下榜" in rep.text("/leaderboard 关闭")
+    assert "立即下榜" in rep.text("/leaderboard 请")
+    assert "/leaderboard on" in Chat(engine, BEA, lang="en").text("/leaderboard please")
 
 
 @pytest.fixture
