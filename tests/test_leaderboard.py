@@ -116,8 +116,10 @@ async def test_a_nickname_is_letters_digits_and_spaces_of_a_sensible_length(tele
         assert said in texts(await telegram.send(ANN, f"/leaderboard nick {typed}", name=NAMES[ANN], lang=lang))[0]
 
 
-def test_a_rep_opts_in_and_out_in_chinese_words_too_and_anything_else_gets_the_usage(engine: Engine) -> None:
+def test_help_lists_it_and_a_rep_opts_in_and_out_in_chinese_words_too_and_anything_else_gets_the_usage(engine: Engine) -> None:
     rep = Chat(engine, ANN, name="Ann Lee", lang="zh")
+    assert "/leaderboard — 团队周榜（自愿上榜）" in rep.text("/help")
+    assert "/leaderboard — Team weekly leaderboard (opt-in)" in Chat(engine, BEA, lang="en").text("/help")
     assert "你已经上榜，团队排行榜上显示为 Ann。" in rep.text("/leaderboard 开")
     assert "你已下榜" in rep.text("/leaderboard 关闭")
     assert "立即下榜" in rep.text("/leaderboard 请")
