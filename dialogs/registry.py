@@ -20,6 +20,7 @@ from dialogs.people.teams import Teams
 from dialogs.people.welcome import Welcome
 from dialogs.quiz.push import Push
 from dialogs.quiz.taking import QuizDialog
+from dialogs.reports.leaderboard import leaderboard
 from dialogs.reports.me import me
 from dialogs.reports.results import Results
 from dialogs.review.dialog import ReviewDialog
@@ -31,6 +32,7 @@ DIALOGS: dict[str, type[Dialog]] = {
 BY_COMMAND: dict[str, type[Dialog]] = {d.command: d for d in DIALOGS.values()}
 ACTIONS: dict[str, Callable[[Ctx, str], None]] = {
     "me": me,
+    "leaderboard": leaderboard,
     "whoami": whoami,
     "invite": invite,
     "audit": audit_log,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, Index, LargeBinary, String, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -23,6 +23,9 @@ class User(SQLModel, table=True):
     chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
     last_seen: datetime = Field(default_factory=utcnow)
+    # /leaderboard: listed on their teams' weekly boards only once they opt in, by `nickname` or first name.
+    on_leaderboard: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    nickname: str = Field(default="", sa_column=Column(String(24), nullable=False, server_default=""))
 
 
 class DialogState(SQLModel, table=True):
@@ -417,6 +420,14 @@ class ReviewItem(SQLModel, table=True):
     last_review: datetime | None = None
     reviews: int = 0
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class ReviewDay(SQLModel, table=True):
+    """A day (in the deployment's timezone) on which a rep answered at least one item in /review:
+    ReviewItem keeps only each item's last review, and the leaderboard's streak needs every day."""
+
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    day: date = Field(sa_column=Column(Date, primary_key=True))
 
 
 class ReviewReminder(SQLModel, table=True):

@@ -16,7 +16,7 @@ from fsrs import Card, Rating, Scheduler, State
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, func, select
 
-from storage.models import ReviewItem, ReviewReminder, User
+from storage.models import ReviewDay, ReviewItem, ReviewReminder, User
 
 SCHEDULER = Scheduler(learning_steps=(), relearning_steps=(), enable_fuzzing=False)
 QUIZ, SPIN, ACT = "quiz", "spin", "act"
@@ -67,6 +67,12 @@ def answered(session: Session, item: ReviewItem, right: bool, now: datetime) -> 
     _rate(item, Rating.Good if right else Rating.Again, now)
     item.reviews += 1
     session.add(item)
+
+
+def reviewed_on(session: Session, user_id: int, day: date) -> None:
+    """Records that the rep reviewed on `day` (their local date): once a day, whatever the number of answers."""
+    if session.get(ReviewDay, (user_id, day)) is None:
+        session.add(ReviewDay(user_id=user_id, day=day))
 
 
 def due_items(session: Session, user_id: int, until: datetime) -> list[ReviewItem]:

@@ -7,7 +7,6 @@ The engine runs on a clock the test sets (Asia/Shanghai, the default TIMEZONE).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from fsrs import Card, Rating
@@ -17,33 +16,13 @@ from dialogs.engine import Engine
 from storage.models import ReviewItem
 from storage.reviews import QUIZ, SCHEDULER, card_of, missed, quiz_ref
 from tests.chat import Chat, shown
+from tests.clock import SHANGHAI, Clock, local
 from tests.telegram_fake import FakeTelegram, texts
 
 pytestmark = pytest.mark.both_databases
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 IMPLICATION = "What happens to your sales if deliveries keep arriving late?"
 SITUATION = "How many people work in your team?"
-
-
-class Clock:
-    """The engine's clock, moved by the test."""
-
-    def __init__(self, local: datetime) -> None:
-        self.now = local.astimezone(UTC)
-
-    def __call__(self) -> datetime:
-        """The time it is for the engine."""
-        return self.now
-
-    def at(self, local: datetime) -> None:
-        """Moves the clock to `local` (an aware time)."""
-        self.now = local.astimezone(UTC)
-
-
-def local(day: int, hour: int, minute: int = 0) -> datetime:
-    """A moment in December 2026, Shanghai time."""
-    return datetime(2026, 12, day, hour, minute, tzinfo=SHANGHAI)
 
 
 def scheduled(*answers: tuple[Rating, datetime]) -> datetime:

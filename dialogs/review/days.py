@@ -21,6 +21,12 @@ def day_ends(now: datetime, zone: ZoneInfo) -> datetime:
     return datetime.combine(local_day(now, zone) + timedelta(days=1), time(), zone)
 
 
+def week_starts(now: datetime, zone: ZoneInfo) -> datetime:
+    """Monday 00:00 of the rep's week at `now`: the weekly leaderboards count from it."""
+    today = local_day(now, zone)
+    return datetime.combine(today - timedelta(days=today.weekday()), time(), zone)
+
+
 def minute_of_day(now: datetime, zone: ZoneInfo) -> int:
     """Minutes since the rep's midnight at `now`."""
     local = now.astimezone(zone)

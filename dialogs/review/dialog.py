@@ -19,7 +19,7 @@ from dialogs.review.days import clock, day_ends, in_quiet_hours, local_day, pars
 from dialogs.review.items import askable, judge_skill, quiz_question, situation_for
 from knowledge.schema import Question
 from storage.models import ReviewItem, ReviewReminder
-from storage.reviews import ACT, QUIZ, answered, due_items, next_due, reminder_of
+from storage.reviews import ACT, QUIZ, answered, due_items, next_due, reminder_of, reviewed_on
 
 LETTERS = "ABCDEFGHIJ"
 PRESETS = (8 * 60, 12 * 60 + 30, 18 * 60, 20 * 60)
@@ -207,6 +207,7 @@ class ReviewDialog(Dialog):
         """FSRS moves the item; the rep hears how it went and when it comes back; then the next item."""
         answered(self.ctx.session, item, right, self.ctx.now)
         zone = self.ctx.settings.zone
+        reviewed_on(self.ctx.session, self.ctx.user.id, local_day(self.ctx.now, zone))
         days = (local_day(item.due, zone) - local_day(self.ctx.now, zone)).days
         self.ctx.say(key, right=right, back_on=local_day(item.due, zone).isoformat(), days=days, **data)
         self.data.update(done=self.data["done"] + 1, right=self.data["right"] + int(right), selected=[])
