@@ -105,7 +105,7 @@ class Paths(Dialog):
             examples=[(e.text.get(lang), e.note.get(lang) if e.note else "") for e in lesson.examples],
             mistakes=[m.get(lang) for m in lesson.mistakes],
         )
-        award_certificates(self.ctx)
+        self.ctx.studied = True
 
 
 def certificate_data(certificate: Certificate | None) -> dict[str, str] | None:
