@@ -100,9 +100,11 @@ class Assign(Dialog):
     def target_name(self) -> str:
         """The chosen team's name (or "all"), read again: if the trainer has left the team since,
         the push refuses it with the reason."""
-        target = self.data["target"]
-        team = None if target == "all" else self.ctx.session.get(Team, int(target))
-        return "all" if target == "all" else team.name if team else ""
+        target: str = self.data["target"]
+        if target == "all":
+            return target
+        team = self.ctx.session.get(Team, int(target))
+        return team.name if team else ""
 
     def title(self) -> str:
         """The chosen path's title in the trainer's language."""
@@ -125,13 +127,13 @@ class Assign(Dialog):
 
     def ask_confirm(self) -> None:
         """Step 4: what will go out, with the deadline as a date, to confirm or cancel."""
-        target = self.data["target"]
+        target = self.target_name()
         deadline = parse_deadline(self.data["deadline"], self.ctx.now)
         self.ctx.say(
             "assign_confirm",
             [[self.ctx.button("assign_send", "ac"), self.ctx.button("assign_cancel", "ax")]],
             path=self.title(),
-            target=self.ctx.label("push_all") if target == "all" else push_targets(self.ctx).get(target, ""),
+            target=self.ctx.label("push_all") if target == "all" else target,
             deadline=deadline.strftime("%Y-%m-%d %H:%M") if isinstance(deadline, datetime) else "",
         )
 
