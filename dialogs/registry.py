@@ -12,7 +12,7 @@ from dialogs.core.context import Ctx
 from dialogs.needs.browser import NeedsBrowser, export
 from dialogs.needs.form import NeedForm
 from dialogs.needs.mine import MyNeeds
-from dialogs.paths.assign import assign
+from dialogs.paths.assign import Assign
 from dialogs.paths.certificates import verify
 from dialogs.paths.dialog import Paths
 from dialogs.people.access import audit_log, invite, whoami
@@ -27,7 +27,8 @@ from dialogs.review.dialog import ReviewDialog
 from dialogs.roleplay.dialog import RolePlayDialog, end, hint
 
 DIALOGS: dict[str, type[Dialog]] = {
-    d.name: d for d in (Welcome, SpinCoach, Scripts, RolePlayDialog, QuizDialog, ReviewDialog, NeedForm, MyNeeds, NeedsBrowser, Push, Results, Teams, Paths)
+    d.name: d
+    for d in (Welcome, SpinCoach, Scripts, RolePlayDialog, QuizDialog, ReviewDialog, NeedForm, MyNeeds, NeedsBrowser, Push, Results, Teams, Paths, Assign)
 }
 BY_COMMAND: dict[str, type[Dialog]] = {d.command: d for d in DIALOGS.values()}
 ACTIONS: dict[str, Callable[[Ctx, str], None]] = {
@@ -40,6 +41,5 @@ ACTIONS: dict[str, Callable[[Ctx, str], None]] = {
     "end": end,
     "export": export,
     "verify": verify,
-    "assign": assign,
 }
 CATALOGUE = Catalogue.of([*BY_COMMAND, *ACTIONS], [d for d in DIALOGS.values() if d.menu_label])

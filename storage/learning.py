@@ -33,8 +33,11 @@ class Evidence:
 
 
 def record_lesson_read(session: Session, user_id: int, lesson_id: str) -> None:
-    """The rep has read this lesson (a path step may ask for it)."""
-    session.add(StudyRecord(user_id=user_id, kind="lesson", item_id=lesson_id))
+    """The rep has read this lesson, wherever it was shown (/path, the SPIN coach): a path step asking
+    for it is met. Recorded once; reading it again adds nothing."""
+    read = select(StudyRecord.id).where(StudyRecord.user_id == user_id, StudyRecord.kind == "lesson", StudyRecord.item_id == lesson_id)
+    if session.exec(read).first() is None:
+        session.add(StudyRecord(user_id=user_id, kind="lesson", item_id=lesson_id))
 
 
 def record_drill(session: Session, user_id: int, script_id: str, right: int) -> None:

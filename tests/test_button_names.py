@@ -4,7 +4,7 @@ on a button without breaking its callback data (at most 64 bytes) or the dialog.
 from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.settings import Settings
 from dialogs.core.events import Reply
@@ -12,7 +12,7 @@ from dialogs.engine import Engine
 from knowledge.validate import cached_knowledge
 from storage.access import add_member, create_team, grant_role
 from storage.db import make_engine
-from storage.models import Delivery, User
+from storage.models import Assignment, Delivery, User
 from storage.needs import record_need
 from tests.chat import Chat
 
@@ -63,6 +63,14 @@ def test_any_name_on_a_button_fits_and_works_in_every_dialog_that_shows_one(name
         assert buttons_fit(press_first(trainer, "pd:1d"))
         with Session(db) as session:
             assert sorted(session.exec(select(Delivery.user_id)).all()) == [ADMIN, REP]
+
+        trainer.send("/assign")
+        assert buttons_fit(press_first(trainer, "ap:spin_basics"))
+        press_first(trainer, "at:")
+        press_first(trainer, "ad:none")
+        assert buttons_fit(press_first(trainer, "ac"))
+        with Session(db) as session:
+            assert session.exec(select(Assignment.path_id).where(col(Assignment.path_id).is_not(None))).all() == ["spin_basics"]
 
         for kind in ("rep", "team", "tag"):
             admin.send("/needs")

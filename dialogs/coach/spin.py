@@ -17,6 +17,7 @@ from dialogs.core.base import Dialog, Trigger
 from dialogs.core.callback import Press
 from dialogs.understanding.classifier import classify
 from knowledge.schema import Lesson, Practice
+from storage.learning import record_lesson_read
 from storage.models import SpinStep
 from storage.reviews import SPIN, missed
 from storage.spin_progress import (
@@ -126,8 +127,11 @@ class SpinCoach(Dialog):
     # --- teaching and asking --------------------------------------------------------
 
     def show_lesson(self, **_: Any) -> None:
-        """The step's short lesson with one example (which one depends on the rep), then the task."""
+        """The step's short lesson with one example (which one depends on the rep), then the task.
+        The rep has read the lesson, so a learning path's step asking for it is met."""
         lesson, lang, row = self.lesson, self.ctx.lang, self.row
+        record_lesson_read(self.ctx.session, self.ctx.user.id, lesson.id)
+        self.ctx.studied = True
         example = lesson.examples[(self.ctx.user.id + row.served) % len(lesson.examples)] if lesson.examples else None
         self.ctx.say(
             "spin_lesson",

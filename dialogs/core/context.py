@@ -62,8 +62,8 @@ class Ctx:
     settings: Settings
     catalogue: Catalogue
     replies: list[Reply] = field(default_factory=list)
-    # Set by a feature when the rep finished something a learning path may count (a quiz, a drill,
-    # a role-play): the router then checks whether a certificate is due.
+    # Set by a feature when the rep finished something a learning path may count (a lesson read, a
+    # quiz, a drill, a role-play): the router then checks whether a certificate is due.
     studied: bool = False
     _roles: set[str] | None = None
     now: datetime = field(default_factory=utcnow)

@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from dialogs.core.context import Ctx
-from storage.access import audit, member_ids, not_started, team_by_name, teams_of
+from dialogs.core.events import Button
+from storage.access import all_teams, audit, member_ids, not_started, team_by_name, teams_of
 from storage.deliveries import create_push
 from storage.models import Team, User
 
@@ -65,6 +66,25 @@ def audience(ctx: Ctx, command: str, target: str, detail: str) -> tuple[Team | N
         ctx.say("push_no_targets", target=target)
         return None
     return team, users
+
+
+def push_targets(ctx: Ctx) -> dict[str, str]:
+    """The teams this person may push to, by id (buttons carry ids, never names), with their
+    names; admins also get "all"."""
+    if "admin" in ctx.roles:
+        return {str(t.id): t.name for t in all_teams(ctx.session)} | {"all": "all"}
+    return {str(t.id): t.name for t in teams_of(ctx.session, ctx.user.id)}
+
+
+def ask_target(ctx: Ctx, verb: str) -> bool:
+    """Asks which team should get the push, one button each (action `verb:<team id>`); says there
+    is none, and returns False, when this person may push to no team."""
+    targets = push_targets(ctx)
+    if not targets:
+        ctx.say("push_no_team")
+        return False
+    ctx.say("push_pick_target", [[Button(ctx.label("push_all") if key == "all" else name, f"{verb}:{key}")] for key, name in targets.items()])
+    return True
 
 
 def send_push(ctx: Ctx, target: str, deadline_text: str, title: str, *, quiz_id: str = "", path_id: str | None = None) -> None:

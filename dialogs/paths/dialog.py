@@ -10,6 +10,7 @@ from typing import Any
 
 from dialogs.core.base import Dialog, Trigger
 from dialogs.core.callback import Press
+from dialogs.core.context import Ctx
 from dialogs.core.events import Button, shorten
 from dialogs.paths.certificates import award_certificates
 from dialogs.paths.progress import PathProgress, all_progress, step_data
@@ -67,30 +68,9 @@ class Paths(Dialog):
 
     def show_paths(self, **_: Any) -> None:
         """Every path: assigned ones first with their deadline; a bar, the next step, what is left, or the certificate."""
-        session, knowledge, lang = self.ctx.session, self.ctx.knowledge, self.ctx.lang
-        assigned = paths_assigned_to(session, self.ctx.user.id)
-        held = certificates_of(session, self.ctx.user.id)
-        progress = sorted(all_progress(knowledge, evidence_of(session, self.ctx.user.id)), key=lambda p: p.path.id not in assigned)
-        rows, buttons = [], []
-        for item in progress:
-            path, step = item.path, item.next_step
-            deadline = assigned.get(path.id)
-            rows.append(
-                {
-                    "title": path.title.get(lang),
-                    "description": path.description.get(lang),
-                    "assigned": path.id in assigned,
-                    "deadline": deadline.strftime("%Y-%m-%d %H:%M") if deadline else "",
-                    "done": item.done,
-                    "total": len(path.steps),
-                    "next": step_data(step, knowledge, lang) if step else None,
-                    "left": [step_data(s, knowledge, lang) for s in path.steps[item.done + 1 :]],
-                    "certificate": certificate_data(held.get(path.id)),
-                }
-            )
-            if step is not None:
-                buttons.append([self.step_button(item, step)])
-        self.ctx.say("path_list", buttons, paths=rows)
+        listed = path_rows(self.ctx)
+        buttons = [[self.step_button(item, item.next_step)] for item, _ in listed if item.next_step is not None]
+        self.ctx.say("path_list", buttons, paths=[row for _, row in listed])
 
     def show_lesson(self, lesson_id: str, **_: Any) -> None:
         """The whole lesson; having it in front of them is reading it, so the step is met."""
@@ -105,7 +85,34 @@ class Paths(Dialog):
             examples=[(e.text.get(lang), e.note.get(lang) if e.note else "") for e in lesson.examples],
             mistakes=[m.get(lang) for m in lesson.mistakes],
         )
-        award_certificates(self.ctx)
+        self.ctx.studied = True
+
+
+def path_rows(ctx: Ctx) -> list[tuple[PathProgress, dict[str, Any]]]:
+    """Every path with the rep's progress, assigned ones first, and what /path and /me say of it:
+    title, deadline, steps done (and as a percentage), the next step, the ones left, the certificate."""
+    session, knowledge, lang = ctx.session, ctx.knowledge, ctx.lang
+    assigned = paths_assigned_to(session, ctx.user.id)
+    held = certificates_of(session, ctx.user.id)
+    progress = sorted(all_progress(knowledge, evidence_of(session, ctx.user.id)), key=lambda p: p.path.id not in assigned)
+    rows = []
+    for item in progress:
+        path, step = item.path, item.next_step
+        deadline = assigned.get(path.id)
+        row = {
+            "title": path.title.get(lang),
+            "description": path.description.get(lang),
+            "assigned": path.id in assigned,
+            "deadline": deadline.strftime("%Y-%m-%d %H:%M") if deadline else "",
+            "done": item.done,
+            "total": len(path.steps),
+            "percent": item.percent,
+            "next": step_data(step, knowledge, lang) if step else None,
+            "left": [step_data(s, knowledge, lang) for s in path.steps[item.done + 1 :]],
+            "certificate": certificate_data(held.get(path.id)),
+        }
+        rows.append((item, row))
+    return rows
 
 
 def certificate_data(certificate: Certificate | None) -> dict[str, str] | None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dialogs.core.base import Dialog, Trigger
 from dialogs.core.callback import Press
 from dialogs.core.events import Button, shorten
-from dialogs.core.pushes import send_push
-from storage.access import all_teams, teams_of
+from dialogs.core.pushes import ask_target, push_targets, send_push
+from storage.access import teams_of
 
 DEADLINE_CHOICES = ("none", "1d", "3d", "7d")
 
@@ -65,33 +65,22 @@ class Push(Dialog):
         if press.verb == "pq" and self.state == "choosing_quiz" and press.arg in self.ctx.knowledge.quizzes:
             self.data["quiz_id"] = press.arg
             self.pick_quiz()
-        elif press.verb == "pt" and self.state == "choosing_target" and press.arg in self.targets():
+        elif press.verb == "pt" and self.state == "choosing_target" and press.arg in push_targets(self.ctx):
             self.data["target"] = press.arg
             self.pick_target()
         elif press.verb == "pd" and self.state == "choosing_deadline" and press.arg in DEADLINE_CHOICES:
-            self.push(self.data["quiz_id"], self.targets().get(self.data["target"], ""), press.arg)
+            self.push(self.data["quiz_id"], push_targets(self.ctx).get(self.data["target"], ""), press.arg)
         else:
             return False
         return True
-
-    def targets(self) -> dict[str, str]:
-        """The teams this person may push to, by id (the buttons carry ids, never names), with
-        their names; admins also get "all"."""
-        if "admin" in self.ctx.roles:
-            return {str(t.id): t.name for t in all_teams(self.ctx.session)} | {"all": "all"}
-        return {str(t.id): t.name for t in teams_of(self.ctx.session, self.ctx.user.id)}
 
     def ask_quiz(self) -> None:
         quizzes = self.ctx.knowledge.quizzes
         self.ctx.say("push_pick_quiz", [[Button(shorten(quizzes[q].title.get(self.ctx.lang), 60), f"pq:{q}")] for q in sorted(quizzes)])
 
     def ask_target(self) -> None:
-        targets = self.targets()
-        if not targets:
-            self.ctx.say("push_no_team")
+        if not ask_target(self.ctx, "pt"):
             self.send()
-            return
-        self.ctx.say("push_pick_target", [[Button(self.ctx.label("push_all") if key == "all" else name, f"pt:{key}")] for key, name in targets.items()])
 
     def ask_deadline(self) -> None:
         self.ctx.say("push_pick_deadline", [[self.ctx.button(f"deadline_{d}", f"pd:{d}") for d in DEADLINE_CHOICES]])

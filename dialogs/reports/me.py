@@ -1,5 +1,6 @@
-"""/me: a rep's own record — SPIN coach progress, role-plays, quizzes taken so far with best and
-latest scores, and the review queue (items due today, FSRS's retention estimate)."""
+"""/me: a rep's own record — learning paths (progress, next step, certificates with their codes),
+SPIN coach progress, role-plays, quizzes taken so far with best and latest scores, and the review
+queue (items due today, FSRS's retention estimate)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 
 from dialogs.coach.verdict import kind_name
 from dialogs.core.context import Ctx
+from dialogs.paths.dialog import path_rows
 from dialogs.reports.progress import show_progress
 from dialogs.review.days import day_ends
 from dialogs.roleplay.scorecard import outcome_label
@@ -27,7 +29,8 @@ class QuizRecord:
 
 
 def me(ctx: Ctx, args: str) -> None:
-    """Shows the rep's SPIN steps (done, first-try accuracy), role-plays, quiz history, how many
+    """Shows the rep's learning paths (those assigned or started: how far, what is next, the
+    certificate's code once earned), SPIN steps (done, first-try accuracy), role-plays, quiz history, how many
     review items are due today with the share of them FSRS expects the rep to remember, then
     their progress as a chart."""
     quizzes = ctx.knowledge.quizzes
@@ -45,7 +48,10 @@ def me(ctx: Ctx, args: str) -> None:
     spin = [(kind_name(s.stage, ctx.lang), s.finished, s.first_try, s.rounds_done, s.accuracy) for s in steps]
     kept = retention(ctx.session, ctx.user.id, ctx.now)
     review = {"due": due_count(ctx.session, ctx.user.id, day_ends(ctx.now, ctx.settings.zone)), "retention": None if kept is None else round(100 * kept)}
-    ctx.say("me", name=ctx.user.name, quizzes=rows, spin=spin, spin_done=sum(s.finished for s in steps), roleplays=roleplay_rows(ctx), review=review)
+    paths = [row for _, row in path_rows(ctx) if row["assigned"] or row["done"] or row["certificate"]]
+    ctx.say(
+        "me", name=ctx.user.name, paths=paths, quizzes=rows, spin=spin, spin_done=sum(s.finished for s in steps), roleplays=roleplay_rows(ctx), review=review
+    )
     show_progress(ctx)
 
 
