@@ -253,6 +253,18 @@ async def test_the_daily_nudge_comes_once_at_the_reps_time_and_never_in_quiet_ho
     assert "Review 1/1" in texts(replies)[-1] and "Which four types of question" in texts(replies)[-1]
 
 
+async def test_a_rep_who_never_chose_a_language_is_nudged_in_their_telegram_clients(telegram: FakeTelegram, clock: Clock) -> None:
+    for rep, client in ((15, "en-GB"), (16, "zh-hans")):  # neither pressed 中文 or English
+        await telegram.send(rep, "/review 21:30", lang=client)
+        await telegram.send(rep, "/quiz spin_basics", lang=client)
+        await telegram.vote(rep, 0, lang=client)
+        await telegram.send(rep, "/cancel", lang=client)
+    assert await nudged_at(telegram, local(2, 21, 30)) == [
+        "🔁 1 item is due for review today: missed questions and question types to practise again. A few minutes keeps them fresh.",
+        "🔁 今天有 1 条要复习：答错过的题和要再练的提问类型。花几分钟，记得更牢。",
+    ]
+
+
 def without_question(knowledge: Knowledge, quiz_id: str, question_id: str) -> Knowledge:
     """The content after a trainer took one question out of a quiz."""
     quiz = knowledge.quizzes[quiz_id]

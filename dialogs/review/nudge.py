@@ -16,6 +16,7 @@ from dialogs.review.items import due_today
 from knowledge.copy import copy_text
 from knowledge.loader import Knowledge
 from storage.reviews import claim_nudge, reps_to_nudge
+from storage.users import language_of
 
 START = "go:review"
 
@@ -32,7 +33,7 @@ def nudges(session: Session, knowledge: Knowledge, settings: Settings, now: date
             continue
         count = len(due_today(session, knowledge, user.id, until))
         if count and claim_nudge(session, user.id, today):
-            lang = user.lang or "zh"
+            lang = language_of(user)
             button = Button(copy_text().label("review_start", lang), START, is_global=True, data=encode(START, None))
             replies.append(Reply("review_nudge", lang, {"count": count}, [[button]], chat_id=user.chat_id or user.id))
     return replies
