@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from bot.console import Console
+from tests.cli_lines import in_english
 
 
 def lines(console: Console) -> list[dict]:
@@ -70,7 +71,7 @@ def test_run_without_a_token_is_a_one_line_error(tmp_path: Path) -> None:
     done = run_cli(["run"], "", tmp_path)
     assert done.returncode == 2
     assert (
-        done.stderr.strip()
+        in_english(done.stderr.strip())
         == "salescoach: TELEGRAM_BOT_TOKEN is not set; get one from @BotFather and set it in the environment or .env (or chat in the terminal: salescoach console)"
     )
 
