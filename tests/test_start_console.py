@@ -62,7 +62,8 @@ def test_plain_console_numbers_buttons(tmp_path: Path) -> None:
 def test_without_a_token_the_main_job_is_the_console(tmp_path: Path) -> None:
     done = run_cli([], "/help\n", tmp_path)
     assert done.returncode == 0
-    assert "No TELEGRAM_BOT_TOKEN set" in done.stderr
+    assert "没有设置 TELEGRAM_BOT_TOKEN：改为启动终端对话（输入 /start；" in done.stderr
+    assert " / No TELEGRAM_BOT_TOKEN set: starting the terminal console (type /start;" in done.stderr
     assert "/cancel" in done.stdout
     assert (tmp_path / "cli.db").exists()
 

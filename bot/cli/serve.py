@@ -120,7 +120,7 @@ def cmd_webhook(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_main_job(args: argparse.Namespace, settings: Settings) -> int:
     """No subcommand: the Telegram bot when a token is set, else the terminal console."""
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
-        sys.stderr.write("No TELEGRAM_BOT_TOKEN set: starting the terminal console (type /start; /1, /2 … press buttons; Ctrl-D quits).\n")
+        sys.stderr.write(line("console_without_token") + "\n")
         args.user, args.name, args.lang, args.jsonl, args.files = 1, "", "zh", False, FILES
         return cmd_console(args, settings)
     args.base_url = None
