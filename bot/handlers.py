@@ -25,11 +25,11 @@ from telegram.ext import (
 
 from bot import metrics
 from bot.outbox import Outbox, Posting
-from dialogs.core.context import guess_lang
 from dialogs.core.events import Event, PollVote, Reply
 from dialogs.engine import Engine
 from dialogs.registry import BY_COMMAND
 from storage.inbox import MAX_UPDATE_ID
+from storage.users import guess_lang
 
 log = logging.getLogger(__name__)
 

@@ -45,6 +45,7 @@ from knowledge.templates import render
 from storage import deliveries
 from storage.deliveries import Claimed, Progress
 from storage.models import Assignment, Team, User
+from storage.users import DEFAULT_LANG, language_of
 
 log = logging.getLogger(__name__)
 REMIND_BEFORE = timedelta(hours=24)
@@ -198,7 +199,7 @@ class PushSender:
     def _trainer_lang(self, chat_id: int) -> str:
         with Session(self.db) as session:
             user = session.get(User, chat_id)
-            return user.lang if user is not None and user.lang else "zh"
+            return language_of(user) if user is not None else DEFAULT_LANG
 
     async def _report_one(self, bot: Bot, item: Progress, force: bool) -> None:
         if item.chat_id is None or item.message_id is None:

@@ -13,20 +13,21 @@ from telegram.ext import ContextTypes
 from bot.outbox import Outbox, Posting
 from dialogs.core.context import Settings
 from dialogs.review.nudge import nudges
+from knowledge.loader import Knowledge
 from storage.models import utcnow
 
 
 class ReviewNudges:
     """Each minute: queue the nudges that are due and send them."""
 
-    def __init__(self, db: DbEngine, outbox: Outbox, settings: Settings, clock: Callable[[], datetime] = utcnow) -> None:
-        self.db, self.outbox, self.settings, self.clock = db, outbox, settings, clock
+    def __init__(self, db: DbEngine, knowledge: Knowledge, outbox: Outbox, settings: Settings, clock: Callable[[], datetime] = utcnow) -> None:
+        self.db, self.knowledge, self.outbox, self.settings, self.clock = db, knowledge, outbox, settings, clock
 
     def queue(self) -> list[Posting]:
         """Writes the due nudges to the outbox in one transaction with the marks that they were sent today."""
         postings = []
         with Session(self.db) as session:
-            for reply in nudges(session, self.settings, self.clock()):
+            for reply in nudges(session, self.knowledge, self.settings, self.clock()):
                 assert reply.chat_id is not None
                 posting = self.outbox.posting(reply.chat_id, None)
                 posting(session, [reply])

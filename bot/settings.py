@@ -149,24 +149,24 @@ class Settings(BaseSettings):
         return value
 
     def token_problem(self) -> str | None:
-        """Why the token cannot be used, or None if it looks like a bot token."""
+        """Why the token cannot be used (a key of knowledge/cli.yaml's lines), or None if it looks like a bot token."""
         if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value():
-            return "TELEGRAM_BOT_TOKEN is not set"
+            return "token_missing"
         if not TOKEN_PATTERN.match(self.telegram_bot_token.get_secret_value()):
-            return "TELEGRAM_BOT_TOKEN is malformed (expected digits, a colon and the secret, as BotFather gives it)"
+            return "token_malformed"
         return None
 
     def webhook_problem(self) -> str | None:
-        """Why webhook mode cannot start, or None: it needs the public URL and a secret token
-        (without one, anyone who finds the URL could post forged updates)."""
+        """Why webhook mode cannot start (a key of knowledge/cli.yaml's lines), or None: it needs the
+        public URL and a secret token (without one, anyone who finds the URL could post forged updates)."""
         if not self.webhook_url:
-            return "WEBHOOK_URL is not set (the public URL Telegram posts updates to)"
+            return "webhook_url_missing"
         if not self.webhook_url.startswith(("https://", "http://")):
-            return "WEBHOOK_URL must start with https:// (or http:// behind a TLS proxy or a local Bot API server)"
+            return "webhook_url_scheme"
         if self.webhook_secret is None or not self.webhook_secret.get_secret_value():
-            return "WEBHOOK_SECRET is not set (Telegram sends it with every update, so forged posts are refused)"
+            return "webhook_secret_missing"
         if not SECRET_PATTERN.match(self.webhook_secret.get_secret_value()):
-            return "WEBHOOK_SECRET may hold only letters, digits, _ and - (1 to 256 of them)"
+            return "webhook_secret_characters"
         return None
 
     def engine_settings(self) -> EngineSettings:

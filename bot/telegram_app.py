@@ -119,7 +119,7 @@ def build_application(settings: Settings, engine: Engine, *, request: BaseReques
     app.bot_data["outbox"] = outbox
     sender = PushSender(engine.db, engine.knowledge, owner=owner, outbox=outbox)
     app.bot_data["sender"] = sender
-    nudger = ReviewNudges(engine.db, outbox, engine.settings)
+    nudger = ReviewNudges(engine.db, engine.knowledge, outbox, engine.settings)
     app.bot_data["nudger"] = nudger
     register(app)
     if app.job_queue is not None:

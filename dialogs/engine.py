@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine as DbEngine
 from sqlmodel import Session
 
 from dialogs.core.callback import encode
-from dialogs.core.context import Ctx, Settings, guess_lang
+from dialogs.core.context import Ctx, Settings
 from dialogs.core.events import Event, Reply
 from dialogs.registry import CATALOGUE
 from dialogs.roleplay.customer import prepare as prepare_customer
@@ -25,7 +25,7 @@ from knowledge.loader import Knowledge
 from storage.dialog_state import StaleState, load_state, save_state
 from storage.models import utcnow
 from storage.updates import claim_update
-from storage.users import ensure_user
+from storage.users import ensure_user, guess_lang
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 3
@@ -93,7 +93,7 @@ class Engine:
             if event.update_id is not None and not claim_update(session, event.update_id):
                 log.info("update %s already handled; skipped", event.update_id)
                 return []
-            user = ensure_user(session, event.user_id, event.name, event.chat_id)
+            user = ensure_user(session, event.user_id, event.name, event.chat_id, event.lang_hint)
             snap = load_state(session, user.id)
             ctx = Ctx(session, user, snap, self.knowledge, event, self.settings, CATALOGUE, now=self.clock())
             route(ctx)

@@ -20,6 +20,7 @@ from storage.changed import changed_rows
 from storage.db import commit_without_fsync
 from storage.models import Assignment, Certificate, Delivery, QuizAttempt, User, utcnow
 from storage.outbox import GIVEN_UP_UNSURE
+from storage.users import DEFAULT_LANG, language_of
 
 MAX_TRIES = 5
 
@@ -120,7 +121,7 @@ def claim(engine: Engine, limit: int, lease: timedelta, now: datetime | None = N
             )
             if taken == 1 and values["status"] == "sending":
                 chat_id = user.chat_id if user is not None and user.chat_id else delivery.user_id
-                lang = user.lang if user is not None and user.lang else "zh"
+                lang = language_of(user) if user is not None else DEFAULT_LANG
                 claimed.append(
                     Claimed(
                         delivery.id or 0,

@@ -20,6 +20,9 @@ class User(SQLModel, table=True):
     id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     name: str = Field(default="", max_length=200)
     lang: str = Field(default="", max_length=8)
+    # The language of their Telegram client (its language_code), kept for what the bot sends
+    # them unasked (nudges, pushes) while they have not chosen one.
+    lang_hint: str = Field(default="", max_length=16)
     chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
     last_seen: datetime = Field(default_factory=utcnow)

@@ -7,7 +7,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import case, select as core_select
+from sqlmodel import Session, col, func, select
 
 from storage.exports import to_csv, to_jsonl, to_xlsx
 from storage.models import Assignment, Delivery, QuizAnswer, QuizAttempt, User
@@ -20,6 +21,9 @@ XAPI_VERBS = {
 }
 
 
+BANDS = (("0–59", 0, 59), ("60–69", 60, 69), ("70–79", 70, 79), ("80–89", 80, 89), ("90–100", 90, 100))
+
+
 @dataclass
 class Summary:
     """What /results shows for one quiz over the people in scope."""
@@ -27,30 +31,38 @@ class Summary:
     population: int = 0
     started: int = 0
     finished: int = 0
-    scores: list[int] = field(default_factory=list)
+    by_score: dict[int, int] = field(default_factory=dict)  # reps per score, each rep's latest full attempt
     passed: int = 0
     missed: list[tuple[str, int, str | None]] = field(default_factory=list)
 
     @property
+    def scores(self) -> list[int]:
+        """Each finished rep's score, lowest first."""
+        return sorted(Counter(self.by_score).elements())
+
+    @property
     def average(self) -> float | None:
-        return round(statistics.mean(self.scores), 1) if self.scores else None
+        return round(sum(score * reps for score, reps in self.by_score.items()) / self.finished, 1) if self.finished else None
 
     @property
     def median(self) -> float | None:
-        return statistics.median(self.scores) if self.scores else None
+        return statistics.median(self.scores) if self.finished else None
 
     @property
     def pass_rate(self) -> int | None:
-        return round(100 * self.passed / len(self.scores)) if self.scores else None
+        return round(100 * self.passed / self.finished) if self.finished else None
 
     def distribution(self) -> list[tuple[str, int]]:
         """Finished reps per score band."""
-        bands = [("0–59", 0, 59), ("60–69", 60, 69), ("70–79", 70, 79), ("80–89", 80, 89), ("90–100", 90, 100)]
-        return [(name, sum(1 for s in self.scores if low <= s <= high)) for name, low, high in bands]
+        return [(name, sum(reps for score, reps in self.by_score.items() if low <= score <= high)) for name, low, high in BANDS]
 
 
 def summarize(session: Session, quiz_id: str, scope: set[int] | None) -> Summary:
-    """Completion among reps the quiz was pushed to (or who took it), each rep's latest full attempt."""
+    """Completion among reps the quiz was pushed to (or who took it), each rep's latest full attempt.
+
+    The database does the counting, so what comes back is one row per rep who took the quiz, one
+    per score and the wrong answers of the latest attempts, however many attempts there are.
+    """
     pushed = set(
         session.exec(
             select(Delivery.user_id)
@@ -58,25 +70,33 @@ def summarize(session: Session, quiz_id: str, scope: set[int] | None) -> Summary
             .where(Assignment.quiz_id == quiz_id, Delivery.kind == "invite")
         ).all()
     )
-    attempts = session.exec(
-        select(QuizAttempt).where(QuizAttempt.quiz_id == quiz_id, QuizAttempt.mode == "full").order_by(col(QuizAttempt.started_at), col(QuizAttempt.id))
-    ).all()
+    full = [col(QuizAttempt.quiz_id) == quiz_id, col(QuizAttempt.mode) == "full"]
     if scope is not None:
         pushed &= scope
-        attempts = [a for a in attempts if a.user_id in scope]
-    latest: dict[int, QuizAttempt] = {}
-    for attempt in attempts:
-        if attempt.finished_at is not None:
-            latest[attempt.user_id] = attempt
-    summary = Summary(population=len(pushed | {a.user_id for a in attempts}), started=len({a.user_id for a in attempts}), finished=len(latest))
-    summary.scores = [a.score or 0 for a in latest.values()]
-    summary.passed = sum(1 for a in latest.values() if a.passed)
+        full.append(col(QuizAttempt.user_id).in_(scope or {-1}))
+    started = set(session.exec(select(QuizAttempt.user_id).where(*full).distinct()).all())
+    newest_first = func.row_number().over(partition_by=col(QuizAttempt.user_id), order_by=(col(QuizAttempt.started_at).desc(), col(QuizAttempt.id).desc()))
+    ranked = (
+        core_select(col(QuizAttempt.id), col(QuizAttempt.score), col(QuizAttempt.passed), newest_first.label("rank"))
+        .where(*full, col(QuizAttempt.finished_at).is_not(None))
+        .subquery()
+    )
+    latest = core_select(ranked).where(ranked.c.rank == 1).subquery()
+    score = func.coalesce(latest.c.score, 0).label("score")
+    passed = func.sum(case((latest.c.passed, 1), else_=0))
+    summary = Summary(population=len(pushed | started), started=len(started))
+    for points, reps, passing in session.execute(core_select(score, func.count(), passed).group_by(score)).all():
+        summary.by_score[points] = reps
+        summary.finished += reps
+        summary.passed += passing
     wrong: Counter[str] = Counter()
     wrong_choice: dict[str, Counter[str]] = {}
-    for answer in session.exec(select(QuizAnswer).where(col(QuizAnswer.attempt_id).in_([a.id for a in latest.values()]))).all():
-        if not answer.correct:
-            wrong[answer.question_id] += 1
-            wrong_choice.setdefault(answer.question_id, Counter())[",".join(answer.chosen)] += 1
+    answers = (
+        select(QuizAnswer.question_id, QuizAnswer.chosen).join(latest, latest.c.id == col(QuizAnswer.attempt_id)).where(col(QuizAnswer.correct).is_(False))
+    )
+    for question_id, chosen in session.execute(answers).all():
+        wrong[question_id] += 1
+        wrong_choice.setdefault(question_id, Counter())[",".join(chosen)] += 1
     summary.missed = [(qid, count, wrong_choice[qid].most_common(1)[0][0]) for qid, count in wrong.most_common(5)]
     return summary
 

@@ -81,12 +81,6 @@ def due_items(session: Session, user_id: int, until: datetime) -> list[ReviewIte
     return list(session.exec(query))
 
 
-def due_count(session: Session, user_id: int, until: datetime) -> int:
-    """How many of the rep's items are due before `until`."""
-    query = select(func.count()).select_from(ReviewItem).where(ReviewItem.user_id == user_id, col(ReviewItem.due) < until)
-    return session.exec(query).one()
-
-
 def next_due(session: Session, user_id: int) -> datetime | None:
     """When the rep's next item is due (None with an empty queue)."""
     return session.exec(select(func.min(ReviewItem.due)).where(ReviewItem.user_id == user_id)).one()

@@ -1,4 +1,4 @@
-"""Users: created on first contact, language remembered."""
+"""Users: created on first contact, language remembered (chosen, and their Telegram client's)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from storage.models import User, utcnow
 # last_seen says whether someone still uses the bot, not what they did this second:
 # refreshing it at most once a minute spares nearly every event an UPDATE.
 LAST_SEEN_STALE = timedelta(minutes=1)
+DEFAULT_LANG = "zh"
 USER: Table = User.__table__  # type: ignore[attr-defined]
 # Built once: constructing a statement costs more than running it on SQLite.
 _FIND = USER.select().where(USER.c.id == bindparam("id"))
@@ -30,9 +31,20 @@ def _find(connection: Connection, user_id: int) -> Any:
     return connection.execute(query, {"id": user_id}).first()
 
 
-def ensure_user(session: Session, user_id: int, name: str, chat_id: int | None) -> User:
-    """The user row for this id, created on first contact; name and chat kept current,
-    last_seen when it is older than LAST_SEEN_STALE.
+def guess_lang(hint: str) -> str:
+    """The language for someone who has not chosen one: English if their client is, else Chinese."""
+    return "en" if hint.lower().startswith("en") else DEFAULT_LANG
+
+
+def language_of(user: User) -> str:
+    """The language to write to a user in, in a reply or unasked: the one they chose, else
+    their Telegram client's as last seen (guess_lang)."""
+    return user.lang or guess_lang(user.lang_hint)
+
+
+def ensure_user(session: Session, user_id: int, name: str, chat_id: int | None, lang_hint: str = "") -> User:
+    """The user row for this id, created on first contact; name, chat and client language
+    (`lang_hint`, when the event has one) kept current, last_seen when it is older than LAST_SEEN_STALE.
 
     Read (and written, when something changed) with SQLAlchemy Core: every event does
     this, and the ORM's identity map costs more here than it gives. The User returned is
@@ -48,7 +60,7 @@ def ensure_user(session: Session, user_id: int, name: str, chat_id: int | None) 
     row = _find(connection, user_id)
     if row is None:
         now = utcnow()
-        created: dict[str, Any] = {"id": user_id, "name": name, "lang": "", "chat_id": chat_id, "created_at": now, "last_seen": now}
+        created: dict[str, Any] = {"id": user_id, "name": name, "lang": "", "lang_hint": lang_hint, "chat_id": chat_id, "created_at": now, "last_seen": now}
         if connection.execute(_CREATE[connection.dialect.name], created).rowcount == 1:
             return User(**created)
         row = _find(connection, user_id)
@@ -58,6 +70,8 @@ def ensure_user(session: Session, user_id: int, name: str, chat_id: int | None) 
         changed["name"] = name
     if chat_id is not None and values["chat_id"] != chat_id:
         changed["chat_id"] = chat_id
+    if lang_hint and values["lang_hint"] != lang_hint:
+        changed["lang_hint"] = lang_hint
     now = utcnow()
     if now - values["last_seen"] >= LAST_SEEN_STALE:
         changed["last_seen"] = now

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from storage.db import make_engine
 from tests.db_rows import fill, read
 from tests.postgres import PostgresServer, find_bin_dir
-from tests.test_cli import one_line, salescoach
+from tests.test_cli import failure, one_line, salescoach
 
 
 def test_a_backup_taken_while_the_bot_writes_restores_every_row(tmp_path: Path) -> None:
@@ -62,10 +62,10 @@ def test_the_readmes_pg_dump_and_pg_restore_lines_bring_every_row_back(postgres:
 
 def test_backup_says_what_to_do_when_it_cannot_copy_the_database(tmp_path: Path) -> None:
     postgres_url = "postgresql+psycopg://coach:secret@db:5432/coach"
-    line = one_line(salescoach(tmp_path, "backup", "--out", "coach.dump", DATABASE_URL=postgres_url), 2)
+    line = failure(salescoach(tmp_path, "backup", "--out", "coach.dump", DATABASE_URL=postgres_url), 2)
     assert line == (
         "salescoach: backup copies SQLite databases; back up PostgreSQL with pg_dump: "
         "pg_dump --format=custom --file=coach.dump 'postgresql://coach@db:5432/coach' (the password from PGPASSWORD or ~/.pgpass)"
     )
-    line = one_line(salescoach(tmp_path, "backup", "--out", "backup.db"), 2)
+    line = failure(salescoach(tmp_path, "backup", "--out", "backup.db"), 2)
     assert line == f"salescoach: there is no database at {tmp_path / 'cli.db'} to back up; check DATABASE_URL"

@@ -12,13 +12,16 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from string import Formatter
 
 import pytest
 from sqlmodel import Session
 
 from bot.settings import Settings
 from dialogs.engine import Engine
+from knowledge.cli import cli_copy
 from storage.access import create_team
+from tests.cli_lines import in_english
 from tests.e2e.bot_process import TOKEN, free_port
 from tests.test_needs_manage import seed
 
@@ -47,6 +50,11 @@ def one_line(done: subprocess.CompletedProcess[str], code: int) -> str:
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("salescoach: ")
     return lines[0]
+
+
+def failure(done: subprocess.CompletedProcess[str], code: int) -> str:
+    """The English half of the single line a failed command says in both languages."""
+    return in_english(one_line(done, code))
 
 
 BAD_SETTINGS = [
@@ -100,14 +108,14 @@ def test_every_setting_is_listed_in_env_example_and_has_a_bad_value_tried() -> N
 
 @pytest.mark.parametrize(("name", "value", "says"), BAD_SETTINGS)
 def test_every_setting_is_checked_at_start(tmp_path: Path, name: str, value: str, says: str) -> None:
-    line = one_line(salescoach(tmp_path, "validate", **{name: value}), 2)
+    line = failure(salescoach(tmp_path, "validate", **{name: value}), 2)
     assert line.startswith(f"salescoach: {says}") and line.endswith(".env.example lists every setting)")
     assert "secret" not in line
 
 
 def test_an_unreachable_database_is_named_without_its_password(tmp_path: Path) -> None:
     url = f"postgresql+psycopg://coach:secret@127.0.0.1:{free_port()}/coach"
-    line = one_line(salescoach(tmp_path, "console", DATABASE_URL=url), 1)
+    line = failure(salescoach(tmp_path, "console", DATABASE_URL=url), 1)
     assert line.startswith("salescoach: cannot open the database postgresql+psycopg://coach:***@127.0.0.1:")
     assert "secret" not in line and line.endswith("check DATABASE_URL and that the server is running and reachable")
 
@@ -137,7 +145,7 @@ def test_a_bot_username_may_be_written_with_its_at(tmp_path: Path) -> None:
     ],
 )
 def test_a_usage_error_is_one_line_that_points_to_the_help(tmp_path: Path, args: tuple[str, ...], says: str) -> None:
-    assert one_line(salescoach(tmp_path, *args), 2) == says
+    assert failure(salescoach(tmp_path, *args), 2) == says
 
 
 @contextlib.contextmanager
@@ -153,7 +161,7 @@ def test_a_webhook_port_in_use_is_named(tmp_path: Path) -> None:
     port = free_port()
     with port_taken(port):
         done = salescoach(tmp_path, "webhook", "--url", "https://coach.example/hook", "--port", str(port), TELEGRAM_BOT_TOKEN=TOKEN, WEBHOOK_SECRET="s3cret")
-    line = one_line(done, 1)
+    line = failure(done, 1)
     assert (
         line
         == f"salescoach: cannot listen on 127.0.0.1:{port}: Address already in use; the address must be this machine's and the port free (WEBHOOK_LISTEN and WEBHOOK_PORT, or --listen and --port)"
@@ -162,13 +170,13 @@ def test_a_webhook_port_in_use_is_named(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("command", [("graph", "plum"), ("export", "needs", "--format", "csv")])
 def test_a_missing_output_folder_is_named(tmp_path: Path, command: tuple[str, ...]) -> None:
-    line = one_line(salescoach(tmp_path, *command, "--out", str(tmp_path / "nowhere" / "file")), 2)
+    line = failure(salescoach(tmp_path, *command, "--out", str(tmp_path / "nowhere" / "file")), 2)
     assert line == f"salescoach: the folder {tmp_path / 'nowhere'} does not exist; create it (mkdir -p {tmp_path / 'nowhere'}) or choose another --out"
 
 
 def test_a_files_folder_the_console_cannot_make_is_named(tmp_path: Path) -> None:
     (tmp_path / "report.csv").write_text("", encoding="utf-8")
-    line = one_line(salescoach(tmp_path, "console", "--files", "report.csv/exports", stdin="/start\n"), 2)
+    line = failure(salescoach(tmp_path, "console", "--files", "report.csv/exports", stdin="/start\n"), 2)
     assert (
         line == f"salescoach: cannot keep files in report.csv/exports: {tmp_path / 'report.csv'} is not a folder you can write to; choose another --files DIR"
     )
@@ -207,7 +215,7 @@ def test_run_without_telegram_says_so_and_retries_with_backoff(tmp_path: Path) -
         first, second = bot.stderr.readline(), bot.stderr.readline()
         bot.send_signal(signal.SIGINT)
         assert bot.wait(timeout=60) == 130
-        assert first.startswith(f"salescoach: cannot reach Telegram at {nowhere} (") and first.endswith("retrying in 1 s (Ctrl-C stops)\n")
+        assert in_english(first).startswith(f"salescoach: cannot reach Telegram at {nowhere} (") and first.endswith("retrying in 1 s (Ctrl-C stops)\n")
         assert second.endswith("retrying in 2 s (Ctrl-C stops)\n")
         assert "Traceback" not in bot.stderr.read()
 
@@ -239,13 +247,13 @@ def test_a_real_bug_shows_its_traceback_and_how_to_report_it(tmp_path: Path) -> 
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=environment(tmp_path), timeout=120)
     assert done.returncode == 1
     assert "Traceback" in done.stderr and "ZeroDivisionError" in done.stderr
-    assert done.stderr.strip().splitlines()[-1].startswith("salescoach: this is a bug in SalesCoach, not something you did; please report it")
+    assert in_english(done.stderr.strip().splitlines()[-1]).startswith("salescoach: this is a bug in SalesCoach, not something you did; please report it")
 
 
 def test_debug_shows_the_traceback_behind_an_expected_failure(tmp_path: Path) -> None:
     done = salescoach(tmp_path, "--debug", "graph", "nosuch")
     assert done.returncode == 2 and "Traceback" in done.stderr
-    assert done.stderr.strip().splitlines()[-1].startswith("salescoach: no scenario or dialog called 'nosuch'")
+    assert in_english(done.stderr.strip().splitlines()[-1]).startswith("salescoach: no scenario or dialog called 'nosuch'")
 
 
 def test_version(tmp_path: Path) -> None:
@@ -258,9 +266,9 @@ def test_exports_say_how_many_records_they_wrote_and_refuse_an_unknown_quiz(tmp_
         out = tmp_path / f"{what}.{fmt}"
         done = salescoach(tmp_path, "export", what, "--format", fmt, "--out", str(out))
         assert one_line(done, 0) == f"salescoach: wrote 0 records to {out}" and out.exists()
-    line = one_line(salescoach(tmp_path, "export", "quiz-results", "--format", "csv", "--out", "x.csv", "--quiz", "nosuch"), 2)
+    line = failure(salescoach(tmp_path, "export", "quiz-results", "--format", "csv", "--out", "x.csv", "--quiz", "nosuch"), 2)
     assert line.startswith("salescoach: no quiz called 'nosuch'; use one of: big_accounts, ") and not (tmp_path / "x.csv").exists()
-    line = one_line(salescoach(tmp_path, "export", "needs", "--format", "csv", "--out", "x.csv", "--priority", "p7"), 2)
+    line = failure(salescoach(tmp_path, "export", "needs", "--format", "csv", "--out", "x.csv", "--priority", "p7"), 2)
     assert line == "salescoach: --priority 'p7' is not a priority; use one of p1, p2, p3"
 
 
@@ -282,7 +290,7 @@ def test_exports_say_how_many_records_they_wrote_and_refuse_an_unknown_quiz(tmp_
     ],
 )
 def test_an_export_refuses_an_unknown_id_or_an_option_it_does_not_take(tmp_path: Path, args: tuple[str, ...], says: str) -> None:
-    assert one_line(salescoach(tmp_path, "export", *args, "--format", "csv", "--out", "out.csv"), 2) == says
+    assert failure(salescoach(tmp_path, "export", *args, "--format", "csv", "--out", "out.csv"), 2) == says
     assert not (tmp_path / "out.csv").exists()
 
 
@@ -331,7 +339,7 @@ def test_a_record_is_counted_in_the_singular(tmp_path: Path) -> None:
 def test_eval_names_a_file_it_cannot_read(tmp_path: Path, name: str, text: str | None, says: str) -> None:
     if text is not None:
         (tmp_path / name).write_text(text, encoding="utf-8")
-    assert one_line(salescoach(tmp_path, "eval", name), 2) == says
+    assert failure(salescoach(tmp_path, "eval", name), 2) == says
 
 
 def test_export_help_lists_the_values_each_option_takes(tmp_path: Path) -> None:
@@ -340,6 +348,29 @@ def test_export_help_lists_the_values_each_option_takes(tmp_path: Path) -> None:
     assert "p1 (important and urgent), p2 (important, not urgent) or p3 (follow up later)" in text
     assert "field (logged with /need, the default), roleplay (uncovered in role-plays) or all" in text
     assert "this from" not in text and "matching this" not in text
+
+
+def test_help_and_failures_say_it_in_chinese_then_english(tmp_path: Path) -> None:
+    text = " ".join(salescoach(tmp_path, "export", "--help").stdout.split())
+    assert text.startswith("用法 / usage: salescoach export")
+    assert "参数 / positional arguments:" in text and "选项 / options:" in text
+    assert "-h, --help 显示这段帮助并退出 / show this help message and exit" in text
+    assert "needs：只要这个优先级：p1（重要且紧急）、p2（重要不紧急）或 p3（以后跟进） / needs: only this priority: p1" in text
+    assert "SalesCoach：在 Telegram 上辅导销售代表的机器人。 / SalesCoach: a Telegram bot" in salescoach(tmp_path, "--help").stdout
+    line = one_line(salescoach(tmp_path, "export", "quiz-results", "--format", "csv", "--out", "x.csv", "--quiz", "nosuch"), 2)
+    assert line.startswith("salescoach: 没有叫 'nosuch' 的测验；请用其中一个：big_accounts, ") and " / no quiz called 'nosuch'; use one of: " in line
+    line = one_line(salescoach(tmp_path, "webhook", TELEGRAM_BOT_TOKEN=TOKEN), 2)
+    assert (
+        line
+        == "salescoach: 没有设置 WEBHOOK_URL（Telegram 推送更新的公网 URL）；见 .env.example / WEBHOOK_URL is not set (the public URL Telegram posts updates to); see .env.example"
+    )
+
+
+def test_each_text_of_the_command_line_fills_in_the_same_values_in_both_languages() -> None:
+    copy = cli_copy()
+    for key, text in [*copy.help.items(), *copy.lines.items()]:
+        assert {name for _, name, _, _ in Formatter().parse(text.zh) if name} == {name for _, name, _, _ in Formatter().parse(text.en) if name}, key
+    assert not any("%" in text.zh + text.en for text in copy.help.values()), "argparse reads % in a help text as a placeholder"
 
 
 README_ROW = re.compile(r"^\| (?P<when>[^|]+?) \| (?:the traceback, then )?`(?P<line>[^`]+)` \| (?P<exit>\d+|—) \|$", re.MULTILINE)
@@ -381,7 +412,7 @@ def said(tmp_path: Path, when: str, db_url: str) -> tuple[str, str]:
         "the webhook's port is taken, or its address is not this machine's": (
             ("webhook", "--url", "https://coach.example/hook", "--port", str(port)),
             {"TELEGRAM_BOT_TOKEN": TOKEN, "WEBHOOK_SECRET": "s3cret"},
-            {f":{port}:": ":8443:"},
+            {f"127.0.0.1:{port}": "127.0.0.1:8443"},
         ),
     }
     if when.startswith("Telegram cannot be reached"):

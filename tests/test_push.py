@@ -23,7 +23,7 @@ from dialogs.quiz.push import Push
 from storage import claims
 from storage.access import add_member, create_team, grant_role
 from storage.deliveries import MAX_TRIES, claim, queue_reminders, set_progress_message
-from storage.models import Assignment, Delivery, DialogState, User, utcnow
+from storage.models import Assignment, Delivery, DialogState, Team, User, utcnow
 from storage.users import preset_language
 from tests.chat import Chat, shown
 from tests.e2e.push_run import max_in_any_second
@@ -87,6 +87,18 @@ def test_who_may_push_where(engine: Engine) -> None:
     assert "no quiz with the id" in trainer.text("/push nope east")
     admin = Chat(engine, ADMIN, lang="en")
     assert "sent 0 / 2" in admin.text("/push plum_case all")
+
+
+def test_a_rep_who_never_chose_a_language_is_invited_in_their_telegram_clients(engine: Engine) -> None:
+    trainer, _ = team_with_reps(engine, 0)
+    with Session(engine.db) as session:
+        team = session.exec(select(Team)).one()
+        for uid, client in ((1100, "en-US"), (1101, "zh-hans")):  # they wrote to the bot but pressed neither 中文 nor English
+            session.add(User(id=uid, name=f"rep{uid}", lang_hint=client, chat_id=uid))
+            add_member(session, uid, team.id or 0)
+        session.commit()
+    trainer.send("/push plum_case east")
+    assert {item.user_id: item.lang for item in claim(engine.db, 10, timedelta(seconds=60))} == {1100: "en", 1101: "zh"}
 
 
 class FlakyTelegram(RecordingRequest):

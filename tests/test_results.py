@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from collections import Counter
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from sqlmodel import Session
 from dialogs.engine import Engine
 from dialogs.pictures import charts
 from storage.access import add_member, create_team, grant_role
-from storage.models import RolePlay, utcnow
+from storage.models import QuizAttempt, RolePlay, utcnow
 from storage.roleplays import roleplay_results
 from storage.users import preset_language
 from tests.chat import Chat, shown
@@ -143,4 +144,31 @@ def test_the_scores_come_as_a_chart_with_the_pass_mark_and_say_what_it_shows(eng
     assert chart.picture is not None and chart.picture.filename == "plum_case-scores.png"
     assert shown([chart]) == (
         "📊 Chart: the scores of the 2 reps who finished, in bands of ten, and the pass mark at 70.\n20–29: 2\n0 of 2 at or above the pass mark."
+    )
+
+
+def test_the_score_bands_of_a_few_hundred_reps_count_each_reps_latest_finished_attempt(engine: Engine) -> None:
+    """350 reps took plum_case (pass mark 70); each counts once, with their latest finished full run."""
+    start = utcnow() - timedelta(days=10)
+    latest_scores = [55] * 100 + [60] * 50 + [79] * 50 + [89] * 60 + [100] * 40
+    with Session(engine.db) as session:
+        for rep, score in enumerate(latest_scores, 1000):  # each did better or worse before; a review run counts for nothing
+            for day, (mode, points) in enumerate((("full", 100 - score), ("full", score), ("review", 0))):
+                session.add(attempt(rep, mode, start + timedelta(days=day), points))
+        for rep in range(2000, 2020):  # finished with 90, then began again and stopped
+            session.add(attempt(rep, "full", start, 90))
+            session.add(QuizAttempt(user_id=rep, quiz_id="plum_case", started_at=start + timedelta(days=1)))
+        for rep in range(3000, 3030):  # began and stopped
+            session.add(QuizAttempt(user_id=rep, quiz_id="plum_case", started_at=start))
+        session.commit()
+    text = Chat(engine, ADMIN, lang="en").text("/results plum_case")
+    assert "350 pushed or taking part · 320 finished · 30 in progress · 0 not started" in text
+    assert "average 73.7 · median 79.0 · pass rate 53%" in text
+    assert "Scores: 0–59: 100 · 60–69: 50 · 70–79: 50 · 80–89: 60 · 90–100: 60" in text
+
+
+def attempt(rep: int, mode: str, started: datetime, score: int) -> QuizAttempt:
+    """A finished run through plum_case, passed at 70."""
+    return QuizAttempt(
+        user_id=rep, quiz_id="plum_case", mode=mode, started_at=started, finished_at=started + timedelta(minutes=5), score=score, passed=score >= 70
     )

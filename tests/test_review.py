@@ -12,11 +12,14 @@ import pytest
 from fsrs import Card, Rating
 from sqlmodel import Session, select
 
+from bot.settings import Settings
 from dialogs.engine import Engine
+from knowledge.loader import Knowledge
 from storage.models import ReviewItem
 from storage.reviews import QUIZ, SCHEDULER, card_of, missed, quiz_ref
 from tests.chat import Chat, shown
 from tests.clock import SHANGHAI, Clock, local
+from tests.conftest import make_telegram
 from tests.telegram_fake import FakeTelegram, texts
 
 pytestmark = pytest.mark.both_databases
@@ -227,3 +230,39 @@ async def test_the_daily_nudge_comes_once_at_the_reps_time_and_never_in_quiet_ho
     clock.at(local(5, 22, 41))
     replies = await telegram.press(9, "▶ Start reviewing", lang="en")
     assert "Review 1/1" in texts(replies)[-1] and "Which four types of question" in texts(replies)[-1]
+
+
+async def test_a_rep_who_never_chose_a_language_is_nudged_in_their_telegram_clients(telegram: FakeTelegram, clock: Clock) -> None:
+    for rep, client in ((15, "en-GB"), (16, "zh-hans")):  # neither pressed 中文 or English
+        await telegram.send(rep, "/review 21:30", lang=client)
+        await telegram.send(rep, "/quiz spin_basics", lang=client)
+        await telegram.vote(rep, 0, lang=client)
+        await telegram.send(rep, "/cancel", lang=client)
+    assert await nudged_at(telegram, local(2, 21, 30)) == [
+        "🔁 1 item is due for review today: missed questions and question types to practise again. A few minutes keeps them fresh.",
+        "🔁 今天有 1 条要复习：答错过的题和要再练的提问类型。花几分钟，记得更牢。",
+    ]
+
+
+def without_question(knowledge: Knowledge, quiz_id: str, question_id: str) -> Knowledge:
+    """The content after a trainer took one question out of a quiz."""
+    quiz = knowledge.quizzes[quiz_id]
+    edited = quiz.model_copy(update={"questions": [q for q in quiz.questions if q.id != question_id]})
+    return Knowledge(items=knowledge.items | {"quizzes": knowledge.quizzes | {quiz_id: edited}}, sources=knowledge.sources)
+
+
+async def test_a_question_taken_out_of_its_quiz_is_not_counted_on_me_or_in_the_nudge(engine: Engine, settings: Settings, clock: Clock) -> None:
+    with Session(engine.db) as session:  # last week the rep missed two questions of spin_basics
+        missed(session, 14, QUIZ, quiz_ref("spin_basics", "sb01"), "quiz", clock.now - timedelta(days=7))
+        missed(session, 14, QUIZ, quiz_ref("spin_basics", "sb02"), "quiz", clock.now - timedelta(days=7))
+        session.commit()
+    edited = Engine(engine.db, without_question(engine.knowledge, "spin_basics", "sb02"), engine.settings, clock=clock)
+    telegram = await make_telegram(settings, edited)
+    try:
+        await telegram.send(14, "/review 21:30")
+        assert "今天要复习 1 条" in texts(await telegram.send(14, "/me"))[0]
+        assert await nudged_at(telegram, local(1, 21, 30)) == ["🔁 今天有 1 条要复习：答错过的题和要再练的提问类型。花几分钟，记得更牢。"]
+        clock.at(local(1, 21, 31))
+        assert "复习 1/1" in texts(await telegram.press(14, "▶ 开始复习"))[-1]
+    finally:
+        await telegram.app.shutdown()

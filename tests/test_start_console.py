@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from bot.console import Console
+from tests.cli_lines import in_english
 
 
 def lines(console: Console) -> list[dict]:
@@ -61,7 +62,8 @@ def test_plain_console_numbers_buttons(tmp_path: Path) -> None:
 def test_without_a_token_the_main_job_is_the_console(tmp_path: Path) -> None:
     done = run_cli([], "/help\n", tmp_path)
     assert done.returncode == 0
-    assert "No TELEGRAM_BOT_TOKEN set" in done.stderr
+    assert "没有设置 TELEGRAM_BOT_TOKEN：改为启动终端对话（输入 /start；" in done.stderr
+    assert " / No TELEGRAM_BOT_TOKEN set: starting the terminal console (type /start;" in done.stderr
     assert "/cancel" in done.stdout
     assert (tmp_path / "cli.db").exists()
 
@@ -70,7 +72,7 @@ def test_run_without_a_token_is_a_one_line_error(tmp_path: Path) -> None:
     done = run_cli(["run"], "", tmp_path)
     assert done.returncode == 2
     assert (
-        done.stderr.strip()
+        in_english(done.stderr.strip())
         == "salescoach: TELEGRAM_BOT_TOKEN is not set; get one from @BotFather and set it in the environment or .env (or chat in the terminal: salescoach console)"
     )
 

@@ -18,6 +18,7 @@ from storage.models import RolePlay, RolePlayTurn
 from storage.roleplays import unmatched_lines, unmatched_records
 from storage.users import preset_language
 from tests.chat import Chat
+from tests.cli_lines import in_english
 
 pytestmark = pytest.mark.both_databases
 
@@ -134,5 +135,5 @@ def test_export_unmatched_writes_every_line_as_jsonl_and_csv(played: Engine, db_
 def test_export_unmatched_of_an_unknown_scenario_names_the_scenarios(engine: Engine, db_url: str, tmp_path: Path) -> None:
     done = run_export(db_url, tmp_path, "--scenario", "bananas", "--format", "jsonl", "--out", str(tmp_path / "x.jsonl"))
     assert done.returncode == 2
-    assert done.stderr.startswith("salescoach: no scenario called 'bananas'; use one of: ") and "plum" in done.stderr
+    assert in_english(done.stderr.strip()).startswith("salescoach: no scenario called 'bananas'; use one of: ") and "plum" in done.stderr
     assert not (tmp_path / "x.jsonl").exists()

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.settings import SECRET_SETTINGS, Settings
 from dialogs.engine import Engine
+from knowledge.cli import line
 from knowledge.loader import ContentError
 from knowledge.validate import load_knowledge
 from storage.db import open_engine
@@ -43,7 +44,7 @@ def load_settings() -> Settings:
             name = ".".join(map(str, error["loc"]))
             shown = "" if name in SECRET_SETTINGS else f"={error['input']!r}"
             problems.append(f"{name.upper()}{shown}: {error['msg'].removeprefix('Value error, ')}")
-        raise CliError(f"bad setting {'; '.join(problems)} (set it in the environment or .env; .env.example lists every setting)", EXIT_USAGE) from exc
+        raise CliError(line("bad_setting", problems="; ".join(problems)), EXIT_USAGE) from exc
 
 
 def start_engine(settings: Settings) -> Engine:
@@ -53,7 +54,7 @@ def start_engine(settings: Settings) -> Engine:
         knowledge = load_knowledge(settings.knowledge_dirs)
     except ContentError as exc:
         listed = "".join(f"\n  {problem}" for problem in exc.problems)
-        raise CliError(f"the content has problems; fix them and start again:{listed}") from exc
+        raise CliError(line("content_problems") + listed) from exc
     return Engine(open_database(settings.database_url), knowledge, settings.engine_settings())
 
 
@@ -78,15 +79,14 @@ def database_errors(url: str) -> Iterator[None]:
     except SQLAlchemyError as exc:
         shown = make_url(url).render_as_string(hide_password=True)
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        check = "that its folder exists and is writable" if url.startswith("sqlite") else "that the server is running and reachable"
-        raise CliError(f"cannot open the database {shown}: {reason}; check DATABASE_URL and {check}") from exc
+        raise CliError(line("database_sqlite" if url.startswith("sqlite") else "database_server", database=shown, reason=reason)) from exc
 
 
 def output_path(path: str) -> Path:
     """The file a command is to write, once its folder is known to exist (else a CliError saying what to do)."""
     folder = Path(path).resolve().parent
     if not folder.is_dir():
-        raise CliError(f"the folder {folder} does not exist; create it (mkdir -p {folder}) or choose another --out", EXIT_USAGE)
+        raise CliError(line("no_folder", folder=folder), EXIT_USAGE)
     return Path(path)
 
 
@@ -96,4 +96,4 @@ def open_output(path: str) -> BinaryIO:
     try:
         return open(output_path(path), "wb")
     except OSError as exc:
-        raise CliError(f"cannot write {path}: {exc.strerror}; choose another --out") from exc
+        raise CliError(line("cannot_write", path=path, reason=exc.strerror)) from exc

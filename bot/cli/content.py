@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.cli.common import EXIT_USAGE, CliError, open_output, start_engine
 from bot.settings import Settings
+from knowledge.cli import help_text, line
 from knowledge.validate import run as validate_run
 
 
@@ -24,10 +25,10 @@ def cmd_graph(args: argparse.Namespace, settings: Settings) -> int:
 
     knowledge = start_engine(settings).knowledge
     if args.format != "mermaid" and not args.out:
-        raise CliError(f"--format {args.format} draws a picture: say where to write it with --out FILE.{args.format}", EXIT_USAGE)
+        raise CliError(line("graph_needs_out", format=args.format), EXIT_USAGE)
     if args.name not in knowledge.scenarios and args.name not in DIALOGS:
         names = sorted(knowledge.scenarios) + sorted(DIALOGS)
-        raise CliError(f"no scenario or dialog called {args.name!r}; try one of: {', '.join(names)}", EXIT_USAGE)
+        raise CliError(line("no_diagram", name=repr(args.name), names=", ".join(names)), EXIT_USAGE)
     if args.format == "mermaid":
         diagram = (str(mermaid(args.name, knowledge)) + "\n").encode("utf-8")
     else:
@@ -36,7 +37,7 @@ def cmd_graph(args: argparse.Namespace, settings: Settings) -> int:
         try:
             diagram = picture(args.name, knowledge, args.format) or b""
         except ExecutableNotFound as exc:
-            raise CliError("drawing a picture needs Graphviz's dot: install it (Debian: apt-get install graphviz) or use --format mermaid") from exc
+            raise CliError(line("no_graphviz")) from exc
     if args.out:
         with open_output(args.out) as handle:
             handle.write(diagram)
@@ -47,17 +48,12 @@ def cmd_graph(args: argparse.Namespace, settings: Settings) -> int:
 
 def add(sub: Any) -> None:
     """Register `validate` and `graph`."""
-    validate = sub.add_parser("validate", help="check content files and print file:line problems")
-    validate.add_argument("paths", nargs="*", help="extra content directories or files")
+    validate = sub.add_parser("validate", help=help_text("validate"))
+    validate.add_argument("paths", nargs="*", help=help_text("validate_paths"))
     validate.set_defaults(func=cmd_validate)
 
-    graph = sub.add_parser("graph", help="draw a scenario's or dialog's state machine (Mermaid text, PNG or SVG)")
-    graph.add_argument("name", help="scenario id (e.g. plum) or dialog name (e.g. welcome)")
-    graph.add_argument(
-        "--format",
-        choices=("mermaid", "png", "svg"),
-        default="mermaid",
-        help="mermaid (text, the default), or png or svg pictures drawn by Graphviz (need --out)",
-    )
-    graph.add_argument("--out", default=None, metavar="FILE", help="file to write (default for mermaid: standard output)")
+    graph = sub.add_parser("graph", help=help_text("graph"))
+    graph.add_argument("name", help=help_text("graph_name"))
+    graph.add_argument("--format", choices=("mermaid", "png", "svg"), default="mermaid", help=help_text("graph_format"))
+    graph.add_argument("--out", default=None, metavar="FILE", help=help_text("graph_out"))
     graph.set_defaults(func=cmd_graph)

@@ -14,6 +14,7 @@ from sqlalchemy.engine import URL, make_url
 
 from bot.cli.common import EXIT_USAGE, CliError, database_errors, output_path
 from bot.settings import Settings
+from knowledge.cli import help_text, line
 from storage.db import open_engine
 from storage.schema import alembic_config, database_revisions, heads, revisions, shown, upgrade
 
@@ -64,35 +65,28 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     url = make_url(settings.database_url)
     if url.get_backend_name() != "sqlite":
         server = URL.create("postgresql", username=url.username, host=url.host, port=url.port, database=url.database).render_as_string()
-        raise CliError(
-            f"backup copies SQLite databases; back up PostgreSQL with pg_dump: pg_dump --format=custom --file={args.out} '{server}' (the password from PGPASSWORD or ~/.pgpass)",
-            EXIT_USAGE,
-        )
+        raise CliError(line("postgres_backup", command=f"pg_dump --format=custom --file={args.out} '{server}'"), EXIT_USAGE)
     database = Path(url.database or "")
     if not database.is_file():
-        raise CliError(f"there is no database at {database.resolve()} to back up; check DATABASE_URL", EXIT_USAGE)
+        raise CliError(line("no_database", database=database.resolve()), EXIT_USAGE)
     out = output_path(args.out)
     if out.resolve() == database.resolve():
-        raise CliError("--out is the database itself; choose another file", EXIT_USAGE)
+        raise CliError(line("backup_is_database"), EXIT_USAGE)
     try:
         counts = backup_sqlite(database, out)
     except OSError as exc:
-        raise CliError(f"cannot write {out}: {exc.strerror}; choose another --out") from exc
+        raise CliError(line("cannot_write", path=out, reason=exc.strerror)) from exc
     except sqlite3.Error as exc:
-        raise CliError(f"cannot back up {database}: {exc}; check that DATABASE_URL names a SalesCoach database") from exc
+        raise CliError(line("backup_failed", database=database, reason=exc)) from exc
     sys.stderr.write(f"salescoach: backed up {len(counts)} tables to {out} (rows: {sum(counts.values())})\n")
     return 0
 
 
 def add(sub: Any) -> None:
     """Register `db` and `backup`."""
-    db = sub.add_parser("db", help="the database schema's migrations")
-    db.add_argument(
-        "action",
-        choices=("upgrade", "current", "history"),
-        help="upgrade: run the pending migrations (the bot also does at start); current: the database's revision (exit 1 unless it is the newest: a health check); history: every migration, newest first",
-    )
+    db = sub.add_parser("db", help=help_text("db"))
+    db.add_argument("action", choices=("upgrade", "current", "history"), help=help_text("db_action"))
     db.set_defaults(func=cmd_db)
-    backup = sub.add_parser("backup", help="copy the SQLite database to a file while the bot runs")
-    backup.add_argument("--out", required=True, metavar="FILE", help="the backup file to write (replaced if it exists)")
+    backup = sub.add_parser("backup", help=help_text("backup"))
+    backup.add_argument("--out", required=True, metavar="FILE", help=help_text("backup_out"))
     backup.set_defaults(func=cmd_backup)

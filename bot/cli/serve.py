@@ -12,16 +12,7 @@ from typing import Any
 from bot.cli.common import EXIT_USAGE, CliError, start_engine
 from bot.cli.terminal import FILES, cmd_console
 from bot.settings import Settings, listen_address
-
-# Telegram's 409 Conflict to getUpdates, said in both languages (one line, like every CLI failure).
-ANOTHER_POLLER = {
-    "zh": "另一个进程正在用这个令牌轮询（getUpdates）；要运行多个进程，请用 webhook 模式",
-    "en": "another process is polling with this token; use webhook mode for several processes (salescoach webhook)",
-}
-WEBHOOK_SET = {
-    "zh": "这个令牌设置了 webhook（另一个进程在运行 salescoach webhook）；停掉它，或者所有进程都用 webhook 模式",
-    "en": "a webhook is set for this token (another process runs salescoach webhook); stop it, or run every process in webhook mode",
-}
+from knowledge.cli import help_text, line, phrase
 
 
 def wait_for_telegram(settings: Settings) -> None:
@@ -32,20 +23,20 @@ def wait_for_telegram(settings: Settings) -> None:
     from bot.telegram_app import api_base, reach_telegram
 
     def retrying(exc: NetworkError, delay: float) -> None:
-        sys.stderr.write(f"salescoach: cannot reach Telegram at {api_base(settings)} ({exc.message}); retrying in {delay:g} s (Ctrl-C stops)\n")
+        sys.stderr.write(f"salescoach: {line('unreachable', base=api_base(settings), reason=exc.message, delay=f'{delay:g}')}\n")
         sys.stderr.flush()
 
     try:
         asyncio.run(reach_telegram(settings, retrying))
     except InvalidToken as exc:
-        raise CliError("Telegram refused TELEGRAM_BOT_TOKEN; copy the token again from @BotFather", EXIT_USAGE) from exc
+        raise CliError(line("token_refused"), EXIT_USAGE) from exc
 
 
 def token_checked(settings: Settings) -> None:
     """Stops the command (exit 2) when TELEGRAM_BOT_TOKEN is missing or malformed."""
     problem = settings.token_problem()
     if problem:
-        raise CliError(f"{problem}; get one from @BotFather and set it in the environment or .env (or chat in the terminal: salescoach console)", EXIT_USAGE)
+        raise CliError(line("token_problem", problem=phrase(problem)), EXIT_USAGE)
 
 
 def fonts_checked() -> None:
@@ -61,15 +52,14 @@ def fonts_checked() -> None:
 
 def listening(address: str, port: int, settings_named: str) -> list[socket.socket]:
     """A server's sockets, bound before anything else starts; an address that is not this
-    machine's or a port in use stops the command (exit 1), saying which and where it is set."""
+    machine's or a port in use stops the command (exit 1), saying which and where it is set
+    (`settings_named`: the key of that phrase in knowledge/cli.yaml)."""
     from tornado.netutil import bind_sockets
 
     try:
         return bind_sockets(port, address)
     except OSError as exc:
-        raise CliError(
-            f"cannot listen on {address}:{port}: {exc.strerror or exc}; the address must be this machine's and the port free ({settings_named})"
-        ) from exc
+        raise CliError(line("cannot_listen", address=f"{address}:{port}", reason=exc.strerror or exc, settings=phrase(settings_named))) from exc
 
 
 def polled_alone(serving: Coroutine[Any, Any, None]) -> None:
@@ -83,8 +73,8 @@ def polled_alone(serving: Coroutine[Any, Any, None]) -> None:
         asyncio.run(serving)
     except Conflict as exc:
         if OTHER_POLLER in exc.message:
-            raise CliError(f"{ANOTHER_POLLER['zh']} / {ANOTHER_POLLER['en']}") from exc
-        raise CliError(f"{WEBHOOK_SET['zh']} / {WEBHOOK_SET['en']}") from exc
+            raise CliError(line("another_poller")) from exc
+        raise CliError(line("webhook_set")) from exc
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -95,7 +85,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if args.base_url:
         settings.telegram_base_url = args.base_url
     token_checked(settings)
-    health = listening(settings.health_listen, settings.health_port, "HEALTH_LISTEN and HEALTH_PORT") if settings.health_port else []
+    health = listening(settings.health_listen, settings.health_port, "listen_health") if settings.health_port else []
     fonts_checked()
     app = build_application(settings, start_engine(settings))
     wait_for_telegram(settings)
@@ -118,9 +108,9 @@ def cmd_webhook(args: argparse.Namespace, settings: Settings) -> int:
     fonts_checked()
     problem = settings.webhook_problem()
     if problem:
-        raise CliError(f"{problem}; see .env.example", EXIT_USAGE)
+        raise CliError(line("webhook_problem", problem=phrase(problem)), EXIT_USAGE)
     assert settings.webhook_url is not None and settings.webhook_secret is not None
-    sockets = listening(settings.webhook_listen, settings.webhook_port, "WEBHOOK_LISTEN and WEBHOOK_PORT, or --listen and --port")
+    sockets = listening(settings.webhook_listen, settings.webhook_port, "listen_webhook")
     app = build_application(settings, start_engine(settings))
     wait_for_telegram(settings)
     asyncio.run(serve(app, settings, urlsplit(settings.webhook_url).path, ALLOWED_UPDATES, sockets))
@@ -130,7 +120,7 @@ def cmd_webhook(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_main_job(args: argparse.Namespace, settings: Settings) -> int:
     """No subcommand: the Telegram bot when a token is set, else the terminal console."""
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
-        sys.stderr.write("No TELEGRAM_BOT_TOKEN set: starting the terminal console (type /start; /1, /2 … press buttons; Ctrl-D quits).\n")
+        sys.stderr.write(line("console_without_token") + "\n")
         args.user, args.name, args.lang, args.jsonl, args.files = 1, "", "zh", False, FILES
         return cmd_console(args, settings)
     args.base_url = None
@@ -154,13 +144,13 @@ def _listen(text: str) -> str:
 
 def add(sub: Any) -> None:
     """Register `run` and `webhook`."""
-    run = sub.add_parser("run", help="run the Telegram bot with long polling")
-    run.add_argument("--base-url", default=None, help="Bot API server URL (also TELEGRAM_BASE_URL)")
+    run = sub.add_parser("run", help=help_text("run"))
+    run.add_argument("--base-url", default=None, help=help_text("base_url"))
     run.set_defaults(func=cmd_run)
 
-    webhook = sub.add_parser("webhook", help="run the Telegram bot behind a webhook (needs WEBHOOK_URL and WEBHOOK_SECRET)")
-    webhook.add_argument("--base-url", default=None, help="Bot API server URL (also TELEGRAM_BASE_URL)")
-    webhook.add_argument("--url", default=None, help="public URL Telegram posts updates to (also WEBHOOK_URL)")
-    webhook.add_argument("--listen", type=_listen, default=None, help="address to listen on (also WEBHOOK_LISTEN, default 127.0.0.1)")
-    webhook.add_argument("--port", type=_port, default=None, help="port to listen on (also WEBHOOK_PORT, default 8443)")
+    webhook = sub.add_parser("webhook", help=help_text("webhook"))
+    webhook.add_argument("--base-url", default=None, help=help_text("base_url"))
+    webhook.add_argument("--url", default=None, help=help_text("webhook_url"))
+    webhook.add_argument("--listen", type=_listen, default=None, help=help_text("webhook_listen"))
+    webhook.add_argument("--port", type=_port, default=None, help=help_text("webhook_port"))
     webhook.set_defaults(func=cmd_webhook)

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from bot.cli.common import EXIT_USAGE, CliError, start_engine
 from bot.settings import Settings
+from knowledge.cli import help_text, line
 from storage.users import preset_language
 
 FILES = Path("salescoach-files")
@@ -23,7 +24,7 @@ def files_checked(folder: Path) -> None:
     where = folder.resolve()
     existing = next(path for path in (where, *where.parents) if path.exists())
     if not existing.is_dir() or not os.access(existing, os.W_OK):
-        raise CliError(f"cannot keep files in {folder}: {existing} is not a folder you can write to; choose another --files DIR", EXIT_USAGE)
+        raise CliError(line("files_folder", folder=folder, existing=existing), EXIT_USAGE)
 
 
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
@@ -45,10 +46,10 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
 
 def add(sub: Any) -> None:
     """Register `console`."""
-    console = sub.add_parser("console", help="chat with the bot in the terminal")
-    console.add_argument("--user", type=int, default=1, help="user id (default 1)")
-    console.add_argument("--name", default="", help="display name")
-    console.add_argument("--lang", choices=("zh", "en"), default="zh", help="language (default zh)")
-    console.add_argument("--jsonl", action="store_true", help="print each reply as one JSON object per line")
-    console.add_argument("--files", type=Path, default=FILES, metavar="DIR", help=f"folder for the files the bot sends, made if missing (default ./{FILES}/)")
+    console = sub.add_parser("console", help=help_text("console"))
+    console.add_argument("--user", type=int, default=1, help=help_text("console_user"))
+    console.add_argument("--name", default="", help=help_text("console_name"))
+    console.add_argument("--lang", choices=("zh", "en"), default="zh", help=help_text("console_lang"))
+    console.add_argument("--jsonl", action="store_true", help=help_text("console_jsonl"))
+    console.add_argument("--files", type=Path, default=FILES, metavar="DIR", help=help_text("console_files", files=FILES))
     console.set_defaults(func=cmd_console)

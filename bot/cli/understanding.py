@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.cli.common import EXIT_USAGE, CliError, start_engine
 from bot.settings import Settings
+from knowledge.cli import help_text, line
 from knowledge.templates import counted
 
 
@@ -17,10 +18,10 @@ def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
     """Classify utterances (arguments, or one per line on stdin) as JSON lines."""
     from dialogs.understanding.classifier import classify
 
-    lines = args.utterances or (line.rstrip("\n") for line in sys.stdin)
-    for line in lines:
-        if line.strip():
-            sys.stdout.write(json.dumps(classify(line).as_dict(), ensure_ascii=False) + "\n")
+    utterances = args.utterances or (text.rstrip("\n") for text in sys.stdin)
+    for utterance in utterances:
+        if utterance.strip():
+            sys.stdout.write(json.dumps(classify(utterance).as_dict(), ensure_ascii=False) + "\n")
     return 0
 
 
@@ -30,9 +31,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     if path.is_dir():
         return _eval_scripts(path, settings)
     if not path.is_file():
-        raise CliError(
-            f"{path} is neither a labelled file nor a folder of role-play scripts; give a .yaml, .jsonl or .tsv file or a folder of *.jsonl scripts", EXIT_USAGE
-        )
+        raise CliError(line("eval_missing", path=path), EXIT_USAGE)
     return _eval_labelled(path)
 
 
@@ -45,12 +44,12 @@ def _eval_labelled(path: Path) -> int:
     try:
         items = load_labelled(path)
     except MarkedYAMLError as exc:
-        line = f":{exc.problem_mark.line + 1}" if exc.problem_mark else ""
-        raise CliError(f"{path}{line}: not valid YAML ({exc.problem}); check indentation and quoting", EXIT_USAGE) from exc
+        at = f":{exc.problem_mark.line + 1}" if exc.problem_mark else ""
+        raise CliError(line("bad_yaml", where=f"{path}{at}", problem=exc.problem), EXIT_USAGE) from exc
     except json.JSONDecodeError as exc:
-        raise CliError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg}); write one JSON object per line", EXIT_USAGE) from exc
+        raise CliError(line("bad_json", where=f"{path}:{exc.lineno}", problem=exc.msg), EXIT_USAGE) from exc
     except (ValueError, KeyError) as exc:
-        raise CliError(str(exc), EXIT_USAGE) from exc
+        raise CliError(line("bad_item", problem=exc), EXIT_USAGE) from exc
     result = evaluate(items)
     out = sys.stdout
     out.write(f"{path.name}: {counted(result.size, 'utterance')}\n")
@@ -73,12 +72,10 @@ def _eval_scripts(folder: Path, settings: Settings) -> int:
     try:
         scripts = load_scripts(folder)
     except (ValueError, KeyError) as exc:
-        raise CliError(str(exc), EXIT_USAGE) from exc
+        raise CliError(line("bad_item", problem=exc), EXIT_USAGE) from exc
     unknown = sorted({s.scenario for s in scripts} - set(scenarios))
     if unknown:
-        raise CliError(
-            f"the scripts name {counted(len(unknown), 'unknown scenario')}: {', '.join(unknown)}; use one of: {', '.join(sorted(scenarios))}", EXIT_USAGE
-        )
+        raise CliError(line("unknown_scenarios", unknown=", ".join(unknown), scenarios=", ".join(sorted(scenarios))), EXIT_USAGE)
     pairs = by_pair(scenarios, replay_all(scenarios, scripts))
     out = sys.stdout
     out.write(f"{folder}: {counted(len(scripts), 'script')}, {counted(len(pairs), 'scenario-language pair')}\n")
@@ -93,12 +90,10 @@ def _eval_scripts(folder: Path, settings: Settings) -> int:
 
 def add(sub: Any) -> None:
     """Register `classify` and `eval`."""
-    classify = sub.add_parser("classify", help="classify questions (open/closed, SPIN type) as JSON lines")
-    classify.add_argument("utterances", nargs="*", help="utterances to classify (default: one per line on stdin)")
+    classify = sub.add_parser("classify", help=help_text("classify"))
+    classify.add_argument("utterances", nargs="*", help=help_text("classify_utterances"))
     classify.set_defaults(func=cmd_classify)
 
-    evaluate = sub.add_parser("eval", help="score a labelled file or a folder of role-play scripts (aggregate figures only)")
-    evaluate.add_argument(
-        "path", help="labelled utterances (.yaml, .jsonl, .tsv with text, lang, spin, form) or a folder of rep-only role-play scripts (*.jsonl)"
-    )
+    evaluate = sub.add_parser("eval", help=help_text("eval"))
+    evaluate.add_argument("path", help=help_text("eval_path"))
     evaluate.set_defaults(func=cmd_eval)

@@ -20,6 +20,7 @@ from knowledge.loader import Knowledge
 from storage.access import roles_of
 from storage.dialog_state import Snapshot
 from storage.models import User, utcnow
+from storage.users import language_of
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +28,6 @@ log = logging.getLogger(__name__)
 @cache
 def _warn_once(problem: str) -> None:
     log.warning("pictures are sent as their words alone: %s", problem)
-
-
-def guess_lang(hint: str) -> str:
-    """The language for someone who has not chosen one: English if their client is, else Chinese."""
-    return "en" if hint.lower().startswith("en") else "zh"
 
 
 @dataclass(frozen=True)
@@ -82,9 +78,7 @@ class Ctx:
     @property
     def lang(self) -> str:
         """The user's language: chosen, else guessed from their Telegram client, else zh."""
-        if self.user.lang:
-            return self.user.lang
-        return guess_lang(self.event.lang_hint)
+        return language_of(self.user)
 
     def say(self, key: str, buttons: list[list[Button]] | None = None, **data: Any) -> None:
         """Queue a message rendered from template `key`."""

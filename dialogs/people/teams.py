@@ -22,6 +22,7 @@ from storage.access import (
     team_by_name,
 )
 from storage.models import Team, User
+from storage.users import language_of
 
 NAME_LIMIT = 60
 
@@ -137,4 +138,4 @@ class Teams(Dialog):
         target = session.get(User, user_id)
         if changed and target is not None:
             session.flush()
-            refresh_command_menu(self.ctx, user_id, target.lang or "zh", roles_of(session, user_id, self.ctx.settings.admin_ids))
+            refresh_command_menu(self.ctx, user_id, language_of(target), roles_of(session, user_id, self.ctx.settings.admin_ids))

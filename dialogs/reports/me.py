@@ -11,9 +11,10 @@ from dialogs.core.context import Ctx
 from dialogs.paths.dialog import path_rows
 from dialogs.reports.progress import show_progress
 from dialogs.review.days import day_ends
+from dialogs.review.items import due_today
 from dialogs.roleplay.scorecard import outcome_label
 from storage.quizzes import attempts_of
-from storage.reviews import due_count, retention
+from storage.reviews import retention
 from storage.roleplays import finished_of
 from storage.spin_progress import summary_of
 
@@ -47,7 +48,8 @@ def me(ctx: Ctx, args: str) -> None:
     steps = summary_of(ctx.session, ctx.user.id)
     spin = [(kind_name(s.stage, ctx.lang), s.finished, s.first_try, s.rounds_done, s.accuracy) for s in steps]
     kept = retention(ctx.session, ctx.user.id, ctx.now)
-    review = {"due": due_count(ctx.session, ctx.user.id, day_ends(ctx.now, ctx.settings.zone)), "retention": None if kept is None else round(100 * kept)}
+    due = due_today(ctx.session, ctx.knowledge, ctx.user.id, day_ends(ctx.now, ctx.settings.zone))
+    review = {"due": len(due), "retention": None if kept is None else round(100 * kept)}
     paths = [row for _, row in path_rows(ctx) if row["assigned"] or row["done"] or row["certificate"]]
     ctx.say(
         "me", name=ctx.user.name, paths=paths, quizzes=rows, spin=spin, spin_done=sum(s.finished for s in steps), roleplays=roleplay_rows(ctx), review=review

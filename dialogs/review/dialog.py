@@ -16,10 +16,10 @@ from dialogs.core.base import Dialog, Trigger
 from dialogs.core.callback import Press
 from dialogs.core.events import Button
 from dialogs.review.days import clock, day_ends, in_quiet_hours, local_day, parse_clock, parse_window
-from dialogs.review.items import askable, judge_skill, quiz_question, situation_for
+from dialogs.review.items import due_today, judge_skill, quiz_question, situation_for
 from knowledge.schema import Question
 from storage.models import ReviewItem, ReviewReminder
-from storage.reviews import ACT, QUIZ, answered, due_items, next_due, reminder_of, reviewed_on
+from storage.reviews import ACT, QUIZ, answered, next_due, reminder_of, reviewed_on
 
 LETTERS = "ABCDEFGHIJ"
 PRESETS = (8 * 60, 12 * 60 + 30, 18 * 60, 20 * 60)
@@ -89,8 +89,7 @@ class ReviewDialog(Dialog):
 
     def due(self) -> list[ReviewItem]:
         """Today's items whose content is still there."""
-        items = due_items(self.ctx.session, self.ctx.user.id, day_ends(self.ctx.now, self.ctx.settings.zone))
-        return [item for item in items if askable(self.ctx.knowledge, item)]
+        return due_today(self.ctx.session, self.ctx.knowledge, self.ctx.user.id, day_ends(self.ctx.now, self.ctx.settings.zone))
 
     @property
     def item(self) -> ReviewItem:

@@ -4,13 +4,16 @@ it was; a SPIN type or a speech act comes back as a fresh practice situation eac
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
 
 from dialogs.understanding.acts import ruled_acts
 from dialogs.understanding.classifier import Classification, classify
 from knowledge.loader import Knowledge
 from knowledge.schema import Practice, Question, Quiz
 from storage.models import ReviewItem
-from storage.reviews import ACT, QUIZ, REVIEWED_ACTS, SPIN
+from storage.reviews import ACT, QUIZ, REVIEWED_ACTS, SPIN, due_items
 
 
 def quiz_question(knowledge: Knowledge, ref: str) -> tuple[Quiz, Question] | None:
@@ -44,6 +47,13 @@ def askable(knowledge: Knowledge, item: ReviewItem) -> bool:
     if item.kind == ACT and item.ref not in REVIEWED_ACTS:
         return False
     return situation_for(knowledge, item) is not None
+
+
+def due_today(session: Session, knowledge: Knowledge, user_id: int, until: datetime) -> list[ReviewItem]:
+    """The rep's items due before `until` that the content can still ask, the longest overdue
+    first: what /review works through, and what /me and the daily nudge count, so the number a
+    rep is told is the number /review shows."""
+    return [item for item in due_items(session, user_id, until) if askable(knowledge, item)]
 
 
 @dataclass(frozen=True)

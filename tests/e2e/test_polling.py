@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.cli.serve import ANOTHER_POLLER, WEBHOOK_SET
+from knowledge.cli import line
 from tests.e2e.bot_process import ADMINS, TOKEN, BotProcess, free_port
 from tests.e2e.emulator import Emulator
 from tests.e2e.scene import Scene
@@ -43,7 +43,7 @@ def test_a_second_polling_process_exits_saying_another_process_polls(emulator: E
         second.start()
         assert second.process is not None
         assert second.process.wait(30) == 1
-        assert second.log().strip().splitlines()[-1] == f"salescoach: {ANOTHER_POLLER['zh']} / {ANOTHER_POLLER['en']}"
+        assert second.log().strip().splitlines()[-1] == f"salescoach: {line('another_poller')}"
 
         rep = Scene(emulator, first, 0, ADMINS[0]).user("Ming", "en")
         rep.send("/help")
@@ -70,4 +70,4 @@ def test_a_polling_bot_exits_when_a_webhook_is_set_for_its_token(emulator: Emula
         assert bot.process.wait(30) == 1
     finally:
         bot.stop()
-    assert bot.log().strip().splitlines()[-1] == f"salescoach: {WEBHOOK_SET['zh']} / {WEBHOOK_SET['en']}"
+    assert bot.log().strip().splitlines()[-1] == f"salescoach: {line('webhook_set')}"

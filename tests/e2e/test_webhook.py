@@ -16,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from telegram import Message, MessageEntity, Update
 
 from storage.schema import heads
+from tests.cli_lines import in_english
 from tests.e2e.bot_process import ROOT, SECRET, TOKEN, BotProcess
 from tests.e2e.scene import Scene
 from tests.e2e.steps import join
@@ -59,7 +60,7 @@ def test_webhook_mode_needs_a_url_and_a_proper_secret(tmp_path: Path, settings: 
     env.update({"TELEGRAM_BOT_TOKEN": TOKEN, "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "WEBHOOK_URL": "", "WEBHOOK_SECRET": ""} | settings)
     done = subprocess.run([sys.executable, "-m", "bot", "webhook"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
-    assert done.stderr.startswith(f"salescoach: {problem}") and len(done.stderr.strip().splitlines()) == 1
+    assert in_english(done.stderr.strip()).startswith(f"salescoach: {problem}") and len(done.stderr.strip().splitlines()) == 1
 
 
 def resident_kb(pid: int) -> int:
