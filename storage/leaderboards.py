@@ -48,6 +48,13 @@ def set_nickname(session: Session, user: User, nickname: str) -> None:
     user.nickname = nickname
 
 
+def teammates(session: Session, user_id: int) -> list[User]:
+    """Everyone else in any of the rep's teams who has written to the bot, opted in to the boards or not."""
+    teams = select(Membership.team_id).where(Membership.user_id == user_id)
+    others = select(Membership.user_id).where(col(Membership.team_id).in_(teams))
+    return list(session.exec(select(User).where(col(User.id).in_(others), col(User.id) != user_id).order_by(col(User.id))).all())
+
+
 def listed_members(session: Session, team_id: int) -> list[User]:
     """The team's members who opted in to the leaderboard: nobody else is ever read for a board."""
     query = (

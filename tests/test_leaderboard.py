@@ -14,7 +14,7 @@ from sqlmodel import Session
 from dialogs.engine import Engine
 from dialogs.review.days import local_day
 from storage.access import add_member, create_team, grant_role
-from storage.models import ReviewDay, RolePlay, StudyRecord, utcnow
+from storage.models import ReviewDay, RolePlay, StudyRecord, User, utcnow
 from storage.reviews import QUIZ, missed, quiz_ref
 from tests.chat import Chat, shown
 from tests.clock import SHANGHAI, Clock, local
@@ -114,6 +114,33 @@ async def test_a_rep_in_no_team_sees_no_board(telegram: FakeTelegram) -> None:
 async def test_a_nickname_is_letters_digits_and_spaces_of_a_sensible_length(telegram: FakeTelegram, typed: str, zh: str, en: str) -> None:
     for lang, said in (("zh", zh), ("en", en)):
         assert said in texts(await telegram.send(ANN, f"/leaderboard nick {typed}", name=NAMES[ANN], lang=lang))[0]
+
+
+@pytest.mark.parametrize(
+    ("lang", "taken", "now_as"), [("zh", "这个昵称不能用：队友在排行榜上叫", "改为 "), ("en", "a teammate is shown on the boards as ", "is now ")]
+)
+def test_a_rep_cannot_take_the_name_a_teammate_is_shown_by_even_if_that_teammate_is_not_on_the_boards(
+    engine: Engine, db: DbEngine, lang: str, taken: str, now_as: str
+) -> None:
+    teams(db)
+    with Session(db) as session:  # Bob, in west, has no name: the boards would show him as Rep 22 / 销售 22
+        session.add(User(id=BOB))
+        session.commit()
+    chats = {user_id: Chat(engine, user_id, name=NAMES[user_id], lang=lang) for user_id in (MANAGER_EAST, ANN, ZED, KIM, BEA)}
+    for chat in chats.values():
+        chat.send("/whoami")
+    assert f"{now_as}Plum Queen" in chats[KIM].text("/leaderboard nick Plum Queen")
+
+    for typed in ("  zed ", "MIA", "plum   QUEEN"):  # Zed and the manager never opted in; Kim is shown by her nickname
+        assert f"{taken}“{' '.join(typed.split())}”" in chats[ANN].text(f"/leaderboard nick {typed}"), typed
+    assert "Plum Queen" not in chats[ANN].text("/leaderboard"), "a refused nickname is not set"
+    for typed in ("Rep 22", "销售 22"):
+        assert taken in chats[BEA].text(f"/leaderboard nick {typed}"), typed
+
+    assert f"{now_as}Bea" in chats[ANN].text("/leaderboard nick Bea"), "Bea is in another team"
+    assert f"{now_as}Kim" in chats[ANN].text("/leaderboard nick Kim"), "Kim is shown by her nickname, not by her name"
+    assert taken in chats[ZED].text("/leaderboard nick kim"), "now Ann is shown as Kim"
+    assert f"{now_as}Ann" in chats[ZED].text("/leaderboard nick Ann"), "Ann's first name is no longer shown"
 
 
 def test_help_lists_it_and_a_rep_opts_in_and_out_in_chinese_words_too_and_anything_else_gets_the_usage(engine: Engine) -> None:

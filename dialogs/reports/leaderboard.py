@@ -5,6 +5,12 @@
 goes back to it). `/leaderboard` alone shows the boards the viewer may see and whether they are on
 them. Like /results: admins see every team's board; anyone else (rep, trainer, manager) sees the
 boards of the teams they belong to, never another team's.
+
+No rep may pass as a teammate: a nickname is refused when it is, letter case and spacing aside, the
+name any other member of any of the rep's teams is shown by (their nickname, else their first name,
+else "Rep 1234" / "销售 1234"), whether that teammate is on the boards or not, so that opting in later
+never brings two reps of one board under one name. A teammate's first name counts only while they
+have no nickname, since the boards never show it then.
 """
 
 from __future__ import annotations
@@ -16,8 +22,10 @@ from typing import Any
 from dialogs.core.context import Ctx
 from dialogs.reports.weekly import Standing, team_week
 from dialogs.review.days import week_starts
+from knowledge.copy import copy_text
+from knowledge.schema import LANGS
 from storage.access import all_teams, teams_of
-from storage.leaderboards import set_listed, set_nickname
+from storage.leaderboards import set_listed, set_nickname, teammates
 from storage.models import Team, User
 
 ON_WORDS = frozenset({"on", "开", "开启", "加入"})
@@ -56,20 +64,40 @@ def valid_nickname(typed: str) -> str | None:
 
 def change_nickname(ctx: Ctx, typed: str) -> bool:
     """Sets the nickname typed (none typed: the first name again) and says so; False, with the
-    rules, when it is refused."""
+    rules, when it is refused, or with a word that a teammate is shown by that name."""
     nickname = valid_nickname(typed) if typed.strip() else ""
     if nickname is None:
         ctx.say("leaderboard_nick_refused", typed=typed.strip()[:TYPED_SHOWN], nick_min=NICK_MIN, nick_max=NICK_MAX)
+        return False
+    if nickname and same_name(nickname) in names_taken(ctx):
+        ctx.say("leaderboard_nick_taken", typed=nickname)
         return False
     set_nickname(ctx.session, ctx.user, nickname)
     ctx.say("leaderboard_nick_set", nickname=nickname, shown_as=shown_name(ctx, ctx.user), listed=ctx.user.on_leaderboard)
     return True
 
 
+def first_name(user: User) -> str:
+    """The first word of the rep's name ("" when they have none)."""
+    words = user.name.split()
+    return words[0] if words else ""
+
+
 def shown_name(ctx: Ctx, user: User) -> str:
     """How a board lists a rep: their nickname, else their first name, else "Rep 1234"."""
-    words = user.name.split()
-    return user.nickname or ctx.person(words[0] if words else "", user.id)
+    return user.nickname or ctx.person(first_name(user), user.id)
+
+
+def same_name(name: str) -> str:
+    """A name as two are compared for a clash: letter case and spacing aside."""
+    return " ".join(name.split()).casefold()
+
+
+def names_taken(ctx: Ctx) -> set[str]:
+    """The names the rep's teammates are shown by on a board, in either language (a teammate
+    without a name is "Rep 1234" in English and "销售 1234" in Chinese), as `same_name` gives them."""
+    unnamed = {lang: copy_text().label("rep_unnamed", lang) for lang in LANGS}
+    return {same_name(user.nickname or first_name(user) or unnamed[lang].format(id=user.id)) for user in teammates(ctx.session, ctx.user.id) for lang in LANGS}
 
 
 def teams_shown(ctx: Ctx) -> list[Team]:
