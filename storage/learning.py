@@ -32,17 +32,17 @@ class Evidence:
     roleplays: tuple[Played, ...] = ()
 
 
-def record_lesson_read(session: Session, user_id: int, lesson_id: str) -> None:
-    """The rep has read this lesson, wherever it was shown (/path, the SPIN coach): a path step asking
-    for it is met. Recorded once; reading it again adds nothing."""
+def record_lesson_read(session: Session, user_id: int, lesson_id: str, at: datetime) -> None:
+    """The rep has read this lesson `at` (the engine's time), wherever it was shown (/path, the SPIN
+    coach): a path step asking for it is met. Recorded once; reading it again adds nothing."""
     read = select(StudyRecord.id).where(StudyRecord.user_id == user_id, StudyRecord.kind == "lesson", StudyRecord.item_id == lesson_id)
     if session.exec(read).first() is None:
-        session.add(StudyRecord(user_id=user_id, kind="lesson", item_id=lesson_id))
+        session.add(StudyRecord(user_id=user_id, kind="lesson", item_id=lesson_id, at=at))
 
 
-def record_drill(session: Session, user_id: int, script_id: str, right: int) -> None:
-    """The rep finished a drill of this script with `right` questions at the right stage."""
-    session.add(StudyRecord(user_id=user_id, kind="drill", item_id=script_id, right=right))
+def record_drill(session: Session, user_id: int, script_id: str, right: int, at: datetime) -> None:
+    """The rep finished a drill of this script `at` (the engine's time) with `right` questions at the right stage."""
+    session.add(StudyRecord(user_id=user_id, kind="drill", item_id=script_id, right=right, at=at))
 
 
 def evidence_of(session: Session, user_id: int) -> Evidence:

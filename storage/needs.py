@@ -12,7 +12,7 @@ from sqlalchemy import Row, delete, func, tuple_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from storage.models import Membership, Need, NeedChange, NeedDraft, NeedTag, Team, User, utcnow
+from storage.models import Membership, Need, NeedChange, NeedDraft, NeedTag, Team, User
 
 SOURCES = ("field", "roleplay")
 BATCH = 500
@@ -77,10 +77,12 @@ def record_need(
     source: str,
     fields: dict[str, object],
     lang: str,
+    at: datetime,
     roleplay_id: int | None = None,
     evidence: str | None = None,
 ) -> Need:
-    """Store a need with its first history entry and give it a reference number (`need.ref`).
+    """Store a need captured `at` (the engine's time) with its first history entry and give it a
+    reference number (`need.ref`).
 
     Checks only the types of what it is given; the caller's transaction commits.
     """
@@ -88,19 +90,19 @@ def record_need(
     clean: dict[str, Any] = {k: v for k, v in fields.items() if v is not None and v != "" and v != []}
     if "tags" in clean:
         clean["tags"] = normal_tags(clean["tags"])
-    need = Need(rep_id=rep_id, source=source, lang=lang, roleplay_id=roleplay_id, evidence=evidence)
+    need = Need(rep_id=rep_id, source=source, lang=lang, roleplay_id=roleplay_id, evidence=evidence, created_at=at, updated_at=at)
     _apply(need, clean)
     session.add(need)
     session.flush()
     assert need.id is not None
     _set_tags(session, need.id, clean.get("tags", []))
-    session.add(NeedChange(need_id=need.id, by=rep_id, action="created", new=need.ref))
+    session.add(NeedChange(need_id=need.id, at=at, by=rep_id, action="created", new=need.ref))
     session.flush()
     return need
 
 
-def change_field(session: Session, need: Need, field_id: str, value: object, by: int) -> bool:
-    """Change one answer of a need, keeping who changed what and when; False if nothing changed."""
+def change_field(session: Session, need: Need, field_id: str, value: object, by: int, at: datetime) -> bool:
+    """Change one answer of a need `at` (the engine's time), keeping who changed what and when; False if nothing changed."""
     fields = dict(need.fields)
     old = fields.get(field_id)
     if field_id == "tags" and isinstance(value, list):
@@ -113,22 +115,22 @@ def change_field(session: Session, need: Need, field_id: str, value: object, by:
     if old == value:
         return False
     _apply(need, fields)
-    need.updated_at = utcnow()
+    need.updated_at = at
     session.add(need)
     if field_id == "tags":
         _set_tags(session, need.id or 0, fields.get("tags", []))
-    session.add(NeedChange(need_id=need.id or 0, by=by, action="edited", field=field_id, old=_as_text(old), new=_as_text(value)))
+    session.add(NeedChange(need_id=need.id or 0, at=at, by=by, action="edited", field=field_id, old=_as_text(old), new=_as_text(value)))
     return True
 
 
-def withdraw(session: Session, need: Need, by: int) -> bool:
-    """Withdraw a need (it stays in the history); False if it already was."""
+def withdraw(session: Session, need: Need, by: int, at: datetime) -> bool:
+    """Withdraw a need `at` (the engine's time; it stays in the history); False if it already was."""
     if need.status == "withdrawn":
         return False
     need.status = "withdrawn"
-    need.updated_at = utcnow()
+    need.updated_at = at
     session.add(need)
-    session.add(NeedChange(need_id=need.id or 0, by=by, action="withdrawn", old="active", new="withdrawn"))
+    session.add(NeedChange(need_id=need.id or 0, at=at, by=by, action="withdrawn", old="active", new="withdrawn"))
     return True
 
 
@@ -153,13 +155,13 @@ def load_draft(session: Session, user_id: int) -> NeedDraft | None:
     return session.get(NeedDraft, user_id)
 
 
-def save_draft(session: Session, user_id: int, values: dict[str, Any]) -> None:
-    """Keep the rep's answers so far; written in the same transaction as their dialog state."""
+def save_draft(session: Session, user_id: int, values: dict[str, Any], at: datetime) -> None:
+    """Keep the rep's answers so far, as of `at` (the engine's time); written in the same transaction as their dialog state."""
     draft = session.get(NeedDraft, user_id)
     if draft is None:
         draft = NeedDraft(user_id=user_id)
     draft.values = dict(values)
-    draft.updated_at = utcnow()
+    draft.updated_at = at
     session.add(draft)
 
 

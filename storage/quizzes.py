@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from storage.models import Assignment, Delivery, QuizAnswer, QuizAttempt, utcnow
+from storage.models import Assignment, Delivery, QuizAnswer, QuizAttempt
 
 
-def start_attempt(session: Session, user_id: int, quiz_id: str, question_ids: list[str], mode: str, lang: str) -> QuizAttempt:
-    """A new attempt at a quiz with its questions in the order they will be asked."""
-    attempt = QuizAttempt(user_id=user_id, quiz_id=quiz_id, question_ids=question_ids, mode=mode, lang=lang)
+def start_attempt(session: Session, user_id: int, quiz_id: str, question_ids: list[str], mode: str, lang: str, at: datetime) -> QuizAttempt:
+    """A new attempt at a quiz, started `at` (the engine's time), with its questions in the order they will be asked."""
+    attempt = QuizAttempt(user_id=user_id, quiz_id=quiz_id, question_ids=question_ids, mode=mode, lang=lang, started_at=at)
     session.add(attempt)
     session.flush()
     return attempt
 
 
-def record_answer(session: Session, attempt_id: int, question_id: str, chosen: list[str], correct: bool) -> bool:
-    """Store an answer; False (and nothing stored) if that question was already answered."""
+def record_answer(session: Session, attempt_id: int, question_id: str, chosen: list[str], correct: bool, at: datetime) -> bool:
+    """Store an answer given `at` (the engine's time); False (and nothing stored) if that question was already answered."""
     try:
         with session.begin_nested():
-            session.add(QuizAnswer(attempt_id=attempt_id, question_id=question_id, chosen=chosen, correct=correct))
+            session.add(QuizAnswer(attempt_id=attempt_id, question_id=question_id, chosen=chosen, correct=correct, answered_at=at))
     except IntegrityError:
         return False
     return True
@@ -33,13 +35,13 @@ def answers_of(session: Session, attempt_id: int) -> list[QuizAnswer]:
     )
 
 
-def finish_attempt(session: Session, attempt: QuizAttempt, pass_mark: int) -> QuizAttempt:
-    """Score an attempt from its stored answers (so a double press can never count twice)."""
+def finish_attempt(session: Session, attempt: QuizAttempt, pass_mark: int, at: datetime) -> QuizAttempt:
+    """Score an attempt from its stored answers (so a double press can never count twice), finished `at` (the engine's time)."""
     answers = answers_of(session, attempt.id or 0)
     attempt.correct = sum(1 for a in answers if a.correct)
     attempt.score = round(100 * attempt.correct / max(len(attempt.question_ids), 1))
     attempt.passed = attempt.score >= pass_mark
-    attempt.finished_at = utcnow()
+    attempt.finished_at = at
     session.add(attempt)
     return attempt
 

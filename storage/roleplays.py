@@ -7,6 +7,7 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, BinaryIO
 
 from sqlalchemy import Table, bindparam, func, insert, select as core_select, true, update
@@ -15,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from storage.dialog_state import StaleState
 from storage.exports import write_csv, write_jsonl
-from storage.models import RolePlay, RolePlayTurn, User, utcnow
+from storage.models import RolePlay, RolePlayTurn, User
 
 ROLEPLAY: Table = RolePlay.__table__  # type: ignore[attr-defined]
 TURN: Table = RolePlayTurn.__table__  # type: ignore[attr-defined]
@@ -33,9 +34,9 @@ RESULT = ("outcome", "score", "finished_at", "facts_uncovered", "question_counts
 # not in the session; these functions write their changes.
 
 
-def start_roleplay(session: Session, user_id: int, scenario_id: str, state: str, lang: str) -> RolePlay:
-    """A new role-play with the customer in the scenario's first state."""
-    roleplay = RolePlay(user_id=user_id, scenario_id=scenario_id, state=state, lang=lang)
+def start_roleplay(session: Session, user_id: int, scenario_id: str, state: str, lang: str, at: datetime) -> RolePlay:
+    """A new role-play, started `at` (the engine's time), with the customer in the scenario's first state."""
+    roleplay = RolePlay(user_id=user_id, scenario_id=scenario_id, state=state, lang=lang, started_at=at)
     roleplay.id = session.connection().execute(_START, roleplay.model_dump(exclude={"id"})).scalar_one()
     return roleplay
 
@@ -63,9 +64,9 @@ def turns_of(session: Session, roleplay_id: int) -> list[RolePlayTurn]:
     return list(session.exec(query).all())
 
 
-def finish_roleplay(session: Session, roleplay: RolePlay, outcome: str, score: int, facts: list[str], counts: dict[str, int]) -> None:
-    """Record how a role-play ended (on `roleplay` too), with where it left the customer."""
-    roleplay.outcome, roleplay.score, roleplay.finished_at = outcome, score, utcnow()
+def finish_roleplay(session: Session, roleplay: RolePlay, outcome: str, score: int, facts: list[str], counts: dict[str, int], at: datetime) -> None:
+    """Record how a role-play ended `at` (the engine's time; on `roleplay` too), with where it left the customer."""
+    roleplay.outcome, roleplay.score, roleplay.finished_at = outcome, score, at
     roleplay.facts_uncovered, roleplay.question_counts = facts, counts
     session.connection().execute(_KEEP, {"roleplay_id": roleplay.id, **{name: getattr(roleplay, name) for name in (*PROGRESS, *RESULT)}})
 

@@ -7,11 +7,12 @@ It outlives the dialog state: leaving /spin, taking a quiz or a restart loses no
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from storage.models import SpinStep, utcnow
+from storage.models import SpinStep
 
 SPIN_STAGES: tuple[str, ...] = ("situation", "problem", "implication", "need_payoff")
 ROUNDS_PER_STEP = 2
@@ -94,15 +95,15 @@ def record_try(session: Session, row: SpinStep, hit: bool) -> bool:
     return first
 
 
-def finish_round(session: Session, row: SpinStep, *, first_try: bool, skipped: bool = False) -> None:
-    """Close the current round; the step is finished after ROUNDS_PER_STEP rounds."""
+def finish_round(session: Session, row: SpinStep, at: datetime, *, first_try: bool, skipped: bool = False) -> None:
+    """Close the current round `at` (the engine's time); the step is finished after ROUNDS_PER_STEP rounds."""
     row.rounds_done += 1
     row.first_try += int(first_try)
     row.skipped += int(skipped)
     row.practice_id = ""
     row.tries = row.misses = 0
     if row.rounds_done >= ROUNDS_PER_STEP and row.finished_at is None:
-        row.finished_at = utcnow()
+        row.finished_at = at
     session.add(row)
 
 

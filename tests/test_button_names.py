@@ -12,7 +12,7 @@ from dialogs.engine import Engine
 from knowledge.validate import cached_knowledge
 from storage.access import add_member, create_team, grant_role
 from storage.db import make_engine
-from storage.models import Assignment, Delivery, User
+from storage.models import Assignment, Delivery, User, utcnow
 from storage.needs import record_need
 from tests.chat import Chat
 
@@ -34,7 +34,7 @@ def everyone_named(engine: Engine, name: str) -> None:
         grant_role(session, TRAINER, "trainer", ADMIN)
         for member in (ADMIN, TRAINER, REP):
             add_member(session, member, team.id)
-        record_need(session, rep_id=REP, source="field", fields={"customer_company": name, "situation": name, "tags": [name]}, lang="en")
+        record_need(session, rep_id=REP, source="field", fields={"customer_company": name, "situation": name, "tags": [name]}, lang="en", at=utcnow())
         session.commit()
 
 

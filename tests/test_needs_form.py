@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from dialogs.engine import Engine
 from knowledge.templates import render
 from storage.db import make_engine
-from storage.models import Need, NeedChange, NeedDraft, NeedTag
+from storage.models import Need, NeedChange, NeedDraft, NeedTag, utcnow
 from storage.needs import record_need
 from tests.chat import Chat, shown
 from tests.needs_helpers import EN_ANSWERS, ZH_ANSWERS, answer_all, rep
@@ -237,6 +237,7 @@ def test_record_need_is_the_door_for_role_play_needs(engine: Engine) -> None:
             source="roleplay",
             fields={"customer_company": "老太太", "explicit_needs": "酸李子", "priority": "p2", "tags": ["Plum", "plum", " 孕期 "]},
             lang="zh",
+            at=utcnow(),
             roleplay_id=17,
             evidence="turn 3: 'why sour ones?'",
         )
@@ -244,9 +245,9 @@ def test_record_need_is_the_door_for_role_play_needs(engine: Engine) -> None:
         [change] = session.exec(select(NeedChange)).all()
         assert change.action == "created"
         with pytest.raises(TypeError):
-            record_need(session, rep_id=5, source="roleplay", fields={"tags": "plum"}, lang="zh")
+            record_need(session, rep_id=5, source="roleplay", fields={"tags": "plum"}, lang="zh", at=utcnow())
         with pytest.raises(ValueError):
-            record_need(session, rep_id=5, source="chat", fields={}, lang="zh")
+            record_need(session, rep_id=5, source="chat", fields={}, lang="zh", at=utcnow())
         session.rollback()
     assert saved_needs(engine) == []
     with Session(engine.db) as session:
@@ -256,6 +257,7 @@ def test_record_need_is_the_door_for_role_play_needs(engine: Engine) -> None:
             source="roleplay",
             fields={"customer_company": "老太太", "tags": ["Plum", "plum", " 孕期 "]},
             lang="zh",
+            at=utcnow(),
             roleplay_id=17,
             evidence="turn 3",
         )

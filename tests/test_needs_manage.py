@@ -50,9 +50,7 @@ def seed(engine: Engine, count: int, **fields: object) -> None:
                 "tags": ["price"] if i % 2 else ["supply"],
                 **fields,
             }
-            need = record_need(session, rep_id=5 + i % 2, source="field", fields=values, lang="en")
-            need.created_at = now - timedelta(minutes=count - i)
-            session.add(need)
+            record_need(session, rep_id=5 + i % 2, source="field", fields=values, lang="en", at=now - timedelta(minutes=count - i))
         session.commit()
 
 
@@ -124,7 +122,7 @@ def test_the_menu_shows_each_person_only_what_they_may_use(engine: Engine) -> No
 def test_managers_page_through_their_teams_needs_newest_first(engine: Engine) -> None:
     seed(engine, 23)
     with Session(engine.db) as session:
-        record_need(session, rep_id=8, source="field", fields={"customer_company": "Other team"}, lang="en")
+        record_need(session, rep_id=8, source="field", fields={"customer_company": "Other team"}, lang="en", at=utcnow())
         session.commit()
     boss = manager(engine, (5, 6))
     first = boss.text("/needs")
@@ -149,6 +147,7 @@ def test_filters_combine_typed_and_with_buttons(engine: Engine) -> None:
             source="roleplay",
             fields={"customer_company": "Old lady", "explicit_needs": "sour plums", "tags": ["plum"]},
             lang="en",
+            at=utcnow(),
             roleplay_id=3,
             evidence="turn 3: 'why sour ones?'",
         )
@@ -195,7 +194,7 @@ def test_filters_combine_typed_and_with_buttons(engine: Engine) -> None:
 def test_a_manager_sees_only_their_teams_and_an_admin_everyone(engine: Engine) -> None:
     seed(engine, 4)
     with Session(engine.db) as session:
-        record_need(session, rep_id=8, source="field", fields={"customer_company": "Far away"}, lang="en")
+        record_need(session, rep_id=8, source="field", fields={"customer_company": "Far away"}, lang="en", at=utcnow())
         session.commit()
     boss = manager(engine, (5,))
     assert listed(boss.text("/needs")) == 2
@@ -377,7 +376,7 @@ def test_a_withdrawn_need_leaves_the_managers_list(engine: Engine) -> None:
     with Session(engine.db) as session:
         need = session.get(Need, 1)
         assert need is not None
-        needs_store.withdraw(session, need, 5)
+        needs_store.withdraw(session, need, 5, utcnow())
         session.commit()
     boss = manager(engine, (5, 6))
     assert listed(boss.text("/needs")) == 1

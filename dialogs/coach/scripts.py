@@ -149,7 +149,7 @@ class Scripts(Dialog):
     def show_drill_result(self, **_: Any) -> None:
         """The customer's last answer and how many questions were at the right stage (recorded: a path may ask for a drill)."""
         script, lang = self.script, self.ctx.lang
-        record_drill(self.ctx.session, self.ctx.user.id, script.id, self.data["right"])
+        record_drill(self.ctx.session, self.ctx.user.id, script.id, self.data["right"], self.ctx.now)
         self.ctx.studied = True
         buttons = [[self.ctx.button("scripts_again", "scd"), self.ctx.button("scripts_all", "scl")]]
         self.ctx.say(

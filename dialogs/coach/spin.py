@@ -130,7 +130,7 @@ class SpinCoach(Dialog):
         """The step's short lesson with one example (which one depends on the rep), then the task.
         The rep has read the lesson, so a learning path's step asking for it is met."""
         lesson, lang, row = self.lesson, self.ctx.lang, self.row
-        record_lesson_read(self.ctx.session, self.ctx.user.id, lesson.id)
+        record_lesson_read(self.ctx.session, self.ctx.user.id, lesson.id, self.ctx.now)
         self.ctx.studied = True
         example = lesson.examples[(self.ctx.user.id + row.served) % len(lesson.examples)] if lesson.examples else None
         self.ctx.say(
@@ -191,7 +191,7 @@ class SpinCoach(Dialog):
         verdict = verdict_data(result, lang)
         if hit:
             self.ctx.say("spin_feedback", hit=True, first=first, asked=kind_name(stage, lang), example=practice.strong_example.get(lang), note="", **verdict)
-            finish_round(self.ctx.session, row, first_try=first)
+            finish_round(self.ctx.session, row, self.ctx.now, first_try=first)
             self.move_on(stage)
             return
         missed(self.ctx.session, self.ctx.user.id, SPIN, stage, "spin", self.ctx.now)
@@ -215,7 +215,7 @@ class SpinCoach(Dialog):
         """Skips this situation (it counts as not right first time) and shows a strong question for it."""
         stage, practice = self.stage, self.practice
         self.ctx.say("spin_skipped", asked=kind_name(stage, self.ctx.lang), example=practice.strong_example.get(self.ctx.lang))
-        finish_round(self.ctx.session, self.row, first_try=False, skipped=True)
+        finish_round(self.ctx.session, self.row, self.ctx.now, first_try=False, skipped=True)
         self.move_on(stage)
 
     def move_on(self, stage: str) -> None:

@@ -19,7 +19,7 @@ from dialogs.needs.export import export_needs
 from dialogs.needs.filters import ALL_SOURCES, FilterError, parse_filters, split_words
 from dialogs.needs.views import PER_PAGE, card, card_buttons, need_form, pages, paging, show_record
 from storage.access import all_teams, member_ids, teams_of
-from storage.models import Need, utcnow
+from storage.models import Need
 from storage.needs import NeedFilter, count_needs, page_of_needs, reps_with_needs, top_tags
 
 CHAT_FORMATS = ("csv", "xlsx", "html")
@@ -46,7 +46,7 @@ def send_export(ctx: Ctx, flt: NeedFilter, fmt: str) -> None:
         return
     out = io.BytesIO()
     export_needs(out, fmt, ctx.session, flt, scope, need_form(ctx), ctx.lang)
-    stamp = utcnow().strftime("%Y%m%d-%H%M")
+    stamp = ctx.now.strftime("%Y%m%d-%H%M")
     ctx.say("needs_export", total=total, fmt=fmt, filters=flt.active())
     ctx.replies[-1].document = Document(f"needs-{stamp}.{fmt}", out.getvalue())
 
@@ -207,7 +207,7 @@ class NeedsBrowser(Dialog):
             change: dict[str, Any] = {"date_from": None, "date_to": None} if kind == "date" else {kind: "" if kind != "source" else "all"}
         elif arg.isdigit() and int(arg) < len(values):
             value = values[int(arg)]
-            change = {"date_from": (utcnow() - timedelta(days=DATE_CHOICES[value])).date(), "date_to": None} if kind == "date" else {kind: value}
+            change = {"date_from": (self.ctx.now - timedelta(days=DATE_CHOICES[value])).date(), "date_to": None} if kind == "date" else {kind: value}
         else:
             return False
         self.set_filter(**change)

@@ -96,7 +96,7 @@ class NeedForm(Dialog):
         if draft is not None and draft.values:
             self.offer_resume()
             return
-        save_draft(self.ctx.session, self.ctx.user.id, {})
+        save_draft(self.ctx.session, self.ctx.user.id, {}, self.ctx.now)
         self.ctx.say("need_intro", title=self.form.title.get(self.ctx.lang), intro=self.form.intro.get(self.ctx.lang))
         self.advance({})
 
@@ -146,7 +146,7 @@ class NeedForm(Dialog):
     def store(self, field_id: str, value: Any) -> dict[str, Any]:
         values = self.values
         values[field_id] = value
-        save_draft(self.ctx.session, self.ctx.user.id, values)
+        save_draft(self.ctx.session, self.ctx.user.id, values, self.ctx.now)
         return values
 
     def advance(self, values: dict[str, Any]) -> None:
@@ -201,7 +201,7 @@ class NeedForm(Dialog):
         return True
 
     def restart(self) -> None:
-        save_draft(self.ctx.session, self.ctx.user.id, {})
+        save_draft(self.ctx.session, self.ctx.user.id, {}, self.ctx.now)
         self.ctx.say("need_intro", title=self.form.title.get(self.ctx.lang), intro=self.form.intro.get(self.ctx.lang))
         self.advance({})
 
@@ -214,7 +214,7 @@ class NeedForm(Dialog):
             self.data["field"] = missing[0].id
             self.edit_field()
             return
-        need = record_need(self.ctx.session, rep_id=self.ctx.user.id, source="field", fields=values, lang=self.ctx.lang)
+        need = record_need(self.ctx.session, rep_id=self.ctx.user.id, source="field", fields=values, lang=self.ctx.lang, at=self.ctx.now)
         drop_draft(self.ctx.session, self.ctx.user.id)
         self.close()
         self.ctx.say("need_saved", ref=need.ref, customer=need.customer)

@@ -90,7 +90,7 @@ class MyNeeds(Dialog):
         elif verb == "mw" and self.state == "viewing" and self.editable():
             self.confirm_withdraw()
         elif verb == "my" and self.state == "confirming" and self.editable():
-            withdraw(self.ctx.session, self.need, self.ctx.user.id)
+            withdraw(self.ctx.session, self.need, self.ctx.user.id, self.ctx.now)
             self.ctx.say("need_withdrawn", ref=self.need.ref)
             self.open()
         else:
@@ -119,7 +119,7 @@ class MyNeeds(Dialog):
     def apply(self, value: Any) -> None:
         """Saves the change with its history entry and shows the record again."""
         fld = self.field
-        changed = change_field(self.ctx.session, self.need, fld.id, value, self.ctx.user.id)
+        changed = change_field(self.ctx.session, self.need, fld.id, value, self.ctx.user.id, self.ctx.now)
         self.ctx.say("need_changed", ref=self.need.ref, label=fld.label.get(self.ctx.lang), changed=changed)
         self.open()
 

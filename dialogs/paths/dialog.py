@@ -75,7 +75,7 @@ class Paths(Dialog):
     def show_lesson(self, lesson_id: str, **_: Any) -> None:
         """The whole lesson; having it in front of them is reading it, so the step is met."""
         lesson, lang = self.ctx.knowledge.lessons[lesson_id], self.ctx.lang
-        record_lesson_read(self.ctx.session, self.ctx.user.id, lesson_id)
+        record_lesson_read(self.ctx.session, self.ctx.user.id, lesson_id, self.ctx.now)
         self.ctx.say(
             "path_lesson",
             [[self.ctx.button("path_back", "pb")]],

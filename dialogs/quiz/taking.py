@@ -106,7 +106,7 @@ class QuizDialog(Dialog):
         order = [q.id for q in quiz.questions]
         if mode == "review":
             order = [qid for qid in order if qid in self.data.get("missed", [])] or order
-        attempt = start_attempt(self.ctx.session, self.ctx.user.id, quiz_id, order, mode, self.ctx.lang)
+        attempt = start_attempt(self.ctx.session, self.ctx.user.id, quiz_id, order, mode, self.ctx.lang, self.ctx.now)
         self.data.clear()
         self.data.update(quiz_id=quiz_id, attempt_id=attempt.id, order=order, index=0, selected=[], mode=mode)
 
@@ -190,7 +190,7 @@ class QuizDialog(Dialog):
     def answer(self, question: Question, chosen: list[str], explain: bool = True) -> None:
         """Records the answer once (a wrong one also goes into the rep's review queue), explains it (unless a poll has), then moves on."""
         correct = sorted(chosen) == sorted(question.answer)
-        if not record_answer(self.ctx.session, self.data["attempt_id"], question.id, chosen, correct):
+        if not record_answer(self.ctx.session, self.data["attempt_id"], question.id, chosen, correct, self.ctx.now):
             self.ctx.notice("quiz_already_answered")
             return
         if not correct:
@@ -220,7 +220,7 @@ class QuizDialog(Dialog):
         """The scorecard: score, pass or fail, and every missed question with its explanation."""
         attempt = self.ctx.session.get(QuizAttempt, self.data["attempt_id"])
         assert attempt is not None
-        finish_attempt(self.ctx.session, attempt, self.quiz.pass_mark)
+        finish_attempt(self.ctx.session, attempt, self.quiz.pass_mark, self.ctx.now)
         if attempt.mode == "full":
             self.ctx.studied = True
         wrong = {a.question_id for a in answers_of(self.ctx.session, attempt.id or 0) if not a.correct}

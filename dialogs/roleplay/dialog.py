@@ -155,7 +155,7 @@ class RolePlayDialog(Dialog):
             self._finish(previous, self.ctx.knowledge.scenarios.get(previous.scenario_id), "abandoned")
         scenario = self.ctx.knowledge.scenarios[scenario_id]
         attempt = attempts_at(self.ctx.session, self.ctx.user.id, scenario_id)
-        row = start_roleplay(self.ctx.session, self.ctx.user.id, scenario_id, scenario.initial, self.ctx.lang)
+        row = start_roleplay(self.ctx.session, self.ctx.user.id, scenario_id, scenario.initial, self.ctx.lang, self.ctx.now)
         self.data.clear()
         self.data.update(scenario_id=scenario_id, roleplay_id=row.id, attempt=attempt)
         self._row = row
@@ -200,7 +200,14 @@ class RolePlayDialog(Dialog):
         customer_text = "\n".join(response.lines)
         stored = {**verdict.as_dict(), "moves": list(response.moves), "state": before}
         turn = RolePlayTurn(
-            roleplay_id=row.id or 0, number=progress.turn, rep_text=text, suggested=suggested, verdict=stored, move=response.move, customer_text=customer_text
+            roleplay_id=row.id or 0,
+            number=progress.turn,
+            rep_text=text,
+            suggested=suggested,
+            verdict=stored,
+            move=response.move,
+            customer_text=customer_text,
+            at=self.ctx.now,
         )
         record_turn(self.ctx.session, row, turn)
         self.data["turn"] = progress.turn  # a new version: older buttons expire and racing turns retry
@@ -241,13 +248,13 @@ class RolePlayDialog(Dialog):
     def _finish(self, row: RolePlay, scenario: Scenario | None, outcome: str) -> Scorecard | None:
         self.ctx.studied = True
         if scenario is None:
-            finish_roleplay(self.ctx.session, row, outcome, 0, [], {})
+            finish_roleplay(self.ctx.session, row, outcome, 0, [], {}, self.ctx.now)
             return None
         turns = turns_of(self.ctx.session, row.id or 0)
         card = score_roleplay(
             scenario, progress_of(row), outcome, [t.verdict for t in turns], [m for t in turns for m in t.verdict.get("moves", [t.move or ""])], self.ctx.lang
         )
-        finish_roleplay(self.ctx.session, row, outcome, card.score, card.facts_uncovered, card.question_counts)
+        finish_roleplay(self.ctx.session, row, outcome, card.score, card.facts_uncovered, card.question_counts, self.ctx.now)
         self._log_needs(row, scenario, card, turns)
         return card
 
@@ -263,7 +270,9 @@ class RolePlayDialog(Dialog):
                 "tags": [scenario.id],
             }
             evidence = f"{self.ctx.label('roleplay_turn').format(n=need.turn)}: {said.get(need.turn or 0, '')}"[:500]
-            record_need(self.ctx.session, rep_id=self.ctx.user.id, source="roleplay", fields=fields, lang=lang, roleplay_id=row.id, evidence=evidence)
+            record_need(
+                self.ctx.session, rep_id=self.ctx.user.id, source="roleplay", fields=fields, lang=lang, at=self.ctx.now, roleplay_id=row.id, evidence=evidence
+            )
 
     def show_scorecard(self, outcome: str, early: bool, **_: Any) -> None:
         """Outcome, score, points with reasons and turns, needs found and missed, question mix, lesson, tip."""
