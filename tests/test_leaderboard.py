@@ -5,6 +5,7 @@ The week's figures (path steps, review streak, best role-play) on a clock the te
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -13,8 +14,9 @@ from sqlmodel import Session
 
 from dialogs.engine import Engine
 from dialogs.review.days import local_day
+from knowledge.loader import Knowledge
 from storage.access import add_member, create_team, grant_role
-from storage.models import ReviewDay, RolePlay, StudyRecord, User, utcnow
+from storage.models import ReviewDay, RolePlay, User, utcnow
 from storage.reviews import QUIZ, missed, quiz_ref
 from tests.chat import Chat, shown
 from tests.clock import SHANGHAI, Clock, local
@@ -161,60 +163,89 @@ def wednesday(engine: Engine) -> Clock:
     return moved
 
 
-def did(db: DbEngine, *rows: StudyRecord | RolePlay | ReviewDay) -> None:
-    """What the reps did, at the times the rows say."""
+def reviewed(db: DbEngine, user_id: int, *days: int) -> None:
+    """The rep reviewed on these days of December."""
     with Session(db) as session:
-        session.add_all(rows)
+        session.add_all(ReviewDay(user_id=user_id, day=local(day, 0).date()) for day in days)
         session.commit()
 
 
-def lesson(user_id: int, lesson_id: str, at: datetime) -> StudyRecord:
-    return StudyRecord(user_id=user_id, kind="lesson", item_id=lesson_id, at=at)
+def read_next_lesson(rep: Chat) -> None:
+    """The rep opens /path and takes the next step of SPIN basics: a lesson, read."""
+    rep.send("/path")
+    assert "✅ Lesson read" in shown(rep.press("▶ SPIN basics: next step"))
 
 
-def roleplay(user_id: int, score: int, at: datetime) -> RolePlay:
-    return RolePlay(user_id=user_id, scenario_id="mop", state="closed", finished_at=at, outcome="won", score=score)
+def review_wrongly(rep: Chat) -> None:
+    """The rep answers the first question of today's review (the SPIN question missed on Saturday), wrongly: it is due again tomorrow."""
+    assert "Review 1/" in rep.text("/review")
+    rep.press("A")
 
 
-def reviewed(user_id: int, *days: int) -> list[ReviewDay]:
-    return [ReviewDay(user_id=user_id, day=local(day, 0).date()) for day in days]
+def play_mop(rep: Chat, knowledge: Knowledge, lines: int | None = None) -> int:
+    """The rep plays the mop role-play with the model conversation's lines, all of them or the first
+    `lines` and then ends it; the score on the scorecard."""
+    rep.send("/roleplay mop")
+    said = [rep.text(turn.rep.en) for turn in knowledge.scenarios["mop"].model_conversation[:lines]]
+    scorecard = rep.text("/end") if lines is not None else said[-1]
+    score = re.search(r"Score: (\d+)/100", scorecard)
+    assert score is not None, scorecard
+    return int(score.group(1))
 
 
-def test_the_weeks_figures_count_from_monday_midnight_in_the_bots_timezone(engine: Engine, db: DbEngine, wednesday: Clock) -> None:
+def test_the_weeks_figures_count_from_monday_midnight_in_the_bots_timezone(engine: Engine, db: DbEngine, knowledge: Knowledge, wednesday: Clock) -> None:
     teams(db)
-    reps = {user_id: Chat(engine, user_id, name=name, lang="en") for user_id, name in ((ANN, "Ann Lee"), (KIM, "Kim Ho"), (ZED, "Zed Hidden"))}
-    for chat in reps.values():
-        chat.send("/leaderboard on")
-    did(
-        db,
-        lesson(ANN, "spin_overview", local(6, 23)),  # Sunday: last week
-        lesson(ANN, "spin_implication", local(7, 7)),  # Monday 07:00 in Shanghai, still Sunday in UTC
-        lesson(KIM, "spin_implication", local(8, 9)),  # read early: counts once the lesson before it is read
-        roleplay(ANN, 90, local(6, 20)),
-        roleplay(ANN, 70, local(8, 15)),
-        roleplay(KIM, 70, local(9, 9)),
-        *reviewed(ANN, 4, 5, 6, 7, 8, 9),  # six days running, today included
-        *reviewed(KIM, 1, 2, 3, 5, 6, 7, 8),  # four days up to yesterday: today is not over
-        *reviewed(ZED, 1, 2, 3, 4, 5, 6, 7),  # nothing yesterday: the streak is broken
-    )
-    text = reps[ANN].text("/leaderboard")
-    assert "(since Monday 2026-12-07)" in text
-    assert "Path steps completed\n1. Ann — 1 step\nReview streak" in text.replace("📚 ", "").replace("🔁 ", "")
-    assert "1. Ann — 6 days in a row\n2. Kim — 4 days in a row\n" in text and "Zed" not in text
-    assert "1. Ann — 70\n1. Kim — 70" in text, "last week's 90 does not count; tied reps share the place"
+    with Session(db) as session:  # each has a question to review, missed on Saturday
+        for user_id in (ANN, KIM, ZED):
+            missed(session, user_id, QUIZ, quiz_ref("spin_basics", "sb01"), "quiz", local(5, 9))
+        session.commit()
+    ann, kim, zed = (Chat(engine, user_id, name=name, lang="en") for user_id, name in ((ANN, "Ann Lee"), (KIM, "Kim Ho"), (ZED, "Zed Hidden")))
+    for rep in (ann, kim, zed):
+        rep.send("/leaderboard on")
 
-    did(db, lesson(KIM, "spin_overview", local(9, 9, 30)))
+    wednesday.at(local(6, 12))  # Sunday: last week
+    review_wrongly(zed)
+    wednesday.at(local(6, 20))
+    sunday = play_mop(ann, knowledge)
+    wednesday.at(local(6, 23))
+    read_next_lesson(ann)
+    wednesday.at(local(7, 7))  # Monday 07:00 in Shanghai, still Sunday in UTC
+    read_next_lesson(ann)
+    wednesday.at(local(7, 12))
+    for rep in (ann, kim, zed):
+        review_wrongly(rep)
+    wednesday.at(local(8, 9))
+    read_next_lesson(kim)
+    wednesday.at(local(8, 12))
+    for rep in (ann, kim):
+        review_wrongly(rep)
+    wednesday.at(local(8, 15))
+    tuesday = play_mop(ann, knowledge, lines=2)
+    wednesday.at(local(9, 9))
+    assert play_mop(kim, knowledge, lines=2) == tuesday < sunday
+    wednesday.at(local(9, 9, 30))
+    review_wrongly(ann)
+
+    wednesday.at(local(9, 10))
+    text = ann.text("/leaderboard").replace("📚 ", "").replace("🔁 ", "")
+    assert "(since Monday 2026-12-07)" in text
+    assert "Path steps completed\n1. Ann — 1 step\n1. Kim — 1 step\nReview streak" in text
+    assert "1. Ann — 3 days in a row\n2. Kim — 2 days in a row\n" in text and "Zed" not in text, "Zed reviewed nothing yesterday: his streak is broken"
+    assert f"1. Ann — {tuesday}\n1. Kim — {tuesday}" in text, "Sunday's better score was last week; tied reps share the place"
+
+    wednesday.at(local(9, 10, 5))
+    read_next_lesson(kim)
     wednesday.at(local(10, 9))
-    text = shown(reps[KIM].send("/leaderboard"))
+    text = kim.text("/leaderboard")
     assert "1. Kim — 2 steps\n2. Ann — 1 step" in text
-    assert "1. Ann — 6 days in a row\n" in text and "Kim — " not in text.split("Review streak")[1].split("Best role-play")[0]
+    assert "1. Ann — 3 days in a row\n" in text and "Kim — " not in text.split("Review streak")[1].split("Best role-play")[0]
     zh = Chat(engine, ZED, name="Zed Hidden", lang="zh").text("/leaderboard")
-    assert "1. Kim — 2 步" in zh and "1. Ann — 连续 6 天" in zh and "你以 Zed 的名字出现在团队排行榜上" in zh
+    assert "1. Kim — 2 步" in zh and "1. Ann — 连续 3 天" in zh and "你以 Zed 的名字出现在团队排行榜上" in zh
 
 
 def test_a_review_answered_starts_a_new_streak_after_a_day_without_one(engine: Engine, db: DbEngine, wednesday: Clock) -> None:
     teams(db)
-    did(db, *reviewed(ZED, 5, 6, 7))
+    reviewed(db, ZED, 5, 6, 7)
     with Session(db) as session:  # Zed missed the first SPIN question on Monday
         missed(session, ZED, QUIZ, quiz_ref("spin_basics", "sb01"), "quiz", local(7, 9))
         session.commit()
