@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from knowledge.loader import parse
 from knowledge.schema import Text
+from knowledge.templates import counted
 
 CLI_FILE = Path(__file__).resolve().parent / "cli.yaml"
 
@@ -41,6 +42,13 @@ def both(text: Text, **values: object) -> str:
 def phrase(key: str) -> Text:
     """A part of a line (knowledge/cli.yaml's lines) in both languages, to fill into another line."""
     return cli_copy().lines[key]
+
+
+def counted_both(count: int, key: str) -> Text:
+    """`42 条记录` / `42 records`: a count with its word (knowledge/cli.yaml's lines) in both languages,
+    the English word in the right number (gettext's plural rule), to fill into another line."""
+    word = phrase(key)
+    return Text(zh=f"{count} {word.zh}", en=counted(count, word.en))
 
 
 def help_text(key: str, **values: object) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from storage.db import make_engine
+from tests.cli_lines import in_english
 from tests.db_rows import fill, read
 from tests.postgres import PostgresServer, find_bin_dir
 from tests.test_cli import failure, one_line, salescoach
@@ -26,7 +27,7 @@ def test_a_backup_taken_while_the_bot_writes_restores_every_row(tmp_path: Path) 
 
     done = salescoach(tmp_path, "backup", "--out", "backup.db")
     rows = sum(len(table) for table in at_backup.values()) + 1  # and Alembic's revision
-    assert one_line(done, 0) == f"salescoach: backed up {len(at_backup) + 1} tables to backup.db (rows: {rows})"
+    assert in_english(one_line(done, 0)) == f"salescoach: backed up {len(at_backup) + 1} tables to backup.db (rows: {rows})"
     with engine.begin() as connection:
         connection.execute(text("DELETE FROM needtag"))  # written after the backup: gone once it is restored
     engine.dispose()

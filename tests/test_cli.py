@@ -265,7 +265,7 @@ def test_exports_say_how_many_records_they_wrote_and_refuse_an_unknown_quiz(tmp_
     for what, fmt in (("needs", "csv"), ("roleplays", "jsonl"), ("quiz-results", "xlsx")):
         out = tmp_path / f"{what}.{fmt}"
         done = salescoach(tmp_path, "export", what, "--format", fmt, "--out", str(out))
-        assert one_line(done, 0) == f"salescoach: wrote 0 records to {out}" and out.exists()
+        assert in_english(one_line(done, 0)) == f"salescoach: wrote 0 records to {out}" and out.exists()
     line = failure(salescoach(tmp_path, "export", "quiz-results", "--format", "csv", "--out", "x.csv", "--quiz", "nosuch"), 2)
     assert line.startswith("salescoach: no quiz called 'nosuch'; use one of: big_accounts, ") and not (tmp_path / "x.csv").exists()
     line = failure(salescoach(tmp_path, "export", "needs", "--format", "csv", "--out", "x.csv", "--priority", "p7"), 2)
@@ -298,14 +298,17 @@ def test_a_roleplay_export_keeps_to_its_scenario(tmp_path: Path) -> None:
     salescoach(tmp_path, "console", "--lang", "en", stdin="/roleplay plum\nHello!\n/end\n")
     for scenario, records in (("plum", 1), ("mop", 0)):
         done = salescoach(tmp_path, "export", "roleplays", "--scenario", scenario, "--format", "jsonl", "--out", f"{scenario}.jsonl")
-        assert one_line(done, 0).startswith(f"salescoach: wrote {records} record")
+        assert in_english(one_line(done, 0)).startswith(f"salescoach: wrote {records} record")
         assert len((tmp_path / f"{scenario}.jsonl").read_text(encoding="utf-8").splitlines()) == records
 
 
 def test_a_record_is_counted_in_the_singular(tmp_path: Path) -> None:
     salescoach(tmp_path, "console", "--lang", "en", stdin="/roleplay plum\nnice weather today.\n")
     out = tmp_path / "unmatched.jsonl"
-    assert one_line(salescoach(tmp_path, "export", "unmatched", "--format", "jsonl", "--out", str(out)), 0) == f"salescoach: wrote 1 record to {out}"
+    assert (
+        one_line(salescoach(tmp_path, "export", "unmatched", "--format", "jsonl", "--out", str(out)), 0)
+        == f"salescoach: 已写入 1 条记录：{out} / wrote 1 record to {out}"
+    )
     (tmp_path / "one.yaml").write_text("- {text: 'What do you sell today?', lang: en, spin: situation, form: open}\n", encoding="utf-8")
     done = salescoach(tmp_path, "eval", "one.yaml")
     assert done.returncode == 0 and done.stdout.splitlines()[0] == "one.yaml: 1 utterance"
@@ -340,6 +343,39 @@ def test_eval_names_a_file_it_cannot_read(tmp_path: Path, name: str, text: str |
     if text is not None:
         (tmp_path / name).write_text(text, encoding="utf-8")
     assert failure(salescoach(tmp_path, "eval", name), 2) == says
+
+
+GOOD_SCRIPT = '{"id": "p1", "scenario": "plum", "lang": "en", "level": "poor", "rep": ["Hello, do you want plums?"]}'
+EVERY_FIELD = "every script needs id, scenario, lang, level, rep"
+
+
+@pytest.mark.parametrize(
+    ("second", "says"),
+    [
+        ('{"scenario": "plum", "lang": "en", "level": "poor", "rep": ["Hi"]}', f"scripts/poor.jsonl:2: the script has no id; {EVERY_FIELD}"),
+        ('{"id": "p2", "scenario": "plum", "lang": "en", "level": "poor"}', f"scripts/poor.jsonl:2: the script has no rep; {EVERY_FIELD}"),
+        (
+            '{"id": "p2", "scenario": "plum", "lang": "en", "level": "expert", "rep": ["Hi"]}',
+            "scripts/poor.jsonl:2: level must be one of poor, medium, skilled",
+        ),
+        (
+            '{"id": "p2", "scenario": "plum", "lang": "en", "level": "poor", "rep": "Hi"}',
+            "scripts/poor.jsonl:2: rep must be a list of the rep's lines (one string each)",
+        ),
+        ('["p2", "plum"]', "scripts/poor.jsonl:2: not a script; write one JSON object per line, with id, scenario, lang, level, rep"),
+        ('{"id": "p2",', "scripts/poor.jsonl:2: not valid JSON (Expecting property name enclosed in double quotes); write one JSON object per line"),
+    ],
+)
+def test_eval_names_the_script_file_line_and_field_it_cannot_use(tmp_path: Path, second: str, says: str) -> None:
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "poor.jsonl").write_text(f"{GOOD_SCRIPT}\n{second}\n", encoding="utf-8")
+    assert failure(salescoach(tmp_path, "eval", "scripts"), 2) == f"salescoach: {says}"
+
+
+def test_a_script_without_an_id_is_named_in_chinese_first(tmp_path: Path) -> None:
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "poor.jsonl").write_text('{"scenario": "plum", "lang": "zh", "level": "poor", "rep": ["你好"]}\n', encoding="utf-8")
+    assert one_line(salescoach(tmp_path, "eval", "scripts"), 2).startswith("salescoach: scripts/poor.jsonl:1：脚本缺少 id；每个脚本都要有 id, scenario")
 
 
 def test_export_help_lists_the_values_each_option_takes(tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from storage import schema
 from storage.db import make_engine, open_engine
 from storage.schema import SCHEMA_LOCK, SchemaError, alembic_config, database_revisions, heads, revisions, upgrade
+from tests.cli_lines import in_english
 from tests.db_rows import fill, kept, read
 from tests.postgres import PostgresServer
 from tests.test_cli import environment, one_line, salescoach
@@ -206,11 +207,13 @@ def test_an_up_to_date_database_opens_without_importing_alembic(tmp_path: Path) 
 def test_db_commands_say_where_the_database_stands(tmp_path: Path) -> None:
     head = heads()[0]
     before = salescoach(tmp_path, "db", "current")
-    assert (before.returncode, before.stdout) == (1, f"none: an empty database; `salescoach db upgrade` (or starting the bot) brings it to {head}\n")
-    assert one_line(salescoach(tmp_path, "db", "upgrade"), 0) == f"salescoach: upgraded the database from revision none to {head}"
-    assert one_line(salescoach(tmp_path, "db", "upgrade"), 0) == f"salescoach: the database is at revision {head}, the newest; nothing to upgrade"
+    assert before.returncode == 1 and before.stdout.startswith("无：空数据库；")
+    assert in_english(before.stdout.strip()) == f"salescoach: none: an empty database; `salescoach db upgrade` (or starting the bot) brings it to {head}"
+    upgraded = one_line(salescoach(tmp_path, "db", "upgrade"), 0)
+    assert upgraded == f"salescoach: 数据库已从版本 none 升级到 {head} / upgraded the database from revision none to {head}"
+    assert in_english(one_line(salescoach(tmp_path, "db", "upgrade"), 0)) == f"salescoach: the database is at revision {head}, the newest; nothing to upgrade"
     after = salescoach(tmp_path, "db", "current")
-    assert (after.returncode, after.stdout) == (0, f"{head} (newest)\n")
+    assert (after.returncode, after.stdout) == (0, f"{head}（最新） / {head} (newest)\n")
     assert salescoach(tmp_path, "db", "history").stdout.startswith(f"{head} (newest, current) ")
 
 
@@ -224,7 +227,7 @@ def test_a_database_a_newer_version_upgraded_is_refused_saying_what_to_do(tmp_pa
         "salescoach: the database is at revision fedcba987654, which this version of SalesCoach does not know "
         "(a newer version upgraded it); run that version or newer, or restore a backup made before the upgrade"
     )
-    assert salescoach(tmp_path, "db", "current").stdout.startswith("fedcba987654: unknown to this version of SalesCoach")
+    assert in_english(salescoach(tmp_path, "db", "current").stdout.strip()).startswith("salescoach: fedcba987654: unknown to this version of SalesCoach")
 
 
 @contextmanager

@@ -355,7 +355,7 @@ def test_the_cli_exports_needs_with_filters(engine: Engine, db_url: str, tmp_pat
             cwd=Path(__file__).parent.parent,
         )
         assert done.returncode == 0, done.stderr
-        assert done.stderr == f"salescoach: wrote 3 records to {out}\n"
+        assert in_english(done.stderr.strip()) == f"salescoach: wrote 3 records to {out}"
     assert [r["customer_company"] for r in parse_csv((tmp_path / "needs.csv").read_bytes())] == ["Customer 05", "Customer 03", "Customer 01"]
     assert load_workbook(tmp_path / "needs.xlsx").active.max_row == 4
     assert "&lt;b&gt;x&lt;/b&gt;" in (tmp_path / "needs.html").read_text(encoding="utf-8")

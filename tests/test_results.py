@@ -23,6 +23,7 @@ from storage.models import QuizAttempt, RolePlay, utcnow
 from storage.roleplays import roleplay_results
 from storage.users import preset_language
 from tests.chat import Chat, shown
+from tests.cli_lines import in_english
 from tests.pictures import the_picture
 
 pytestmark = pytest.mark.both_databases
@@ -104,7 +105,7 @@ def test_cli_exports_xapi_statements(engine: Engine, db_url: str, tmp_path: Path
     final = [s for s in statements if s["verb"]["display"]["en-US"] in ("passed", "failed")]
     assert len(final) == 2 and all(s["actor"]["account"]["homePage"] == "https://t.me" and "score" in s["result"] for s in final)
     assert {s["object"]["id"] for s in final} == {"https://lms.example.org/coach/quiz/plum_case"}
-    assert done.stderr == f"salescoach: wrote {len(statements)} records to {out}\n"
+    assert in_english(done.stderr.strip()) == f"salescoach: wrote {len(statements)} records to {out}"
 
 
 def test_roleplay_results_are_counted_by_the_database_as_they_were_row_by_row(db: DbEngine) -> None:

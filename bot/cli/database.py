@@ -14,7 +14,7 @@ from sqlalchemy.engine import URL, make_url
 
 from bot.cli.common import EXIT_USAGE, CliError, database_errors, output_path
 from bot.settings import Settings
-from knowledge.cli import help_text, line
+from knowledge.cli import counted_both, help_text, line, phrase
 from storage.db import open_engine
 from storage.schema import alembic_config, database_revisions, heads, revisions, shown, upgrade
 
@@ -26,9 +26,9 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
         with database_errors(url):
             done = upgrade(open_engine(url))
         if done.before == done.after:
-            sys.stderr.write(f"salescoach: the database is at revision {shown(done.after)}, the newest; nothing to upgrade\n")
+            sys.stderr.write(f"salescoach: {line('nothing_to_upgrade', revision=shown(done.after))}\n")
         else:
-            sys.stderr.write(f"salescoach: upgraded the database from revision {shown(done.before)} to {shown(done.after)}\n")
+            sys.stderr.write(f"salescoach: {line('upgraded', before=shown(done.before), after=shown(done.after))}\n")
         return 0
     with database_errors(url), open_engine(url).connect() as connection:
         current = database_revisions(connection)
@@ -47,14 +47,12 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 def current_line(current: tuple[str, ...], has_tables: bool) -> str:
     """Where the database stands, and what to do if it is not at the newest revision."""
     if not current:
-        made = "made before migrations existed" if has_tables else "an empty database"
-        return f"none: {made}; `salescoach db upgrade` (or starting the bot) brings it to {shown(heads())}"
-    unknown = [revision for revision in current if revision not in revisions()]
-    if unknown:
-        return f"{shown(current)}: unknown to this version of SalesCoach (a newer version upgraded it)"
+        return line("current_none", made=phrase("made_before_migrations" if has_tables else "empty_database"), head=shown(heads()))
+    if any(revision not in revisions() for revision in current):
+        return line("current_unknown", revision=shown(current))
     if current == heads():
-        return f"{shown(current)} (newest)"
-    return f"{shown(current)}: behind the newest, {shown(heads())}; `salescoach db upgrade` (or starting the bot) upgrades it"
+        return line("current_newest", revision=shown(current))
+    return line("current_behind", revision=shown(current), head=shown(heads()))
 
 
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
@@ -78,7 +76,7 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
         raise CliError(line("cannot_write", path=out, reason=exc.strerror)) from exc
     except sqlite3.Error as exc:
         raise CliError(line("backup_failed", database=database, reason=exc)) from exc
-    sys.stderr.write(f"salescoach: backed up {len(counts)} tables to {out} (rows: {sum(counts.values())})\n")
+    sys.stderr.write(f"salescoach: {line('backed_up', tables=counted_both(len(counts), 'table'), out=out, rows=sum(counts.values()))}\n")
     return 0
 
 

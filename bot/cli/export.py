@@ -11,8 +11,7 @@ from sqlmodel import Session
 from bot.cli.common import EXIT_USAGE, CliError, open_output, start_engine
 from bot.settings import Settings
 from dialogs.engine import Engine
-from knowledge.cli import help_text, line
-from knowledge.templates import counted
+from knowledge.cli import counted_both, help_text, line
 
 NEED_FILTERS = ("rep", "team", "tag", "priority", "source", "from", "to", "search")
 FORMATS = {"quiz-results": ("csv", "xlsx", "jsonl"), "roleplays": ("jsonl", "csv"), "unmatched": ("csv", "jsonl"), "needs": ("csv", "xlsx", "html", "jsonl")}
@@ -21,7 +20,7 @@ OPTIONS = {"quiz-results": ("quiz",), "roleplays": ("scenario",), "unmatched": (
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     """Export quiz results, captured needs, finished role-plays or the lines role-play customers did
-    not understand to a file; ends with "wrote N records to PATH" on stderr."""
+    not understand to a file; ends with how many records it wrote, and where, on stderr."""
     if args.format not in FORMATS[args.what]:
         raise CliError(line("export_format", what=args.what, formats=", ".join(FORMATS[args.what]), format=args.format), EXIT_USAGE)
     for name in (*NEED_FILTERS, "lang", "quiz", "scenario"):
@@ -36,7 +35,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         count = export_unmatched(args, settings)
     else:
         count = export_quiz_results(args, settings)
-    sys.stderr.write(f"salescoach: wrote {counted(count, 'record')} to {args.out}\n")
+    sys.stderr.write(f"salescoach: {line('wrote', records=counted_both(count, 'record'), path=args.out)}\n")
     return 0
 
 

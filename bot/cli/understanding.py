@@ -66,13 +66,13 @@ def _eval_labelled(path: Path) -> int:
 
 
 def _eval_scripts(folder: Path, settings: Settings) -> int:
-    from dialogs.roleplay.replay import LEVELS, by_pair, load_scripts, replay_all
+    from dialogs.roleplay.replay import LEVELS, BadScript, by_pair, load_scripts, replay_all
 
     scenarios = start_engine(settings).knowledge.scenarios
     try:
         scripts = load_scripts(folder)
-    except (ValueError, KeyError) as exc:
-        raise CliError(line("bad_item", problem=exc), EXIT_USAGE) from exc
+    except BadScript as exc:
+        raise CliError(line(exc.key, **exc.values), EXIT_USAGE) from exc
     unknown = sorted({s.scenario for s in scripts} - set(scenarios))
     if unknown:
         raise CliError(line("unknown_scenarios", unknown=", ".join(unknown), scenarios=", ".join(sorted(scenarios))), EXIT_USAGE)

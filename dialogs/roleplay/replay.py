@@ -22,6 +22,7 @@ from dialogs.understanding.classifier import classify
 from knowledge.schema import Scenario
 
 LEVELS: tuple[str, ...] = ("poor", "medium", "skilled")
+FIELDS: tuple[str, ...] = ("id", "scenario", "lang", "level", "rep")  # every script line has them all
 
 
 @dataclass(frozen=True)
@@ -65,18 +66,43 @@ def replay(scenario: Scenario, lines: Sequence[str], lang: str) -> tuple[str, Sc
     return outcome, score_roleplay(scenario, progress, outcome, verdicts, moves, lang), said
 
 
+class BadScript(ValueError):
+    """A script line `load_scripts` cannot use. `key` names the line of knowledge/cli.yaml that tells
+    the author what is wrong, `values` fill it in (`where` is always file:line)."""
+
+    def __init__(self, key: str, where: str, **values: str) -> None:
+        super().__init__(f"{where}: {key} {values}")
+        self.key = key
+        self.values = {"where": where, **values}
+
+
 def load_scripts(folder: Path) -> list[Script]:
-    """Every script in the folder's `*.jsonl` files (one JSON object a line: id, scenario, lang, level, rep)."""
+    """Every script in the folder's `*.jsonl` files (one JSON object a line: id, scenario, lang,
+    level, rep); the first line that is not one raises BadScript, naming the file, the line and the field."""
     scripts = []
     for path in sorted(folder.glob("*.jsonl")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            raw = json.loads(line)
-            if raw.get("level") not in LEVELS:
-                raise ValueError(f"{path}:{number}: level must be one of {', '.join(LEVELS)}")
-            scripts.append(Script(str(raw["id"]), raw["scenario"], raw["lang"], raw["level"], tuple(raw["rep"])))
+            if line.strip():
+                scripts.append(_script(line, f"{path}:{number}"))
     return scripts
+
+
+def _script(line: str, where: str) -> Script:
+    """One line of a script file as a Script."""
+    try:
+        raw = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise BadScript("bad_json", where, problem=exc.msg) from exc
+    if not isinstance(raw, dict):
+        raise BadScript("script_not_object", where, fields=", ".join(FIELDS))
+    missing = [name for name in FIELDS if name not in raw]
+    if missing:
+        raise BadScript("script_missing", where, field=missing[0], fields=", ".join(FIELDS))
+    if raw["level"] not in LEVELS:
+        raise BadScript("script_level", where, levels=", ".join(LEVELS))
+    if not isinstance(raw["rep"], list) or not all(isinstance(said, str) for said in raw["rep"]):
+        raise BadScript("script_rep", where)
+    return Script(str(raw["id"]), str(raw["scenario"]), str(raw["lang"]), raw["level"], tuple(raw["rep"]))
 
 
 def replay_all(scenarios: dict[str, Scenario], scripts: Iterable[Script]) -> list[Replayed]:
