@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from storage.changed import changed_rows
 from storage.dialog_state import StaleState
-from storage.models import AuditEntry, Invitation, InvitationUse, Membership, RoleGrant, Team, User, utcnow
+from storage.models import AuditEntry, Invitation, InvitationUse, Membership, RoleGrant, Team, User
 
 ROLES = ("rep", "trainer", "manager", "admin")
 
@@ -110,15 +110,16 @@ def hash_code(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
-def create_invitation(session: Session, role: str, team_id: int | None, by: int, max_uses: int, days: int) -> str:
-    """A new random invitation code (shown once; only its hash is kept)."""
+def create_invitation(session: Session, role: str, team_id: int | None, by: int, max_uses: int, days: int, now: datetime) -> str:
+    """A new random invitation code (shown once; only its hash is kept), good for `days` from `now` (the engine's time)."""
     code = secrets.token_urlsafe(18)
-    session.add(Invitation(code_hash=hash_code(code), role=role, team_id=team_id, created_by=by, max_uses=max_uses, expires_at=utcnow() + timedelta(days=days)))
+    expires_at = now + timedelta(days=days)
+    session.add(Invitation(code_hash=hash_code(code), role=role, team_id=team_id, created_by=by, max_uses=max_uses, expires_at=expires_at, created_at=now))
     return code
 
 
-def redeem_invitation(session: Session, code: str, user_id: int, now: datetime | None = None) -> tuple[str, Invitation | None]:
-    """Use an invitation: ("ok", invitation), or ("unknown" | "expired" | "already" | "used", …).
+def redeem_invitation(session: Session, code: str, user_id: int, now: datetime) -> tuple[str, Invitation | None]:
+    """Use an invitation at `now` (the engine's time): ("ok", invitation), or ("unknown" | "expired" | "already" | "used", …).
 
     Each person uses a link once: re-opening a link they already redeemed ("already")
     uses nothing. The use counter is raised with a conditional UPDATE, so two people racing
@@ -131,7 +132,7 @@ def redeem_invitation(session: Session, code: str, user_id: int, now: datetime |
         return "unknown", None
     if session.get(InvitationUse, (invitation.id, user_id)) is not None:
         return "already", invitation
-    if invitation.expires_at <= (now or utcnow()):
+    if invitation.expires_at <= now:
         return "expired", invitation
     claimed = changed_rows(
         session, update(Invitation).where(col(Invitation.id) == invitation.id, col(Invitation.uses) < Invitation.max_uses).values(uses=Invitation.uses + 1)
@@ -140,7 +141,7 @@ def redeem_invitation(session: Session, code: str, user_id: int, now: datetime |
         return "used", invitation
     try:
         with session.begin_nested():
-            session.add(InvitationUse(invitation_id=invitation.id or 0, user_id=user_id))
+            session.add(InvitationUse(invitation_id=invitation.id or 0, user_id=user_id, used_at=now))
     except IntegrityError as exc:
         raise StaleState from exc
     grant_role(session, user_id, invitation.role, invitation.created_by)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from sqlmodel import Session, select
 
 from dialogs.engine import Engine
-from storage.access import add_member, create_team, grant_role, redeem_invitation, revoke_role
-from storage.models import AuditEntry, Delivery, DialogState, Invitation, utcnow
+from storage.access import add_member, create_team, grant_role, revoke_role
+from storage.models import AuditEntry, Delivery, DialogState, Invitation
 from tests.chat import Chat, shown
+from tests.clock import Clock, local
 
 pytestmark = pytest.mark.both_databases
 
@@ -148,13 +147,16 @@ def test_reopening_a_redeemed_link_does_not_use_it_again(engine: Engine) -> None
     assert "used up" in Chat(engine, 12, lang="en").text(f"/start {code}")
 
 
-def test_an_expired_invitation_is_refused(engine: Engine) -> None:
+def test_an_invitation_is_good_for_a_week_from_when_it_was_made(engine: Engine) -> None:
+    clock = Clock(local(1, 9))
+    engine.clock = clock
     people = setup_people(engine)
-    text = people["admin"].text("/invite trainer")
-    code = text.split("start=", 1)[1].split()[0]
-    with Session(engine.db) as session:
-        assert redeem_invitation(session, code, 20, now=utcnow() + timedelta(days=8))[0] == "expired"
+    code = people["admin"].text("/invite trainer east 3").split("start=", 1)[1].split()[0]
+    clock.at(local(8, 8, 59))
     assert "you are now a trainer" in Chat(engine, 21, lang="en").text(f"/start {code}")
+    clock.at(local(8, 9))
+    assert "This invitation link has expired" in Chat(engine, 20, lang="en").text(f"/start {code}")
+    assert "邀请链接已经过期" in Chat(engine, 22, lang="zh").text(f"/start {code}")
 
 
 def test_codes_are_stored_hashed(engine: Engine) -> None:

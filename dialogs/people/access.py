@@ -34,7 +34,7 @@ def invite(ctx: Ctx, args: str) -> None:
             audit(ctx.session, ctx.user.id, "/invite", False, f"trainer tried role={role} team={team_name}")
             ctx.say("invite_trainer_limits")
             return
-    code = create_invitation(ctx.session, role, team.id if team else None, ctx.user.id, max(uses, 1), INVITE_DAYS)
+    code = create_invitation(ctx.session, role, team.id if team else None, ctx.user.id, max(uses, 1), INVITE_DAYS, ctx.now)
     audit(ctx.session, ctx.user.id, "/invite", True, f"role={role} team={team_name or '-'} uses={uses}")
     ctx.say("invite_created", link=f"https://t.me/{ctx.settings.bot_username}?start={code}", role=role, team=team_name or "", uses=uses, days=INVITE_DAYS)
 
@@ -42,7 +42,7 @@ def invite(ctx: Ctx, args: str) -> None:
 def redeem(ctx: Ctx, code: str) -> None:
     """Opening an invitation link gives its role and team, once per allowed use; someone
     re-opening a link they already used is reminded what it gave them, and uses nothing."""
-    outcome, invitation = redeem_invitation(ctx.session, code.strip(), ctx.user.id)
+    outcome, invitation = redeem_invitation(ctx.session, code.strip(), ctx.user.id, ctx.now)
     if outcome == "already" and invitation is not None:
         team = ctx.session.get(Team, invitation.team_id) if invitation.team_id else None
         ctx.say("invitation_already", role=invitation.role, team=team.name if team else "")
