@@ -165,7 +165,8 @@ async def test_a_forged_or_stale_picker_button_is_refused_and_changes_nothing(te
 
 def test_a_missing_team_is_picked_a_deadline_typed_and_a_cancel_assigns_nothing(engine: Engine) -> None:
     """An admin names only the path: the teams (and everyone) are offered; a deadline that cannot be
-    read is asked again, a typed one is shown as a date; cancelling at the end assigns nothing."""
+    read is asked again, a typed one is shown as a date; text typed at the confirmation keeps the
+    choices and asks for a button; cancelling at the end assigns nothing."""
     east_and_west(engine)
     admin = Chat(engine, ADMIN, lang="en")
     assert "Step 2: which team should get it?" in admin.text("/assign plum_to_b2b")
@@ -175,6 +176,9 @@ def test_a_missing_team_is_picked_a_deadline_typed_and_a_cancel_assigns_nothing(
     assert 'can\'t read the deadline "someday"' in again and "Step 3: deadline for From the plum case to B2B?" in again
     confirm = shown(admin.send("2099-12-01"))
     assert "Step 4: assign the learning path From the plum case to B2B to west, due 2099-12-01 23:59 (UTC)?" in confirm
+    typed = shown(admin.send("yes please"))
+    assert "Tap ✅ Assign to send the path to the team, or ✖ Cancel" in typed
+    assert "Step 4: assign the learning path From the plum case to B2B to west, due 2099-12-01 23:59 (UTC)?" in typed
     assert "Nothing was assigned" in shown(admin.press("✖ Cancel"))
     with Session(engine.db) as session:
         assert session.exec(select(Assignment)).all() == []

@@ -65,8 +65,12 @@ class Assign(Dialog):
         self.assign(path_id, target, " ".join(words[2:]))
 
     def on_text(self, text: str) -> None:
-        """At the deadline step the text is the deadline; elsewhere it is read as the full command."""
-        if self.state != "choosing_deadline":
+        """At the deadline step the text is the deadline; at the confirmation the trainer is asked to
+        tap Assign or Cancel, and the choices so far are kept; elsewhere it is read as the full command."""
+        if self.state == "confirming":
+            self.ctx.say("assign_use_buttons")
+            self.ask_confirm()
+        elif self.state != "choosing_deadline":
             self.begin(text)
         elif parse_deadline(text, self.ctx.now) == "bad":
             self.ctx.say("push_bad_deadline", text=text[:40])
