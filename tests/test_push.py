@@ -75,6 +75,24 @@ def test_the_same_push_with_buttons(engine: Engine) -> None:
         assert assignment.quiz_id == "plum_case" and assignment.deadline is not None
 
 
+def test_a_deadline_typed_at_the_deadline_step_is_the_pushs_deadline(engine: Engine) -> None:
+    """The trainer picks the quiz and team with buttons, then types the deadline: one that cannot
+    be read is asked for again (nothing is pushed), a readable one sends the push with it."""
+    trainer, reps = team_with_reps(engine, 2)
+    trainer.send("/push")
+    trainer.press(next(b.label for b in trainer.buttons if "plum" in b.data))
+    trainer.press("east")
+    again = trainer.text("someday")
+    assert 'can\'t read the deadline "someday"' in again and "Step 3: deadline? Pick one, or type it" in again
+    with Session(engine.db) as session:
+        assert session.exec(select(Assignment)).all() == []
+    assert any(r.progress_of for r in trainer.send("2099-12-01"))
+    with Session(engine.db) as session:
+        assignment = session.exec(select(Assignment)).one()
+        assert assignment.quiz_id == "plum_case" and assignment.deadline is not None and assignment.deadline.year == 2099
+        assert sorted(session.exec(select(Delivery.user_id)).all()) == reps
+
+
 def test_who_may_push_where(engine: Engine) -> None:
     trainer, _ = team_with_reps(engine, 1)
     with Session(engine.db) as session:

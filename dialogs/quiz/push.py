@@ -9,7 +9,7 @@ from __future__ import annotations
 from dialogs.core.base import Dialog, Trigger
 from dialogs.core.callback import Press
 from dialogs.core.events import Button, shorten
-from dialogs.core.pushes import ask_target, push_targets, send_push
+from dialogs.core.pushes import ask_target, parse_deadline, push_targets, send_push
 from storage.access import teams_of
 
 DEADLINE_CHOICES = ("none", "1d", "3d", "7d")
@@ -57,8 +57,15 @@ class Push(Dialog):
         self.push(quiz_id, target, " ".join(words[2:]))
 
     def on_text(self, text: str) -> None:
-        """Typing while picking: read as the full command, like `/push` with arguments."""
-        self.begin(text)
+        """At the deadline step the text is the deadline (asked again when it cannot be read);
+        elsewhere it is read as the full command, like `/push` with arguments."""
+        if self.state != "choosing_deadline":
+            self.begin(text)
+        elif parse_deadline(text, self.ctx.now) == "bad":
+            self.ctx.say("push_bad_deadline", text=text[:40])
+            self.ask_deadline()
+        else:
+            self.push(self.data["quiz_id"], push_targets(self.ctx).get(self.data["target"], ""), text[:40])
 
     def on_press(self, press: Press) -> bool:
         """Quiz, then team, then deadline (the router re-checks the role before every press)."""
