@@ -44,7 +44,7 @@ def leaderboard(ctx: Ctx, args: str) -> None:
     verb = verb.lower()
     if verb in ON_WORDS or verb in OFF_WORDS:
         set_listed(ctx.session, ctx.user, verb in ON_WORDS)
-        ctx.say("leaderboard_listed", listed=ctx.user.on_leaderboard, shown_as=shown_name(ctx, ctx.user))
+        ctx.say("leaderboard_listed", listed=ctx.user.on_leaderboard, shown_as=shown_name(ctx.user, ctx.lang))
     elif verb in NICK_WORDS:
         if not change_nickname(ctx, rest):
             return
@@ -73,7 +73,7 @@ def change_nickname(ctx: Ctx, typed: str) -> bool:
         ctx.say("leaderboard_nick_taken", typed=nickname)
         return False
     set_nickname(ctx.session, ctx.user, nickname)
-    ctx.say("leaderboard_nick_set", nickname=nickname, shown_as=shown_name(ctx, ctx.user), listed=ctx.user.on_leaderboard)
+    ctx.say("leaderboard_nick_set", nickname=nickname, shown_as=shown_name(ctx.user, ctx.lang), listed=ctx.user.on_leaderboard)
     return True
 
 
@@ -83,9 +83,10 @@ def first_name(user: User) -> str:
     return words[0] if words else ""
 
 
-def shown_name(ctx: Ctx, user: User) -> str:
-    """How a board lists a rep: their nickname, else their first name, else "Rep 1234"."""
-    return user.nickname or ctx.person(first_name(user), user.id)
+def shown_name(user: User, lang: str) -> str:
+    """How a board in `lang` lists a rep: their nickname, else their first name, else "Rep 1234"
+    ("销售 1234")."""
+    return user.nickname or first_name(user) or copy_text().label("rep_unnamed", lang).format(id=user.id)
 
 
 def same_name(name: str) -> str:
@@ -96,8 +97,7 @@ def same_name(name: str) -> str:
 def names_taken(ctx: Ctx) -> set[str]:
     """The names the rep's teammates are shown by on a board, in either language (a teammate
     without a name is "Rep 1234" in English and "销售 1234" in Chinese), as `same_name` gives them."""
-    unnamed = {lang: copy_text().label("rep_unnamed", lang) for lang in LANGS}
-    return {same_name(user.nickname or first_name(user) or unnamed[lang].format(id=user.id)) for user in teammates(ctx.session, ctx.user.id) for lang in LANGS}
+    return {same_name(shown_name(user, lang)) for user in teammates(ctx.session, ctx.user.id) for lang in LANGS}
 
 
 def teams_shown(ctx: Ctx) -> list[Team]:
@@ -107,7 +107,7 @@ def teams_shown(ctx: Ctx) -> list[Team]:
 
 def ranking(ctx: Ctx, standings: list[Standing], figure: Callable[[Standing], int | None]) -> list[tuple[int, str, int]]:
     """The reps with a figure, highest first (ties share a place: 1, 2, 2, 4), as (place, name, figure)."""
-    scored = sorted(((value, shown_name(ctx, s.user)) for s in standings if (value := figure(s))), key=lambda row: (-row[0], row[1]))
+    scored = sorted(((value, shown_name(s.user, ctx.lang)) for s in standings if (value := figure(s))), key=lambda row: (-row[0], row[1]))
     places: list[tuple[int, str, int]] = []
     for position, (value, name) in enumerate(scored, start=1):
         place = places[-1][0] if places and places[-1][2] == value else position
@@ -134,5 +134,5 @@ def show_boards(ctx: Ctx) -> None:
         boards=[board(ctx, team) for team in teams_shown(ctx)],
         week_from=week_starts(ctx.now, ctx.settings.zone).date().isoformat(),
         listed=ctx.user.on_leaderboard,
-        shown_as=shown_name(ctx, ctx.user),
+        shown_as=shown_name(ctx.user, ctx.lang),
     )
