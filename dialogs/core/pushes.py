@@ -19,6 +19,7 @@ from storage.deliveries import create_push
 from storage.models import Team, User
 
 _RELATIVE = re.compile(r"^(\d{1,3})([dh])$")
+TYPED_LIMIT = 40  # characters of a typed deadline kept, and said back when it cannot be read
 
 
 def parse_deadline(text: str, now: datetime) -> datetime | None | str:
@@ -39,6 +40,15 @@ def parse_deadline(text: str, now: datetime) -> datetime | None | str:
             moment = moment.replace(hour=23, minute=59)
         return moment if moment > now else "bad"
     return "bad"
+
+
+def typed_deadline(ctx: Ctx, text: str) -> str | None:
+    """A deadline typed at a picker's deadline step, as the push will read it; None, once the
+    trainer has been told it cannot be read (or is past), when it cannot."""
+    if parse_deadline(text, ctx.now) == "bad":
+        ctx.say("push_bad_deadline", text=text[:TYPED_LIMIT])
+        return None
+    return text[:TYPED_LIMIT]
 
 
 def audience(ctx: Ctx, command: str, target: str, detail: str) -> tuple[Team | None, list[int]] | None:
@@ -91,9 +101,9 @@ def send_push(ctx: Ctx, target: str, deadline_text: str, title: str, *, quiz_id:
     """Checks the target and deadline, queues the deliveries of a quiz or a path and starts the
     progress message, which the sender edits as the push goes out."""
     command, what = ("/assign", f"path={path_id}") if path_id else ("/push", f"quiz={quiz_id}")
-    deadline = parse_deadline(deadline_text, datetime.now(UTC))
+    deadline = parse_deadline(deadline_text, ctx.now)
     if deadline == "bad":
-        ctx.say("push_bad_deadline", text=deadline_text[:40])
+        ctx.say("push_bad_deadline", text=deadline_text[:TYPED_LIMIT])
         return
     chosen = audience(ctx, command, target, what)
     if chosen is None:

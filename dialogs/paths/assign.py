@@ -13,7 +13,7 @@ from datetime import datetime
 from dialogs.core.base import Dialog, Trigger
 from dialogs.core.callback import Press
 from dialogs.core.events import Button, shorten
-from dialogs.core.pushes import ask_target, parse_deadline, push_targets, send_push
+from dialogs.core.pushes import ask_target, parse_deadline, push_targets, send_push, typed_deadline
 from storage.access import teams_of
 from storage.models import Team
 
@@ -72,11 +72,10 @@ class Assign(Dialog):
             self.ask_confirm()
         elif self.state != "choosing_deadline":
             self.begin(text)
-        elif parse_deadline(text, self.ctx.now) == "bad":
-            self.ctx.say("push_bad_deadline", text=text[:40])
+        elif (deadline := typed_deadline(self.ctx, text)) is None:
             self.ask_deadline()
         else:
-            self.data["deadline"] = text[:40]
+            self.data["deadline"] = deadline
             self.pick_deadline()
 
     def on_press(self, press: Press) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dialogs.core.base import Dialog, Trigger
 from dialogs.core.callback import Press
 from dialogs.core.events import Button, shorten
-from dialogs.core.pushes import ask_target, parse_deadline, push_targets, send_push
+from dialogs.core.pushes import ask_target, push_targets, send_push, typed_deadline
 from storage.access import teams_of
 
 DEADLINE_CHOICES = ("none", "1d", "3d", "7d")
@@ -61,11 +61,10 @@ class Push(Dialog):
         elsewhere it is read as the full command, like `/push` with arguments."""
         if self.state != "choosing_deadline":
             self.begin(text)
-        elif parse_deadline(text, self.ctx.now) == "bad":
-            self.ctx.say("push_bad_deadline", text=text[:40])
+        elif (deadline := typed_deadline(self.ctx, text)) is None:
             self.ask_deadline()
         else:
-            self.push(self.data["quiz_id"], push_targets(self.ctx).get(self.data["target"], ""), text[:40])
+            self.push(self.data["quiz_id"], push_targets(self.ctx).get(self.data["target"], ""), deadline)
 
     def on_press(self, press: Press) -> bool:
         """Quiz, then team, then deadline (the router re-checks the role before every press)."""
