@@ -31,7 +31,7 @@ from sqlalchemy.engine import Engine
 from tests.e2e.bot_process import BotProcess
 from tests.e2e.emulator import Emulator, Limits
 from tests.e2e.people import Seen, TelegramUser
-from tests.e2e.steps import LANGUAGE_BUTTON, MENU_TITLE
+from tests.e2e.steps import LANGUAGE_BUTTON, MENU_TITLE, NEED_ANSWERS
 
 KINDS = ("random", "handed_out", "before_send", "after_accept")
 # People here act at machine speed; Telegram's own per-chat limit is tested elsewhere.
@@ -44,21 +44,6 @@ PLUM_LINES = (
     "Let me weigh you a jin of sour plums.",
     "Kiwi fruit is full of vitamins, good for expecting mothers. Would you like a jin?",
     "I'm here every day, come again!",
-)
-NEED_STEPS: tuple[str | None, ...] = (
-    "Acme Fruit",
-    None,
-    None,
-    None,
-    "Buys plums every week",
-    None,
-    None,
-    "Delivery within two days",
-    None,
-    None,
-    None,
-    None,
-    "Call on Friday",
 )
 NEED_TYPED = {
     "customer_company": "Acme Fruit",
@@ -214,7 +199,7 @@ class Chaos:
         """A need logged with the guided form: typed answers, skips, a priority, Save."""
         rep = self.join(self.person("Nadia"))
         self.step(rep, lambda: rep.send("/need"), "Field 1/15")
-        for number, answer in enumerate(NEED_STEPS, start=2):
+        for number, answer in enumerate(NEED_ANSWERS, start=2):
             act = (lambda: rep.press(SKIP)) if answer is None else (lambda answer=answer: rep.send(answer))  # type: ignore[misc]
             self.step(rep, act, f"Field {number}/15")
         self.step(rep, lambda: rep.press(P1), "Field 15/15")

@@ -10,6 +10,22 @@ from tests.e2e.scene import Scene
 
 LANGUAGE_BUTTON = {"en": "English", "zh": "中文"}
 MENU_TITLE = {"en": "Main menu", "zh": "主菜单"}
+# What a rep types into /need's first 13 fields (the customer's company first), None where they press Skip.
+NEED_ANSWERS: tuple[str | None, ...] = (
+    "Acme Fruit",
+    None,
+    None,
+    None,
+    "Buys plums every week",
+    None,
+    None,
+    "Delivery within two days",
+    None,
+    None,
+    None,
+    None,
+    "Call on Friday",
+)
 
 
 def join(person: TelegramUser, code: str = "") -> TelegramUser:

@@ -11,7 +11,7 @@ import io
 import pytest
 
 from tests.e2e.scene import Scene
-from tests.e2e.steps import invite, join, team_with_reps
+from tests.e2e.steps import NEED_ANSWERS, invite, join, team_with_reps
 
 
 def test_a_rep_writes_a_situation_question_in_the_spin_coach(telegram: Scene) -> None:
@@ -75,21 +75,7 @@ def test_a_rep_logs_a_need_and_a_manager_lists_and_exports_it(telegram: Scene) -
     rep = team.reps[0]
     rep.send("/need")
     rep.wait_for("Field 1/15")
-    for answer in [
-        "Acme <Fruit> & Co",
-        None,
-        None,
-        None,
-        "Buys plums every week",
-        None,
-        None,
-        "Delivery within two days",
-        None,
-        None,
-        None,
-        None,
-        "Call on Friday",
-    ]:
+    for answer in ("Acme <Fruit> & Co", *NEED_ANSWERS[1:]):  # a company name with markup in it
         if answer is None:
             rep.press("⏭ Skip")
         else:
