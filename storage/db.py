@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Any
 
 from sqlalchemy import event, text
@@ -74,10 +75,22 @@ class WriterQueue:
             self.lock.release()
 
     def attach(self, engine: Engine) -> None:
+        _QUEUES[engine] = self
         event.listen(engine, "before_cursor_execute", self.before_statement)
         event.listen(engine, "commit", self.ended)
         event.listen(engine, "rollback", self.ended)
         event.listen(engine.pool, "checkin", self.checked_in)
+
+
+_QUEUES: weakref.WeakKeyDictionary[Engine, WriterQueue] = weakref.WeakKeyDictionary()
+
+
+def before_write(connection: Connection, statement: str) -> None:
+    """What SQLAlchemy's before-statement event does for a write, for one run on the driver's
+    cursor (storage/prepared.py): on SQLite, wait for this process's writer lock."""
+    queue = _QUEUES.get(connection.engine)
+    if queue is not None:
+        queue.before_statement(connection, None, statement)
 
 
 def commit_without_fsync(connection: Connection) -> None:

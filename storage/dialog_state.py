@@ -11,12 +11,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from storage.models import DialogState, utcnow
+from storage.prepared import Prepared
 
 STATE: Table = DialogState.__table__  # type: ignore[attr-defined]
-# Built once: every event runs them, and constructing a statement costs more than running it on SQLite.
-_LOAD = select(STATE.c.dialog, STATE.c.state, STATE.c.data, STATE.c.version).where(STATE.c.user_id == bindparam("user_id"))
+# Every event runs these (storage/prepared.py); a user's first state is created once.
+_LOAD = Prepared(select(STATE.c.dialog, STATE.c.state, STATE.c.data, STATE.c.version).where(STATE.c.user_id == bindparam("user_id")))
 _CREATE = insert(STATE)
-_SAVE = update(STATE).where(STATE.c.user_id == bindparam("of_user"), STATE.c.version == bindparam("loaded"))
+_SAVE = Prepared(update(STATE).where(STATE.c.user_id == bindparam("of_user"), STATE.c.version == bindparam("loaded")))
 
 
 class StaleState(Exception):
@@ -46,14 +47,15 @@ class Snapshot:
 def load_state(session: Session, user_id: int) -> Snapshot:
     """The user's current dialog state (empty if they are in none).
 
-    Read and written with SQLAlchemy Core on the session's connection: every event does
-    both, and the ORM's identity map and unit of work cost more here than they give.
+    Read and written with prepared statements on the session's connection (storage/prepared.py):
+    every event does both, and the ORM's identity map and unit of work cost more here than they give.
     """
-    row = session.connection().execute(_LOAD, {"user_id": user_id}).first()
+    row = _LOAD.run(session.connection(), {"user_id": user_id}).first()
     if row is None:
         return Snapshot(user_id=user_id)
-    data = copy.deepcopy(row.data or {})
-    return Snapshot(user_id, row.dialog, row.state, data, row.version, True, (row.dialog, row.state, copy.deepcopy(data)))
+    dialog, state, stored, version = row
+    data = stored or {}  # decoded for this read alone: the dialogs may change it in place
+    return Snapshot(user_id, dialog, state, data, version, True, (dialog, state, copy.deepcopy(data)))
 
 
 def save_state(session: Session, snap: Snapshot) -> int:
@@ -73,8 +75,8 @@ def save_state(session: Session, snap: Snapshot) -> int:
         except IntegrityError as exc:
             raise StaleState from exc
         return 1
-    result = connection.execute(
-        _SAVE,
+    result = _SAVE.run(
+        connection,
         {
             "of_user": snap.user_id,
             "loaded": snap.version,

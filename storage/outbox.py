@@ -20,12 +20,13 @@ from sqlmodel import Session, col, select
 
 from storage.changed import changed_rows
 from storage.models import Assignment, OutboxMessage, utcnow
+from storage.prepared import Prepared
 from storage.quiz_polls import record_poll
 
 OPEN = ("pending", "sending")
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
-# Built once: constructing a statement costs more than running it on SQLite.
-_ADD = insert(OUTBOX).returning(OUTBOX.c.id)
+# Every reply runs these (storage/prepared.py).
+_ADD = Prepared(insert(OUTBOX).returning(OUTBOX.c.id))
 _COLUMNS = (
     "chat_id",
     "update_id",
@@ -41,23 +42,26 @@ _COLUMNS = (
     "error",
     "created_at",
 )
-_NONE_WAITING = ~exists().where(OUTBOX.c.chat_id == bindparam("v_chat_id"), OUTBOX.c.status.in_(OPEN))
 # A chat's first call of an update: claimed for the sender at once ("sending") when the chat has
-# no call waiting, else "pending" behind the others; the status says which.
-_ADD_FIRST = (
+# no call waiting, else "pending" behind the others; the status says which. One statement looks
+# for the chat's waiting calls as it inserts, so a reply costs one round trip.
+_WAITING = core_select(
+    exists().where(OUTBOX.c.chat_id == bindparam("v_chat_id"), or_(*(OUTBOX.c.status == status for status in OPEN))).label("waiting")
+).subquery("chat")
+_ADD_FIRST = Prepared(
     insert(OUTBOX)
     .from_select(
         [*_COLUMNS, "status", "claimed_by", "claimed_at"],
         core_select(
             *(bindparam(f"v_{name}", type_=OUTBOX.c[name].type) for name in _COLUMNS),
-            case((_NONE_WAITING, literal("sending")), else_=literal("pending")),
-            case((_NONE_WAITING, bindparam("v_claimed_by", type_=OUTBOX.c.claimed_by.type)), else_=literal("")),
-            case((_NONE_WAITING, bindparam("v_claimed_at", type_=OUTBOX.c.claimed_at.type)), else_=null()),
-        ),
+            case((_WAITING.c.waiting, literal("pending")), else_=literal("sending")),
+            case((_WAITING.c.waiting, literal("")), else_=bindparam("v_claimed_by", type_=OUTBOX.c.claimed_by.type)),
+            case((_WAITING.c.waiting, null()), else_=bindparam("v_claimed_at", type_=OUTBOX.c.claimed_at.type)),
+        ).select_from(_WAITING),
     )
     .returning(OUTBOX.c.id, OUTBOX.c.status)
 )
-_FINISH = update(OUTBOX).where(OUTBOX.c.id == bindparam("call"), OUTBOX.c.claimed_by == bindparam("owner"), OUTBOX.c.status == "sending")
+_FINISH = Prepared(update(OUTBOX).where(OUTBOX.c.id == bindparam("call"), OUTBOX.c.claimed_by == bindparam("owner"), OUTBOX.c.status == "sending"))
 _PROGRESS = update(Assignment.__table__).where(Assignment.__table__.c.id == bindparam("assignment"))  # type: ignore[attr-defined]
 GIVEN_UP_UNSURE = "may have been delivered; not sent a third time"
 
@@ -98,10 +102,10 @@ def queue(session: Session, update_id: int | None, items: list[Outgoing], owner:
     `owner` at once, so the process that commits them sends them without another transaction;
     returns those, by chat. Calls to a chat that has calls waiting join the end of its queue.
 
-    Written with SQLAlchemy Core on the session's connection: every update does this, and the
-    ORM's unit of work costs more here than it gives. A chat's first call is one statement
-    that looks for the chat's waiting calls as it inserts (`_ADD_FIRST`), so a reply costs one
-    round trip to the database.
+    Written with prepared statements on the session's connection (storage/prepared.py): every
+    update does this, and the ORM's unit of work costs more here than it gives. A chat's first
+    call is one statement that looks for the chat's waiting calls as it inserts (`_ADD_FIRST`),
+    so a reply costs one round trip to the database.
     """
     now = utcnow()
     connection = session.connection()
@@ -125,12 +129,14 @@ def queue(session: Session, update_id: int | None, items: list[Outgoing], owner:
         }
         if item.chat_id in mine:
             ours = mine[item.chat_id]
-            row_id = connection.execute(
-                _ADD, {**values, "status": "sending" if ours else "pending", "claimed_by": owner if ours else "", "claimed_at": now if ours else None}
-            ).scalar_one()
+            row_id = _ADD.run(
+                connection, {**values, "status": "sending" if ours else "pending", "claimed_by": owner if ours else "", "claimed_at": now if ours else None}
+            ).scalar()
         else:
-            row = connection.execute(_ADD_FIRST, {f"v_{name}": value for name, value in {**values, "claimed_by": owner, "claimed_at": now}.items()}).one()
-            row_id, ours = row.id, row.status == "sending"
+            row_id, status = _ADD_FIRST.run(
+                connection, {f"v_{name}": value for name, value in {**values, "claimed_by": owner, "claimed_at": now}.items()}
+            ).rows[0]
+            ours = status == "sending"
             mine[item.chat_id] = ours
         if ours:
             claimed.setdefault(item.chat_id, []).append(
@@ -201,7 +207,7 @@ def _finish(engine: Engine, call: Call, owner: str, poll_id: str | None = None, 
     with engine.begin() as connection:
         if poll_id is not None:
             record_poll(connection, poll_id, values.get("message_id"), call.payload["target"])  # type: ignore[arg-type]
-        done = connection.execute(_FINISH, {"call": call.id, "owner": owner, "claimed_by": "", **values})
+        done = _FINISH.run(connection, {"call": call.id, "owner": owner, "claimed_by": "", **values})
         if done.rowcount == 1 and call.progress_of is not None and values.get("message_id") is not None:
             connection.execute(_PROGRESS, {"assignment": call.progress_of, "progress_chat_id": call.chat_id, "progress_message_id": values["message_id"]})
         return done.rowcount == 1

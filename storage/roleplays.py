@@ -17,20 +17,21 @@ from sqlmodel import Session, col, select
 from storage.dialog_state import StaleState
 from storage.exports import write_csv, write_jsonl
 from storage.models import RolePlay, RolePlayTurn, User
+from storage.prepared import Prepared
 
 ROLEPLAY: Table = RolePlay.__table__  # type: ignore[attr-defined]
 TURN: Table = RolePlayTurn.__table__  # type: ignore[attr-defined]
 # Built once: a role-play turn runs these, and constructing a statement costs more than running it on SQLite.
-_LOAD = ROLEPLAY.select().where(ROLEPLAY.c.id == bindparam("roleplay_id"))
+_LOAD = Prepared(ROLEPLAY.select().where(ROLEPLAY.c.id == bindparam("roleplay_id")))
 _START = insert(ROLEPLAY).returning(ROLEPLAY.c.id)
-_KEEP = update(ROLEPLAY).where(ROLEPLAY.c.id == bindparam("roleplay_id"))
-_ADD_TURN = insert(TURN)
+_KEEP = Prepared(update(ROLEPLAY).where(ROLEPLAY.c.id == bindparam("roleplay_id")))
+_ADD_TURN = Prepared(insert(TURN))
 PROGRESS = ("state", "turns", "strikes", "goodwill", "marks")
 RESULT = ("outcome", "score", "finished_at", "facts_uncovered", "question_counts")
 
-# Role-plays are read and written here with SQLAlchemy Core on the session's connection: a
-# role-play turn reads its row and writes it back with a new turn, and the ORM's identity map
-# and unit of work cost more on that path than they give. The RolePlay objects returned are
+# Role-plays are read and written here with SQLAlchemy Core on the session's connection, a
+# turn's statements prepared (storage/prepared.py): a role-play turn reads its row and writes it
+# back with a new turn, and the ORM's identity map and unit of work cost more on that path than they give. The RolePlay objects returned are
 # not in the session; these functions write their changes.
 
 
@@ -43,17 +44,38 @@ def start_roleplay(session: Session, user_id: int, scenario_id: str, state: str,
 
 def load_roleplay(session: Session, roleplay_id: int) -> RolePlay | None:
     """The stored role-play, as it stands."""
-    row = session.connection().execute(_LOAD, {"roleplay_id": roleplay_id}).first()
-    return RolePlay(**row._mapping) if row is not None else None
+    row = _LOAD.run(session.connection(), {"roleplay_id": roleplay_id}).first_mapping()
+    return RolePlay(**row) if row is not None else None
 
 
-def record_turn(session: Session, roleplay: RolePlay, turn: RolePlayTurn) -> None:
-    """Store one exchange together with where it left the customer (already set on `roleplay`):
-    one UPDATE and one INSERT."""
+def record_turn(
+    session: Session,
+    roleplay: RolePlay,
+    *,
+    number: int,
+    rep_text: str,
+    suggested: bool,
+    verdict: dict[str, Any],
+    move: str | None,
+    customer_text: str,
+    at: datetime,
+) -> None:
+    """Store one exchange (a RolePlayTurn row) together with where it left the customer (already
+    set on `roleplay`): one UPDATE and one INSERT."""
     connection = session.connection()
-    connection.execute(_KEEP, {"roleplay_id": roleplay.id, **{name: getattr(roleplay, name) for name in PROGRESS}})
+    _KEEP.run(connection, {"roleplay_id": roleplay.id, **{name: getattr(roleplay, name) for name in PROGRESS}})
+    turn = {
+        "roleplay_id": roleplay.id,
+        "number": number,
+        "rep_text": rep_text,
+        "suggested": suggested,
+        "verdict": verdict,
+        "move": move,
+        "customer_text": customer_text,
+        "at": at,
+    }
     try:
-        connection.execute(_ADD_TURN, turn.model_dump(exclude={"id"}))
+        _ADD_TURN.run(connection, turn)
     except IntegrityError as exc:
         raise StaleState from exc  # another event of this rep's took the turn number first: play it again
 
@@ -68,7 +90,7 @@ def finish_roleplay(session: Session, roleplay: RolePlay, outcome: str, score: i
     """Record how a role-play ended `at` (the engine's time; on `roleplay` too), with where it left the customer."""
     roleplay.outcome, roleplay.score, roleplay.finished_at = outcome, score, at
     roleplay.facts_uncovered, roleplay.question_counts = facts, counts
-    session.connection().execute(_KEEP, {"roleplay_id": roleplay.id, **{name: getattr(roleplay, name) for name in (*PROGRESS, *RESULT)}})
+    _KEEP.run(session.connection(), {"roleplay_id": roleplay.id, **{name: getattr(roleplay, name) for name in (*PROGRESS, *RESULT)}})
 
 
 def attempts_at(session: Session, user_id: int, scenario_id: str) -> int:

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import Insert, Table, bindparam, delete
+from sqlalchemy import Table, bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from storage.models import InboxUpdate, ProcessedUpdate, utcnow
+from storage.prepared import Prepared
 
 PROCESSED: Table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
 INBOX: Table = InboxUpdate.__table__  # type: ignore[attr-defined]
-# Built once per dialect: an update id already recorded inserts nothing.
-_RECORD: dict[str, Insert] = {
-    "sqlite": sqlite.insert(PROCESSED).on_conflict_do_nothing().execution_options(preserve_rowcount=True),
-    "postgresql": postgresql.insert(PROCESSED).on_conflict_do_nothing().execution_options(preserve_rowcount=True),
+# Every update runs these (storage/prepared.py); an update id already recorded inserts nothing.
+_RECORD = {
+    "sqlite": Prepared(sqlite.insert(PROCESSED).on_conflict_do_nothing()),
+    "postgresql": Prepared(postgresql.insert(PROCESSED).on_conflict_do_nothing()),
 }
-_LEAVE_INBOX = delete(INBOX).where(INBOX.c.update_id == bindparam("update_id"))
+_LEAVE_INBOX = Prepared(delete(INBOX).where(INBOX.c.update_id == bindparam("update_id")))
 
 
 def claim_update(session: Session, update_id: int) -> bool:
@@ -34,9 +35,9 @@ def claim_update(session: Session, update_id: int) -> bool:
     inserts nothing if it committed, so the update is recognised as handled.
     """
     connection = session.connection()
-    if connection.execute(_RECORD[connection.dialect.name], {"update_id": update_id, "created_at": utcnow()}).rowcount != 1:
+    if _RECORD[connection.dialect.name].run(connection, {"update_id": update_id, "created_at": utcnow()}).rowcount != 1:
         return False
-    connection.execute(_LEAVE_INBOX, {"update_id": update_id})
+    _LEAVE_INBOX.run(connection, {"update_id": update_id})
     return True
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Insert, Table, bindparam, update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from storage.models import User, utcnow
+from storage.prepared import Prepared
 
 # last_seen says whether someone still uses the bot, not what they did this second:
 # refreshing it at most once a minute spares nearly every event an UPDATE.
@@ -19,16 +20,16 @@ DEFAULT_LANG = "zh"
 USER: Table = User.__table__  # type: ignore[attr-defined]
 # Built once: constructing a statement costs more than running it on SQLite.
 _FIND = USER.select().where(USER.c.id == bindparam("id"))
-_FIND_LOCKED = _FIND.with_for_update()
-_CREATE: dict[str, Insert] = {
-    "sqlite": sqlite.insert(USER).on_conflict_do_nothing().execution_options(preserve_rowcount=True),
-    "postgresql": postgresql.insert(USER).on_conflict_do_nothing().execution_options(preserve_rowcount=True),
+_FIND_EACH = {"sqlite": Prepared(_FIND), "postgresql": Prepared(_FIND.with_for_update())}
+_CREATE = {
+    "sqlite": Prepared(sqlite.insert(USER).on_conflict_do_nothing()),
+    "postgresql": Prepared(postgresql.insert(USER).on_conflict_do_nothing()),
 }
+_CHANGE = Prepared(update(USER).where(USER.c.id == bindparam("user_id")))
 
 
-def _find(connection: Connection, user_id: int) -> Any:
-    query = _FIND_LOCKED if connection.dialect.name == "postgresql" else _FIND
-    return connection.execute(query, {"id": user_id}).first()
+def _find(connection: Connection, user_id: int) -> dict[str, Any] | None:
+    return _FIND_EACH[connection.dialect.name].run(connection, {"id": user_id}).first_mapping()
 
 
 def guess_lang(hint: str) -> str:
@@ -46,8 +47,8 @@ def ensure_user(session: Session, user_id: int, name: str, chat_id: int | None, 
     """The user row for this id, created on first contact; name, chat and client language
     (`lang_hint`, when the event has one) kept current, last_seen when it is older than LAST_SEEN_STALE.
 
-    Read (and written, when something changed) with SQLAlchemy Core: every event does
-    this, and the ORM's identity map costs more here than it gives. The User returned is
+    Read (and written, when something changed) with prepared statements (storage/prepared.py):
+    every event does this, and the ORM's identity map costs more here than it gives. The User returned is
     not in the session; `set_language` changes it.
     On PostgreSQL the row stays locked (FOR UPDATE) until the transaction ends, so two
     events of one user in two processes are handled one after the other instead of
@@ -57,14 +58,24 @@ def ensure_user(session: Session, user_id: int, name: str, chat_id: int | None, 
     """
     connection = session.connection()
     name = name[:200]
-    row = _find(connection, user_id)
-    if row is None:
+    values = _find(connection, user_id)
+    if values is None:
         now = utcnow()
-        created: dict[str, Any] = {"id": user_id, "name": name, "lang": "", "lang_hint": lang_hint, "chat_id": chat_id, "created_at": now, "last_seen": now}
-        if connection.execute(_CREATE[connection.dialect.name], created).rowcount == 1:
+        created: dict[str, Any] = {
+            "id": user_id,
+            "name": name,
+            "lang": "",
+            "lang_hint": lang_hint,
+            "chat_id": chat_id,
+            "created_at": now,
+            "last_seen": now,
+            "on_leaderboard": False,
+            "nickname": "",
+        }
+        if _CREATE[connection.dialect.name].run(connection, created).rowcount == 1:
             return User(**created)
-        row = _find(connection, user_id)
-    values = dict(row._mapping)
+        values = _find(connection, user_id)
+        assert values is not None  # the row another process just created
     changed: dict[str, Any] = {}
     if name and values["name"] != name:
         changed["name"] = name
@@ -76,7 +87,7 @@ def ensure_user(session: Session, user_id: int, name: str, chat_id: int | None, 
     if now - values["last_seen"] >= LAST_SEEN_STALE:
         changed["last_seen"] = now
     if changed:
-        connection.execute(update(USER).where(USER.c.id == user_id).values(**changed))
+        _CHANGE.run(connection, {"user_id": user_id, **changed})
     return User(**(values | changed))
 
 

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from dialogs.engine import Engine
 from storage.dialog_state import StaleState
-from storage.models import RolePlay, RolePlayTurn, User, utcnow
+from storage.models import RolePlay, User, utcnow
 from storage.roleplays import record_turn
 from tests.chat import Chat
 from tests.telegram_fake import FakeTelegram, texts
@@ -22,24 +22,34 @@ from tests.telegram_fake import FakeTelegram, texts
 
 @contextmanager
 def recorded(engine: Engine) -> Iterator[tuple[list[str], list[int]]]:
-    """The SQL statements sent (verb and table) and the flushes made while the block runs."""
+    """The SQL statements SQLite ran (verb and table) and the ORM flushes made while the block runs.
+    Traced by the driver's connection, so statements run past SQLAlchemy (storage/prepared.py) count too."""
     statements: list[str] = []
     flushes: list[int] = []
 
-    def statement(conn, cursor, sql, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        verb = sql.split()[0]
-        table = re.search(r"\bFROM (\w+)" if verb == "SELECT" else r"^(?:UPDATE|INSERT INTO|DELETE FROM) (\w+)", sql)
-        statements.append(f"{verb} {table.group(1) if table else '?'}")
+    def statement(sql: str) -> None:
+        verb = sql.split()[0].upper()
+        if verb in ("SELECT", "INSERT", "UPDATE", "DELETE"):
+            table = re.search(r"\bFROM (\w+)" if verb == "SELECT" else r"^(?:UPDATE|INSERT INTO|DELETE FROM) (\w+)", sql)
+            statements.append(f"{verb} {table.group(1) if table else '?'}")
+
+    def trace(dbapi_connection, _record, _proxy):  # type: ignore[no-untyped-def]
+        dbapi_connection.set_trace_callback(statement)
+
+    def untrace(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.set_trace_callback(None)
 
     def flushed(session, context):  # type: ignore[no-untyped-def]
         flushes.append(1)
 
-    event.listen(engine.db, "before_cursor_execute", statement)
+    event.listen(engine.db, "checkout", trace)
+    event.listen(engine.db, "checkin", untrace)
     event.listen(OrmSession, "after_flush", flushed)
     try:
         yield statements, flushes
     finally:
-        event.remove(engine.db, "before_cursor_execute", statement)
+        event.remove(engine.db, "checkout", trace)
+        event.remove(engine.db, "checkin", untrace)
         event.remove(OrmSession, "after_flush", flushed)
 
 
@@ -105,4 +115,4 @@ def test_a_turn_number_another_event_took_first_makes_the_event_play_again(engin
     with Session(engine.db) as session:
         roleplay = session.exec(select(RolePlay)).one()
         with pytest.raises(StaleState):
-            record_turn(session, roleplay, RolePlayTurn(roleplay_id=roleplay.id or 0, number=1, rep_text="Who are the plums for?"))
+            record_turn(session, roleplay, number=1, rep_text="Who are the plums for?", suggested=False, verdict={}, move=None, customer_text="", at=utcnow())

@@ -199,8 +199,9 @@ class RolePlayDialog(Dialog):
         keep_progress(row, progress)
         customer_text = "\n".join(response.lines)
         stored = {**verdict.as_dict(), "moves": list(response.moves), "state": before}
-        turn = RolePlayTurn(
-            roleplay_id=row.id or 0,
+        record_turn(
+            self.ctx.session,
+            row,
             number=progress.turn,
             rep_text=text,
             suggested=suggested,
@@ -209,7 +210,6 @@ class RolePlayDialog(Dialog):
             customer_text=customer_text,
             at=self.ctx.now,
         )
-        record_turn(self.ctx.session, row, turn)
         self.data["turn"] = progress.turn  # a new version: older buttons expire and racing turns retry
         buttons = [] if response.outcome else self.play_buttons()
         self.ctx.say(

@@ -1,0 +1,109 @@
+"""Statements of a role-play turn's hot path, compiled once and run on the driver's cursor.
+
+A turn runs about ten small statements. Through SQLAlchemy each costs 15-40 µs of Python
+before and after the database's own 5-30 µs (an execution context, a result object, events),
+which on SQLite is most of a statement's cost. A `Prepared` statement is an ordinary Core
+statement, compiled once per dialect and set of columns, whose parameters and rows go through
+the same type processors SQLAlchemy would apply (UTC datetimes, JSON), but which is executed on
+the DB-API cursor of the session's own connection, inside the session's transaction. What
+SQLAlchemy's events did for these statements is done here: a write first takes the SQLite
+writer's place (storage/db.py, `before_write`), and a driver error is raised as SQLAlchemy's
+(an IntegrityError stays an IntegrityError).
+
+Used only where every event pays for it; everything else stays with the ORM or plain Core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.dml import UpdateBase
+
+from storage.db import before_write
+
+Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    positional: tuple[str, ...] | None  # parameter names in order (qmark drivers), None for named ones
+    binds: tuple[tuple[str, Processor, Any], ...]  # name, type processor, value of a fixed bind
+    keys: tuple[str, ...]
+    results: tuple[Processor, ...]
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What a prepared statement gave back: the rows it returned (values as SQLAlchemy would
+    give them) and how many rows it changed."""
+
+    keys: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+    rowcount: int
+
+    def first(self) -> tuple[Any, ...] | None:
+        """The first row returned, or None."""
+        return self.rows[0] if self.rows else None
+
+    def first_mapping(self) -> dict[str, Any] | None:
+        """The first row returned as a dict by column name, or None."""
+        return dict(zip(self.keys, self.rows[0], strict=True)) if self.rows else None
+
+    def scalar(self) -> Any:
+        """The first column of the only row returned."""
+        (row,) = self.rows
+        return row[0]
+
+
+class Prepared:
+    """A Core statement run without SQLAlchemy's per-execution machinery (see the module's docstring)."""
+
+    def __init__(self, statement: Select[Any] | UpdateBase) -> None:
+        self.statement = statement
+        self.writes = not isinstance(statement, Select)
+        self._compiled: dict[tuple[str, tuple[str, ...]], _Compiled] = {}
+
+    def _compile(self, dialect: Dialect, keys: tuple[str, ...]) -> _Compiled:
+        compiled = self.statement.compile(dialect=dialect, column_keys=list(keys))
+        if compiled.insert_prefetch or compiled.update_prefetch:  # defaults SQLAlchemy would compute in Python
+            missing = ", ".join(column.key for column in (*compiled.insert_prefetch, *compiled.update_prefetch))
+            raise ValueError(f"a prepared statement is given every column it writes; missing: {missing}")
+        binds = tuple((name, bind.type.dialect_impl(dialect).bind_processor(dialect), bind.value) for name, bind in compiled.binds.items())
+        columns = self.statement.selected_columns if isinstance(self.statement, Select) else self.statement.exported_columns
+        results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
+        positional = tuple(compiled.positiontup or ()) if compiled.positional else None
+        return _Compiled(compiled.string, positional, binds, tuple(str(column.key) for column in columns), results)
+
+    def run(self, connection: Connection, params: Mapping[str, Any]) -> Ran:
+        """Execute with `params` (names as the statement's bind parameters and columns) in the
+        connection's transaction."""
+        dialect = connection.dialect
+        key = (dialect.name, tuple(params))
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = self._compile(dialect, key[1])
+        values: dict[str, Any] = {}
+        for name, process, fixed in compiled.binds:
+            value = params.get(name, fixed)
+            values[name] = process(value) if process is not None else value
+        arguments: Sequence[Any] | dict[str, Any] = values if compiled.positional is None else tuple(values[name] for name in compiled.positional)
+        if self.writes:
+            before_write(connection, compiled.sql)
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(compiled.sql, arguments)
+            raw = cursor.fetchall() if compiled.results else []  # not a primary key PostgreSQL returns unasked
+            rowcount = cursor.rowcount
+        except dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(compiled.sql, arguments, exc, dialect.loaded_dbapi.Error) from exc
+        finally:
+            cursor.close()
+        processors = compiled.results
+        rows = [tuple(p(v) if p is not None else v for p, v in zip(processors, row, strict=True)) for row in raw]
+        return Ran(compiled.keys, rows, rowcount)
