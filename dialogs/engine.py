@@ -22,10 +22,10 @@ from dialogs.roleplay.customer import prepare as prepare_customer
 from dialogs.router import route
 from dialogs.understanding.classifier import warm as warm_understanding
 from knowledge.loader import Knowledge
-from storage.dialog_state import StaleState, load_state, save_state
+from storage.dialog_state import StaleState, save_state
 from storage.models import utcnow
 from storage.updates import claim_update
-from storage.users import ensure_user, guess_lang
+from storage.users import guess_lang, meet
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 3
@@ -93,8 +93,7 @@ class Engine:
             if event.update_id is not None and not claim_update(session, event.update_id):
                 log.info("update %s already handled; skipped", event.update_id)
                 return []
-            user = ensure_user(session, event.user_id, event.name, event.chat_id, event.lang_hint)
-            snap = load_state(session, user.id)
+            user, snap = meet(session, event.user_id, event.name, event.chat_id, event.lang_hint)
             ctx = Ctx(session, user, snap, self.knowledge, event, self.settings, CATALOGUE, now=self.clock())
             route(ctx)
             version = save_state(session, snap)

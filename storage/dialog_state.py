@@ -15,7 +15,8 @@ from storage.prepared import Prepared
 
 STATE: Table = DialogState.__table__  # type: ignore[attr-defined]
 # Every event runs these (storage/prepared.py); a user's first state is created once.
-_LOAD = Prepared(select(STATE.c.dialog, STATE.c.state, STATE.c.data, STATE.c.version).where(STATE.c.user_id == bindparam("user_id")))
+STATE_COLUMNS = ("dialog", "state", "data", "version")
+_LOAD = Prepared(select(*(STATE.c[name] for name in STATE_COLUMNS)).where(STATE.c.user_id == bindparam("user_id")))
 _CREATE = insert(STATE)
 _SAVE = Prepared(update(STATE).where(STATE.c.user_id == bindparam("of_user"), STATE.c.version == bindparam("loaded")))
 
@@ -50,12 +51,15 @@ def load_state(session: Session, user_id: int) -> Snapshot:
     Read and written with prepared statements on the session's connection (storage/prepared.py):
     every event does both, and the ORM's identity map and unit of work cost more here than they give.
     """
-    row = _LOAD.run(session.connection(), {"user_id": user_id}).first()
+    return snapshot(user_id, _LOAD.run(session.connection(), {"user_id": user_id}).first_mapping())
+
+
+def snapshot(user_id: int, row: dict[str, Any] | None) -> Snapshot:
+    """The state as read (`STATE_COLUMNS`), or the empty state of a user who has none yet."""
     if row is None:
         return Snapshot(user_id=user_id)
-    dialog, state, stored, version = row
-    data = stored or {}  # decoded for this read alone: the dialogs may change it in place
-    return Snapshot(user_id, dialog, state, data, version, True, (dialog, state, copy.deepcopy(data)))
+    data = row["data"] or {}  # decoded for this read alone: the dialogs may change it in place
+    return Snapshot(user_id, row["dialog"], row["state"], data, row["version"], True, (row["dialog"], row["state"], copy.deepcopy(data)))
 
 
 def save_state(session: Session, snap: Snapshot) -> int:

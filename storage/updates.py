@@ -14,12 +14,14 @@ from storage.prepared import Prepared
 
 PROCESSED: Table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
 INBOX: Table = InboxUpdate.__table__  # type: ignore[attr-defined]
-# Every update runs these (storage/prepared.py); an update id already recorded inserts nothing.
-_RECORD = {
-    "sqlite": Prepared(sqlite.insert(PROCESSED).on_conflict_do_nothing()),
-    "postgresql": Prepared(postgresql.insert(PROCESSED).on_conflict_do_nothing()),
+# Every update runs these (storage/prepared.py); an update id already recorded inserts nothing,
+# and the update leaves the inbox. PostgreSQL does both in one statement (a DELETE in WITH runs
+# whatever the INSERT does); SQLite has no DELETE in WITH, so there it is a second statement.
+_LEAVE_INBOX = delete(INBOX).where(INBOX.c.update_id == bindparam("leaving"))
+_RECORD: dict[str, tuple[Prepared, Prepared | None]] = {
+    "sqlite": (Prepared(sqlite.insert(PROCESSED).on_conflict_do_nothing()), Prepared(_LEAVE_INBOX)),
+    "postgresql": (Prepared(postgresql.insert(PROCESSED).on_conflict_do_nothing().add_cte(_LEAVE_INBOX.cte("left_inbox"))), None),
 }
-_LEAVE_INBOX = Prepared(delete(INBOX).where(INBOX.c.update_id == bindparam("update_id")))
 
 
 def claim_update(session: Session, update_id: int) -> bool:
@@ -30,14 +32,17 @@ def claim_update(session: Session, update_id: int) -> bool:
     never committed is handled again when Telegram redelivers it. The update leaves the
     inbox in the same transaction, so it is waiting there exactly until it is handled.
     Call it before anything else is written. One statement records it (INSERT … ON
-    CONFLICT DO NOTHING, with SQLAlchemy Core): when another process is handling the same
-    update at this moment, PostgreSQL makes the insert wait for that transaction and
-    inserts nothing if it committed, so the update is recognised as handled.
+    CONFLICT DO NOTHING): when another process is handling the same update at this moment,
+    PostgreSQL makes the insert wait for that transaction and inserts nothing if it
+    committed, so the update is recognised as handled (its inbox row goes either way: the
+    inbox worker finishes an update whatever the engine made of it).
     """
     connection = session.connection()
-    if _RECORD[connection.dialect.name].run(connection, {"update_id": update_id, "created_at": utcnow()}).rowcount != 1:
+    record, leave_inbox = _RECORD[connection.dialect.name]
+    if record.run(connection, {"update_id": update_id, "created_at": utcnow(), "leaving": update_id}).rowcount != 1:
         return False
-    _LEAVE_INBOX.run(connection, {"update_id": update_id})
+    if leave_inbox is not None:
+        leave_inbox.run(connection, {"leaving": update_id})
     return True
 
 

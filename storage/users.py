@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Table, bindparam, select as core_select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
+from storage.dialog_state import STATE, STATE_COLUMNS, Snapshot, snapshot
 from storage.models import User, utcnow
 from storage.prepared import Prepared
 
@@ -18,9 +19,14 @@ from storage.prepared import Prepared
 LAST_SEEN_STALE = timedelta(minutes=1)
 DEFAULT_LANG = "zh"
 USER: Table = User.__table__  # type: ignore[attr-defined]
-# Built once: constructing a statement costs more than running it on SQLite.
-_FIND = USER.select().where(USER.c.id == bindparam("id"))
-_FIND_EACH = {"sqlite": Prepared(_FIND), "postgresql": Prepared(_FIND.with_for_update())}
+# Every event runs these (storage/prepared.py). A user's row and their dialog state are read in
+# one statement: every event needs both.
+_FIND = (
+    core_select(*USER.c, *(STATE.c[name] for name in STATE_COLUMNS))
+    .select_from(USER.outerjoin(STATE, STATE.c.user_id == USER.c.id))
+    .where(USER.c.id == bindparam("id"))
+)
+_FIND_EACH = {"sqlite": Prepared(_FIND), "postgresql": Prepared(_FIND.with_for_update(of=USER))}
 _CREATE = {
     "sqlite": Prepared(sqlite.insert(USER).on_conflict_do_nothing()),
     "postgresql": Prepared(postgresql.insert(USER).on_conflict_do_nothing()),
@@ -30,6 +36,12 @@ _CHANGE = Prepared(update(USER).where(USER.c.id == bindparam("user_id")))
 
 def _find(connection: Connection, user_id: int) -> dict[str, Any] | None:
     return _FIND_EACH[connection.dialect.name].run(connection, {"id": user_id}).first_mapping()
+
+
+def meet(session: Session, user_id: int, name: str, chat_id: int | None, lang_hint: str = "") -> tuple[User, Snapshot]:
+    """`ensure_user`'s user, with their dialog state as `load_state` reads it, in one statement."""
+    user, state = _ensure(session, user_id, name, chat_id, lang_hint)
+    return user, snapshot(user_id, state if state["version"] is not None else None)
 
 
 def guess_lang(hint: str) -> str:
@@ -56,6 +68,11 @@ def ensure_user(session: Session, user_id: int, name: str, chat_id: int | None, 
     When a new user's first messages reach two bot processes at once, both try to create
     the row; the one that loses the race inserts nothing, reads the row the other created and goes on.
     """
+    return _ensure(session, user_id, name, chat_id, lang_hint)[0]
+
+
+def _ensure(session: Session, user_id: int, name: str, chat_id: int | None, lang_hint: str) -> tuple[User, dict[str, Any]]:
+    """The user (see `ensure_user`) and the row read, dialog state columns included."""
     connection = session.connection()
     name = name[:200]
     values = _find(connection, user_id)
@@ -73,7 +90,7 @@ def ensure_user(session: Session, user_id: int, name: str, chat_id: int | None, 
             "nickname": "",
         }
         if _CREATE[connection.dialect.name].run(connection, created).rowcount == 1:
-            return User(**created)
+            return User(**created), dict.fromkeys(STATE_COLUMNS)
         values = _find(connection, user_id)
         assert values is not None  # the row another process just created
     changed: dict[str, Any] = {}
@@ -88,7 +105,8 @@ def ensure_user(session: Session, user_id: int, name: str, chat_id: int | None, 
         changed["last_seen"] = now
     if changed:
         _CHANGE.run(connection, {"user_id": user_id, **changed})
-    return User(**(values | changed))
+    state = {key: values.pop(key) for key in STATE_COLUMNS}
+    return User(**(values | changed)), state
 
 
 def set_language(session: Session, user: User, lang: str) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 from sqlmodel import Session, col, select, update
 from telegram.error import NetworkError, TimedOut
 from telegram.request import RequestData
@@ -269,3 +270,26 @@ def test_a_picture_is_a_photo_captioned_with_its_text_and_what_does_not_fit_foll
     assert rest and [call.kind for call in rest] == ["message"] * len(rest)
     assert rest[-1].payload["markup"] == [[{"text": "Again", "callback_data": "1|3|rpa"}]]
     assert "".join(call.payload["text"] for call in [photo, *rest]).count("kind ") == 8
+
+
+def test_on_postgresql_a_reply_is_recorded_as_sent_without_waiting_for_the_disk(engine: Engine) -> None:
+    """Lost in a crash of the database's machine, the record costs at most the reply sent once more
+    (storage/db.py, commit_without_fsync); the update's own transaction still waits for the disk."""
+    if engine.db.dialect.name != "postgresql":
+        pytest.skip("SQLite's commits never wait for the disk in WAL mode with synchronous=NORMAL")
+    with Session(engine.db) as session:
+        (call,) = outbox.queue(session, 1, [Outgoing(7, "message", {"text": "您好", "markup": []})], "host:1:me")[7]
+        session.commit()
+    durability: list[str] = []
+
+    def listener(connection: Any) -> None:  # where the setting in force comes from, as the transaction commits
+        durability.append(connection.exec_driver_sql("SELECT setting || ' ' || source FROM pg_settings WHERE name = 'synchronous_commit'").scalar())
+
+    event.listen(engine.db, "commit", listener)
+    try:
+        assert outbox.mark_sent(engine.db, call, "host:1:me", message_id=101)
+    finally:
+        event.remove(engine.db, "commit", listener)
+    assert durability == ["off session"], "set for this transaction, not the server's setting (the tests' server never waits for the disk)"
+    with Session(engine.db) as session:
+        assert session.exec(select(OutboxMessage.status, OutboxMessage.message_id)).one() == ("sent", 101)

@@ -72,17 +72,18 @@ def test_last_seen_is_written_only_when_a_minute_old(engine: Engine) -> None:
         assert user is not None and user.last_seen > old + timedelta(minutes=1)
 
 
-def test_a_roleplay_turn_is_six_statements_and_no_orm_flush(engine: Engine) -> None:
+def test_a_roleplay_turn_is_five_statements_and_no_orm_flush(engine: Engine) -> None:
+    """The user and their dialog state are read in one statement (a join), so SELECT user names both."""
     ann = Chat(engine, 11, lang="en")
     ann.send("/roleplay plum")
     with recorded(engine) as (statements, flushes):
         assert ann.keys("What do you usually buy?") == ["roleplay_customer"]
-    assert statements == ["SELECT user", "SELECT dialogstate", "SELECT roleplay", "UPDATE roleplay", "INSERT roleplayturn", "UPDATE dialogstate"]
+    assert statements == ["SELECT user", "SELECT roleplay", "UPDATE roleplay", "INSERT roleplayturn", "UPDATE dialogstate"]
     assert flushes == []
 
 
 async def test_a_roleplay_turn_from_telegram_commits_once_before_its_reply_is_sent(telegram: FakeTelegram) -> None:
-    """The update's record, the turn and the reply's outbox row go in one transaction of nine
+    """The update's record, the turn and the reply's outbox row go in one transaction of eight
     statements; the reply's place in the send budget every process shares (the bot's and the
     chat's) is the second, and recording the reply as sent the third."""
     await telegram.send(11, "/roleplay plum", lang="en")
@@ -95,7 +96,6 @@ async def test_a_roleplay_turn_from_telegram_commits_once_before_its_reply_is_se
         "INSERT processedupdate",
         "DELETE inboxupdate",
         "SELECT user",
-        "SELECT dialogstate",
         "SELECT roleplay",
         "UPDATE roleplay",
         "INSERT roleplayturn",
@@ -105,7 +105,7 @@ async def test_a_roleplay_turn_from_telegram_commits_once_before_its_reply_is_se
         "INSERT sendpace",
         "UPDATE outboxmessage",
     ]
-    assert commits == [9, 11, 12] and flushes == []
+    assert commits == [8, 10, 11] and flushes == []
 
 
 def test_a_turn_number_another_event_took_first_makes_the_event_play_again(engine: Engine) -> None:
