@@ -38,7 +38,7 @@ from bot.text import TELEGRAM_LIMIT, split_html
 from dialogs.core.events import Button, Reply
 from knowledge.templates import render
 from storage import outbox
-from storage.outbox import GIVEN_UP_UNSURE, Call, Outgoing
+from storage.outbox import GIVEN_UP_UNSURE, Call, Outgoing, SentMarks
 
 log = logging.getLogger(__name__)
 NOTICE_LIMIT = 200
@@ -140,6 +140,7 @@ class Outbox:
         self.db, self.owner, self.budget, self.lease, self.batch = db, owner, budget, lease, batch
         self.parallel = asyncio.Semaphore(parallel)
         self._chats: dict[int, tuple[asyncio.Lock, list[int]]] = {}
+        self.marks = SentMarks(db) if SentMarks.usable(db) else None
 
     def posting(self, chat_id: int, update_id: int | None, query_id: str = "", pressed: int | None = None) -> Posting:
         """What the engine writes one event's replies with."""
@@ -255,9 +256,19 @@ class Outbox:
                 await self.budget.hold(call.chat_id, retry_after(exc))
             return await asyncio.to_thread(self._failed, call, exc)
         metrics.sent("reply")
-        if not await asyncio.to_thread(outbox.mark_sent, self.db, call, self.owner, message_id, poll_id):
+        if not await self._record_sent(call, message_id, poll_id):
             log.warning("reply %s was sent after this sender's claim had run out", call.id)
         return True
+
+    async def _record_sent(self, call: Call, message_id: int | None, poll_id: str | None) -> bool:
+        """Record the call as sent: at once on SQLite when it can be written without waiting
+        (storage/outbox.SentMarks), else in a thread; a poll or a push's progress message is
+        recorded with it, in a thread."""
+        if self.marks is not None and poll_id is None and call.progress_of is None:
+            done = self.marks.mark_sent(call, self.owner, message_id)
+            if done is not None:
+                return done
+        return await asyncio.to_thread(outbox.mark_sent, self.db, call, self.owner, message_id, poll_id)
 
     def _failed(self, call: Call, exc: TelegramError) -> bool:
         """Records a failed call: given up (True: the chat goes on) or back in the queue (False)."""

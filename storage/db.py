@@ -93,6 +93,13 @@ def before_write(connection: Connection, statement: str) -> None:
         queue.before_statement(connection, None, statement)
 
 
+def writer_lock(engine: Engine) -> threading.Lock | None:
+    """The lock this process's SQLite writers queue on (WriterQueue), for a write made outside
+    SQLAlchemy; None where there is none (PostgreSQL)."""
+    queue = _QUEUES.get(engine)
+    return queue.lock if queue is not None else None
+
+
 def commit_without_fsync(connection: Connection) -> None:
     """This transaction's commit returns before PostgreSQL has flushed it to disk
     (synchronous_commit off for it alone). A crash of the bot loses none of it; a crash of the

@@ -10,6 +10,8 @@ sent by someone else is left alone until that claim's lease runs out.
 
 from __future__ import annotations
 
+import sqlite3
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from storage.changed import changed_rows
+from storage.db import writer_lock
 from storage.models import Assignment, OutboxMessage, utcnow
 from storage.prepared import Prepared
 from storage.quiz_polls import record_poll
@@ -226,7 +229,61 @@ def mark_sent(engine: Engine, call: Call, owner: str, message_id: int | None, po
     remembered in the same transaction, so the push sender can edit it, and so is a quiz poll's
     id with what it asks (storage/quiz_polls.py), whoever owns the call now: the rep has the poll.
     False if this sender no longer owned the call (its lease ran out and another sender took it)."""
-    return _finish(engine, call, owner, poll_id, status="sent", sent_at=utcnow(), tries=call.tries + 1, message_id=message_id, content=None, error="")
+    return _finish(engine, call, owner, poll_id, **_sent(call, message_id))
+
+
+class SentMarks:
+    """SQLite: a reply recorded as sent straight from the event loop, when the database can be
+    written at once.
+
+    A role-play turn's reply is recorded as sent right after Telegram takes it. In a worker
+    thread that record cost two thread hops on top of its 0.1 ms; written here on a connection
+    of its own it takes about 0.05 ms, less than one hop. It never waits, so the event loop is
+    never held up: when this process's writer lock (storage/db.py, WriterQueue) is taken, or
+    another process is writing (busy_timeout 0, BEGIN IMMEDIATE fails at once), `mark_sent`
+    answers None and the caller records the reply in a thread as before. The connection never
+    checkpoints the log itself (wal_autocheckpoint 0: the pooled connections do), so a commit
+    here only appends to it. Used from the event loop's thread only.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        lock = writer_lock(engine)
+        assert lock is not None and engine.url.database, "a SQLite file"
+        self.lock, self.dialect = lock, engine.dialect
+        self.connection = sqlite3.connect(engine.url.database, isolation_level=None, check_same_thread=False)
+        for pragma in ("busy_timeout=0", "wal_autocheckpoint=0", "synchronous=NORMAL"):
+            self.connection.execute(f"PRAGMA {pragma}")
+        weakref.finalize(self, self.connection.close)
+
+    @staticmethod
+    def usable(engine: Engine) -> bool:
+        """Whether the database is a SQLite file (an in-memory one has a single connection)."""
+        return engine.dialect.name == "sqlite" and writer_lock(engine) is not None and engine.url.database not in (None, "", ":memory:")
+
+    def mark_sent(self, call: Call, owner: str, message_id: int | None) -> bool | None:
+        """As `mark_sent` (the module's), for a call with no poll and no push progress; None
+        when the database could not be written at once (nothing was recorded)."""
+        if not self.lock.acquire(blocking=False):
+            return None
+        try:
+            try:
+                self.connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError:  # another process holds the write lock
+                return None
+            try:
+                done = _FINISH["sqlite"].run_on(self.connection, self.dialect, {"call": call.id, "owner": owner, "claimed_by": "", **_sent(call, message_id)})
+                self.connection.execute("COMMIT")
+            except BaseException:
+                self.connection.execute("ROLLBACK")
+                raise
+            return done.rowcount == 1
+        finally:
+            self.lock.release()
+
+
+def _sent(call: Call, message_id: int | None) -> dict[str, Any]:
+    """What a call Telegram took is recorded with (besides giving up the claim)."""
+    return {"status": "sent", "sent_at": utcnow(), "tries": call.tries + 1, "message_id": message_id, "content": None, "error": ""}
 
 
 def mark_given_up(engine: Engine, call: Call, owner: str, status: str, error: str, *, unsure: bool = False) -> None:

@@ -83,19 +83,19 @@ class Prepared:
     def run(self, connection: Connection, params: Mapping[str, Any]) -> Ran:
         """Execute with `params` (names as the statement's bind parameters and columns) in the
         connection's transaction."""
-        dialect = connection.dialect
-        key = (dialect.name, tuple(params))
-        compiled = self._compiled.get(key)
-        if compiled is None:
-            compiled = self._compiled[key] = self._compile(dialect, key[1])
+        if self.writes:
+            before_write(connection, self._compiled_for(connection.dialect, params).sql)
+        return self.run_on(connection.connection.driver_connection, connection.dialect, params)
+
+    def run_on(self, driver_connection: Any, dialect: Dialect, params: Mapping[str, Any]) -> Ran:
+        """Execute on a driver's own connection (no writer lock taken: the caller holds it)."""
+        compiled = self._compiled_for(dialect, params)
         values: dict[str, Any] = {}
         for name, process, fixed in compiled.binds:
             value = params.get(name, fixed)
             values[name] = process(value) if process is not None else value
         arguments: Sequence[Any] | dict[str, Any] = values if compiled.positional is None else tuple(values[name] for name in compiled.positional)
-        if self.writes:
-            before_write(connection, compiled.sql)
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = driver_connection.cursor()
         try:
             cursor.execute(compiled.sql, arguments)
             raw = cursor.fetchall() if compiled.results else []  # not a primary key PostgreSQL returns unasked
@@ -107,3 +107,10 @@ class Prepared:
         processors = compiled.results
         rows = [tuple(p(v) if p is not None else v for p, v in zip(processors, row, strict=True)) for row in raw]
         return Ran(compiled.keys, rows, rowcount)
+
+    def _compiled_for(self, dialect: Dialect, params: Mapping[str, Any]) -> _Compiled:
+        key = (dialect.name, tuple(params))
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = self._compile(dialect, key[1])
+        return compiled

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import time
 from datetime import timedelta
 from typing import Any
@@ -26,6 +27,7 @@ from dialogs.core.events import Button, Picture, Reply
 from dialogs.engine import Engine
 from dialogs.pictures import charts
 from storage import claims, outbox
+from storage.db import writer_lock
 from storage.models import DialogState, OutboxMessage, utcnow
 from storage.outbox import Outgoing
 from tests.pictures import assert_picture
@@ -293,3 +295,30 @@ def test_on_postgresql_a_reply_is_recorded_as_sent_without_waiting_for_the_disk(
     assert durability == ["off session"], "set for this transaction, not the server's setting (the tests' server never waits for the disk)"
     with Session(engine.db) as session:
         assert session.exec(select(OutboxMessage.status, OutboxMessage.message_id)).one() == ("sent", 101)
+
+
+def test_on_sqlite_a_sent_reply_is_recorded_at_once_and_never_waits_for_a_writer(engine: Engine) -> None:
+    """The event loop records a reply as sent itself only when nothing else is writing; otherwise
+    it records nothing and leaves the record to a thread (bot/outbox.py), so it never waits."""
+    if not outbox.SentMarks.usable(engine.db):
+        pytest.skip("PostgreSQL records every reply in a thread")
+    marks = outbox.SentMarks(engine.db)
+    with Session(engine.db) as session:
+        calls = outbox.queue(session, 1, [Outgoing(7, "message", {"text": f"第 {n} 句", "markup": []}) for n in range(3)], "host:1:me")[7]
+        session.commit()
+    lock = writer_lock(engine.db)
+    assert lock is not None
+    with lock:  # another thread of this process is writing
+        assert marks.mark_sent(calls[0], "host:1:me", message_id=101) is None
+    other_process = sqlite3.connect(engine.db.url.database or "", isolation_level=None)
+    other_process.execute("BEGIN IMMEDIATE")
+    assert marks.mark_sent(calls[0], "host:1:me", message_id=101) is None
+    other_process.execute("ROLLBACK")
+    other_process.close()
+    assert statuses(engine, 7) == ["sending"] * 3
+    assert marks.mark_sent(calls[0], "host:1:me", message_id=101) is True
+    assert marks.mark_sent(calls[1], "host:2:someone-else", message_id=102) is False, "not this sender's call"
+    assert statuses(engine, 7) == ["sent", "sending", "sending"]
+    assert outbox.mark_sent(engine.db, calls[1], "host:1:me", message_id=102), "the thread's way still works alongside"
+    with Session(engine.db) as session:
+        assert session.exec(select(OutboxMessage.message_id).order_by(col(OutboxMessage.id))).all() == [101, 102, None]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -21,15 +22,18 @@ from tests.telegram_fake import FakeTelegram, texts
 
 
 @contextmanager
-def recorded(engine: Engine) -> Iterator[tuple[list[str], list[int]]]:
-    """The SQL statements SQLite ran (verb and table) and the ORM flushes made while the block runs.
-    Traced by the driver's connection, so statements run past SQLAlchemy (storage/prepared.py) count too."""
+def recorded(engine: Engine, *also: sqlite3.Connection) -> Iterator[tuple[list[str], list[int]]]:
+    """The SQL statements SQLite ran (verb and table, and each COMMIT) and the ORM flushes made
+    while the block runs. Traced by the driver's connections (the pool's, and `also`), so
+    statements run past SQLAlchemy (storage/prepared.py) count too."""
     statements: list[str] = []
     flushes: list[int] = []
 
     def statement(sql: str) -> None:
         verb = sql.split()[0].upper()
-        if verb in ("SELECT", "INSERT", "UPDATE", "DELETE"):
+        if verb == "COMMIT":
+            statements.append(verb)
+        elif verb in ("SELECT", "INSERT", "UPDATE", "DELETE"):
             table = re.search(r"\bFROM (\w+)" if verb == "SELECT" else r"^(?:UPDATE|INSERT INTO|DELETE FROM) (\w+)", sql)
             statements.append(f"{verb} {table.group(1) if table else '?'}")
 
@@ -45,9 +49,13 @@ def recorded(engine: Engine) -> Iterator[tuple[list[str], list[int]]]:
     event.listen(engine.db, "checkout", trace)
     event.listen(engine.db, "checkin", untrace)
     event.listen(OrmSession, "after_flush", flushed)
+    for connection in also:
+        connection.set_trace_callback(statement)
     try:
         yield statements, flushes
     finally:
+        for connection in also:
+            connection.set_trace_callback(None)
         event.remove(engine.db, "checkout", trace)
         event.remove(engine.db, "checkin", untrace)
         event.remove(OrmSession, "after_flush", flushed)
@@ -78,19 +86,18 @@ def test_a_roleplay_turn_is_five_statements_and_no_orm_flush(engine: Engine) -> 
     ann.send("/roleplay plum")
     with recorded(engine) as (statements, flushes):
         assert ann.keys("What do you usually buy?") == ["roleplay_customer"]
-    assert statements == ["SELECT user", "SELECT roleplay", "UPDATE roleplay", "INSERT roleplayturn", "UPDATE dialogstate"]
+    assert statements == ["SELECT user", "SELECT roleplay", "UPDATE roleplay", "INSERT roleplayturn", "UPDATE dialogstate", "COMMIT"]
     assert flushes == []
 
 
 async def test_a_roleplay_turn_from_telegram_commits_once_before_its_reply_is_sent(telegram: FakeTelegram) -> None:
     """The update's record, the turn and the reply's outbox row go in one transaction of eight
     statements; the reply's place in the send budget every process shares (the bot's and the
-    chat's) is the second, and recording the reply as sent the third."""
+    chat's) is the second, and recording the reply as sent the third (from the event loop, on the
+    outbox's own connection: storage/outbox.SentMarks)."""
     await telegram.send(11, "/roleplay plum", lang="en")
     engine: Engine = telegram.app.bot_data["engine"]
-    commits: list[int] = []
-    event.listen(engine.db, "commit", lambda _conn: commits.append(len(statements)))
-    with recorded(engine) as (statements, flushes):
+    with recorded(engine, telegram.app.bot_data["outbox"].marks.connection) as (statements, flushes):
         assert texts(await telegram.send(11, "What do you usually buy?", lang="en"))
     assert statements == [
         "INSERT processedupdate",
@@ -101,11 +108,14 @@ async def test_a_roleplay_turn_from_telegram_commits_once_before_its_reply_is_se
         "INSERT roleplayturn",
         "UPDATE dialogstate",
         "INSERT outboxmessage",
+        "COMMIT",
         "INSERT sendpace",
         "INSERT sendpace",
+        "COMMIT",
         "UPDATE outboxmessage",
+        "COMMIT",
     ]
-    assert commits == [8, 10, 11] and flushes == []
+    assert flushes == []
 
 
 def test_a_turn_number_another_event_took_first_makes_the_event_play_again(engine: Engine) -> None:
