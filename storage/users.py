@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
-from storage.dialog_state import STATE, STATE_COLUMNS, Snapshot, snapshot
+from storage.dialog_state import STATE, STATE_COLUMNS, Snapshot, load_state, snapshot
 from storage.models import User, utcnow
 from storage.prepared import Prepared
 
@@ -19,14 +19,19 @@ from storage.prepared import Prepared
 LAST_SEEN_STALE = timedelta(minutes=1)
 DEFAULT_LANG = "zh"
 USER: Table = User.__table__  # type: ignore[attr-defined]
-# Every event runs these (storage/prepared.py). A user's row and their dialog state are read in
-# one statement: every event needs both.
-_FIND = (
-    core_select(*USER.c, *(STATE.c[name] for name in STATE_COLUMNS))
-    .select_from(USER.outerjoin(STATE, STATE.c.user_id == USER.c.id))
-    .where(USER.c.id == bindparam("id"))
-)
-_FIND_EACH = {"sqlite": Prepared(_FIND), "postgresql": Prepared(_FIND.with_for_update(of=USER))}
+# Every event runs these (storage/prepared.py). On SQLite a user's row and their dialog state
+# are read in one statement (every event needs both). PostgreSQL locks the user's row (FOR
+# UPDATE) and reads the state in a statement of its own once it holds the lock: read in the same
+# statement, the state would be as it was before the wait (a joined row that is not locked is
+# not read again), and the outer join's state row cannot be locked.
+_FIND_EACH = {
+    "sqlite": Prepared(
+        core_select(*USER.c, *(STATE.c[name] for name in STATE_COLUMNS))
+        .select_from(USER.outerjoin(STATE, STATE.c.user_id == USER.c.id))
+        .where(USER.c.id == bindparam("id"))
+    ),
+    "postgresql": Prepared(USER.select().where(USER.c.id == bindparam("id")).with_for_update()),
+}
 _CREATE = {
     "sqlite": Prepared(sqlite.insert(USER).on_conflict_do_nothing()),
     "postgresql": Prepared(postgresql.insert(USER).on_conflict_do_nothing()),
@@ -39,8 +44,10 @@ def _find(connection: Connection, user_id: int) -> dict[str, Any] | None:
 
 
 def meet(session: Session, user_id: int, name: str, chat_id: int | None, lang_hint: str = "") -> tuple[User, Snapshot]:
-    """`ensure_user`'s user, with their dialog state as `load_state` reads it, in one statement."""
+    """`ensure_user`'s user, with their dialog state as `load_state` reads it (one statement on SQLite)."""
     user, state = _ensure(session, user_id, name, chat_id, lang_hint)
+    if state is None:
+        return user, load_state(session, user_id)
     return user, snapshot(user_id, state if state["version"] is not None else None)
 
 
@@ -71,8 +78,8 @@ def ensure_user(session: Session, user_id: int, name: str, chat_id: int | None, 
     return _ensure(session, user_id, name, chat_id, lang_hint)[0]
 
 
-def _ensure(session: Session, user_id: int, name: str, chat_id: int | None, lang_hint: str) -> tuple[User, dict[str, Any]]:
-    """The user (see `ensure_user`) and the row read, dialog state columns included."""
+def _ensure(session: Session, user_id: int, name: str, chat_id: int | None, lang_hint: str) -> tuple[User, dict[str, Any] | None]:
+    """The user (see `ensure_user`) and, where it was read with them, their dialog state's columns."""
     connection = session.connection()
     name = name[:200]
     values = _find(connection, user_id)
@@ -90,7 +97,7 @@ def _ensure(session: Session, user_id: int, name: str, chat_id: int | None, lang
             "nickname": "",
         }
         if _CREATE[connection.dialect.name].run(connection, created).rowcount == 1:
-            return User(**created), dict.fromkeys(STATE_COLUMNS)
+            return User(**created), dict.fromkeys(STATE_COLUMNS)  # nobody new has a state yet
         values = _find(connection, user_id)
         assert values is not None  # the row another process just created
     changed: dict[str, Any] = {}
@@ -105,7 +112,7 @@ def _ensure(session: Session, user_id: int, name: str, chat_id: int | None, lang
         changed["last_seen"] = now
     if changed:
         _CHANGE.run(connection, {"user_id": user_id, **changed})
-    state = {key: values.pop(key) for key in STATE_COLUMNS}
+    state = {key: values.pop(key) for key in STATE_COLUMNS} if "version" in values else None
     return User(**(values | changed)), state
 
 
