@@ -152,16 +152,24 @@ def compile_cue(normalised_cue: str) -> Cue:
 
 
 class CueSet:
-    """Many cues checked at once: Chinese ones as one pattern, English ones indexed by their first word."""
+    """Many cues checked at once, each kind in the way that costs least and answers as checking
+    them one by one would (a role-play turn checks a few dozen sets, each of up to a hundred cues):
+    Chinese cues as one pattern; one-word cues as the set of their compared forms, held when one of
+    the message's words has such a form; one-word prefix cues (`congrat*`) as one tuple of prefixes
+    that `str.startswith` tries in a single call; cues of several words indexed by their first word
+    (or listed apart when that word is a prefix)."""
 
     def __init__(self, cues: tuple[Cue, ...]) -> None:
         chinese = sorted({c.chinese for c in cues if c.chinese is not None}, key=len, reverse=True)
         self._chinese = re.compile("|".join(re.escape(c) for c in chinese)) if chinese else None
         self._chinese_cues = tuple(chinese)
+        english = [cue for cue in cues if cue.chinese is None]
+        self._words = frozenset(cue.parts[0][0] for cue in english if len(cue.parts) == 1 and not cue.parts[0][1])
+        self._prefixes = tuple(dict.fromkeys(cue.parts[0][0] for cue in english if len(cue.parts) == 1 and cue.parts[0][1]))
         self._by_first: dict[str, list[Cue]] = {}
         self._by_prefix: list[Cue] = []
-        for cue in cues:
-            if cue.chinese is None:
+        for cue in english:
+            if len(cue.parts) > 1:
                 value, prefix = cue.parts[0]
                 if prefix:
                     self._by_prefix.append(cue)
@@ -172,9 +180,12 @@ class CueSet:
         """True if any cue occurs in the message as whole words (or Chinese characters)."""
         if self._chinese is not None and self._chinese.search(words.text) and any(words.holds_chinese(c) for c in self._chinese_cues):
             return True
-        for start, key in enumerate(words.stems):
-            if any(cue._at(words, start) for cue in self._by_first.get(key, ())):
-                return True
+        if not self._words.isdisjoint(words.stems) or (self._prefixes and any(word.startswith(self._prefixes) for word in words.raw)):
+            return True
+        if not self._by_first.keys().isdisjoint(words.stems):
+            for start, key in enumerate(words.stems):
+                if any(cue._at(words, start) for cue in self._by_first.get(key, ())):
+                    return True
         return any(cue.found_in(words) for cue in self._by_prefix)
 
     def starts(self, words: Words) -> bool:
@@ -184,7 +195,12 @@ class CueSet:
             return True
         if not words.stems or not text[:1].isascii():
             return False
-        return any(cue._at(words, 0) for cue in self._by_first.get(words.stems[0], ())) or any(cue.starts(words) for cue in self._by_prefix)
+        first = words.stems[0]
+        return (
+            first in self._words
+            or words.raw[0].startswith(self._prefixes)
+            or any(cue._at(words, 0) for cue in (*self._by_first.get(first, ()), *self._by_prefix))
+        )
 
 
 @lru_cache(maxsize=4096)
