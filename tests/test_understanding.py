@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from dialogs.roleplay.customer import Progress, find_move, respond
+from dialogs.roleplay.customer import Progress, Reading, find_move, respond
 from dialogs.understanding import learned
 from dialogs.understanding.classifier import classify, normalise
 from dialogs.understanding.evaluation import load_labelled
@@ -32,7 +32,7 @@ ENGLISH_CUES = sorted(
 
 def move_in(state: str, text: str, *known: str) -> str | None:
     progress = Progress(state=state, marks=dict.fromkeys(known, 0))
-    move = find_move(PLUM, progress, text, classify(text))
+    move = find_move(PLUM, progress, Reading(PLUM, text, classify(text)))
     return move.id if move else None
 
 

@@ -38,7 +38,11 @@ def act_rules() -> tuple[ActRule, ...]:
 
 def act_by_rules(normalised: str) -> str | None:
     """The first act one of whose cues the (normalised) sentence holds, or None."""
-    words = words_of(normalised)
+    return act_in(words_of(normalised))
+
+
+def act_in(words: Words) -> str | None:
+    """The first act one of whose cues the sentence, already cut into words, holds, or None."""
     return next((rule.act for rule in act_rules() if rule.fires(words)), None)
 
 
