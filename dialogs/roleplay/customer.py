@@ -305,8 +305,9 @@ class Reading:
 
     @cached_property
     def words(self) -> Words:
-        """The text cut into words, for the cues."""
-        return words_of(self.normalised)
+        """The text cut into words, for the cues: as the classifier cut it when its verdict is on this very text."""
+        kept = self.verdict.words
+        return kept if kept is not None and kept.text == self.normalised else words_of(self.normalised)
 
     @cached_property
     def ruled(self) -> str | None:
