@@ -193,7 +193,9 @@ PROPOSING_ACTS = frozenset({"closing", "pitch", "price"})
 
 
 def destination(scenario: Scenario, state: str, trigger: str) -> str:
-    """Where `trigger` would take the customer from `state`: the machine is run once per state and trigger, then remembered."""
+    """Where `trigger` takes the customer from `state`: the machine is run once per state and trigger,
+    then remembered, both to see where a move would lead and to move her on (each run adds a model to
+    the machine and removes it again, which cost a turn about as much as finding its move)."""
     key = (scenario.id, id(scenario), state, trigger)
     if key not in _DESTINATIONS:
         _DESTINATIONS[key] = fire(scenario, state, trigger)
@@ -474,7 +476,7 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
     progress.unheard = 0 if applied or offended else progress.unheard + 1
     progress.puzzled += 0 if applied or offended else 1
     if not applied and not offended and state.unmatched_trigger:
-        progress.state = fire(scenario, progress.state, state.unmatched_trigger)
+        progress.state = destination(scenario, progress.state, state.unmatched_trigger)
     elif (
         not applied
         and not offended
@@ -484,7 +486,7 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
         lines.append(in_turn(state.moves_on.say, lang, turn, scenario.id, "moves_on"))
         progress.unheard = 0
         if state.moves_on.trigger:
-            progress.state = fire(scenario, progress.state, state.moves_on.trigger)
+            progress.state = destination(scenario, progress.state, state.moves_on.trigger)
             onward = find_move(scenario, progress, reading)
             if onward is not None and substantive(onward):
                 applied.append(onward)
@@ -493,7 +495,7 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
         lines.append(vague)
     left = False
     if outcome_of(scenario, progress.state) is None and progress.strikes + progress.puzzled // scenario.puzzled_per_strike >= scenario.patience:
-        progress.state = fire(scenario, progress.state, LEAVE)
+        progress.state = destination(scenario, progress.state, LEAVE)
         left = True
     ids = tuple(move.id for move in applied)
     return Response(ids[0] if ids else None, ids, tuple(dict.fromkeys(lines)), tuple(revealed), left, outcome_of(scenario, progress.state))
@@ -616,7 +618,7 @@ def _apply(scenario: Scenario, progress: Progress, move: Move, lang: str, lines:
     if move.goodwill < 0:
         progress.strikes -= move.goodwill
     if move.trigger:
-        progress.state = fire(scenario, progress.state, move.trigger)
+        progress.state = destination(scenario, progress.state, move.trigger)
     return revealed
 
 
