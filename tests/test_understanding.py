@@ -82,12 +82,13 @@ CUE_WORDS = sorted({word for cue in SCENARIO_CUES for word in cue.rstrip("*").sp
 @settings(max_examples=300, deadline=None)
 @given(cues=st.lists(st.sampled_from(SCENARIO_CUES), min_size=1, max_size=40), data=st.data())
 def test_a_set_of_cues_hears_what_its_cues_hear_one_by_one(cues: list[str], data: st.DataObject) -> None:
-    """The rep says a run of cue words (the move's own, in any order, and others): the move's set
-    of cues holds (and begins) the line exactly when one of its cues, checked alone, does, however
-    the set indexes them."""
+    """The rep says a run of cue words (maybe one of the move's cues first, then its words in any
+    order and others): the move's set of cues holds (and begins) the line exactly when one of its
+    cues, checked alone, does, however the set indexes them."""
     own = sorted({word for cue in cues for word in cue.rstrip("*").split()})
+    opening = data.draw(st.lists(st.sampled_from(cues), max_size=1))
     said = data.draw(st.lists(st.sampled_from(own) | st.sampled_from(CUE_WORDS), max_size=8))
-    words = words_of(normalise(" ".join(said)))
+    words = words_of(normalise(" ".join([cue.rstrip("*") for cue in opening] + said)))
     compiled = tuple(compile_cue(cue) for cue in cues)
     assert CueSet(compiled).found_in(words) == any(cue.found_in(words) for cue in compiled)
     assert CueSet(compiled).starts(words) == any(cue.starts(words) for cue in compiled)
