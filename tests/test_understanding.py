@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from dialogs.roleplay.customer import Progress, find_move, respond
+from dialogs.roleplay.customer import Progress, Reading, find_move, respond
 from dialogs.understanding import learned
 from dialogs.understanding.classifier import classify, normalise
 from dialogs.understanding.evaluation import load_labelled
-from dialogs.understanding.tokens import compile_cue, words_of
+from dialogs.understanding.tokens import CueSet, compile_cue, cue_form, words_of
 from knowledge.validate import cached_knowledge
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "knowledge" / "understanding" / "examples"
@@ -32,7 +32,7 @@ ENGLISH_CUES = sorted(
 
 def move_in(state: str, text: str, *known: str) -> str | None:
     progress = Progress(state=state, marks=dict.fromkeys(known, 0))
-    move = find_move(PLUM, progress, text, classify(text))
+    move = find_move(PLUM, progress, Reading(PLUM, text, classify(text)))
     return move.id if move else None
 
 
@@ -63,6 +63,35 @@ def test_no_cue_fires_inside_another_word(cue: str, before: str, after: str) -> 
     """A scenario's English cue glued inside a longer made-up word never matches."""
     text = normalise(f"well {before}{cue}{after} then")
     assert not compile_cue(normalise(cue)).found_in(words_of(text))
+
+
+SCENARIO_CUES = sorted(
+    {
+        cue_form(c)
+        for sc in cached_knowledge().scenarios.values()
+        for m in sc.moves
+        for mm in m.match
+        for cues in (mm.cues, mm.also)
+        if cues
+        for c in (*cues.zh, *cues.en)
+    }
+)
+CUE_WORDS = sorted({word for cue in SCENARIO_CUES for word in cue.rstrip("*").split()})
+
+
+@settings(max_examples=300, deadline=None)
+@given(cues=st.lists(st.sampled_from(SCENARIO_CUES), min_size=1, max_size=40), data=st.data())
+def test_a_set_of_cues_hears_what_its_cues_hear_one_by_one(cues: list[str], data: st.DataObject) -> None:
+    """The rep says a run of cue words (maybe one of the move's cues first, then its words in any
+    order and others): the move's set of cues holds (and begins) the line exactly when one of its
+    cues, checked alone, does, however the set indexes them."""
+    own = sorted({word for cue in cues for word in cue.rstrip("*").split()})
+    opening = data.draw(st.lists(st.sampled_from(cues), max_size=1))
+    said = data.draw(st.lists(st.sampled_from(own) | st.sampled_from(CUE_WORDS), max_size=8))
+    words = words_of(normalise(" ".join([cue.rstrip("*") for cue in opening] + said)))
+    compiled = tuple(compile_cue(cue) for cue in cues)
+    assert CueSet(compiled).found_in(words) == any(cue.found_in(words) for cue in compiled)
+    assert CueSet(compiled).starts(words) == any(cue.starts(words) for cue in compiled)
 
 
 def test_a_greeting_with_a_nice_word_is_not_a_pitch() -> None:

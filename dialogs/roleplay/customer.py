@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import threading
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from transitions import Machine
 
-from dialogs.understanding.acts import act_by_rules
+from dialogs.understanding.acts import act_in
 from dialogs.understanding.classifier import Classification, classify
 from dialogs.understanding.learned import LinearModel, examples_model, text_features
 from dialogs.understanding.similarity import ExampleIndex
@@ -37,6 +38,7 @@ _EXAMPLES: dict[tuple[str, int], ExampleIndex] = {}
 _MODELS: dict[tuple[str, int], LinearModel] = {}
 _DESTINATIONS: dict[tuple[str, int, str, str], str] = {}
 _SPIN_OF: dict[tuple[str, int, str], str | None] = {}
+_REWARDED: dict[tuple[str, int], frozenset[str]] = {}
 _CUE_SETS: dict[int, tuple[Cues, CueSet]] = {}
 EXAMPLE_SIMILARITY = 0.4
 SAME_KIND_SIMILARITY = 0.1
@@ -175,13 +177,15 @@ def _compiled(cues: Cues) -> CueSet:
 
 
 def _matches(match: Match, text: Words, verdict: Classification) -> bool:
+    """True if the message meets every condition of the match: the verdict's are looked at before
+    the cues, as they cost less and rule most matches out."""
     return (
-        _has_cue(match.cues, text)
-        and (match.also is None or _has_cue(match.also, text))
-        and (match.question is None or match.question == verdict.is_question)
+        (match.question is None or match.question == verdict.is_question)
         and (match.form is None or match.form == verdict.form)
         and (match.spin is None or verdict.spin in match.spin)
         and (match.acts is None or bool(set(match.acts) & set(verdict.acts)))
+        and _has_cue(match.cues, text)
+        and (match.also is None or _has_cue(match.also, text))
     )
 
 
@@ -189,7 +193,9 @@ PROPOSING_ACTS = frozenset({"closing", "pitch", "price"})
 
 
 def destination(scenario: Scenario, state: str, trigger: str) -> str:
-    """Where `trigger` would take the customer from `state`: the machine is run once per state and trigger, then remembered."""
+    """Where `trigger` takes the customer from `state`: the machine is run once per state and trigger,
+    then remembered, both to see where a move would lead and to move her on (each run adds a model to
+    the machine and removes it again, which cost a turn about as much as finding its move)."""
     key = (scenario.id, id(scenario), state, trigger)
     if key not in _DESTINATIONS:
         _DESTINATIONS[key] = fire(scenario, state, trigger)
@@ -197,8 +203,12 @@ def destination(scenario: Scenario, state: str, trigger: str) -> str:
 
 
 def rewarded_outcomes(scenario: Scenario) -> frozenset[str]:
-    """The outcomes the rubric rewards: a sale, an appointment, a trial (not walking away or a put-off)."""
-    return frozenset(o for c in scenario.rubric if c.points > 0 for o in c.when.outcomes)
+    """The outcomes the rubric rewards: a sale, an appointment, a trial (not walking away or a put-off);
+    worked out once per loaded scenario, as each move that fits is checked against them every turn."""
+    key = (scenario.id, id(scenario))
+    if key not in _REWARDED:
+        _REWARDED[key] = frozenset(o for c in scenario.rubric if c.points > 0 for o in c.when.outcomes)
+    return _REWARDED[key]
 
 
 def closes(scenario: Scenario, state: str, move: Move) -> bool:
@@ -215,14 +225,13 @@ def ending(scenario: Scenario, state: str, move: Move) -> str | None:
     return None if after == state else next((s.outcome or s.end_outcome for s in scenario.states if s.id == after), None)
 
 
-def cold_upsell(scenario: Scenario, move: Move, text: str) -> Upsell | None:
+def cold_upsell(scenario: Scenario, move: Move, words: Words) -> Upsell | None:
     """The add-on this move sells, when the message gives no reason for it: no reason word
     (scoring/default.yaml) and none of the upsell's `link` words. "Buy some kiwi too." is not
     taken; "Kiwi's full of vitamins, good for her and the baby" is."""
     upsell = next((u for u in scenario.upsells if u.move == move.id), None)
     if upsell is None:
         return None
-    words = words_of(normalise(text))
     linked = _has_cue(scenario.rules.reasons, words) or (upsell.link is not None and _has_cue(upsell.link, words))
     return None if linked else upsell
 
@@ -278,14 +287,66 @@ def move_model(scenario: Scenario) -> LinearModel:
         return _MODELS[key]
 
 
-def likeliest(scenario: Scenario, parts: Sequence[Sequence[str]], labels: set[str]) -> tuple[float, str | None]:
+class Reading:
+    """A rep's message, or one of its sentences, with its verdict, as the customer reads it: its
+    words for the cues, the n-grams of it and of each of its sentences, how like each move's example
+    lines those are, and what the move model makes of them.
+
+    None of this depends on where the talk stands, and one turn asks about the same text many times
+    (the whole message and each sentence, again once a move has taken effect, whether it asks again
+    what she told, whether an add-on came with a reason), so each part is worked out when first
+    needed and then kept with the reading. `respond` makes a new reading for each message: nothing
+    is kept from one message to the next.
+    """
+
+    def __init__(self, scenario: Scenario, text: str, verdict: Classification) -> None:
+        self.scenario = scenario
+        self.text = text
+        self.verdict = verdict
+        self.normalised = normalise(text)
+
+    @cached_property
+    def words(self) -> Words:
+        """The text cut into words, for the cues: as the classifier cut it when its verdict is on this very text."""
+        kept = self.verdict.words
+        return kept if kept is not None and kept.text == self.normalised else words_of(self.normalised)
+
+    @cached_property
+    def ruled(self) -> str | None:
+        """The act an act rule names in the text (a cue in acts.yaml), or None."""
+        return act_in(self.words)
+
+    @cached_property
+    def pieces(self) -> list[Reading]:
+        """Each sentence read on its own, with its own verdict (this reading, for a one-sentence message)."""
+        pieces = sentence_verdicts(self.text, self.verdict)
+        if len(pieces) == 1 and pieces[0][0] == self.text and pieces[0][1] is self.verdict:
+            return [self]
+        return [Reading(self.scenario, piece, piece_verdict) for piece, piece_verdict in pieces]
+
+    @cached_property
+    def features(self) -> list[tuple[str, ...]]:
+        """The n-grams of the whole text and of each of its sentences (a one-sentence text is read once)."""
+        return list(dict.fromkeys(tuple(text_features(part)) for part in (self.text, *sentences(self.normalised))))
+
+    @cached_property
+    def similarities(self) -> list[dict[int, float]]:
+        """For the whole text and each sentence: its similarity to each example line it shares an n-gram with."""
+        index = examples_of(self.scenario)
+        return [index.similarities(index.vector_of(feats)) for feats in self.features]
+
+    @cached_property
+    def move_scores(self) -> list[dict[str, float]]:
+        """For the whole text and each sentence: the move model's probability of each move."""
+        model = move_model(self.scenario)
+        return [model.scores(feats) for feats in self.features]
+
+
+def likeliest(reading: Reading, labels: set[str]) -> tuple[float, str | None]:
     """The move among `labels` (the moves that fit now) the move model finds likeliest for the
-    whole message or one of its sentences (`parts`: the n-grams of each), with its share of the
-    model's belief in those moves."""
-    model = move_model(scenario)
+    whole message or one of its sentences, with its share of the model's belief in those moves."""
     found: tuple[float, str | None] = (0.0, None)
-    for feats in parts:
-        scores = model.scores(feats)
+    for scores in reading.move_scores:
         total = sum(probability for label, probability in scores.items() if label in labels) or 1.0
         for label, probability in scores.items():
             if label in labels and probability >= MOVE_FLOOR and probability / total > found[0]:
@@ -296,8 +357,7 @@ def likeliest(scenario: Scenario, parts: Sequence[Sequence[str]], labels: set[st
 def find_move(
     scenario: Scenario,
     progress: Progress,
-    text: str,
-    verdict: Classification,
+    reading: Reading,
     *,
     may_close: bool | None = None,
     guess_ends: bool = True,
@@ -313,32 +373,26 @@ def find_move(
     of a message whose first move has already counted) and the deal is made, a move that would
     end the talk is not taken on the model's word alone: "Saturday or Sunday?" right after the
     booking is no goodbye."""
-    normalised = normalise(text)
-    words = words_of(normalised)
-    fitting = [
-        move
-        for move in scenario.moves
-        if applicable(move, progress) and ((proposes(verdict) if may_close is None else may_close) or not closes(scenario, progress.state, move))
-    ]
-    by_cue = [move for move in fitting if any(_matches(m, words, verdict) for m in move.match)]
+    verdict = reading.verdict
+    may = proposes(verdict) if may_close is None else may_close
+    fitting = [move for move in scenario.moves if applicable(move, progress) and (may or not closes(scenario, progress.state, move))]
+    by_cue = [move for move in fitting if any(_matches(m, reading.words, verdict) for m in move.match)]
     strong = [move for move in by_cue if substantive(move)]
     if strong:
         return strong[0]
     index = examples_of(scenario)
     labels = {move.id for move in fitting if move.examples}
-    parts = list(dict.fromkeys(tuple(text_features(part)) for part in (text, *sentences(normalised))))  # a one-sentence message is read once
-    scored = [index.similarities(index.vector_of(feats)) for feats in parts]
-    similarity, nearest = max((index.best(scores, labels) for scores in scored), key=lambda found: found[0])
+    similarity, nearest = max((index.best(scores, labels) for scores in reading.similarities), key=lambda found: found[0])
     if nearest is not None and similarity >= EXAMPLE_SIMILARITY:
         return next(move for move in fitting if move.id == nearest.label)
     settled = not guess_ends and end_early_outcome(scenario, progress.state) in rewarded_outcomes(scenario)
     guessable = {move.id for move in fitting if move.id in labels and ending(scenario, progress.state, move) is None} if settled else labels
-    probability, label = likeliest(scenario, parts, guessable)
+    probability, label = likeliest(reading, guessable)
     if label is not None and probability >= MOVE_CONFIDENCE:
         return next(move for move in fitting if move.id == label)
-    if verdict.is_question and verdict.spin != "none" and asked_again(scenario, progress, text, verdict) is None:
+    if verdict.is_question and verdict.spin != "none" and asked_again(scenario, progress, reading) is None:
         kind = {move.id for move in fitting if spin_of(scenario, move) == verdict.spin}
-        similarity, nearest = max((index.best(scores, kind) for scores in scored), key=lambda found: found[0])
+        similarity, nearest = max((index.best(scores, kind) for scores in reading.similarities), key=lambda found: found[0])
         if nearest is not None and similarity >= SAME_KIND_SIMILARITY:
             return next(move for move in fitting if move.id == nearest.label)
     return by_cue[0] if by_cue else None
@@ -378,23 +432,23 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
     turn = progress.turn
     state = next(s for s in scenario.states if s.id == progress.state)
     vague = in_turn(state.unmatched or scenario.unmatched, lang, turn, scenario.id, "unmatched")
-    pieces = sentence_verdicts(text, verdict)
-    ruled = [act_by_rules(normalise(piece)) for piece, _ in pieces]
+    reading = Reading(scenario, text, verdict)
+    pieces = reading.pieces
     lines: list[str] = []
     revealed: list[str] = []
     applied: list[Move] = []
     small_talk: Move | None = None
-    main = find_move(scenario, progress, text, verdict)
-    others = [] if len(pieces) == 1 else [find_move(scenario, progress, piece, piece_verdict, may_close=False) for piece, piece_verdict in pieces]
+    main = find_move(scenario, progress, reading)
+    others = [] if len(pieces) == 1 else [find_move(scenario, progress, piece, may_close=False) for piece in pieces]
     if main is not None and not substantive(main):
         small_talk, main = main, None
     if main is None:
         main = next((move for move in others if move is not None and substantive(move)), None)
-    cold = cold_upsell(scenario, main, text) if main is not None else None
+    cold = cold_upsell(scenario, main, reading.words) if main is not None else None
     if cold is not None:
         main = None
     if main is not None and not costs(scenario, main) and len(pieces) > 1:
-        cold = _apply_each_sentence(scenario, progress, main, pieces, ruled, others, text, lang, lines, applied, revealed)
+        cold = _apply_each_sentence(scenario, progress, main, reading, others, lang, lines, applied, revealed)
     else:
         chosen = [main] if main is not None else []
         chosen += [move for move in others if move is not None and move.goodwill < 0 and move not in chosen]
@@ -408,12 +462,12 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
     if cold is not None and not applied:
         lines.append(in_turn(cold.ask_why or copy_text().customer_upsell_why, lang, turn, scenario.id, cold.id))
     offended = cold is not None and not applied
-    offended |= _take_offence(scenario, progress, ruled, applied, lang, turn, lines)
+    offended |= _take_offence(scenario, progress, [piece.ruled for piece in pieces], applied, lang, turn, lines)
     if not applied and small_talk is not None and not offended:
         applied.append(small_talk)
         revealed += _apply(scenario, progress, small_talk, lang, lines)
     if not applied and not offended:
-        again = asked_again(scenario, progress, text, verdict)
+        again = asked_again(scenario, progress, reading)
         if again is not None:
             fact = next(f for f in scenario.facts if f.id == again.reveal[0])
             asked = scenario.asked_already or copy_text().customer_asked_already
@@ -422,18 +476,18 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
     progress.unheard = 0 if applied or offended else progress.unheard + 1
     progress.puzzled += 0 if applied or offended else 1
     if not applied and not offended and state.unmatched_trigger:
-        progress.state = fire(scenario, progress.state, state.unmatched_trigger)
+        progress.state = destination(scenario, progress.state, state.unmatched_trigger)
     elif (
         not applied
         and not offended
         and state.moves_on
-        and (progress.unheard >= state.moves_on.after or heard_once_on(scenario, progress, state.moves_on, text, verdict))
+        and (progress.unheard >= state.moves_on.after or heard_once_on(scenario, progress, state.moves_on, reading))
     ):
         lines.append(in_turn(state.moves_on.say, lang, turn, scenario.id, "moves_on"))
         progress.unheard = 0
         if state.moves_on.trigger:
-            progress.state = fire(scenario, progress.state, state.moves_on.trigger)
-            onward = find_move(scenario, progress, text, verdict)
+            progress.state = destination(scenario, progress.state, state.moves_on.trigger)
+            onward = find_move(scenario, progress, reading)
             if onward is not None and substantive(onward):
                 applied.append(onward)
                 revealed += _apply(scenario, progress, onward, lang, lines)
@@ -441,20 +495,21 @@ def respond(scenario: Scenario, progress: Progress, text: str, verdict: Classifi
         lines.append(vague)
     left = False
     if outcome_of(scenario, progress.state) is None and progress.strikes + progress.puzzled // scenario.puzzled_per_strike >= scenario.patience:
-        progress.state = fire(scenario, progress.state, LEAVE)
+        progress.state = destination(scenario, progress.state, LEAVE)
         left = True
     ids = tuple(move.id for move in applied)
     return Response(ids[0] if ids else None, ids, tuple(dict.fromkeys(lines)), tuple(revealed), left, outcome_of(scenario, progress.state))
 
 
-def heard_once_on(scenario: Scenario, progress: Progress, moves_on: MovesOn, text: str, verdict: Classification) -> bool:
+def heard_once_on(scenario: Scenario, progress: Progress, moves_on: MovesOn, reading: Reading) -> bool:
     """True for a discovery question (a question with a SPIN type) the customer would answer once
     she has moved the talk on, and that is no mistake there: asked about herself instead of
     being sold to, she gives the rep the hearing at once rather than after `after` turns."""
+    verdict = reading.verdict
     if moves_on.trigger is None or not verdict.is_question or verdict.spin == "none":
         return False
     ahead = replace(progress, state=destination(scenario, progress.state, moves_on.trigger), marks=dict(progress.marks))
-    move = find_move(scenario, ahead, text, verdict)
+    move = find_move(scenario, ahead, reading)
     return move is not None and substantive(move) and not costs(scenario, move) and ending(scenario, ahead.state, move) is None
 
 
@@ -466,22 +521,21 @@ def sentence_verdicts(text: str, verdict: Classification) -> list[tuple[str, Cla
     return [(text, verdict)] if len(parts) <= 1 else [(part, classify(part)) for part in parts]
 
 
-def asked_again(scenario: Scenario, progress: Progress, text: str, verdict: Classification) -> Move | None:
+def asked_again(scenario: Scenario, progress: Progress, reading: Reading) -> Move | None:
     """A move that would reveal what the customer has already told, asked again: she says so and repeats it.
 
     Only the questions of a message count: a rep who sums up what she said before asking
     something new ("So social insurance and an old accident plan. Is that enough?") listened,
     and is not asking again."""
-    pieces = sentence_verdicts(text, verdict)
+    pieces = reading.pieces
     if len(pieces) > 1:
-        asked = [(part, part_verdict) for part, part_verdict in pieces if part_verdict.is_question]
-        return next((move for part, part_verdict in asked if (move := asked_again(scenario, progress, part, part_verdict))), None)
-    words = words_of(normalise(text))
+        asked = [piece for piece in pieces if piece.verdict.is_question]
+        return next((move for piece in asked if (move := asked_again(scenario, progress, piece))), None)
     for move in scenario.moves:
         told = [name for name in move.unless if name in move.reveal and progress.knows(name)]
         if not move.reveal or not told or any(progress.knows(name) for name in move.unless if name not in told):
             continue
-        if in_place(move, progress) and any(_matches(m, words, verdict) for m in move.match):
+        if in_place(move, progress) and any(_matches(m, reading.words, reading.verdict) for m in move.match):
             return move
     return None
 
@@ -507,10 +561,8 @@ def _apply_each_sentence(
     scenario: Scenario,
     progress: Progress,
     main: Move,
-    pieces: list[tuple[str, Classification]],
-    ruled: list[str | None],
+    reading: Reading,
     others: list[Move | None],
-    text: str,
     lang: str,
     lines: list[str],
     applied: list[Move],
@@ -524,15 +576,16 @@ def _apply_each_sentence(
     a reason, if one was (it is not taken)."""
     place = next((number for number, before in enumerate(others) if before is main), -1)
     cold = None
-    for number, (piece, piece_verdict) in enumerate(pieces):
+    pieces = reading.pieces
+    for number, piece in enumerate(pieces):
         if number == place or (place == -1 and number == 0):
             applied.append(main)
             revealed += _apply(scenario, progress, main, lang, lines)
         if outcome_of(scenario, progress.state) is not None:
             return None
-        if number == place or ruled[number] in scenario.rules.conduct:
+        if number == place or piece.ruled in scenario.rules.conduct:
             continue
-        move = find_move(scenario, progress, piece, piece_verdict, guess_ends=False)
+        move = find_move(scenario, progress, piece, guess_ends=False)
         last = number == len(pieces) - 1
         if (
             move is not None
@@ -541,7 +594,7 @@ def _apply_each_sentence(
             and move not in applied
             and (ending(scenario, progress.state, move) is None or (last and closes(scenario, progress.state, move)))
         ):
-            if (unreasoned := cold_upsell(scenario, move, text)) is not None:
+            if (unreasoned := cold_upsell(scenario, move, reading.words)) is not None:
                 cold = unreasoned
                 continue
             applied.append(move)
@@ -565,7 +618,7 @@ def _apply(scenario: Scenario, progress: Progress, move: Move, lang: str, lines:
     if move.goodwill < 0:
         progress.strikes -= move.goodwill
     if move.trigger:
-        progress.state = fire(scenario, progress.state, move.trigger)
+        progress.state = destination(scenario, progress.state, move.trigger)
     return revealed
 
 

@@ -21,7 +21,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from dialogs.understanding import tokens
-from dialogs.understanding.acts import act_by_rules, act_rules
+from dialogs.understanding.acts import act_in, act_rules
 from dialogs.understanding.learned import act_model, features, spin_model
 from dialogs.understanding.text import detect_language, normalise, sentences
 
@@ -55,7 +55,10 @@ class Classification:
     """The verdict on one utterance, with the cues (rule ids + matched words) that decided it.
 
     A message of several sentences keeps each sentence's own verdict in `parts` (its text, its
-    act), so readers that go sentence by sentence need not classify them again."""
+    act), so readers that go sentence by sentence need not classify them again. `words` is the
+    sentence the verdict is on as the act rules cut it into words (its `text` holds the normalised
+    sentence), so the role-play customer, who checks her cues against the same sentence, need not
+    cut it again (Chinese is cut by jieba, the dearest step of reading a line)."""
 
     text: str
     lang: str
@@ -65,6 +68,7 @@ class Classification:
     cues: tuple[str, ...]
     acts: tuple[str, ...] = ()
     parts: tuple[Classification, ...] = field(default=(), compare=False)
+    words: tokens.Words | None = field(default=None, compare=False, repr=False)
 
     @property
     def act(self) -> str:
@@ -300,34 +304,36 @@ def classify(text: str, *, rules: RuleBook | None = None) -> Classification:
         return Classification(text, lang, False, "none", "none", ("statement:no_words",))
     parts = [part for part in sentences(normalised) if any(char.isalpha() for char in part)] or [normalised]
     langs = [detect_language(part) if len(parts) > 1 else lang for part in parts]
-    verdicts = [_classify_sentence(text, part_lang, book.languages[part_lang], part) for part, part_lang in zip(parts, langs, strict=True)]
+    read = [tokens.words_of(part) for part in parts]
+    verdicts = [_classify_sentence(text, part_lang, book.languages[part_lang], words) for words, part_lang in zip(read, langs, strict=True)]
     main = max((i for i, verdict in enumerate(verdicts) if verdict.is_question), default=len(verdicts) - 1)
-    acts = [speech_act(part, part_lang, verdict.is_question) for part, part_lang, verdict in zip(parts, langs, verdicts, strict=True)]
+    acts = [speech_act(words, part_lang, verdict.is_question) for words, part_lang, verdict in zip(read, langs, verdicts, strict=True)]
     each = tuple(replace(verdict, text=part, acts=(act,)) for part, verdict, act in zip(parts, verdicts, acts, strict=True)) if len(parts) > 1 else ()
     acts.append(acts.pop(main))
     return replace(verdicts[main], acts=tuple(acts), parts=each)
 
 
-def speech_act(normalised: str, lang: str, is_question: bool) -> str:
-    """What one sentence does (greeting, pitch, closing, question, improper offer…).
+def speech_act(words: tokens.Words, lang: str, is_question: bool) -> str:
+    """What one sentence (normalised, cut into words) does (greeting, pitch, closing, question, improper offer…).
 
     The act rules (knowledge/understanding/acts.yaml) decide when one of their cues is in the
     sentence; otherwise the learned act model does. A sentence the question rules read as a
     statement is never the act `question`.
     """
-    by_rule = act_by_rules(normalised)
+    by_rule = act_in(words)
     if by_rule is not None:
         return by_rule
-    probabilities = act_model().scores(features(normalised, lang))
+    probabilities = act_model().scores(features(words.text, lang))
     return next(act for act in sorted(probabilities, key=probabilities.__getitem__, reverse=True) if is_question or act != "question")
 
 
-def _classify_sentence(text: str, lang: str, language: LanguageRules, normalised: str) -> Classification:
+def _classify_sentence(text: str, lang: str, language: LanguageRules, words: tokens.Words) -> Classification:
+    normalised = words.text
     hits = _apply_rules(language.rules, normalised)
     question_class, question_hits = _decide(hits, QUESTION_CLASSES, language.priority)
     if question_class != "question":
         cues = [hit.cue for hit in question_hits] or ["statement:no_question_cue"]
-        return Classification(text, lang, False, "none", "none", tuple(cues))
+        return Classification(text, lang, False, "none", "none", tuple(cues), words=words)
     form, form_hits = _decide(hits, FORM_CLASSES, language.priority)
     spin, spin_hits = _decide(hits, SPIN_CLASSES, language.priority)
     cues = [hit.cue for hit in question_hits]
@@ -341,7 +347,7 @@ def _classify_sentence(text: str, lang: str, language: LanguageRules, normalised
     else:
         spin_cues = [hit.cue for hit in spin_hits]
     cues += spin_cues
-    return Classification(text, lang, True, form or language.default_form, spin, tuple(cues))
+    return Classification(text, lang, True, form or language.default_form, spin, tuple(cues), words=words)
 
 
 def _learned_spin(normalised: str, lang: str, language: LanguageRules) -> tuple[str, list[str]] | None:

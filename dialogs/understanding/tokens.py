@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ _CJK = re.compile("[\u3400-\u9fff]")
 _STEMMER = snowballstemmer.stemmer("english")
 USER_DICT = Path(__file__).resolve().parents[2] / "knowledge" / "understanding" / "userdict.zh.txt"
 STOPWORDS_FILE = USER_DICT.with_name("stopwords.yaml")
+RUN = 4  # cues of up to this many whole words are found by looking up the message's runs of words (most cues are 1-4 words)
 
 
 @lru_cache(maxsize=1)
@@ -78,6 +79,13 @@ class Words:
                 return True
             at = self.text.find(cue, at + 1)
         return False
+
+    @cached_property
+    def runs(self) -> frozenset[tuple[str, ...]]:
+        """Every run of one to RUN consecutive words (their compared forms), made once per message,
+        so a set of cues finds any of its cues of whole words in one set intersection instead of
+        trying each cue at each word."""
+        return frozenset(self.stems[start : start + length] for length in range(1, RUN + 1) for start in range(len(self.stems) - length + 1))
 
 
 @lru_cache(maxsize=65536)
@@ -152,16 +160,27 @@ def compile_cue(normalised_cue: str) -> Cue:
 
 
 class CueSet:
-    """Many cues checked at once: Chinese ones as one pattern, English ones indexed by their first word."""
+    """Many cues checked at once, each kind in the way that costs least and answers as checking
+    them one by one would (a role-play turn checks a few dozen sets, each of up to a hundred cues):
+    Chinese cues as one pattern; cues of up to RUN whole words as a set of runs of compared forms,
+    held when the message has one of them among its runs (`Words.runs`); one-word prefix cues
+    (`congrat*`) as one tuple of prefixes that `str.startswith` tries in a single call; the few
+    longer cues and cues with a prefix after their first word indexed by their first word (or
+    listed apart when that word is a prefix)."""
 
     def __init__(self, cues: tuple[Cue, ...]) -> None:
+        self.cues = cues
         chinese = sorted({c.chinese for c in cues if c.chinese is not None}, key=len, reverse=True)
         self._chinese = re.compile("|".join(re.escape(c) for c in chinese)) if chinese else None
         self._chinese_cues = tuple(chinese)
+        english = [cue for cue in cues if cue.chinese is None]
+        runs = [cue for cue in english if len(cue.parts) <= RUN and not any(prefix for _, prefix in cue.parts)]
+        self._runs = frozenset(tuple(value for value, _ in cue.parts) for cue in runs)
+        self._prefixes = tuple(dict.fromkeys(cue.parts[0][0] for cue in english if len(cue.parts) == 1 and cue.parts[0][1]))
         self._by_first: dict[str, list[Cue]] = {}
         self._by_prefix: list[Cue] = []
-        for cue in cues:
-            if cue.chinese is None:
+        for cue in english:
+            if cue not in runs and len(cue.parts) > 1:
                 value, prefix = cue.parts[0]
                 if prefix:
                     self._by_prefix.append(cue)
@@ -172,9 +191,12 @@ class CueSet:
         """True if any cue occurs in the message as whole words (or Chinese characters)."""
         if self._chinese is not None and self._chinese.search(words.text) and any(words.holds_chinese(c) for c in self._chinese_cues):
             return True
-        for start, key in enumerate(words.stems):
-            if any(cue._at(words, start) for cue in self._by_first.get(key, ())):
-                return True
+        if not self._runs.isdisjoint(words.runs) or (self._prefixes and any(word.startswith(self._prefixes) for word in words.raw)):
+            return True
+        if not self._by_first.keys().isdisjoint(words.stems):
+            for start, key in enumerate(words.stems):
+                if any(cue._at(words, start) for cue in self._by_first.get(key, ())):
+                    return True
         return any(cue.found_in(words) for cue in self._by_prefix)
 
     def starts(self, words: Words) -> bool:
@@ -184,7 +206,11 @@ class CueSet:
             return True
         if not words.stems or not text[:1].isascii():
             return False
-        return any(cue._at(words, 0) for cue in self._by_first.get(words.stems[0], ())) or any(cue.starts(words) for cue in self._by_prefix)
+        return (
+            any(words.stems[:length] in self._runs for length in range(1, RUN + 1))
+            or words.raw[0].startswith(self._prefixes)
+            or any(cue._at(words, 0) for cue in (*self._by_first.get(words.stems[0], ()), *self._by_prefix))
+        )
 
 
 @lru_cache(maxsize=4096)
