@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 from sqlalchemy import event, func
 from sqlmodel import Session, select
 
-from storage.db import make_engine
+from storage.db import CHECKPOINT_EVERY_S, FALLBACK_CHECKPOINT_PAGES, make_engine
 from storage.models import Team
 
 THREADS = 8
@@ -49,3 +50,34 @@ def test_eight_threads_writing_at_once_all_get_through_with_a_one_millisecond_bu
     with Session(db) as session:
         assert session.exec(select(func.count()).select_from(Team)).one() == THREADS * EACH
     db.dispose()
+
+
+def test_the_log_is_copied_back_beside_the_writers_not_by_their_commits(tmp_path: Path) -> None:
+    """Commits leave the write-ahead log to the checkpoint thread (storage/db.Checkpointer), which
+    copies it back into the database file within about a second; a commit checkpoints only if the
+    log ever grows past the fallback's size."""
+    path = tmp_path / "log.db"
+    db = make_engine(f"sqlite:///{path}")
+    with db.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == FALLBACK_CHECKPOINT_PAGES
+    for n in range(30):
+        with Session(db) as session:
+            session.add(Team(name=f"team {n}"))
+            session.commit()
+    deadline = time.monotonic() + 10 * CHECKPOINT_EVERY_S
+    while in_the_file_alone(path) != 30 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert in_the_file_alone(path) == 30
+    db.dispose()
+
+
+def in_the_file_alone(path: Path) -> int:
+    """The teams the database file holds, the log not read (immutable: nothing is checkpointed by
+    reading); none while even the table is only in the log."""
+    reader = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+    try:
+        return int(reader.execute("SELECT count(*) FROM team").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+    finally:
+        reader.close()
