@@ -74,6 +74,9 @@ class Prepared:
         if compiled.insert_prefetch or compiled.update_prefetch:  # defaults SQLAlchemy would compute in Python
             missing = ", ".join(column.key for column in (*compiled.insert_prefetch, *compiled.update_prefetch))
             raise ValueError(f"a prepared statement is given every column it writes; missing: {missing}")
+        unbound = [name for name, bind in compiled.binds.items() if bind.required and name not in keys]
+        if unbound:
+            raise ValueError(f"a prepared statement is given every parameter it names; missing: {', '.join(unbound)}")
         binds = tuple((name, bind.type.dialect_impl(dialect).bind_processor(dialect), bind.value) for name, bind in compiled.binds.items())
         columns = self.statement.selected_columns if isinstance(self.statement, Select) else self.statement.exported_columns
         results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)

@@ -87,6 +87,11 @@ def test_a_statement_missing_a_column_with_a_default_is_refused(db: DbEngine) ->
         Prepared(insert(USER)).run(session.connection(), {"id": 11})
 
 
+def test_a_statement_run_without_a_parameter_it_names_is_refused(db: DbEngine) -> None:
+    with Session(db) as session, pytest.raises(ValueError, match="missing: user_id"):
+        Prepared(update(USER).where(USER.c.id == bindparam("user_id"))).run(session.connection(), {"name": "Ann"})
+
+
 def test_a_prepared_write_takes_the_sqlite_writer_s_place(db: DbEngine) -> None:
     with Session(db) as session:
         connection = session.connection()
