@@ -5,7 +5,10 @@ budget in the database).
 Replies and pushes draw on one budget. Replies may use a burst of 10 overall and 4 per chat (a
 long answer in several messages goes at once); pushes only 5 overall and strictly one a second
 per chat, so a push running at full rate leaves replies room to go first. Only calls that show a
-new message count (sendMessage, sendDocument): Telegram's broadcast limit is about those.
+new message count (sendMessage, sendDocument): Telegram's broadcast limit is about those. A call
+that has taken its place here says so to the process's own cap on calls (bot/telegram_app.py:
+OverallLimit), which then lets it through uncounted: counted twice, a push at the full 30 a second
+left the cap no room for the trainer's progress edits, and each edit took an invitation's turn.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.engine import Engine as DbEngine
-from telegram.ext import ContextTypes
+from telegram import Bot
+from telegram.ext import ContextTypes, ExtBot
 
 from storage import pace
 from storage.pace import Rule, Taken
@@ -25,6 +30,13 @@ BURST, BULK_BURST = 10, 5
 CHAT_BURST = 4
 LONGEST_WAIT = 2.0  # a reply waits this long for its chat at most; longer, it goes back to the outbox
 FORGET_AFTER = 60.0  # seconds after a chat's time has passed, its row goes (it may be sent to at once anyway)
+TAKEN = "budget taken"  # the rate_limit_args of a call whose place in the budget is taken
+
+
+def taken(bot: Bot) -> dict[str, Any]:
+    """The keyword arguments that tell `bot`'s rate limiter a call has taken its place in the
+    budget (none for a bot without one, which would refuse them)."""
+    return {"rate_limit_args": TAKEN} if isinstance(bot, ExtBot) and bot.rate_limiter is not None else {}
 
 
 class SendBudget:

@@ -34,7 +34,7 @@ from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from bot import metrics
-from bot.budget import SendBudget
+from bot.budget import SendBudget, taken
 from bot.failures import Failure, classify, describe, retry_after
 from bot.outbox import Outbox
 from dialogs.core.callback import encode
@@ -110,7 +110,7 @@ class PushSender:
         """Sends one message and records the outcome."""
         text, markup = self._message(item)
         try:
-            await bot.send_message(item.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            await bot.send_message(item.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup, **taken(bot))
         except TelegramError as exc:
             metrics.sent("push", exc)
             if isinstance(exc, RetryAfter):

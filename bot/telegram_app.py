@@ -13,7 +13,7 @@ from telegram.error import NetworkError
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, ContextTypes
 from telegram.request import BaseRequest
 
-from bot.budget import SendBudget
+from bot.budget import TAKEN, SendBudget
 from bot.claims import new_owner
 from bot.handlers import register
 from bot.jobs import Lease, once_per_deployment
@@ -30,12 +30,14 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.POLL_ANSWER]
 TELEGRAM = "https://api.telegram.org"
 
 
-class OverallLimit(BaseRateLimiter[None]):
+class OverallLimit(BaseRateLimiter[str]):
     """This process's cap on Bot API calls of every kind: at most `per_second` a second, whatever
     the chat (getUpdates is never limited). New messages also take their place in the budget
-    all processes share (bot/budget.py); this cap bounds the rest (edits, button answers, command
-    menus) per process. Unlike PTB's AIORateLimiter, a 429 is neither retried here nor does it
-    halt other calls: it reaches the outbox or the push sender, which delay that chat alone."""
+    all processes share (bot/budget.py); one that says it has (`rate_limit_args` budget.TAKEN:
+    the push sender's invitations) goes at once and is not counted, and this cap bounds the rest
+    (edits, button answers, command menus) per process. Unlike PTB's AIORateLimiter, a 429 is
+    neither retried here nor does it halt other calls: it reaches the outbox or the push sender,
+    which delay that chat alone."""
 
     def __init__(self, per_second: float = 30.0) -> None:
         self.limiter = AsyncLimiter(per_second, 1)
@@ -47,9 +49,17 @@ class OverallLimit(BaseRateLimiter[None]):
         """Nothing to release."""
 
     async def process_request(
-        self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any, kwargs: dict[str, Any], endpoint: str, data: dict[str, Any], rate_limit_args: None
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: str | None,
     ) -> Any:
-        """Waits for the overall budget, then makes the call."""
+        """Waits for the overall budget, then makes the call; at once if the shared budget has paced it."""
+        if rate_limit_args == TAKEN:
+            return await callback(*args, **kwargs)
         async with self.limiter:
             return await callback(*args, **kwargs)
 

@@ -11,12 +11,14 @@ from itertools import pairwise
 from typing import Any
 
 import pytest
+from aiolimiter import AsyncLimiter
 from sqlmodel import Session, col, select
 from telegram.error import TimedOut
 from telegram.ext import ExtBot
 from telegram.request import RequestData
 
 from bot.push_sender import PushSender
+from bot.telegram_app import OverallLimit
 from dialogs.core.events import Button
 from dialogs.engine import Engine
 from dialogs.quiz.push import Push
@@ -263,6 +265,28 @@ async def test_the_trainer_sees_progress_and_a_final_summary(engine: Engine) -> 
     assert edits and edits[-1].params["message_id"] == 555 and "sent 4 / 4" in edits[-1].params["text"]
     summaries = [c.params["text"] for c in flaky.calls if c.method == "sendMessage" and int(c.params["chat_id"]) == 2]
     assert summaries == ["✅ Push complete: 3 delivered, 1 undeliverable (e.g. they blocked the bot), 4 in all. Type /results to follow progress."]
+    await bot.shutdown()
+
+
+async def test_invitations_paced_by_the_shared_budget_leave_the_processs_own_cap_to_the_rest(engine: Engine) -> None:
+    """The process's cap on calls (OverallLimit) counts what the shared budget does not pace:
+    with a cap of 10 calls an hour, all 20 invitations still go, and so does the trainer's progress
+    edit. Counted twice before, a push at Telegram's 30 a second left the cap no room, and each
+    progress edit took an invitation's turn."""
+    trainer, reps = team_with_reps(engine, 20)
+    trainer.send("/push plum_case east")
+    with Session(engine.db) as session:
+        assignment = session.exec(select(Assignment)).one()
+    set_progress_message(engine.db, assignment.id or 0, 2, 555)
+    telegram = FlakyTelegram(set(), set())
+    cap = OverallLimit()
+    cap.limiter = AsyncLimiter(10, time_period=3600)
+    bot = ExtBot(TOKEN, request=telegram, rate_limiter=cap)
+    await bot.initialize()
+    await asyncio.wait_for(PushSender(engine.db, engine.knowledge, rate=100).work(bot), timeout=30)
+    assert sorted(chat for _, chat in telegram.sends) == [2, *reps]  # the trainer's is the summary
+    edits = [c.params["text"] for c in telegram.calls if c.method == "editMessageText"]
+    assert edits and "sent 20 / 20" in edits[-1]
     await bot.shutdown()
 
 

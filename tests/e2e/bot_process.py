@@ -100,6 +100,27 @@ class BotProcess:
             time.sleep(0.05)
         return self
 
+    def cpu_seconds(self) -> float:
+        """The CPU time the bot has used so far (Linux: /proc/PID/stat), its threads together."""
+        assert self.process is not None
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def settled(self, busy: float = 0.1, over: float = 0.5, timeout: float = 60) -> float:
+        """Waits until the bot has finished starting: it polls before it has loaded what reading
+        messages needs (Engine.warm_in_background, about two seconds of CPU), and is settled once it
+        used under `busy` of a core over `over` seconds. Returns the seconds waited."""
+        started = time.monotonic()
+        used = self.cpu_seconds()
+        while True:
+            time.sleep(over)
+            now = self.cpu_seconds()
+            if now - used < busy * over:
+                return time.monotonic() - started
+            if time.monotonic() - started > timeout:
+                raise RuntimeError(f"the bot was still busy {timeout:.0f}s after it started:\n{self.log()}")
+            used = now
+
     def ready(self, polls: int) -> bool:
         if self.mode == "polling":
             return self.emulator.polls > polls
