@@ -32,7 +32,7 @@ from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from bot import metrics
-from bot.budget import COUNTED, SendBudget
+from bot.budget import COUNTED, SendBudget, taken
 from bot.failures import Failure, classify, describe, retry_after
 from bot.text import TELEGRAM_LIMIT, split_html
 from dialogs.core.events import Button, Reply
@@ -189,6 +189,7 @@ class Outbox:
     async def _make(self, bot: Bot, call: Call) -> tuple[int | None, str | None]:
         """Makes the call; the id of the message it showed, if any, and of the poll in it."""
         data = call.payload
+        paced = taken(bot) if self.budget is not None and call.kind in COUNTED else {}  # its place in the budget is taken (`_send`)
         if call.kind == "commands":
             await bot.set_my_commands([BotCommand(name, description) for name, description in data["commands"]], scope=BotCommandScopeChat(call.chat_id))
             return None, None
@@ -197,7 +198,7 @@ class Outbox:
             return None, None
         if call.kind == "document":
             assert call.content is not None
-            sent = await bot.send_document(call.chat_id, call.content, filename=data["filename"], caption=data["caption"], parse_mode=ParseMode.HTML)
+            sent = await bot.send_document(call.chat_id, call.content, filename=data["filename"], caption=data["caption"], parse_mode=ParseMode.HTML, **paced)
             return sent.message_id, None
         if call.kind == "poll":
             sent = await bot.send_poll(
@@ -237,7 +238,7 @@ class Outbox:
                     return call.edit_message_id, None
                 log.info("could not edit message %s (%s); sending it as a new one", call.edit_message_id, exc.message)
         sent = await bot.send_message(
-            call.chat_id, data["text"], parse_mode=ParseMode.HTML, reply_markup=keyboard(data["markup"]), link_preview_options=NO_PREVIEW
+            call.chat_id, data["text"], parse_mode=ParseMode.HTML, reply_markup=keyboard(data["markup"]), link_preview_options=NO_PREVIEW, **paced
         )
         return sent.message_id, None
 

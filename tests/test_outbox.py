@@ -13,12 +13,15 @@ from typing import Any
 
 import httpx
 import pytest
+from aiolimiter import AsyncLimiter
 from sqlalchemy import event
 from sqlmodel import Session, col, select, update
 from telegram.error import NetworkError, TimedOut
+from telegram.ext import ExtBot
 from telegram.request import RequestData
 
 import bot.outbox
+from bot.budget import SendBudget
 from bot.claims import new_owner, release_dead
 from bot.outbox import Outbox
 from bot.settings import Settings
@@ -31,7 +34,7 @@ from storage.db import writer_lock
 from storage.models import DialogState, OutboxMessage, utcnow
 from storage.outbox import Outgoing
 from tests.pictures import assert_picture
-from tests.telegram_fake import Call, FakeTelegram, RecordingRequest, photos, telegram_with, texts
+from tests.telegram_fake import TOKEN, Call, FakeTelegram, RecordingRequest, photos, telegram_with, texts
 from tests.test_results import setup as setup_results
 
 pytestmark = pytest.mark.both_databases
@@ -226,7 +229,7 @@ def test_of_a_dead_senders_calls_only_the_one_it_was_making_may_have_been_delive
     assert rows == [("pending", 1), ("pending", 0), ("pending", 0)]
 
 
-async def test_every_call_goes_through_the_overall_limit() -> None:
+async def test_every_call_the_shared_budget_does_not_pace_goes_through_the_overall_limit() -> None:
     limit = OverallLimit(per_second=10)
     started = time.monotonic()
 
@@ -235,6 +238,24 @@ async def test_every_call_goes_through_the_overall_limit() -> None:
 
     await asyncio.gather(*(limit.process_request(call, (), {}, "sendMessage", {}, None) for _ in range(20)))
     assert time.monotonic() - started >= 0.9, "20 calls at 10 a second take about a second"
+
+
+async def test_replies_paced_by_the_shared_budget_leave_the_processs_own_cap_to_the_rest(engine: Engine) -> None:
+    """With a cap of 10 calls an hour, twenty reps' replies still go: each took its place in the
+    budget all processes share, so the process's cap does not count it a second time."""
+    with Session(engine.db) as session:
+        outbox.queue(session, 1, [Outgoing(chat, "message", {"text": "您好", "markup": []}) for chat in range(100, 120)], "")
+        session.execute(update(OutboxMessage).values(status="pending", claimed_by="", claimed_at=None))  # due for the sender's job
+        session.commit()
+    cap = OverallLimit()
+    cap.limiter = AsyncLimiter(10, time_period=3600)
+    request = RecordingRequest()
+    bot = ExtBot(TOKEN, request=request, rate_limiter=cap)
+    await bot.initialize()
+    sender = Outbox(engine.db, new_owner(), budget=SendBudget(engine.db))
+    await asyncio.wait_for(sender.work(bot), timeout=30)
+    assert sorted(int(c.params["chat_id"]) for c in request.calls if c.method == "sendMessage") == list(range(100, 120))
+    await bot.shutdown()
 
 
 def test_finished_calls_are_forgotten_after_two_days_and_open_ones_never(engine: Engine) -> None:
