@@ -58,14 +58,14 @@ class Engine:
         customer) now, at start: otherwise the first role-play turn loads it for about a
         second inside its transaction, and every update in flight waits behind it.
 
-        Then everything loaded is set aside from Python's garbage collector (gc.freeze, after a
-        last full collection): those millions of objects live as long as the process, and each
-        full collection went through all of them, stopping the bot for 80-150 ms, every reply in
-        flight with it; after the freeze a full collection takes under 10 ms."""
+        Then everything loaded is set aside from Python's garbage collector (gc.freeze): those
+        objects live as long as the process, and each full collection went through all of them,
+        stopping the bot for 80-150 ms, every reply in flight with it; after the freeze a full
+        collection takes under 10 ms. (No last collection first: it would stop the bot once more
+        at start, and what little garbage the warm-up left in cycles is kept, once.)"""
         warm_understanding()
         for scenario in self.knowledge.scenarios.values():
             prepare_customer(scenario)
-        gc.collect()
         gc.freeze()
 
     def warm_in_background(self) -> None:
