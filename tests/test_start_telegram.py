@@ -24,6 +24,17 @@ async def test_a_new_rep_is_welcomed_and_chooses_english(telegram: FakeTelegram)
     assert "Switch language" in str(menu.params["commands"])
 
 
+async def test_lang_with_a_language_switches_at_once_and_never_reads_it_as_an_invitation(telegram: FakeTelegram) -> None:
+    """Before, "/lang en" was taken for an invitation code: "This invitation link is not valid"."""
+    sent = await telegram.send(7, "/lang en", name="Li Lei")
+    assert "we will talk in English" in texts(sent)[0] and "Main menu" in texts(sent)[1]
+    assert "邀请" not in str(texts(sent)) and "invitation" not in str(texts(sent))
+    sent = await telegram.send(7, "/lang 中文")
+    assert "中文" in texts(sent)[0] and "主菜单" in texts(sent)[1]
+    [asked] = texts(await telegram.send(7, "/lang klingon"))
+    assert "请选择语言" in asked and "邀请" not in asked
+
+
 async def test_help_lists_every_command_in_the_reps_language(telegram: FakeTelegram) -> None:
     await telegram.send(7, "/start")
     await telegram.press(7, "中文")

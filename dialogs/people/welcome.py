@@ -26,10 +26,16 @@ class Welcome(Dialog):
     final = frozenset({"done"})
 
     def begin(self, args: str) -> None:
-        """Greets the user (using an invitation link if they came by one) and offers the two languages."""
-        if args.strip():
+        """/start greets the user (using an invitation link if they came by one) and offers the two
+        languages; /lang offers them, or switches at once to the one it names (/lang en, /lang 中文)."""
+        starting = self.ctx.event.command == "start"
+        named = None if starting else LANG_WORDS.get(args.strip().lower())
+        if named:
+            self.choose(named)
+            return
+        if starting and args.strip():
             redeem(self.ctx, args)
-        self.ask("welcome" if self.ctx.event.command == "start" else "choose_language")
+        self.ask("welcome" if starting else "choose_language")
 
     def ask(self, key: str) -> None:
         self.ctx.say(key, [[self.ctx.button("lang_zh", "lang:zh"), self.ctx.button("lang_en", "lang:en")]], name=self.ctx.user.name)
