@@ -47,10 +47,6 @@ class Ran:
     rows: list[tuple[Any, ...]]
     rowcount: int
 
-    def first(self) -> tuple[Any, ...] | None:
-        """The first row returned, or None."""
-        return self.rows[0] if self.rows else None
-
     def first_mapping(self) -> dict[str, Any] | None:
         """The first row returned as a dict by column name, or None."""
         return dict(zip(self.keys, self.rows[0], strict=True)) if self.rows else None
