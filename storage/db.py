@@ -8,9 +8,10 @@ import threading
 import weakref
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, func, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.dml import UpdateBase
 from sqlmodel import create_engine
 
 from storage.schema import upgrade
@@ -137,11 +138,25 @@ def before_write(connection: Connection, statement: str) -> None:
         queue.before_statement(connection, None, statement)
 
 
+def sqlite_file(engine: Engine) -> str | None:
+    """The path of the SQLite file `engine` opens; None for PostgreSQL or an in-memory database,
+    which a connection of one's own (a checkpoint thread, the outbox's sent records) cannot share."""
+    database = engine.url.database
+    return database if engine.dialect.name == "sqlite" and database not in (None, "", ":memory:") else None
+
+
 def writer_lock(engine: Engine) -> threading.Lock | None:
     """The lock this process's SQLite writers queue on (WriterQueue), for a write made outside
     SQLAlchemy; None where there is none (PostgreSQL)."""
     queue = _QUEUES.get(engine)
     return queue.lock if queue is not None else None
+
+
+def without_fsync(statement: UpdateBase) -> UpdateBase:
+    """`statement`, telling PostgreSQL as it runs that its transaction's commit need not wait for the
+    disk, as `commit_without_fsync` does, but without a round trip of its own (set_config, local to
+    the transaction, in its RETURNING). For PostgreSQL only; the trade-off is the same."""
+    return statement.returning(func.set_config("synchronous_commit", "off", True))
 
 
 def commit_without_fsync(connection: Connection) -> None:
@@ -171,8 +186,9 @@ def open_engine(url: str = DEFAULT_URL) -> Engine:
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         WriterQueue().attach(engine)
-        if not in_memory and engine.url.database:
-            Checkpointer(engine.url.database).attach(engine)
+        path = sqlite_file(engine)
+        if path is not None:
+            Checkpointer(path).attach(engine)
     else:
         engine = create_engine(url, pool_pre_ping=True)
     return engine

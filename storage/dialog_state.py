@@ -55,8 +55,9 @@ def load_state(session: Session, user_id: int) -> Snapshot:
 
 
 def snapshot(user_id: int, row: dict[str, Any] | None) -> Snapshot:
-    """The state as read (`STATE_COLUMNS`), or the empty state of a user who has none yet."""
-    if row is None:
+    """The state as read (`STATE_COLUMNS`), or the empty state of a user who has none yet (no
+    row, or an outer join's empty one)."""
+    if row is None or row["version"] is None:
         return Snapshot(user_id=user_id)
     data = row["data"] or {}  # decoded for this read alone: the dialogs may change it in place
     return Snapshot(user_id, row["dialog"], row["state"], data, row["version"], True, (row["dialog"], row["state"], copy.deepcopy(data)))

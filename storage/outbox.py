@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from storage.changed import changed_rows
-from storage.db import writer_lock
+from storage.db import sqlite_file, without_fsync, writer_lock
 from storage.models import Assignment, OutboxMessage, utcnow
 from storage.prepared import Prepared
 from storage.quiz_polls import record_poll
@@ -66,13 +66,9 @@ _ADD_FIRST = Prepared(
 )
 _FINISHED = update(OUTBOX).where(OUTBOX.c.id == bindparam("call"), OUTBOX.c.claimed_by == bindparam("owner"), OUTBOX.c.status == "sending")
 # How a call went is recorded without waiting for PostgreSQL's fsync (storage/db.py,
-# commit_without_fsync): lost in a crash of the database's machine, the record costs at most the
-# call made once more. Said in the UPDATE itself (set_config, local to the transaction, in its
-# RETURNING), which saves a round trip on every reply.
-_FINISH = {
-    "sqlite": Prepared(_FINISHED),
-    "postgresql": Prepared(_FINISHED.returning(func.set_config("synchronous_commit", "off", True))),
-}
+# without_fsync): lost in a crash of the database's machine, the record costs at most the call made
+# once more. Said in the UPDATE itself, which saves a round trip on every reply.
+_FINISH = {"sqlite": Prepared(_FINISHED), "postgresql": Prepared(without_fsync(_FINISHED))}
 _PROGRESS = update(Assignment.__table__).where(Assignment.__table__.c.id == bindparam("assignment"))  # type: ignore[attr-defined]
 GIVEN_UP_UNSURE = "may have been delivered; not sent a third time"
 
@@ -247,10 +243,10 @@ class SentMarks:
     """
 
     def __init__(self, engine: Engine) -> None:
-        lock = writer_lock(engine)
-        assert lock is not None and engine.url.database, "a SQLite file"
+        lock, path = writer_lock(engine), sqlite_file(engine)
+        assert lock is not None and path is not None, "a SQLite file"
         self.lock, self.dialect = lock, engine.dialect
-        self.connection = sqlite3.connect(engine.url.database, isolation_level=None, check_same_thread=False)
+        self.connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         for pragma in ("busy_timeout=0", "wal_autocheckpoint=0", "synchronous=NORMAL"):
             self.connection.execute(f"PRAGMA {pragma}")
         weakref.finalize(self, self.connection.close)
@@ -258,7 +254,7 @@ class SentMarks:
     @staticmethod
     def usable(engine: Engine) -> bool:
         """Whether the database is a SQLite file (an in-memory one has a single connection)."""
-        return engine.dialect.name == "sqlite" and writer_lock(engine) is not None and engine.url.database not in (None, "", ":memory:")
+        return sqlite_file(engine) is not None and writer_lock(engine) is not None
 
     def mark_sent(self, call: Call, owner: str, message_id: int | None) -> bool | None:
         """As `mark_sent` (the module's), for a call with no poll and no push progress; None

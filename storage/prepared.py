@@ -82,13 +82,17 @@ class Prepared:
     def run(self, connection: Connection, params: Mapping[str, Any]) -> Ran:
         """Execute with `params` (names as the statement's bind parameters and columns) in the
         connection's transaction."""
+        compiled = self._compiled_for(connection.dialect, params)
         if self.writes:
-            before_write(connection, self._compiled_for(connection.dialect, params).sql)
-        return self.run_on(connection.connection.driver_connection, connection.dialect, params)
+            before_write(connection, compiled.sql)
+        return self._execute(compiled, connection.connection.driver_connection, connection.dialect, params)
 
     def run_on(self, driver_connection: Any, dialect: Dialect, params: Mapping[str, Any]) -> Ran:
         """Execute on a driver's own connection (no writer lock taken: the caller holds it)."""
-        compiled = self._compiled_for(dialect, params)
+        return self._execute(self._compiled_for(dialect, params), driver_connection, dialect, params)
+
+    @staticmethod
+    def _execute(compiled: _Compiled, driver_connection: Any, dialect: Dialect, params: Mapping[str, Any]) -> Ran:
         values: dict[str, Any] = {}
         for name, process, fixed in compiled.binds:
             value = params.get(name, fixed)

@@ -31,8 +31,8 @@ RESULT = ("outcome", "score", "finished_at", "facts_uncovered", "question_counts
 
 # Role-plays are read and written here with SQLAlchemy Core on the session's connection, a
 # turn's statements prepared (storage/prepared.py): a role-play turn reads its row and writes it
-# back with a new turn, and the ORM's identity map and unit of work cost more on that path than they give. The RolePlay objects returned are
-# not in the session; these functions write their changes.
+# back with a new turn, and the ORM's identity map and unit of work cost more on that path than
+# they give. The RolePlay objects returned are not in the session; these functions write their changes.
 
 
 def start_roleplay(session: Session, user_id: int, scenario_id: str, state: str, lang: str, at: datetime) -> RolePlay:

@@ -45,10 +45,8 @@ def _find(connection: Connection, user_id: int) -> dict[str, Any] | None:
 
 def meet(session: Session, user_id: int, name: str, chat_id: int | None, lang_hint: str = "") -> tuple[User, Snapshot]:
     """`ensure_user`'s user, with their dialog state as `load_state` reads it (one statement on SQLite)."""
-    user, state = _ensure(session, user_id, name, chat_id, lang_hint)
-    if state is None:
-        return user, load_state(session, user_id)
-    return user, snapshot(user_id, state if state["version"] is not None else None)
+    user, snap = _ensure(session, user_id, name, chat_id, lang_hint)
+    return user, snap if snap is not None else load_state(session, user_id)
 
 
 def guess_lang(hint: str) -> str:
@@ -78,8 +76,9 @@ def ensure_user(session: Session, user_id: int, name: str, chat_id: int | None, 
     return _ensure(session, user_id, name, chat_id, lang_hint)[0]
 
 
-def _ensure(session: Session, user_id: int, name: str, chat_id: int | None, lang_hint: str) -> tuple[User, dict[str, Any] | None]:
-    """The user (see `ensure_user`) and, where it was read with them, their dialog state's columns."""
+def _ensure(session: Session, user_id: int, name: str, chat_id: int | None, lang_hint: str) -> tuple[User, Snapshot | None]:
+    """The user (see `ensure_user`) and, where it was read with them (SQLite) or is known (a new
+    user), their dialog state."""
     connection = session.connection()
     name = name[:200]
     values = _find(connection, user_id)
@@ -97,7 +96,7 @@ def _ensure(session: Session, user_id: int, name: str, chat_id: int | None, lang
             "nickname": "",
         }
         if _CREATE[connection.dialect.name].run(connection, created).rowcount == 1:
-            return User(**created), dict.fromkeys(STATE_COLUMNS)  # nobody new has a state yet
+            return User(**created), Snapshot(user_id=user_id)  # nobody new has a state yet
         values = _find(connection, user_id)
         assert values is not None  # the row another process just created
     changed: dict[str, Any] = {}
@@ -113,7 +112,7 @@ def _ensure(session: Session, user_id: int, name: str, chat_id: int | None, lang
     if changed:
         _CHANGE.run(connection, {"user_id": user_id, **changed})
     state = {key: values.pop(key) for key in STATE_COLUMNS} if "version" in values else None
-    return User(**(values | changed)), state
+    return User(**(values | changed)), None if state is None else snapshot(user_id, state)
 
 
 def set_language(session: Session, user: User, lang: str) -> None:
