@@ -10,6 +10,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
+from itertools import chain
 from typing import IO, Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -36,25 +37,26 @@ def write_csv(out: IO[bytes], header: Sequence[str], rows: Iterable[Sequence[Any
 
 
 def write_xlsx(out: IO[bytes], header: Sequence[str], rows: Iterable[Sequence[Any]], title: str = "export") -> None:
-    """A write-only workbook: rows go to disk as they come, never all held at once. Text that
-    starts like a formula is stored as a text cell, so Excel shows it as typed and never runs it."""
-    from openpyxl import Workbook  # 60 ms to import: paid by exports, not by every start
+    """XlsxWriter in constant-memory mode: each row goes to disk as it comes, never all held at once.
+    Every text is stored as text, so text starting like a formula shows as typed and never runs;
+    control characters a spreadsheet cannot hold are escaped, not refused."""
+    import xlsxwriter  # paid by exports, not by every start
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title[:31])
-    sheet.append(list(header))
-    for row in rows:
-        sheet.append([text_cell(sheet, v) if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in row])
-    book.save(out)
-
-
-def text_cell(sheet: Any, value: str) -> Any:
-    """A cell that holds `value` as text even when it starts with = + - @ (no quote added)."""
-    from openpyxl.cell import WriteOnlyCell
-
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.data_type = "s"
-    return cell
+    book = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False})
+    sheet = book.add_worksheet(title[:31])
+    text, number, boolean = sheet.write_string, sheet.write_number, sheet.write_boolean
+    for r, row in enumerate(chain((header,), rows)):  # each cell typed here: write_row's dispatch was a third of the time
+        for c, value in enumerate(row):
+            if isinstance(value, str):
+                if value:  # an empty text is an empty cell, as a spreadsheet reads it
+                    text(r, c, value)
+            elif isinstance(value, bool):
+                boolean(r, c, value)
+            elif isinstance(value, int | float):
+                number(r, c, value)
+            elif value is not None:
+                text(r, c, str(value))
+    book.close()
 
 
 def write_jsonl(out: IO[bytes], records: Iterable[dict[str, Any]]) -> None:

@@ -279,6 +279,18 @@ def test_exports_read_the_needs_in_batches(engine: Engine, monkeypatch: pytest.M
         assert len(records) == 25 and records[0]["fields"]["customer_company"] == "Customer 24"
 
 
+def test_a_need_pasted_with_control_characters_still_exports_to_xlsx(engine: Engine) -> None:
+    """Text pasted from a PDF can carry a vertical tab or a bell; openpyxl refused such a cell and the
+    whole export failed. The cell is written with Excel's escape for the character instead."""
+    seed(engine, 1, situation="Pasted from a PDF:\x0bline two\x07")
+    with Session(engine.db) as session:
+        out = io.BytesIO()
+        assert export_needs(out, "xlsx", session, NeedFilter(), None, engine.knowledge.forms["need"], "en") == 1
+    rows = [[c.value for c in row] for row in load_workbook(io.BytesIO(out.getvalue())).active.iter_rows()]
+    cells = dict(zip(rows[0], rows[1], strict=True))
+    assert cells["situation"] == "Pasted from a PDF:_x000B_line two_x0007_" and cells["customer_company"] == "Customer 00"
+
+
 @pytest.mark.timeout(120)  # a page sorted again each time would take minutes, not seconds
 def test_a_large_export_keeps_order_and_content_when_times_tie(engine: Engine) -> None:
     """10,000 needs on 50 distinct timestamps: keyset pages must neither skip nor repeat a tied need."""
