@@ -141,15 +141,16 @@ def displayer(fld: FormField, lang: str) -> Callable[[Any], str]:
     labels: dict[str, str] = {}
     for choice in fld.choices:
         labels.setdefault(choice.id, choice.label.get(lang))
+    kind = fld.kind
 
     def show(value: Any) -> str:
         if value is None or value == "" or value == []:
             return ""
-        if fld.kind == "choice":
+        if kind == "choice":
             return labels.get(value, str(value)) if isinstance(value, str) else str(value)
-        if fld.kind == "tags" and isinstance(value, list):
+        if kind == "tags" and isinstance(value, list):
             return ", ".join(value)
-        if fld.kind == "number" and isinstance(value, (int, float)):
+        if kind == "number" and isinstance(value, (int, float)):
             return show_number(value)
         return str(value)
 
