@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import event, func
 from sqlmodel import Session, select
 
-from storage.db import CHECKPOINT_EVERY_S, FALLBACK_CHECKPOINT_PAGES, make_engine
+from storage.db import CHECKPOINT_EVERY_S, FALLBACK_CHECKPOINT_PAGES, FairLock, make_engine
 from storage.models import Team
 
 THREADS = 8
@@ -81,3 +81,47 @@ def in_the_file_alone(path: Path) -> int:
         return 0
     finally:
         reader.close()
+
+
+def _wait_until(condition: Any) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "the waiters never queued"
+        time.sleep(0.001)
+
+
+def test_writers_get_the_lock_in_the_order_they_asked_for_it() -> None:
+    """Eight updates in flight: a turn that has waited longest writes next; none is passed over
+    by one that came later (with threading.Lock the 99th percentile was twice the median)."""
+    lock = FairLock()
+    order: list[int] = []
+    assert lock.acquire()
+
+    def writer(n: int) -> None:
+        with lock:
+            order.append(n)
+
+    threads = []
+    for n in range(5):
+        threads.append(threading.Thread(target=writer, args=(n,)))
+        threads[-1].start()
+        _wait_until(lambda n=n: len(lock._waiters) == n + 1)
+    assert not lock.acquire(blocking=False), "held, and others are waiting"
+    lock.release()
+    for thread in threads:
+        thread.join(10)
+    assert order == [0, 1, 2, 3, 4]
+    assert lock.acquire(blocking=False)
+    lock.release()
+
+
+def test_a_writer_that_gives_up_waiting_leaves_the_queue() -> None:
+    """A wait with a timeout that runs out leaves the lock to the next in line, never to nobody."""
+    lock = FairLock()
+    assert lock.acquire()
+    started = time.monotonic()
+    assert not lock.acquire(timeout=0.05)
+    assert time.monotonic() - started >= 0.05 and not lock._waiters
+    lock.release()
+    assert lock.acquire(blocking=False), "free again once its holder let go"
+    lock.release()
