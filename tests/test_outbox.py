@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 from aiolimiter import AsyncLimiter
-from sqlalchemy import event
 from sqlmodel import Session, col, select, update
 from telegram.error import NetworkError, TimedOut
 from telegram.ext import ExtBot
@@ -33,6 +32,7 @@ from storage import claims, outbox
 from storage.db import writer_lock
 from storage.models import DialogState, OutboxMessage, utcnow
 from storage.outbox import Outgoing
+from storage.prepared import Prepared
 from tests.pictures import assert_picture
 from tests.telegram_fake import TOKEN, Call, FakeTelegram, RecordingRequest, photos, telegram_with, texts
 from tests.test_results import setup as setup_results
@@ -295,25 +295,30 @@ def test_a_picture_is_a_photo_captioned_with_its_text_and_what_does_not_fit_foll
     assert "".join(call.payload["text"] for call in [photo, *rest]).count("kind ") == 8
 
 
-def test_on_postgresql_a_reply_is_recorded_as_sent_without_waiting_for_the_disk(engine: Engine) -> None:
+def test_on_postgresql_a_reply_is_recorded_as_sent_without_waiting_for_the_disk(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     """Lost in a crash of the database's machine, the record costs at most the reply sent once more
-    (storage/db.py, commit_without_fsync); the update's own transaction still waits for the disk."""
+    (storage/db.py, without_fsync); the update's own transaction still waits for the disk. The
+    record is one statement in a transaction of its own (the driver's autocommit: one round trip),
+    so the setting, local to that transaction, holds for that statement's commit and no other."""
     if engine.db.dialect.name != "postgresql":
         pytest.skip("SQLite's commits never wait for the disk in WAL mode with synchronous=NORMAL")
     with Session(engine.db) as session:
         (call,) = outbox.queue(session, 1, [Outgoing(7, "message", {"text": "您好", "markup": []})], "host:1:me")[7]
         session.commit()
-    durability: list[str] = []
+    ran: list[tuple[str, bool, list[tuple[Any, ...]]]] = []
+    execute = Prepared._execute
 
-    def listener(connection: Any) -> None:  # where the setting in force comes from, as the transaction commits
-        durability.append(connection.exec_driver_sql("SELECT setting || ' ' || source FROM pg_settings WHERE name = 'synchronous_commit'").scalar())
+    def spy(compiled: Any, driver_connection: Any, dialect: Any, params: Any) -> Any:
+        done = execute(compiled, driver_connection, dialect, params)
+        ran.append((compiled.sql, driver_connection.autocommit, done.rows))
+        return done
 
-    event.listen(engine.db, "commit", listener)
-    try:
-        assert outbox.mark_sent(engine.db, call, "host:1:me", message_id=101)
-    finally:
-        event.remove(engine.db, "commit", listener)
-    assert durability == ["off session"], "set for this transaction, not the server's setting (the tests' server never waits for the disk)"
+    monkeypatch.setattr(Prepared, "_execute", staticmethod(spy))
+    assert outbox.mark_sent(engine.db, call, "host:1:me", message_id=101)
+    ((sql, autocommit, rows),) = ran
+    assert sql.startswith("UPDATE outboxmessage") and "set_config" in sql and autocommit and rows == [("off",)]
+    with engine.db.connect() as connection:
+        assert connection.exec_driver_sql("SELECT source FROM pg_settings WHERE name = 'synchronous_commit'").scalar() != "session"
     with Session(engine.db) as session:
         assert session.exec(select(OutboxMessage.status, OutboxMessage.message_id)).one() == ("sent", 101)
 
