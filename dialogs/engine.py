@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.engine import Engine as DbEngine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from dialogs.core.callback import encode
@@ -89,6 +90,11 @@ class Engine:
                 return self._handle_once(event, outbox)
             except StaleState:
                 log.info("state of a user changed under us; retrying (attempt %d)", attempt)
+            except DBAPIError as exc:
+                if not exc.connection_invalidated or attempt == ATTEMPTS:
+                    raise
+                log.warning("the database connection was lost (%s); handling the update again on a new one", exc.orig)
+                self.db.pool.dispose()  # the server restarted: the pooled connections died with this one
         replies = [Reply("busy", guess_lang(event.lang_hint))]
         if outbox is not None:
             with Session(self.db) as session:

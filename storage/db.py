@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 import weakref
 from collections import deque
 from typing import Any
 
 from sqlalchemy import event, func, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.dml import UpdateBase
 from sqlmodel import create_engine
@@ -21,6 +23,8 @@ DEFAULT_URL = "sqlite:///salescoach.db"
 BUSY_TIMEOUT_S = 5.0
 WRITER = "salescoach_writer"  # key in a connection's info: where it stands with the write lock
 HELD, ENDING, WAITED = "held", "ending", "waited"
+IDLE_PING_S = 1.0  # a pooled PostgreSQL connection unused for longer is tried before use (IdlePing)
+RETURNED_AT = "salescoach_returned_at"  # key in a pooled connection's info: when it was last given back
 _NO_FSYNC = text("SET LOCAL synchronous_commit TO OFF")
 CHECKPOINT_EVERY_S = 1.0
 FALLBACK_CHECKPOINT_PAGES = 10_000  # about 40 MB of log (SQLite's own default is 1,000 pages)
@@ -178,6 +182,40 @@ class WriterQueue:
 _QUEUES: weakref.WeakKeyDictionary[Engine, WriterQueue] = weakref.WeakKeyDictionary()
 
 
+class IdlePing:
+    """A pooled PostgreSQL connection that has sat unused for over `idle_s` seconds is tried
+    before it is handed out, and replaced if the server has closed it (a restart, a timeout).
+
+    SQLAlchemy's pool_pre_ping tries every connection at every checkout: a round trip (75 µs
+    measured here) twice on each role-play turn, the turn's and its reply's record, on
+    connections used a millisecond before. A connection used within the last `IDLE_PING_S` is
+    handed out as it is. Should the server restart in that second, a statement fails as lost
+    (`connection_invalidated`), and Engine.handle empties the pool and handles the update again.
+    """
+
+    def __init__(self, idle_s: float) -> None:
+        self.idle_s = idle_s
+        self.dialect: Any = None
+
+    def checked_in(self, _dbapi_connection: Any, record: Any) -> None:
+        record.info[RETURNED_AT] = time.monotonic()
+
+    def checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        """Raises DisconnectionError for a dead idle connection: the pool then opens a new one."""
+        returned = record.info.get(RETURNED_AT)
+        if returned is None or time.monotonic() - returned <= self.idle_s:
+            return
+        try:
+            self.dialect.do_ping(dbapi_connection)  # as pool_pre_ping does
+        except Exception as exc:
+            raise DisconnectionError(f"a pooled connection idle for over {self.idle_s:g} s was closed: {exc}") from exc
+
+    def attach(self, engine: Engine) -> None:
+        self.dialect = engine.dialect
+        event.listen(engine.pool, "checkin", self.checked_in)
+        event.listen(engine.pool, "checkout", self.checkout)
+
+
 def before_write(connection: Connection, statement: str) -> None:
     """What SQLAlchemy's before-statement event does for a write, for one run on the driver's
     cursor (storage/prepared.py): on SQLite, wait for this process's writer lock."""
@@ -238,5 +276,6 @@ def open_engine(url: str = DEFAULT_URL) -> Engine:
         if path is not None:
             Checkpointer(path).attach(engine)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url)
+        IdlePing(IDLE_PING_S).attach(engine)
     return engine

@@ -119,7 +119,8 @@ class Prepared:
             raw = cursor.fetchall() if compiled.results else []  # not a primary key PostgreSQL returns unasked
             rowcount = cursor.rowcount
         except dialect.loaded_dbapi.Error as exc:
-            raise DBAPIError.instance(compiled.sql, arguments, exc, dialect.loaded_dbapi.Error) from exc
+            lost = dialect.is_disconnect(exc, driver_connection, cursor)  # told apart as SQLAlchemy does
+            raise DBAPIError.instance(compiled.sql, arguments, exc, dialect.loaded_dbapi.Error, connection_invalidated=lost) from exc
         finally:
             cursor.close()
         processors = compiled.results
