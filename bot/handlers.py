@@ -76,7 +76,9 @@ async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, event: Ev
         return
     posting = _posting(update, context, event.chat_id, event.update_id)
     with metrics.turn(event):
-        await asyncio.to_thread(_engine(context).handle, event, posting)
+        engine = _engine(context)
+        if engine.handle_here(event, posting) is None:
+            await asyncio.to_thread(engine.handle, event, posting)
         try:
             await _outbox(context).flush(context.bot, posting)
         except Exception:  # committed: the outbox job sends what is left

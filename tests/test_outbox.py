@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import threading
 import time
 from datetime import timedelta
 from typing import Any
@@ -334,8 +335,19 @@ def test_on_sqlite_a_sent_reply_is_recorded_at_once_and_never_waits_for_a_writer
         session.commit()
     lock = writer_lock(engine.db)
     assert lock is not None
-    with lock:  # another thread of this process is writing
-        assert marks.mark_sent(calls[0], "host:1:me", message_id=101) is None
+    held, done = threading.Event(), threading.Event()
+
+    def writer() -> None:  # another thread of this process is writing
+        with lock:
+            held.set()
+            done.wait(10)
+
+    other_thread = threading.Thread(target=writer)
+    other_thread.start()
+    held.wait(10)
+    assert marks.mark_sent(calls[0], "host:1:me", message_id=101) is None
+    done.set()
+    other_thread.join(10)
     other_process = sqlite3.connect(engine.db.url.database or "", isolation_level=None)
     other_process.execute("BEGIN IMMEDIATE")
     assert marks.mark_sent(calls[0], "host:1:me", message_id=101) is None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -14,11 +16,13 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 
-from dialogs.engine import Engine
+from dialogs.core.events import Event, Reply
+from dialogs.engine import Engine, Outbox
+from storage.db import writer_lock
 from storage.dialog_state import StaleState
 from storage.models import RolePlay, User, utcnow
 from storage.roleplays import record_turn
-from tests.chat import Chat
+from tests.chat import Chat, shown
 from tests.telegram_fake import FakeTelegram, texts
 
 
@@ -138,3 +142,63 @@ def test_what_the_warm_up_loaded_is_set_aside_from_the_garbage_collector(engine:
         assert gc.get_freeze_count() > frozen + 100_000
     finally:
         gc.unfreeze()
+
+
+async def test_a_line_typed_in_a_scene_is_answered_on_the_event_loop_once_everything_is_loaded(telegram: FakeTelegram) -> None:
+    """No thread hop for a role-play turn once the warm-up is done and nothing else is writing:
+    the turn holds SQLite's writer lock on the loop. A command, a line before the warm-up has
+    finished, and a line while another thread writes go to a worker thread as before; every one
+    is answered alike."""
+    engine: Engine = telegram.app.bot_data["engine"]
+    loop_thread = threading.get_ident()
+    where: list[bool] = []
+    handle = engine.handle
+
+    def spy(event: Event, outbox: Outbox | None = None) -> list[Reply]:
+        where.append(threading.get_ident() == loop_thread)
+        return handle(event, outbox)
+
+    engine.handle = spy  # type: ignore[method-assign]
+    assert "Granny Li" in "".join(texts(await telegram.send(11, "/roleplay plum", lang="en")))
+    assert texts(await telegram.send(11, "What do you usually buy?", lang="en")), "still loading: a thread"
+    engine.warmed.set()
+    assert texts(await telegram.send(11, "Who are the plums for?", lang="en")), "on the loop"
+    lock = writer_lock(engine.db)
+    assert lock is not None
+    held, go = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with lock:
+            held.set()
+            go.wait(10)
+
+    other = threading.Thread(target=writer)
+    other.start()
+    held.wait(10)
+    asyncio.get_running_loop().call_later(0.05, go.set)
+    assert texts(await telegram.send(11, "How many people at home?", lang="en")), "another writer: a thread, after it"
+    other.join(10)
+    assert where == [False, False, True, False]
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_on_postgresql_every_turn_goes_to_a_thread(engine: Engine) -> None:
+    """Its statements wait on the network, which the event loop must never do."""
+    ann = Chat(engine, 11, lang="en")
+    ann.send("/roleplay plum")
+    engine.warmed.set()
+    assert engine.handle_here(Event(11, 11, "Ann", "en", text="Who are the plums for?")) is None
+
+
+def test_only_a_line_typed_in_a_quick_state_is_handled_where_it_arrives(engine: Engine) -> None:
+    engine.warmed.set()
+    ann = Chat(engine, 11, lang="en")
+    line = Event(11, 11, "Ann", "en", text="Who are the plums for?")
+    assert engine.handle_here(line) is None, "not in a scene yet"
+    ann.send("/roleplay plum")
+    assert engine.handle_here(Event(11, 11, "Ann", "en", command="help")) is None, "a command"
+    assert engine.handle_here(Event(11, 11, "Ann", "en", button="x")) is None, "a button"
+    replies = engine.handle_here(line)
+    assert replies is not None and "Granny Li" in shown(replies)
+    ann.send("/cancel")
+    assert engine.handle_here(line) is None, "the scene was left"

@@ -34,6 +34,9 @@ class Dialog:
     initial: ClassVar[str]
     final: ClassVar[frozenset[str]] = frozenset()
     stale_notices: ClassVar[dict[str, str]] = {}
+    # States in which a typed line is answered in a few milliseconds (no file, no long read): the
+    # bot may then answer it on its event loop, without a thread hop (Engine.handle_here).
+    quick_states: ClassVar[frozenset[str]] = frozenset()
     machine: ClassVar[Machine]
 
     state: str

@@ -50,6 +50,9 @@ class RolePlayDialog(Dialog):
     play: Trigger
     conclude: Trigger
     initial = "choosing"
+    # A turn of the scene: 1-2 ms. The scene's last turn also draws the rep's turn chart, about
+    # 65 ms (300 ms the first time after a start, when matplotlib loads).
+    quick_states = frozenset({"playing"})
 
     def __init__(self, ctx: Ctx) -> None:
         super().__init__(ctx)
