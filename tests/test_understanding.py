@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -220,3 +223,22 @@ def test_a_move_model_is_trained_once_and_again_only_when_its_examples_change(tm
     assert again.scores(learned.text_features("why sour?"))["ask_why"] > 0.5
     learned.examples_model("moves-test", [*pairs, ("sell", "Two jin of the sour ones?")])
     assert trained == [4, 5] and len(list(tmp_path.glob("moves-test-*.npz"))) == 2
+
+
+TIED = """
+import numpy as np
+from dialogs.understanding.learned import LinearModel
+names = [f"w:{w}" for w in ("plum", "sour", "kiwi", "buy", "why", "who")]
+model = LinearModel(("situation", "problem"), {n: i for i, n in enumerate(names)}, np.array([[1.0] * 6, [0.0] * 6]), np.zeros(2))
+print(model.heaviest(names, "situation"))
+"""
+
+
+def test_the_learned_layer_names_the_same_cues_in_every_process() -> None:
+    """N-grams of equal weight (always seen together in training) used to be named in the order a
+    set gave them, which changes with each process's PYTHONHASHSEED: one verdict, two cue texts."""
+    named = {
+        subprocess.run([sys.executable, "-c", TIED], capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout
+        for seed in range(4)
+    }
+    assert named == {"['buy', 'kiwi', 'plum']\n"}

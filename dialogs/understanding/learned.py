@@ -80,9 +80,11 @@ class LinearModel:
         return dict(zip(self.classes, probs.tolist(), strict=True))
 
     def heaviest(self, feats: list[str], label: str, how_many: int = 3) -> list[str]:
-        """The n-grams that weighed most for `label`: how the model explains itself."""
+        """The n-grams that weighed most for `label`: how the model explains itself. Equal weights
+        (n-grams always seen together) go in the n-grams' own order, so every process names the
+        same ones; before, they came in the set's order, which differs with PYTHONHASHSEED."""
         row = self.classes.index(label)
-        weighted = sorted({f for f in feats if f in self.index}, key=lambda f: -float(self.coef[row, self.index[f]]))
+        weighted = sorted({f for f in feats if f in self.index}, key=lambda f: (-float(self.coef[row, self.index[f]]), f))
         return [f.split(":", 1)[1] for f in weighted[:how_many] if self.coef[row, self.index[f]] > 0]
 
 
