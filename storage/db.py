@@ -26,7 +26,7 @@ HELD, ENDING, WAITED = "held", "ending", "waited"
 IDLE_PING_S = 1.0  # a pooled PostgreSQL connection unused for longer is tried before use (IdlePing)
 RETURNED_AT = "salescoach_returned_at"  # key in a pooled connection's info: when it was last given back
 _NO_FSYNC = text("SET LOCAL synchronous_commit TO OFF")
-CHECKPOINT_EVERY_S = 1.0
+CHECKPOINT_EVERY_S = 0.25  # small and often: each checkpoint's sync slows the commits beside it
 FALLBACK_CHECKPOINT_PAGES = 10_000  # about 40 MB of log (SQLite's own default is 1,000 pages)
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,10 @@ class Checkpointer:
     A role-play turn adds about 15 pages to the log, so with SQLite's default one turn in about
     70 also copied the log back and synced the file (with synchronous=NORMAL, the checkpoint is
     where the disk is waited for): those were the slowest turns a rep saw. Here the copy and the
-    sync happen beside the turns (a PASSIVE checkpoint never blocks a writer or a reader). Should
+    sync happen beside the turns (a PASSIVE checkpoint never blocks a writer or a reader). Its
+    sync still slows the commits made meanwhile, by more the more it copies: with 8 turns in
+    flight the slowest batch took 29-30 ms with a checkpoint every 4 s, 20-21 ms every second, and
+    16-17 ms every quarter second (throwaway copy of roleplay_bench, two runs each). Should
     this thread fall behind, a commit still checkpoints once the log reaches
     FALLBACK_CHECKPOINT_PAGES, as before only later. Stopped when the engine is disposed.
     """
