@@ -43,7 +43,8 @@ def databases_for(metafunc: pytest.Metafunc) -> list[str]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "db_url" in metafunc.fixturenames:
+    chosen = any("db_url" in str(marker.args[0]) for marker in metafunc.definition.iter_markers("parametrize"))  # a test about one database
+    if "db_url" in metafunc.fixturenames and not chosen:
         kinds = databases_for(metafunc)
         if kinds != ["sqlite"]:
             metafunc.parametrize("db_url", kinds, indirect=True)

@@ -123,6 +123,7 @@ async def test_a_roleplay_turn_from_telegram_commits_once_before_its_reply_is_se
     assert flushes == []
 
 
+@pytest.mark.parametrize("db_url", ["sqlite", "postgres"], indirect=True)  # on PostgreSQL the turn is inserted inside the UPDATE
 def test_a_turn_number_another_event_took_first_makes_the_event_play_again(engine: Engine) -> None:
     ann = Chat(engine, 11, lang="en")
     ann.send("/roleplay plum")
