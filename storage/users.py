@@ -19,19 +19,19 @@ from storage.prepared import Prepared
 LAST_SEEN_STALE = timedelta(minutes=1)
 DEFAULT_LANG = "zh"
 USER: Table = User.__table__  # type: ignore[attr-defined]
-# Every event runs these (storage/prepared.py). On SQLite a user's row and their dialog state
-# are read in one statement (every event needs both). PostgreSQL locks the user's row (FOR
-# UPDATE) and reads the state in a statement of its own once it holds the lock: read in the same
-# statement, the state would be as it was before the wait (a joined row that is not locked is
-# not read again), and the outer join's state row cannot be locked.
+# Every event runs these (storage/prepared.py): a user's row and their dialog state are read in
+# one statement (every event needs both). On PostgreSQL it locks both rows (FOR UPDATE OF both), so
+# that after waiting for another event of the user's it reads the state as that event left it: a
+# joined row that is not locked is not read again after the wait (tests/test_scale_out.py caught
+# that). A locked row cannot be on an outer join's empty side, so a user with no state yet (their
+# first event) is read on their own, and their state (none) after it. Only the engine writes a
+# dialog state, always holding its user's row first, so locking both never deadlocks.
+_WITH_STATE = core_select(*USER.c, *(STATE.c[name] for name in STATE_COLUMNS)).where(USER.c.id == bindparam("id"))
 _FIND_EACH = {
-    "sqlite": Prepared(
-        core_select(*USER.c, *(STATE.c[name] for name in STATE_COLUMNS))
-        .select_from(USER.outerjoin(STATE, STATE.c.user_id == USER.c.id))
-        .where(USER.c.id == bindparam("id"))
-    ),
-    "postgresql": Prepared(USER.select().where(USER.c.id == bindparam("id")).with_for_update()),
+    "sqlite": Prepared(_WITH_STATE.select_from(USER.outerjoin(STATE, STATE.c.user_id == USER.c.id))),
+    "postgresql": Prepared(_WITH_STATE.select_from(USER.join(STATE, STATE.c.user_id == USER.c.id)).with_for_update(of=[USER, STATE])),
 }
+_FIND_ALONE = Prepared(USER.select().where(USER.c.id == bindparam("id")).with_for_update())  # PostgreSQL, a user with no state
 _CREATE = {
     "sqlite": Prepared(sqlite.insert(USER).on_conflict_do_nothing()),
     "postgresql": Prepared(postgresql.insert(USER).on_conflict_do_nothing()),
@@ -40,11 +40,14 @@ _CHANGE = Prepared(update(USER).where(USER.c.id == bindparam("user_id")))
 
 
 def _find(connection: Connection, user_id: int) -> dict[str, Any] | None:
-    return _FIND_EACH[connection.dialect.name].run(connection, {"id": user_id}).first_mapping()
+    found = _FIND_EACH[connection.dialect.name].run(connection, {"id": user_id}).first_mapping()
+    if found is None and connection.dialect.name == "postgresql":
+        return _FIND_ALONE.run(connection, {"id": user_id}).first_mapping()
+    return found
 
 
 def meet(session: Session, user_id: int, name: str, chat_id: int | None, lang_hint: str = "") -> tuple[User, Snapshot]:
-    """`ensure_user`'s user, with their dialog state as `load_state` reads it (one statement on SQLite)."""
+    """`ensure_user`'s user, with their dialog state as `load_state` reads it (one statement)."""
     user, snap = _ensure(session, user_id, name, chat_id, lang_hint)
     return user, snap if snap is not None else load_state(session, user_id)
 
@@ -77,7 +80,7 @@ def ensure_user(session: Session, user_id: int, name: str, chat_id: int | None, 
 
 
 def _ensure(session: Session, user_id: int, name: str, chat_id: int | None, lang_hint: str) -> tuple[User, Snapshot | None]:
-    """The user (see `ensure_user`) and, where it was read with them (SQLite) or is known (a new
+    """The user (see `ensure_user`) and, where it was read with them or is known (a new
     user), their dialog state."""
     connection = session.connection()
     name = name[:200]

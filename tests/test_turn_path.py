@@ -19,9 +19,10 @@ from sqlmodel import Session, select
 from dialogs.core.events import Event, Reply
 from dialogs.engine import Engine, Outbox
 from storage.db import writer_lock
-from storage.dialog_state import StaleState
+from storage.dialog_state import Snapshot, StaleState, save_state
 from storage.models import RolePlay, User, utcnow
 from storage.roleplays import record_turn
+from storage.users import meet
 from tests.chat import Chat, shown
 from tests.telegram_fake import FakeTelegram, texts
 
@@ -203,3 +204,29 @@ def test_only_a_line_typed_in_a_quick_state_is_handled_where_it_arrives(engine: 
     assert replies is not None and "Granny Li" in shown(replies)
     ann.send("/cancel")
     assert engine.handle_here(line) is None, "the scene was left"
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_the_second_of_two_events_at_once_reads_the_state_the_first_left(engine: Engine) -> None:
+    """One statement reads a user with their state and locks both; the second event waits for the
+    first and then reads the state as the first saved it, not as it was before its wait."""
+    ann = Chat(engine, 11, lang="en")
+    ann.send("/roleplay plum")
+    first = Session(engine.db)
+    _, snap = meet(first, 11, "Ann", 11)
+    snap.data = {**snap.data, "seen_by": "the first event"}
+    saved = save_state(first, snap)
+    read: list[Snapshot] = []
+
+    def second() -> None:
+        with Session(engine.db) as session:
+            read.append(meet(session, 11, "Ann", 11)[1])
+
+    waiting = threading.Thread(target=second)
+    waiting.start()
+    waiting.join(0.3)
+    assert waiting.is_alive(), "the second event waits for the first's locks"
+    first.commit()
+    first.close()
+    waiting.join(10)
+    assert read[0].version == saved and read[0].data["seen_by"] == "the first event"
