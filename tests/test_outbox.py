@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-import threading
 import time
 from datetime import timedelta
 from typing import Any
@@ -30,13 +29,13 @@ from dialogs.core.events import Button, Picture, Reply
 from dialogs.engine import Engine
 from dialogs.pictures import charts
 from storage import claims, outbox
-from storage.db import writer_lock
 from storage.models import DialogState, OutboxMessage, utcnow
 from storage.outbox import Outgoing
 from storage.prepared import Prepared
 from tests.pictures import assert_picture
 from tests.telegram_fake import TOKEN, Call, FakeTelegram, RecordingRequest, photos, telegram_with, texts
 from tests.test_results import setup as setup_results
+from tests.writers import another_thread_writing
 
 pytestmark = pytest.mark.both_databases
 
@@ -333,21 +332,8 @@ def test_on_sqlite_a_sent_reply_is_recorded_at_once_and_never_waits_for_a_writer
     with Session(engine.db) as session:
         calls = outbox.queue(session, 1, [Outgoing(7, "message", {"text": f"第 {n} 句", "markup": []}) for n in range(3)], "host:1:me")[7]
         session.commit()
-    lock = writer_lock(engine.db)
-    assert lock is not None
-    held, done = threading.Event(), threading.Event()
-
-    def writer() -> None:  # another thread of this process is writing
-        with lock:
-            held.set()
-            done.wait(10)
-
-    other_thread = threading.Thread(target=writer)
-    other_thread.start()
-    held.wait(10)
-    assert marks.mark_sent(calls[0], "host:1:me", message_id=101) is None
-    done.set()
-    other_thread.join(10)
+    with another_thread_writing(engine.db):
+        assert marks.mark_sent(calls[0], "host:1:me", message_id=101) is None
     other_process = sqlite3.connect(engine.db.url.database or "", isolation_level=None)
     other_process.execute("BEGIN IMMEDIATE")
     assert marks.mark_sent(calls[0], "host:1:me", message_id=101) is None

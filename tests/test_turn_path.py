@@ -18,13 +18,13 @@ from sqlmodel import Session, select
 
 from dialogs.core.events import Event, Reply
 from dialogs.engine import Engine, Outbox
-from storage.db import writer_lock
 from storage.dialog_state import Snapshot, StaleState, save_state
 from storage.models import RolePlay, User, utcnow
 from storage.roleplays import record_turn
 from storage.users import meet
 from tests.chat import Chat, shown
 from tests.telegram_fake import FakeTelegram, texts
+from tests.writers import another_thread_writing
 
 
 @contextmanager
@@ -165,21 +165,9 @@ async def test_a_line_typed_in_a_scene_is_answered_on_the_event_loop_once_everyt
     assert texts(await telegram.send(11, "What do you usually buy?", lang="en")), "still loading: a thread"
     engine.warmed.set()
     assert texts(await telegram.send(11, "Who are the plums for?", lang="en")), "on the loop"
-    lock = writer_lock(engine.db)
-    assert lock is not None
-    held, go = threading.Event(), threading.Event()
-
-    def writer() -> None:
-        with lock:
-            held.set()
-            go.wait(10)
-
-    other = threading.Thread(target=writer)
-    other.start()
-    held.wait(10)
-    asyncio.get_running_loop().call_later(0.05, go.set)
-    assert texts(await telegram.send(11, "How many people at home?", lang="en")), "another writer: a thread, after it"
-    other.join(10)
+    with another_thread_writing(engine.db) as done:
+        asyncio.get_running_loop().call_later(0.05, done.set)
+        assert texts(await telegram.send(11, "How many people at home?", lang="en")), "another writer: a thread, after it"
     assert where == [False, False, True, False]
 
 
