@@ -33,6 +33,7 @@ from sqlmodel import Session  # noqa: E402
 
 from storage.db import make_engine  # noqa: E402
 from storage.models import Need, NeedTag, User, utcnow  # noqa: E402
+from storage.needs import recount  # noqa: E402
 
 FORMATS = ("csv", "xlsx", "html", "jsonl")
 TAGS = ("price", "婚宴", "供货", "hotel", "service", "=cmd", "<b>bold</b>")
@@ -79,6 +80,7 @@ def fill(url: str, count: int, reps: int = 200) -> None:
                 tags += [{"need_id": i + 1, "tag": t} for t in picked]
             session.execute(insert(Need), needs)
             session.execute(insert(NeedTag), tags)
+        recount(session)  # the board's counts, as record_need would have kept them
         session.commit()
 
 

@@ -333,8 +333,8 @@ class Need(SQLModel, table=True):
     Lists and exports go newest first and page by (created_at, id), so each index below
     has those two after its equality columns: a page is read in index order, never sorted.
     The board and the exports filter on status and usually source; managers only see
-    their teams' reps, so rep_id rides along at the end and counting a team's needs reads
-    the index alone. Priority has buttons of its own; a rep's own list goes by rep_id.
+    their teams' reps, so rep_id rides along at the end and counting a filtered team's needs
+    reads the index alone (the board as it opens counts from NeedTally). Priority has buttons of its own; a rep's own list goes by rep_id.
     Tag, text and name filters are checked while walking one of these.
     """
 
@@ -362,6 +362,17 @@ class Need(SQLModel, table=True):
     def ref(self) -> str:
         """The reference number a rep is given and quotes later."""
         return need_ref(self.id or 0)
+
+
+class NeedTally(SQLModel, table=True):
+    """How many needs each rep has of each status and source, kept by storage/needs.py as needs
+    are recorded and withdrawn, so the needs board counts a team's or everyone's needs from a
+    row per rep instead of walking 100,000 index entries (bench/reports_bench.py)."""
+
+    rep_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    status: str = Field(primary_key=True, max_length=10)
+    source: str = Field(primary_key=True, max_length=10)
+    count: int = 0
 
 
 def need_ref(need_id: int) -> str:

@@ -8,11 +8,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Row, delete, func, tuple_
+from sqlalchemy import Row, delete, func, insert, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from storage.models import Membership, Need, NeedChange, NeedDraft, NeedTag, Team, User
+from storage.models import Membership, Need, NeedChange, NeedDraft, NeedTag, NeedTally, Team, User
 
 SOURCES = ("field", "roleplay")
 BATCH = 500
@@ -98,7 +99,25 @@ def record_need(
     _set_tags(session, need.id, clean.get("tags", []))
     session.add(NeedChange(need_id=need.id, at=at, by=rep_id, action="created", new=need.ref))
     session.flush()
+    _tally(session, rep_id, need.status, source, 1)
     return need
+
+
+def _tally(session: Session, rep_id: int, status: str, source: str, by: int) -> None:
+    """One rep's count of needs of this status and source moves `by` (NeedTally), in the caller's transaction."""
+    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = upsert(NeedTally).values(rep_id=rep_id, status=status, source=source, count=by)
+    session.execute(statement.on_conflict_do_update(index_elements=["rep_id", "status", "source"], set_={"count": NeedTally.count + by}))
+
+
+def recount(session: Session) -> None:
+    """Every rep's counts made again from the needs themselves: for needs written past
+    record_need and withdraw (a bulk load); the caller's transaction commits."""
+    session.execute(delete(NeedTally))
+    counted = select(Need.rep_id, Need.status, Need.source, func.count()).group_by(col(Need.rep_id), col(Need.status), col(Need.source))
+    rows = [{"rep_id": rep, "status": status, "source": source, "count": count} for rep, status, source, count in session.execute(counted).all()]
+    if rows:
+        session.execute(insert(NeedTally), rows)
 
 
 def change_field(session: Session, need: Need, field_id: str, value: object, by: int, at: datetime) -> bool:
@@ -127,6 +146,8 @@ def withdraw(session: Session, need: Need, by: int, at: datetime) -> bool:
     """Withdraw a need `at` (the engine's time; it stays in the history); False if it already was."""
     if need.status == "withdrawn":
         return False
+    _tally(session, need.rep_id, need.status, need.source, -1)
+    _tally(session, need.rep_id, "withdrawn", need.source, 1)
     need.status = "withdrawn"
     need.updated_at = at
     session.add(need)
@@ -244,7 +265,15 @@ def _filtered(session: Session, flt: NeedFilter, scope: set[int] | None) -> Sele
 
 
 def count_needs(session: Session, flt: NeedFilter, scope: set[int] | None) -> int:
-    """How many needs match."""
+    """How many needs match. Narrowed by source and the manager's reps alone (the board as it
+    opens), the reps' counts are added up (NeedTally); any other filter counts the needs."""
+    if flt.with_(source="field") == NeedFilter():
+        tallied = select(func.coalesce(func.sum(NeedTally.count), 0)).where(NeedTally.status == "active")
+        if flt.source in SOURCES:
+            tallied = tallied.where(NeedTally.source == flt.source)
+        if scope is not None:
+            tallied = tallied.where(col(NeedTally.rep_id).in_(scope or {-1}))
+        return int(session.exec(tallied).one())
     query = _filtered(session, flt, scope).with_only_columns(func.count(), maintain_column_froms=True)
     return int(session.execute(query).scalar_one())
 

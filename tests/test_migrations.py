@@ -281,3 +281,22 @@ def test_three_bot_processes_started_together_on_an_empty_database_migrate_once(
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
     engine.dispose()
+
+
+def test_the_needs_already_stored_are_tallied_when_the_tally_arrives(engine_on: Engine) -> None:
+    """The needs board counts from each rep's tally; needs stored before it existed count too."""
+    migrate_to(engine_on, "b39d82e83446")
+    needs = [(5, "field", "active"), (5, "field", "active"), (5, "roleplay", "withdrawn"), (6, "field", "active")]
+    with engine_on.begin() as connection:
+        for rep, source, status in needs:
+            connection.execute(
+                text(
+                    "INSERT INTO need (rep_id, source, status, lang, customer, priority, fields, search_text, created_at, updated_at) "
+                    "VALUES (:rep, :source, :status, 'zh', '', '', '{}', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"rep": rep, "source": source, "status": status},
+            )
+    upgrade(engine_on)
+    with engine_on.connect() as connection:
+        tally = connection.execute(text("SELECT rep_id, status, source, count FROM needtally ORDER BY rep_id, source")).all()
+    assert [tuple(row) for row in tally] == [(5, "active", "field", 2), (5, "withdrawn", "roleplay", 1), (6, "active", "field", 1)]

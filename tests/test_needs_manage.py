@@ -393,3 +393,48 @@ def test_a_withdrawn_need_leaves_the_managers_list(engine: Engine) -> None:
     boss = manager(engine, (5, 6))
     assert listed(boss.text("/needs")) == 1
     assert rep(engine, 5).text("/myneeds").count("withdrawn") == 1
+
+
+def test_the_board_counts_from_each_reps_tally_what_counting_the_needs_would_give(engine: Engine) -> None:
+    """Needs recorded in the field and in role-plays by three reps, some withdrawn: the board's
+    count for everyone, for a team and for each source is what counting the needs gives, and
+    opening the board reads no need to count them."""
+    now = utcnow()
+    with Session(engine.db) as session:
+        recorded = [
+            record_need(session, rep_id=5 + i % 3, source=("field", "roleplay")[i % 2], fields={"customer_company": f"C{i}"}, lang="en", at=now)
+            for i in range(12)
+        ]
+        for need in recorded[::4]:
+            assert needs_store.withdraw(session, need, 5, now)
+        assert not needs_store.withdraw(session, recorded[0], 5, now), "already withdrawn: counted once"
+        kinds = [(n.rep_id, n.source, n.status) for n in recorded]
+        session.commit()
+    counted: list[str] = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if re.search(r"\bFROM need\b", statement):
+            counted.append(statement)
+
+    with Session(engine.db) as session:
+        for source in ("field", "roleplay", "all"):
+            for scope in (None, {5, 6}, set()):
+                by_hand = sum(1 for rep, kind, status in kinds if status == "active" and source in (kind, "all") and (scope is None or rep in scope))
+                event.listen(engine.db, "before_cursor_execute", remember)
+                tallied = needs_store.count_needs(session, NeedFilter(source=source), scope)
+                event.remove(engine.db, "before_cursor_execute", remember)
+                assert tallied == by_hand, (source, scope)
+        assert counted == []
+        assert needs_store.count_needs(session, NeedFilter(priority="p1", source="all"), None) == 0, "another filter counts the needs"
+
+
+def test_needs_loaded_in_bulk_are_counted_once_recounted(engine: Engine) -> None:
+    with Session(engine.db) as session:
+        session.execute(
+            insert(Need),
+            [{"rep_id": 5, "source": "field", "status": "active", "fields": {}, "search_text": "", "created_at": utcnow(), "updated_at": utcnow()}] * 3,
+        )
+        assert needs_store.count_needs(session, NeedFilter(), None) == 0, "written past record_need"
+        needs_store.recount(session)
+        session.commit()
+        assert needs_store.count_needs(session, NeedFilter(), None) == 3
