@@ -10,7 +10,8 @@ import weakref
 from collections import deque
 from typing import Any
 
-from sqlalchemy import event, func, text
+from sqlalchemy import Table, event, func, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import StaticPool
@@ -255,6 +256,12 @@ def writer_lock(engine: Engine) -> FairLock | None:
     SQLAlchemy; None where there is none (PostgreSQL)."""
     queue = _QUEUES.get(engine)
     return queue.lock if queue is not None else None
+
+
+def upsert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into `table` that can say what to do ON CONFLICT, for this database
+    ("postgresql" or "sqlite"): each has its own, the same to write."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def without_fsync(statement: UpdateBase) -> UpdateBase:

@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Float, Table, bindparam, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from storage.db import upsert
 from storage.models import JobLease
 
 LEASES: Table = JobLease.__table__  # type: ignore[attr-defined]
@@ -23,8 +23,7 @@ _NOW = bindparam("now", type_=Float)
 
 
 def _statement(dialect: str) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    take = insert(LEASES).values(name=bindparam("job"), holder=bindparam("me"), expires=bindparam("expires", type_=Float))
+    take = upsert(dialect, LEASES).values(name=bindparam("job"), holder=bindparam("me"), expires=bindparam("expires", type_=Float))
     return take.on_conflict_do_update(
         index_elements=[LEASES.c.name],
         set_={"holder": bindparam("me"), "expires": bindparam("expires", type_=Float)},

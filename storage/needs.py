@@ -8,14 +8,15 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Row, Table, bindparam, delete, func, insert, tuple_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from storage.db import upsert
 from storage.models import Membership, Need, NeedChange, NeedDraft, NeedTag, NeedTally, Team, User
 
 SOURCES = ("field", "roleplay")
+NEED_TALLY: Table = NeedTally.__table__  # type: ignore[attr-defined]
 BATCH = 500
 TAG_LIMIT = 40
 CUSTOMER_FIELDS = ("customer_company", "contact_name")
@@ -103,11 +104,18 @@ def record_need(
     return need
 
 
+def _tally_statement(dialect: str) -> Any:
+    tally = upsert(dialect, NEED_TALLY).values(rep_id=bindparam("rep"), status=bindparam("status"), source=bindparam("source"), count=bindparam("by"))
+    return tally.on_conflict_do_update(index_elements=["rep_id", "status", "source"], set_={"count": NEED_TALLY.c.count + bindparam("by")})
+
+
+# Built once per dialect, as storage/pace.py does.
+_TALLY = {dialect: _tally_statement(dialect) for dialect in ("postgresql", "sqlite")}
+
+
 def _tally(session: Session, rep_id: int, status: str, source: str, by: int) -> None:
     """One rep's count of needs of this status and source moves `by` (NeedTally), in the caller's transaction."""
-    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = upsert(NeedTally).values(rep_id=rep_id, status=status, source=source, count=by)
-    session.execute(statement.on_conflict_do_update(index_elements=["rep_id", "status", "source"], set_={"count": NeedTally.count + by}))
+    session.connection().execute(_TALLY[session.get_bind().dialect.name], {"rep": rep_id, "status": status, "source": source, "by": by})
 
 
 def recount(session: Session) -> None:

@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Float, Table, bindparam, case, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from storage.db import commit_without_fsync
+from storage.db import commit_without_fsync, upsert
 from storage.models import SendPace
 
 PACE: Table = SendPace.__table__  # type: ignore[attr-defined]
@@ -58,13 +57,12 @@ class Taken:
 
 
 def _statements(dialect: str) -> tuple[Any, Any]:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    fresh = insert(PACE).values(chat_id=bindparam("chat"), tat=_NOW + bindparam("interval", type_=Float))
+    fresh = upsert(dialect, PACE).values(chat_id=bindparam("chat"), tat=_NOW + bindparam("interval", type_=Float))
     step = fresh.on_conflict_do_update(
         index_elements=[PACE.c.chat_id], set_={"tat": _LATER + bindparam("interval", type_=Float)}, where=PACE.c.tat <= _NOW + bindparam("slack", type_=Float)
     ).returning(PACE.c.tat)
     later = bindparam("until", type_=Float)
-    hold = insert(PACE).values(chat_id=bindparam("chat"), tat=later)
+    hold = upsert(dialect, PACE).values(chat_id=bindparam("chat"), tat=later)
     hold = hold.on_conflict_do_update(index_elements=[PACE.c.chat_id], set_={"tat": case((PACE.c.tat > later, PACE.c.tat), else_=later)})
     return step, hold
 

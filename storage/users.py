@@ -6,10 +6,10 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Table, bindparam, select as core_select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
+from storage.db import upsert
 from storage.dialog_state import STATE, STATE_COLUMNS, Snapshot, load_state, snapshot
 from storage.models import User, utcnow
 from storage.prepared import Prepared
@@ -32,10 +32,7 @@ _FIND_EACH = {
     "postgresql": Prepared(_WITH_STATE.select_from(USER.join(STATE, STATE.c.user_id == USER.c.id)).with_for_update(of=[USER, STATE])),
 }
 _FIND_ALONE = Prepared(USER.select().where(USER.c.id == bindparam("id")).with_for_update())  # PostgreSQL, a user with no state
-_CREATE = {
-    "sqlite": Prepared(sqlite.insert(USER).on_conflict_do_nothing()),
-    "postgresql": Prepared(postgresql.insert(USER).on_conflict_do_nothing()),
-}
+_CREATE = {dialect: Prepared(upsert(dialect, USER).on_conflict_do_nothing()) for dialect in ("sqlite", "postgresql")}
 _CHANGE = Prepared(update(USER).where(USER.c.id == bindparam("user_id")))
 
 
