@@ -265,7 +265,7 @@ class Outbox:
         """Record the call as sent: at once on SQLite when it can be written without waiting
         (storage/outbox.SentMarks), else in a thread; a poll or a push's progress message is
         recorded with it, in a thread."""
-        if self.marks is not None and poll_id is None and call.progress_of is None:
+        if self.marks is not None and outbox.recorded_alone(call, poll_id):
             done = self.marks.mark_sent(call, self.owner, message_id)
             if done is not None:
                 return done

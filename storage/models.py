@@ -334,8 +334,9 @@ class Need(SQLModel, table=True):
     has those two after its equality columns: a page is read in index order, never sorted.
     The board and the exports filter on status and usually source; managers only see
     their teams' reps, so rep_id rides along at the end and counting a filtered team's needs
-    reads the index alone (the board as it opens counts from NeedTally). Priority has buttons of its own; a rep's own list goes by rep_id.
-    Tag, text and name filters are checked while walking one of these.
+    reads the index alone (the board as it opens counts from NeedTally). Priority has buttons
+    of its own; a rep's own list goes by rep_id. Tag, text and name filters are checked while
+    walking one of these.
     """
 
     __table_args__ = (

@@ -210,13 +210,24 @@ def claim_chat(engine: Engine, chat_id: int, owner: str, lease: timedelta, now: 
     return taken
 
 
+def recorded_alone(call: Call, poll_id: str | None) -> bool:
+    """Whether how the call went is one statement: no quiz poll's id and no push's progress message
+    to remember with it."""
+    return poll_id is None and call.progress_of is None
+
+
+def _finished(call: Call, owner: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of `_FINISH`: this sender's claim on the call given up, with `values`."""
+    return {"call": call.id, "owner": owner, "claimed_by": "", **values}
+
+
 def _finish(engine: Engine, call: Call, owner: str, poll_id: str | None = None, **values: object) -> bool:
-    if poll_id is None and call.progress_of is None:  # the one statement alone: one round trip on PostgreSQL
-        return _FINISH[engine.dialect.name].run_alone(engine, {"call": call.id, "owner": owner, "claimed_by": "", **values}).rowcount == 1
+    if recorded_alone(call, poll_id):  # one round trip on PostgreSQL
+        return _FINISH[engine.dialect.name].run_alone(engine, _finished(call, owner, values)).rowcount == 1
     with engine.begin() as connection:
         if poll_id is not None:
             record_poll(connection, poll_id, values.get("message_id"), call.payload["target"])  # type: ignore[arg-type]
-        done = _FINISH[connection.dialect.name].run(connection, {"call": call.id, "owner": owner, "claimed_by": "", **values})
+        done = _FINISH[connection.dialect.name].run(connection, _finished(call, owner, values))
         if done.rowcount == 1 and call.progress_of is not None and values.get("message_id") is not None:
             connection.execute(_PROGRESS, {"assignment": call.progress_of, "progress_chat_id": call.chat_id, "progress_message_id": values["message_id"]})
         return done.rowcount == 1
@@ -259,8 +270,8 @@ class SentMarks:
         return sqlite_file(engine) is not None and writer_lock(engine) is not None
 
     def mark_sent(self, call: Call, owner: str, message_id: int | None) -> bool | None:
-        """As `mark_sent` (the module's), for a call with no poll and no push progress; None
-        when the database could not be written at once (nothing was recorded)."""
+        """As `mark_sent` (the module's), for a call `recorded_alone`; None when the database could
+        not be written at once (nothing was recorded)."""
         if not self.lock.acquire(blocking=False):
             return None
         try:
@@ -269,7 +280,7 @@ class SentMarks:
             except sqlite3.OperationalError:  # another process holds the write lock
                 return None
             try:
-                done = _FINISH["sqlite"].run_on(self.connection, self.dialect, {"call": call.id, "owner": owner, "claimed_by": "", **_sent(call, message_id)})
+                done = _FINISH["sqlite"].run_on(self.connection, self.dialect, _finished(call, owner, _sent(call, message_id)))
                 self.connection.execute("COMMIT")
             except BaseException:
                 self.connection.execute("ROLLBACK")
