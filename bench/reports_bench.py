@@ -2,8 +2,9 @@
 
 Run ``python bench/reports_bench.py [--roleplays N] [--needs N] [--repeat N]``. It fills a
 SQLite file with N finished role-plays of 500 reps (three quarters of them the plum case, six
-turns each, one in six not understood by the customer) and N needs (as
-bench/needs_export_bench.py makes them), then times, through the engine as an admin sees them:
+turns each, one in six not understood by the customer, half of those a line no one else said)
+and N needs (as bench/needs_export_bench.py makes them), then times, through the engine as an
+admin sees them:
 
 - `/results plum`: the whole command, its aggregates, the lines the customer did not understand
   and the chart (drawn after a first, untimed run has loaded matplotlib);
@@ -43,7 +44,7 @@ from dialogs.engine import Engine  # noqa: E402
 from knowledge.validate import cached_knowledge  # noqa: E402
 from storage.db import make_engine  # noqa: E402
 from storage.models import RolePlay, RolePlayTurn, utcnow  # noqa: E402
-from storage.roleplays import roleplay_results, unmatched_lines  # noqa: E402
+from storage.roleplay_tallies import recount, roleplay_results, unmatched_lines  # noqa: E402
 from storage.users import preset_language  # noqa: E402
 from tests.telegram_fake import TOKEN  # noqa: E402
 
@@ -51,6 +52,7 @@ ADMIN = 42
 REPS = 500
 CHUNK = 5_000
 FACTS = ("pregnant", "sour", "kiwi", "daughter_in_law", "vitamins")
+STATES = ("opening", "discovery", "bargaining")
 LINES = ("How much?", "Anything else?", "这个怎么卖", "Lovely weather", "Want some?", "Who are they for?")
 
 
@@ -82,13 +84,16 @@ def fill_roleplays(url: str, count: int) -> None:
                 )
                 for n in range(1, 7):
                     understood = rng.randrange(6) > 0
+                    said = rng.choice(LINES)
+                    if not understood and rng.randrange(2):
+                        said = f"{said} {rng.randrange(10**6)}"  # half the lines not understood are the rep's own
                     turns.append(
                         {
                             "roleplay_id": i + 1,
                             "number": n,
-                            "rep_text": rng.choice(LINES),
+                            "rep_text": said,
                             "suggested": False,
-                            "verdict": {"state": "opening"},
+                            "verdict": {"state": rng.choice(STATES)},
                             "move": "answer" if understood else None,
                             "customer_text": "…",
                             "at": now,
@@ -96,6 +101,7 @@ def fill_roleplays(url: str, count: int) -> None:
                     )
             session.execute(insert(RolePlay), plays)
             session.execute(insert(RolePlayTurn), turns)
+        recount(session)  # /results's tallies, as finishing each role-play would have kept them
         session.commit()
     db.dispose()
 

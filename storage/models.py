@@ -282,6 +282,44 @@ class RolePlayTurn(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
 
 
+class RolePlayTally(SQLModel, table=True):
+    """Each rep's finished role-plays of a scenario that ended one way: how many, and their best
+    score. Kept by storage/roleplay_tallies.py as role-plays end, so /results adds up a row per
+    rep and outcome instead of reading every role-play (bench/reports_bench.py)."""
+
+    scenario_id: str = Field(primary_key=True, max_length=40)
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    outcome: str = Field(primary_key=True, max_length=40)  # "abandoned" for a role-play ended without one
+    played: int = 0
+    best: int = 0
+
+
+class FactTally(SQLModel, table=True):
+    """How many of a rep's finished role-plays of a scenario uncovered each fact (kept as RolePlayTally is)."""
+
+    scenario_id: str = Field(primary_key=True, max_length=40)
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    fact: str = Field(primary_key=True, max_length=40)
+    count: int = 0
+
+
+class UnmatchedTally(SQLModel, table=True):
+    """How often a rep said one line the customer did not understand, in one state of a scenario,
+    in any role-play; kept as each such turn is stored. Lines are told apart after stripping and
+    lower-casing (`text`), by a digest of it, so keys stay short whatever the rep typed.
+
+    /results adds up a scenario's rows line by line: in key order, SQLite reads them off the
+    table's own b-tree (no rowid) with no sort."""
+
+    __table_args__ = {"sqlite_with_rowid": False}
+    scenario_id: str = Field(primary_key=True, max_length=40)
+    digest: str = Field(primary_key=True, max_length=16)
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    state: str = Field(primary_key=True, max_length=40)  # "" for turns stored before the state was kept
+    text: str
+    count: int = 0
+
+
 class SpinStep(SQLModel, table=True):
     """A rep's progress in one step of the SPIN coach: rounds done, first-try hits, the current situation."""
 

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import json
-import statistics
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO
 
-from sqlalchemy import Table, bindparam, func, insert, select as core_select, true, update
+from sqlalchemy import Table, bindparam, insert, select as core_select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage.dialog_state import StaleState
 from storage.exports import write_csv, write_jsonl
-from storage.models import RolePlay, RolePlayTurn, User
+from storage.models import RolePlay, RolePlayTurn
 from storage.prepared import Prepared
+from storage.roleplay_tallies import tally_finished, tally_unmatched
 
 ROLEPLAY: Table = RolePlay.__table__  # type: ignore[attr-defined]
 TURN: Table = RolePlayTurn.__table__  # type: ignore[attr-defined]
@@ -70,7 +68,8 @@ def record_turn(
     at: datetime,
 ) -> None:
     """Store one exchange (a RolePlayTurn row) together with where it left the customer (already
-    set on `roleplay`): one UPDATE and one INSERT, in one statement on PostgreSQL."""
+    set on `roleplay`): one UPDATE and one INSERT, in one statement on PostgreSQL; a line the
+    customer did not understand (no `move`) is counted for /results as well."""
     connection = session.connection()
     progress = {"roleplay_id": roleplay.id, **{name: getattr(roleplay, name) for name in PROGRESS}}
     turn = {
@@ -91,6 +90,8 @@ def record_turn(
             _ADD_TURN.run(connection, turn)
     except IntegrityError as exc:
         raise StaleState from exc  # another event of this rep's took the turn number first: play it again
+    if move is None:
+        tally_unmatched(session, roleplay, rep_text, verdict.get("state") or "")
 
 
 def turns_of(session: Session, roleplay_id: int) -> list[RolePlayTurn]:
@@ -100,10 +101,12 @@ def turns_of(session: Session, roleplay_id: int) -> list[RolePlayTurn]:
 
 
 def finish_roleplay(session: Session, roleplay: RolePlay, outcome: str, score: int, facts: list[str], counts: dict[str, int], at: datetime) -> None:
-    """Record how a role-play ended `at` (the engine's time; on `roleplay` too), with where it left the customer."""
+    """Record how a role-play ended `at` (the engine's time; on `roleplay` too), with where it left
+    the customer, and count it for /results."""
     roleplay.outcome, roleplay.score, roleplay.finished_at = outcome, score, at
     roleplay.facts_uncovered, roleplay.question_counts = facts, counts
     _KEEP.run(session.connection(), {"roleplay_id": roleplay.id, **{name: getattr(roleplay, name) for name in (*PROGRESS, *RESULT)}})
+    tally_finished(session, roleplay)
 
 
 def attempts_at(session: Session, user_id: int, scenario_id: str) -> int:
@@ -250,92 +253,3 @@ def unmatched_records(session: Session, scenario_id: str | None = None, scope: s
 def write_unmatched(session: Session, fmt: str, handle: BinaryIO, scenario_id: str | None = None, scope: set[int] | None = None) -> int:
     """Stream every line the customer did not understand to `handle` as JSON lines or CSV; returns how many were written."""
     return _write_records(handle, fmt, UNMATCHED_FIELDS, unmatched_records(session, scenario_id, scope))
-
-
-@dataclass
-class UnmatchedLine:
-    """One line (stripped, in lower case) the customer did not understand: how often it was said, and in which states."""
-
-    text: str
-    count: int = 0
-    states: Counter[str] = field(default_factory=Counter)  # "" for turns stored before the state was kept
-
-
-def unmatched_lines(session: Session, scenario_id: str, scope: set[int] | None, top: int = 10) -> list[UnmatchedLine]:
-    """The `top` most frequent lines of a scenario the customer did not understand, by the reps in scope
-    (None: everyone), in any role-play, finished or not; ties in text order.
-
-    The database counts identical lines per state (trimmed, lower case as far as it can), so one
-    row per distinct line comes back; Python then folds what the database told apart (other
-    whitespace, letters beyond ASCII) with `str.strip().lower()`.
-    """
-    said = func.lower(func.trim(RolePlayTurn.rep_text)).label("said")
-    state = _state_before().label("state")
-    query = _unmatched(select(said, state, func.count()), scenario_id, scope).group_by(said, state)
-    lines: dict[str, UnmatchedLine] = {}
-    for text, before, count in session.execute(query).all():
-        key = text.strip().lower()
-        line = lines.setdefault(key, UnmatchedLine(key))
-        line.count += count
-        line.states[before or ""] += count
-    return sorted(lines.values(), key=lambda line: (-line.count, line.text))[:top]
-
-
-@dataclass
-class RolePlayResults:
-    """What trainers and managers see for one scenario over the reps in their scope."""
-
-    reps: int = 0
-    played: int = 0
-    best: dict[int, int] = field(default_factory=dict)
-    names: dict[int, str] = field(default_factory=dict)
-    outcomes: Counter[str] = field(default_factory=Counter)
-    uncovered: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def average(self) -> float | None:
-        """The average of each rep's best score."""
-        return round(float(statistics.mean(self.best.values())), 1) if self.best else None
-
-    @property
-    def median(self) -> float | None:
-        """The median of each rep's best score."""
-        return float(statistics.median(self.best.values())) if self.best else None
-
-
-def _list_items(session: Session, column: Any) -> Any:
-    """A JSON list column as a table of its items (`value`), joined to its row in FROM."""
-    name = "json_array_elements_text" if session.get_bind().dialect.name == "postgresql" else "json_each"
-    return getattr(func, name)(column).table_valued("value")
-
-
-def roleplay_results(session: Session, scenario_id: str, scope: set[int] | None) -> RolePlayResults:
-    """Finished role-plays of a scenario by the reps in scope (None: everyone).
-
-    The database does the counting, so two small result sets come back whether there
-    are a thousand role-plays or a hundred thousand: one row per rep and outcome (read
-    off the index alone), and one per fact uncovered.
-    """
-    finished = [col(RolePlay.scenario_id) == scenario_id, col(RolePlay.finished_at).is_not(None)]
-    if scope is not None:
-        finished.append(col(RolePlay.user_id).in_(scope or {-1}))
-    outcome = func.coalesce(RolePlay.outcome, "abandoned").label("outcome")
-    per_rep = (
-        select(RolePlay.user_id, outcome, func.max(func.coalesce(RolePlay.score, 0)).label("best"), func.count().label("played"))
-        .where(*finished)
-        .group_by(col(RolePlay.user_id), outcome)
-        .subquery()
-    )
-    query = core_select(per_rep.c.user_id, col(User.name), per_rep.c.outcome, per_rep.c.best, per_rep.c.played)
-    query = query.join(User, col(User.id) == per_rep.c.user_id, isouter=True).order_by(per_rep.c.user_id, per_rep.c.outcome)
-    results = RolePlayResults()
-    for user_id, name, ended, best, played in session.execute(query).all():
-        results.best[user_id] = max(results.best.get(user_id, 0), best)
-        results.names[user_id] = name or ""
-        results.outcomes[ended] += played
-        results.played += played
-    facts = _list_items(session, RolePlay.facts_uncovered)
-    uncovered = select(facts.c.value, func.count()).select_from(RolePlay).join(facts, true()).where(*finished).group_by(facts.c.value).order_by(facts.c.value)
-    results.uncovered.update(dict(session.execute(uncovered).all()))
-    results.reps = len(scope) if scope is not None else len(results.best)
-    return results

@@ -300,3 +300,47 @@ def test_the_needs_already_stored_are_tallied_when_the_tally_arrives(engine_on: 
     with engine_on.connect() as connection:
         tally = connection.execute(text("SELECT rep_id, status, source, count FROM needtally ORDER BY rep_id, source")).all()
     assert [tuple(row) for row in tally] == [(5, "active", "field", 2), (5, "withdrawn", "roleplay", 1), (6, "active", "field", 1)]
+
+
+def test_the_role_plays_already_stored_are_tallied_when_the_tallies_arrive(engine_on: Engine) -> None:
+    """/results adds up tallies; role-plays finished and lines missed before they existed count too,
+    lines folded as they are from then on (stripped, lower case, letters beyond ASCII included)."""
+    migrate_to(engine_on, "7c1e5d2a9b40")
+    plays = [
+        (5, "sale", 40, '["wants_sour"]', True),
+        (5, "sale", 70, '["wants_sour", "dil_pregnant"]', True),
+        (5, None, None, "[]", True),
+        (6, None, None, '["x"]', False),
+    ]
+    with engine_on.begin() as connection:
+        for number, (rep, outcome, score, facts, finished) in enumerate(plays, 1):
+            connection.execute(
+                text(
+                    "INSERT INTO roleplay (id, user_id, scenario_id, lang, state, turns, strikes, goodwill, marks, started_at, finished_at, outcome, score, "
+                    "facts_uncovered, question_counts) VALUES (:id, :rep, 'plum', 'en', 'end', 0, 0, 0, '{}', CURRENT_TIMESTAMP, "
+                    f"{'CURRENT_TIMESTAMP' if finished else 'NULL'}, :outcome, :score, :facts, '{{}}')"
+                ),
+                {"id": number, "rep": rep, "outcome": outcome, "score": score, "facts": facts},
+            )
+        turns = [
+            (1, 1, " ÄPFEL? ", '{"state": "opening"}', None),
+            (1, 2, "äpfel?", '{"state": "opening"}', None),
+            (4, 1, "Hello", "{}", None),
+            (4, 2, "Why?", "{}", "ask"),
+        ]
+        for roleplay, number, said, verdict, move in turns:
+            connection.execute(
+                text(
+                    "INSERT INTO roleplayturn (roleplay_id, number, rep_text, suggested, verdict, move, customer_text, at) "
+                    "VALUES (:roleplay, :number, :said, false, :verdict, :move, '', CURRENT_TIMESTAMP)"
+                ),
+                {"roleplay": roleplay, "number": number, "said": said, "verdict": verdict, "move": move},
+            )
+    upgrade(engine_on)
+    with engine_on.connect() as connection:
+        ended = connection.execute(text("SELECT user_id, outcome, played, best FROM roleplaytally ORDER BY outcome")).all()
+        facts = connection.execute(text("SELECT user_id, fact, count FROM facttally ORDER BY fact")).all()
+        missed = connection.execute(text("SELECT user_id, state, text, count FROM unmatchedtally ORDER BY user_id")).all()
+    assert [tuple(row) for row in ended] == [(5, "abandoned", 1, 0), (5, "sale", 2, 70)], "rep 6's role-play has not finished"
+    assert [tuple(row) for row in facts] == [(5, "dil_pregnant", 1), (5, "wants_sour", 2)]
+    assert [tuple(row) for row in missed] == [(5, "opening", "äpfel?", 2), (6, "", "hello", 1)]

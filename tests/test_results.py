@@ -20,7 +20,7 @@ from dialogs.engine import Engine
 from dialogs.pictures import charts
 from storage.access import add_member, create_team, grant_role
 from storage.models import QuizAttempt, RolePlay, utcnow
-from storage.roleplays import roleplay_results
+from storage.roleplay_tallies import recount, roleplay_results
 from storage.users import preset_language
 from tests.chat import Chat, shown
 from tests.cli_lines import in_english
@@ -126,6 +126,8 @@ def test_roleplay_results_are_counted_by_the_database_as_they_were_row_by_row(db
             session.add(RolePlay(user_id=user_id, scenario_id="plum", state="end", outcome=outcome, score=score, facts_uncovered=facts, finished_at=finished))
         session.add(RolePlay(user_id=11, scenario_id="plum", state="bargaining", facts_uncovered=["wants_sour"]))
         session.add(RolePlay(user_id=11, scenario_id="mop", state="end", outcome="sale", score=90, facts_uncovered=["x"], finished_at=finished))
+        session.flush()
+        recount(session)  # written past finish_roleplay, as a bulk load would be
         session.commit()
         results = roleplay_results(session, "plum", {11, 12, 13, 14})
         everyone = roleplay_results(session, "plum", None)

@@ -10,12 +10,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlmodel import Session
 
 from dialogs.engine import Engine
 from storage.access import add_member, create_team, grant_role
-from storage.models import RolePlay, RolePlayTurn
-from storage.roleplays import unmatched_lines, unmatched_records
+from storage.models import FactTally, RolePlay, RolePlayTally, RolePlayTurn, UnmatchedTally
+from storage.roleplay_tallies import line_key, recount, unmatched_lines
+from storage.roleplays import unmatched_records
 from storage.users import preset_language
 from tests.chat import Chat
 from tests.cli_lines import in_english
@@ -77,11 +79,30 @@ def test_turns_stored_before_the_state_was_kept_are_counted_without_one(engine: 
         session.flush()
         session.add(RolePlayTurn(roleplay_id=row.id or 0, number=1, rep_text="Hello there", verdict={"form": "none"}, move=None))
         session.add(RolePlayTurn(roleplay_id=row.id or 0, number=2, rep_text="What kind?", verdict={"state": "opening"}, move="ask_kind"))
+        session.flush()
+        recount(session)
         session.commit()
         [line] = unmatched_lines(session, "plum", None)
         assert (line.text, line.count, dict(line.states)) == ("hello there", 1, {"": 1})
         assert unmatched_lines(session, "plum", {12}) == [] and unmatched_lines(session, "mop", None) == []
     assert "“hello there” — 1× · state not recorded" in Chat(engine, 42, lang="en").text("/results plum")
+
+
+def test_what_the_tallies_kept_as_reps_played_is_what_counting_again_finds(played: Engine) -> None:
+    """/results reads tallies kept turn by turn and role-play by role-play; counted again from the
+    turns and role-plays themselves they come out the same (lines folded alike, states alike)."""
+    play_plum(Chat(played, 12, lang="en"), "Nice weather today.", "What kind would you like?", "/end")  # a second role-play: its end is counted too
+
+    def tallies(session: Session) -> list[list[tuple[object, ...]]]:
+        return [sorted(tuple(row) for row in session.execute(select(table.__table__)).all()) for table in (RolePlayTally, FactTally, UnmatchedTally)]
+
+    with Session(played.db) as session:
+        kept = tallies(session)
+        recount(session)
+        assert tallies(session) == kept
+    assert [row[:4] for row in kept[0]] == [("plum", 11, "abandoned", 1), ("plum", 12, "abandoned", 2)], "/end and a new start count as abandoned"
+    assert ("plum", 12, "wants_sour", 2) in kept[1], "rep 12 heard why sour ones in both"
+    assert ("plum", line_key("Nice weather today.")[1], 12, "opening", "nice weather today.", 2) in kept[2], "both of rep 12's, folded"
 
 
 def test_the_unmatched_export_reads_batch_by_batch_within_its_scope(played: Engine) -> None:

@@ -15,7 +15,8 @@ from dialogs.roleplay.dialog import in_list_order
 from dialogs.roleplay.scorecard import outcome_label
 from storage.access import member_ids, teams_of
 from storage.quiz_results import results_file, summarize
-from storage.roleplays import roleplay_results, unmatched_lines, write_roleplays
+from storage.roleplay_tallies import roleplay_results, unmatched_lines
+from storage.roleplays import write_roleplays
 
 FORMATS = ("csv", "xlsx", "jsonl")
 ROLEPLAY_FORMATS = ("csv", "jsonl")
