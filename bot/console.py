@@ -18,6 +18,7 @@ from typing import TextIO
 from bot.text import plain_text
 from dialogs.core.events import Button, Event, Reply
 from dialogs.engine import Engine
+from dialogs.pictures.drawings import draw
 from knowledge.templates import render
 
 PRESS = re.compile(r"^/(\d+)$")
@@ -69,7 +70,7 @@ class Console:
         for reply in shown:
             text = plain_text(render(reply.lang, reply.key, reply.data))
             saved = self.save(reply.document.filename, reply.document.content) if reply.document is not None else None
-            pictured = self.save(reply.picture.filename, reply.picture.content) if reply.picture is not None else None
+            pictured = self.save(reply.picture.filename, draw(reply.picture)) if reply.picture is not None else None
             if self.jsonl:
                 record = {"key": reply.key, "text": text, "buttons": [[b.label for b in row] for row in reply.buttons]}
                 if reply.document is not None:

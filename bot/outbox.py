@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy.engine import Engine as DbEngine
@@ -35,7 +36,8 @@ from bot import metrics
 from bot.budget import COUNTED, SendBudget, taken
 from bot.failures import Failure, classify, describe, retry_after
 from bot.text import TELEGRAM_LIMIT, split_html
-from dialogs.core.events import Button, Reply
+from dialogs.core.events import Button, Picture, Reply
+from dialogs.pictures.drawings import draw
 from knowledge.templates import render
 from storage import outbox
 from storage.outbox import GIVEN_UP_UNSURE, Call, Outgoing, SentMarks
@@ -104,7 +106,7 @@ def outgoing(replies: list[Reply], chat_id: int, query_id: str = "", pressed: in
                 last = i == len(chunks) - 1
                 shown = {"text": chunk, "markup": markup if last else []}
                 if picture is not None and i == 0:
-                    calls.append(Outgoing(target, "photo", {**shown, "filename": picture.filename}, content=picture.content))
+                    calls.append(Outgoing(target, "photo", {**shown, "filename": picture.filename, "drawing": picture.drawing, "args": picture.args}))
                 else:
                     calls.append(Outgoing(target, "message", shown, progress_of=reply.progress_of if last else None))
         if reply.document is not None:
@@ -244,6 +246,8 @@ class Outbox:
 
     async def _send(self, bot: Bot, call: Call) -> bool:
         """Make one call and record how it went; False when the chat must wait before its next call."""
+        if call.kind == "photo" and call.content is None:
+            call = await self._drawn(call)
         if self.budget is not None and call.kind in COUNTED:
             wait = await self.budget.reply(call.chat_id)
             if wait:
@@ -260,6 +264,17 @@ class Outbox:
         if not await self._record_sent(call, message_id, poll_id):
             log.warning("reply %s was sent after this sender's claim had run out", call.id)
         return True
+
+    async def _drawn(self, call: Call) -> Call:
+        """The photo call with its picture drawn (in a thread: 60-110 ms of matplotlib); a picture
+        that cannot be drawn is sent as its words alone, the caption it would have had."""
+        data = call.payload
+        try:
+            content = await asyncio.to_thread(draw, Picture(data["filename"], data["drawing"], data["args"]))
+        except Exception:
+            log.exception("could not draw %s for reply %s; sending its words alone", data.get("drawing"), call.id)
+            return replace(call, kind="message")
+        return replace(call, content=content)
 
     async def _record_sent(self, call: Call, message_id: int | None, poll_id: str | None) -> bool:
         """Record the call as sent: at once on SQLite when it can be written without waiting

@@ -115,8 +115,9 @@ class Engine:
         free now, so the turn never waits for another writer and holds it throughout; never on
         PostgreSQL, whose statements wait on the network. A turn then costs no thread hop and no
         contest with the loop for the interpreter: bench/roleplay_bench.py, see bench/README.md.
-        The loop does nothing else meanwhile: 1-2 ms a turn, 65 ms for a scene's last turn, which
-        draws a chart while holding the writer lock, where every other turn waited for it anyway.
+        The loop does nothing else meanwhile: 1-2 ms a turn, 5 ms for a scene's last turn (its
+        chart is drawn when sent, after the commit; 100 ms the first time after a start, which
+        loads the fonts).
         Another process writing the same SQLite file (a `salescoach` command) holds the loop for
         as long as its write."""
         if not (self.warmed.is_set() and event.text and event.command is None and event.user_id in self._quick):

@@ -12,6 +12,7 @@ from matplotlib.font_manager import FontProperties
 from PIL import Image
 
 from dialogs.core.events import Reply
+from dialogs.pictures.drawings import draw
 from dialogs.pictures.figures import figure, png
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -36,7 +37,7 @@ def the_picture(replies: list[Reply], size: tuple[int, int]) -> Reply:
     """The one reply that carries a picture, a PNG of `size` with something on it."""
     [pictured] = [r for r in replies if r.picture]
     assert pictured.picture is not None
-    assert_picture(pictured.picture.content, size)
+    assert_picture(draw(pictured.picture), size)
     return pictured
 
 

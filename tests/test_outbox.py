@@ -27,7 +27,7 @@ from bot.settings import Settings
 from bot.telegram_app import OverallLimit
 from dialogs.core.events import Button, Picture, Reply
 from dialogs.engine import Engine
-from dialogs.pictures import charts
+from dialogs.pictures import charts, drawings
 from storage import claims, outbox
 from storage.models import DialogState, OutboxMessage, utcnow
 from storage.outbox import Outgoing
@@ -284,11 +284,52 @@ async def test_a_chart_committed_before_the_process_died_arrives_as_a_photo_afte
     assert statuses(engine, 2)[-2:] == ["sent", "sent"]
 
 
+async def test_a_chart_is_drawn_after_the_updates_transaction_and_its_words_go_out_first(
+    settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The trainer's /results: the results text is sent before the chart is drawn, and nothing
+    was drawn while the update's transaction (SQLite's writer lock) was open."""
+    setup_results(engine)
+    telegram = await telegram_with(RecordingRequest(), settings, engine)
+    drawn_after: list[list[str]] = []
+    quiz_scores = drawings.DRAWINGS["quiz_scores"]
+
+    def noting(**args: Any) -> bytes:
+        with Session(engine.db) as session:
+            drawn_after.append(list(session.exec(select(OutboxMessage.kind).order_by(col(OutboxMessage.id))).all()))
+        drawn_after.append([c.method for c in telegram.request.calls])
+        return quiz_scores(**args)
+
+    monkeypatch.setitem(drawings.DRAWINGS, "quiz_scores", noting)
+    await telegram.send(2, "/results plum_case", lang="en")
+    kinds, sent_before = drawn_after
+    assert kinds[-2:] == ["message", "photo"], "both replies were committed before the drawing began"
+    assert sent_before[-1] == "sendMessage" and "sendPhoto" not in sent_before, "the words went out first"
+    [(caption, picture)] = photos(telegram.request.calls)
+    assert caption.startswith("📊 Chart: the scores of the 2 reps who finished")
+    assert_picture(picture, charts.SIZE)
+
+
+async def test_a_picture_that_cannot_be_drawn_is_sent_as_its_words(settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(**_: Any) -> bytes:
+        raise ValueError("a drawing bug")
+
+    setup_results(engine)
+    monkeypatch.setitem(drawings.DRAWINGS, "quiz_scores", broken)
+    telegram = await telegram_with(RecordingRequest(), settings, engine)
+    await telegram.send(2, "/results plum_case", lang="en")
+    assert photos(telegram.request.calls) == []
+    assert sent_to(telegram.request, 2)[-1].startswith("📊 Chart: the scores of the 2 reps who finished"), "the chart in words"
+    assert statuses(engine, 2)[-2:] == ["sent", "sent"]
+
+
 def test_a_picture_is_a_photo_captioned_with_its_text_and_what_does_not_fit_follows() -> None:
     rows = [(f"kind {n} " + "x" * 80, list(range(1, 40))) for n in range(8)]
-    reply = Reply("roleplay_turn_mix", "en", {"rows": rows}, [[Button("Again", "rpa", data="1|3|rpa")]], picture=Picture("turns.png", b"\x89PNG"))
+    picture = Picture("turns.png", "turn_mix", {"kinds": ["situation", None], "lang": "en"})
+    reply = Reply("roleplay_turn_mix", "en", {"rows": rows}, [[Button("Again", "rpa", data="1|3|rpa")]], picture=picture)
     photo, *rest = bot.outbox.outgoing([reply], 7)
-    assert (photo.kind, photo.content, photo.payload["filename"], photo.payload["markup"]) == ("photo", b"\x89PNG", "turns.png", [])
+    assert (photo.kind, photo.content, photo.payload["filename"], photo.payload["markup"]) == ("photo", None, "turns.png", [])
+    assert (photo.payload["drawing"], photo.payload["args"]) == ("turn_mix", picture.args), "drawn as it is sent, after the update's transaction"
     assert photo.payload["text"].startswith("📊 Chart: the SPIN type of each of your messages") and len(photo.payload["text"]) <= 1024
     assert rest and [call.kind for call in rest] == ["message"] * len(rest)
     assert rest[-1].payload["markup"] == [[{"text": "Again", "callback_data": "1|3|rpa"}]]

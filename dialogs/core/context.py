@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -14,7 +13,7 @@ from sqlmodel import Session
 
 from dialogs.core.catalogue import Catalogue
 from dialogs.core.events import Button, Event, Picture, Reply
-from dialogs.pictures.fonts import MissingCjkFont
+from dialogs.pictures.fonts import MissingCjkFont, families
 from knowledge.copy import copy_text
 from knowledge.loader import Knowledge
 from storage.access import roles_of
@@ -84,13 +83,15 @@ class Ctx:
         """Queue a message rendered from template `key`."""
         self.replies.append(Reply(key, self.lang, data, buttons or []))
 
-    def show(self, key: str, filename: str, draw: Callable[[], bytes], buttons: list[list[Button]] | None = None, **data: Any) -> None:
-        """Queue a photo (a chart, a certificate) drawn now by `draw`, captioned from template
-        `key`: what the picture shows, in words, for screen readers and the console. Where no font
-        draws Chinese (a console on a machine without fonts-noto-cjk; the Telegram bot refuses to
-        start there) the rep gets the caption alone, and the log says once what to install."""
+    def show(self, key: str, filename: str, drawing: str, args: dict[str, Any], buttons: list[list[Button]] | None = None, **data: Any) -> None:
+        """Queue a photo (a chart, a certificate), the drawing `drawing` of `args` (drawn when it is
+        shown: dialogs/pictures/drawings.py), captioned from template `key`: what the picture shows,
+        in words, for screen readers and the console. Where no font draws Chinese (a console on a
+        machine without fonts-noto-cjk; the Telegram bot refuses to start there) the rep gets the
+        caption alone, and the log says once what to install."""
         try:
-            picture: Picture | None = Picture(filename, draw())
+            families()
+            picture: Picture | None = Picture(filename, drawing, args)
         except MissingCjkFont as exc:
             _warn_once(str(exc))
             picture = None

@@ -84,11 +84,14 @@ class Poll:
 
 @dataclass(frozen=True)
 class Picture:
-    """A PNG the bot sends as a photo (a chart, a certificate). The reply that carries it is its
-    caption: the picture's text equivalent, for screen readers and the console."""
+    """A PNG the bot sends as a photo (a chart, a certificate), kept as what to draw: `drawing` names
+    one of dialogs/pictures/drawings.py's, `args` are its arguments, as JSON holds them; it is drawn
+    when shown, after the event's transaction. The reply that carries it is its caption: the
+    picture's text equivalent, for screen readers and the console."""
 
     filename: str
-    content: bytes
+    drawing: str
+    args: dict[str, Any]
 
 
 @dataclass

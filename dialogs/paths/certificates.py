@@ -3,11 +3,8 @@ dialogs.pictures, captioned with its text), checked by managers with /verify."""
 
 from __future__ import annotations
 
-from functools import partial
-
 from dialogs.core.context import Ctx
 from dialogs.paths.progress import all_progress
-from dialogs.pictures.certificate import render_certificate
 from storage.certificates import by_code, certificates_of, issue
 from storage.learning import evidence_of
 
@@ -30,7 +27,8 @@ def award_certificates(ctx: Ctx) -> None:
         ctx.show(
             "path_certificate",
             f"certificate-{path.id}.png",
-            partial(render_certificate, name, title, day, code, ctx.lang),
+            "certificate",
+            {"name": name, "title": title, "day": day.isoformat(), "code": code, "lang": ctx.lang},
             name=name,
             path=title,
             can=path.certificate.get(ctx.lang),

@@ -9,7 +9,7 @@ from datetime import datetime
 from dialogs.coach.verdict import kind_name
 from dialogs.core.context import Ctx
 from dialogs.pictures import charts
-from dialogs.pictures.figures import png
+from dialogs.pictures.drawings import dated
 from storage.access import member_ids, teams_of
 from storage.progress import question_mix, quiz_scores_over_time, roleplay_scores_over_time
 
@@ -28,7 +28,8 @@ def show_progress(ctx: Ctx) -> None:
     ctx.show(
         "me_chart",
         "progress.png",
-        lambda: png(charts.progress(quizzes, roleplays, mine, team, ctx.lang)),
+        "progress",
+        {"quizzes": dated(quizzes), "roleplays": dated(roleplays), "mine": mine, "team": team, "lang": ctx.lang},
         quizzes=_trend(quizzes),
         roleplays=_trend(roleplays),
         asked=sum(mine.values()),

@@ -9,7 +9,6 @@ from dialogs.core.base import Dialog, Trigger
 from dialogs.core.callback import Press
 from dialogs.core.events import Button, Document, shorten
 from dialogs.pictures import charts
-from dialogs.pictures.figures import png
 from dialogs.quiz.taking import option_label
 from dialogs.roleplay.dialog import in_list_order
 from dialogs.roleplay.scorecard import outcome_label
@@ -118,7 +117,8 @@ class Results(Dialog):
             self.ctx.show(
                 "results_chart",
                 f"{quiz.id}-scores.png",
-                lambda: png(charts.quiz_scores(quiz.title.get(self.ctx.lang), summary.scores, quiz.pass_mark, self.ctx.lang)),
+                "quiz_scores",
+                {"title": quiz.title.get(self.ctx.lang), "scores": list(summary.scores), "pass_mark": quiz.pass_mark, "lang": self.ctx.lang},
                 finished=summary.finished,
                 pass_mark=quiz.pass_mark,
                 passed=summary.passed,
@@ -170,7 +170,8 @@ class Results(Dialog):
             self.ctx.show(
                 "results_roleplay_chart",
                 f"{sc.id}-roleplays.png",
-                lambda: png(charts.roleplay_results(sc.title.get(lang), outcomes, best, lang)),
+                "roleplay_results",
+                {"title": sc.title.get(lang), "outcomes": [list(outcome) for outcome in outcomes], "best": best, "lang": lang},
                 outcomes=outcomes,
                 players=len(best),
                 bands=bands,

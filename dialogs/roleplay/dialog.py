@@ -17,8 +17,6 @@ from dialogs.core.base import Dialog, Trigger
 from dialogs.core.callback import Press
 from dialogs.core.context import Ctx
 from dialogs.core.events import Button, shorten
-from dialogs.pictures import charts
-from dialogs.pictures.figures import png
 from dialogs.roleplay.customer import Progress, applicable, end_early_outcome, opening_line, respond
 from dialogs.roleplay.scorecard import SPIN_TYPES, Scorecard, score_roleplay
 from dialogs.understanding.classifier import classify
@@ -311,7 +309,7 @@ class RolePlayDialog(Dialog):
         lang = self.ctx.lang
         rows = [(self.ctx.label(f"kind_{kind}"), [n for n, k in enumerate(kinds, 1) if k == kind]) for kind in SPIN_TYPES]
         rows.append((self.ctx.label("chart_other"), [n for n, k in enumerate(kinds, 1) if k is None]))
-        self.ctx.show("roleplay_turn_mix", f"{self.scenario.id}-turns.png", lambda: png(charts.turn_mix(kinds, lang)), rows=[row for row in rows if row[1]])
+        self.ctx.show("roleplay_turn_mix", f"{self.scenario.id}-turns.png", "turn_mix", {"kinds": kinds, "lang": lang}, rows=[row for row in rows if row[1]])
 
     def show_model(self) -> None:
         """The scenario's model conversation, turn by turn."""
