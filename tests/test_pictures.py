@@ -111,6 +111,28 @@ def test_each_chart_is_labelled_in_english_too(name: str) -> None:
     assert_picture(png(fig), size)
 
 
+@pytest.mark.parametrize(
+    ("lang", "ended"),
+    [
+        ("zh", ["李主任一口回绝了私下的好处，谈话到此为止", "“资料放这儿吧”——被打发了", ""]),
+        ("en", ["Director Li refused the personal benefit and ended the talk", "Trial listing, with the wedding edition added", ""]),
+    ],
+)
+def test_the_longest_outcomes_fit_beside_their_bars_and_every_label_inside_the_picture(lang: str, ended: list[str]) -> None:
+    """The results chart is laid out by hand (charts.roleplay_results): the longest outcome labels of
+    the scenarios are wrapped, drawn whole, left of the bars, and nothing runs off the picture."""
+    fig = charts.roleplay_results("电信集团客户", [(name, 3000 - n) for n, name in enumerate(ended)], [35, 80, 95], lang)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    outcomes_panel = fig.axes[0]
+    labels = [label for label in outcomes_panel.get_yticklabels() if label.get_text()]
+    assert len(labels) == 3 and max(len(line) for label in labels for line in label.get_text().splitlines()) <= charts.OUTCOME_WRAP[lang]
+    assert all(label.get_window_extent(renderer).x1 < outcomes_panel.get_window_extent(renderer).x0 for label in labels)
+    drawn = fig.get_tightbbox(renderer)  # everything drawn, in inches
+    width, height = fig.get_size_inches()
+    assert drawn.x0 >= 0 and drawn.y0 >= 0 and drawn.x1 <= width and drawn.y1 <= height
+
+
 def test_a_rep_with_nothing_yet_gets_an_empty_progress_chart_not_an_error() -> None:
     assert_picture(png(charts.progress([], [], {}, None, "en")), charts.WIDE)
 

@@ -3,11 +3,12 @@ en from knowledge/copy.yaml. Each message that carries one says in words what it
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from dialogs.pictures.figures import figure
+from dialogs.pictures.figures import figure, place, text_width
 from dialogs.pictures.fonts import drawable
 from knowledge.copy import copy_text
 
@@ -24,6 +25,10 @@ BAR = "#4e79a7"
 TEAM = "#bab0ac"
 PASS = "#d62728"
 MIN_SPAN = timedelta(days=1)
+# The role-play results chart's layout, in pixels: room above the panels for the titles, below
+# for the ticks and axis labels, beside the counts panel for its numbers and label.
+MARGIN, MARGIN_TOP, MARGIN_BOTTOM, TICK_ROOM, COUNTS_ROOM = 20, 80, 60, 12, 80
+OUTCOME_WRAP = {"zh": 14, "en": 26}  # characters per line of an outcome's label (Chinese ones are twice as wide)
 BANDS = [(low, low + 9 if low < 90 else 100) for low in range(0, 100, 10)]
 
 
@@ -71,11 +76,18 @@ def quiz_scores(title: str, scores: Sequence[int], pass_mark: int, lang: str) ->
 
 
 def roleplay_results(title: str, outcomes: Sequence[tuple[str, int]], best: Sequence[int], lang: str) -> Figure:
-    """A scenario's role-plays: how many ended each way, and each rep's best score."""
+    """A scenario's role-plays: how many ended each way, and each rep's best score.
+
+    Laid out by hand, the outcomes' panel as wide as its longest label (wrapped) leaves room
+    for: matplotlib's constrained layout measured every label twice, 40% of the drawing time
+    of a chart that follows every /results of a scenario (bench/reports_bench.py)."""
     fig = figure(*WIDE)
-    fig.set_layout_engine("constrained")
-    ended, scored = fig.subplots(1, 2)
-    names = [drawable(name or _label("chart_ended_early", lang)) for name, _ in outcomes][::-1]
+    names = [textwrap.fill(drawable(name or _label("chart_ended_early", lang)), OUTCOME_WRAP[lang]) for name, _ in outcomes][::-1]
+    widest = text_width(fig, [line for name in names for line in name.splitlines()], "medium")
+    half, tall = WIDE[0] / 2, WIDE[1] - MARGIN_TOP - MARGIN_BOTTOM
+    left = min(MARGIN + widest + TICK_ROOM, half / 2)  # the bars keep at least half their panel
+    ended = place(fig, left, MARGIN_BOTTOM, half - left - MARGIN, tall)
+    scored = place(fig, half + COUNTS_ROOM, MARGIN_BOTTOM, half - COUNTS_ROOM - MARGIN, tall)
     ended.barh(range(len(names)), [count for _, count in outcomes][::-1], color=BAR)
     ended.set_yticks(range(len(names)), names)
     ended.set_title(_label("chart_outcomes", lang))

@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING
 from dialogs.pictures.fonts import families
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
     from matplotlib.text import Text
 
@@ -29,6 +32,21 @@ def figure(width: int, height: int) -> Figure:
     fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, facecolor="white")
     FigureCanvasAgg(fig)
     return fig
+
+
+def text_width(fig: Figure, lines: Sequence[str], size: str | float) -> float:
+    """How wide, in pixels, the widest of `lines` is drawn on `fig` in the picture fonts at `size`."""
+    from matplotlib.font_manager import FontProperties
+
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    font = FontProperties(size=size)
+    return max((renderer.get_text_width_height_descent(line, font, ismath=False)[0] for line in lines), default=0.0)
+
+
+def place(fig: Figure, left: float, bottom: float, width: float, height: float) -> Axes:
+    """New axes on `fig` at a box given in pixels from its bottom left corner."""
+    across, up = fig.bbox.width, fig.bbox.height
+    return fig.add_axes((left / across, bottom / up, width / across, height / up))
 
 
 def fit_width(text: Text, width: float) -> None:
