@@ -247,8 +247,8 @@ class Delivery(SQLModel, table=True):
 class RolePlay(SQLModel, table=True):
     """One role-play of one rep: where the customer stands now, and the result once it ends."""
 
-    # /results counts a scenario's finished role-plays per rep and outcome from this index alone;
-    # finished_at second keeps the rows it reads for the facts in about the order they were written.
+    # A scenario's export (storage/roleplays.export_records) finds its finished role-plays by this
+    # index; /results, which it was made for, reads the tallies below since session 9.
     __table_args__ = (Index("ix_roleplay_results", "scenario_id", "finished_at", "user_id", "score", "outcome"),)
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))

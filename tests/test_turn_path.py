@@ -26,6 +26,10 @@ from tests.chat import Chat, shown
 from tests.telegram_fake import FakeTelegram, texts
 from tests.writers import another_thread_writing
 
+# Tests that trace SQLite's own statements or its writer lock: SQLite whatever
+# SALESCOACH_TEST_DATABASES asks for (PostgreSQL's turn path has tests of its own below).
+ON_SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
 
 @contextmanager
 def recorded(engine: Engine, *also: sqlite3.Connection) -> Iterator[tuple[list[str], list[int]]]:
@@ -67,6 +71,7 @@ def recorded(engine: Engine, *also: sqlite3.Connection) -> Iterator[tuple[list[s
         event.remove(OrmSession, "after_flush", flushed)
 
 
+@ON_SQLITE
 def test_last_seen_is_written_only_when_a_minute_old(engine: Engine) -> None:
     ann = Chat(engine, 11, lang="en")
     ann.send("/help")
@@ -86,6 +91,7 @@ def test_last_seen_is_written_only_when_a_minute_old(engine: Engine) -> None:
         assert user is not None and user.last_seen > old + timedelta(minutes=1)
 
 
+@ON_SQLITE
 def test_a_roleplay_turn_is_five_statements_and_no_orm_flush(engine: Engine) -> None:
     """The user and their dialog state are read in one statement (a join), so SELECT user names both."""
     ann = Chat(engine, 11, lang="en")
@@ -96,6 +102,7 @@ def test_a_roleplay_turn_is_five_statements_and_no_orm_flush(engine: Engine) -> 
     assert flushes == []
 
 
+@ON_SQLITE
 async def test_a_roleplay_turn_from_telegram_commits_once_before_its_reply_is_sent(telegram: FakeTelegram) -> None:
     """The update's record, the turn and the reply's outbox row go in one transaction of eight
     statements; the reply's place in the send budget every process shares (the bot's and the
@@ -146,6 +153,7 @@ def test_what_the_warm_up_loaded_is_set_aside_from_the_garbage_collector(engine:
         gc.unfreeze()
 
 
+@ON_SQLITE
 async def test_a_line_typed_in_a_scene_is_answered_on_the_event_loop_once_everything_is_loaded(telegram: FakeTelegram) -> None:
     """No thread hop for a role-play turn once the warm-up is done and nothing else is writing:
     the turn holds SQLite's writer lock on the loop. A command, a line before the warm-up has
@@ -180,6 +188,7 @@ def test_on_postgresql_every_turn_goes_to_a_thread(engine: Engine) -> None:
     assert engine.handle_here(Event(11, 11, "Ann", "en", text="Who are the plums for?")) is None
 
 
+@ON_SQLITE
 def test_only_a_line_typed_in_a_quick_state_is_handled_where_it_arrives(engine: Engine) -> None:
     engine.warmed.set()
     ann = Chat(engine, 11, lang="en")
