@@ -17,8 +17,9 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine as DbEngine
 from telegram import Update
@@ -28,6 +29,7 @@ from telegram.ext import Application
 from bot.failures import retry_after
 from bot.metrics import TOO_MANY_REQUESTS
 from storage import inbox
+from storage.db import writer_lock
 from storage.inbox import MAX_TRIES, MAX_UPDATE_ID, Incoming
 from storage.updates import forget_processed
 
@@ -38,6 +40,7 @@ STOP_WAIT_SECONDS = 10.0
 OTHER_POLLER = "terminated by other getUpdates request"
 KEEP_PROCESSED = timedelta(days=7)
 PRUNE_SECONDS = 3600.0
+T = TypeVar("T")
 
 
 def person_of(update: Update) -> int:
@@ -60,6 +63,23 @@ def storable(updates: list[Update]) -> list[tuple[int, int, dict[str, Any]]]:
     return rows
 
 
+async def written(db: DbEngine, write: Callable[..., T], *args: Any) -> T:
+    """`write(*args)`, one of the inbox's short writes (0.1-0.3 ms): on the event loop when this
+    process's SQLite writer lock is free this instant, held throughout so it waits on no other
+    thread; else in a thread, as always on PostgreSQL, whose statements wait on the network.
+    In a thread each write cost two thread hops and, with updates in flight, often found the
+    lock taken by a turn, which then went to a thread too (bench/roleplay_bench.py --inbox).
+    As with Engine.handle_here, another process writing the same SQLite file (a `salescoach`
+    command) holds the loop for as long as its write."""
+    lock = writer_lock(db)
+    if lock is not None and lock.acquire(blocking=False):
+        try:
+            return write(*args)
+        finally:
+            lock.release()
+    return await asyncio.to_thread(write, *args)
+
+
 class InboxWorker:
     """Handles the inbox's updates through `app`'s handlers; several processes may share an inbox."""
 
@@ -78,7 +98,7 @@ class InboxWorker:
         as they are stored and handled at once; the rest wait for the worker's next round.
         """
         room = len(self.working) < self.parallel and not self._stopping
-        claimed = await asyncio.to_thread(inbox.receive, self.db, storable(updates), self.owner if room else "")
+        claimed = await written(self.db, inbox.receive, self.db, storable(updates), self.owner if room else "")
         received = {update.update_id: update for update in updates}
         for item in claimed:
             self._start(item, received[item.update_id])
@@ -104,7 +124,7 @@ class InboxWorker:
             self._left = True
             if free > 0:
                 try:
-                    heads, self._left = await asyncio.to_thread(inbox.claim_heads, self.db, self.owner, self.lease, free, set(self.working))
+                    heads, self._left = await written(self.db, inbox.claim_heads, self.db, self.owner, self.lease, free, set(self.working))
                 except Exception:  # the database may be back at the next sweep
                     log.exception("could not read the inbox")
                     heads = []
@@ -131,7 +151,7 @@ class InboxWorker:
         try:
             while item is not None and not self._stopping:
                 await self._handle(item, update if item is first else None)
-                item = await asyncio.to_thread(inbox.finish_and_next, self.db, item, self.owner, self.lease)
+                item = await written(self.db, inbox.finish_and_next, self.db, item, self.owner, self.lease)
         except Exception:  # the claim runs out and the update is handled again
             log.exception("the inbox could not go on with an update")
         finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -22,7 +23,7 @@ from telegram.request import RequestData
 
 import storage.inbox
 from bot.claims import release_dead
-from bot.inbox import InboxWorker, poll
+from bot.inbox import InboxWorker, poll, written
 from bot.settings import Settings
 from bot.telegram_app import build_application
 from bot.webhook import MAX_BODY, SECRET_HEADER, WebhookApp
@@ -32,6 +33,7 @@ from storage.db import make_engine
 from storage.models import InboxUpdate, NeedDraft, ProcessedUpdate, utcnow
 from storage.users import preset_language
 from tests.telegram_fake import RecordingRequest, texts
+from tests.writers import another_thread_writing
 
 pytestmark = pytest.mark.both_databases
 REP = 5
@@ -110,6 +112,31 @@ async def until(check: Callable[[], Any], seconds: float = 10) -> Any:
     while not (result := check()) and time.monotonic() < give_up:
         await asyncio.sleep(0.02)
     return result
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_an_inbox_write_is_made_on_the_event_loop_unless_another_thread_is_writing(db_url: str) -> None:
+    """Storing, claiming and finishing updates are short writes: no thread hop for them while
+    this process's SQLite writer lock is free; a thread, which waits its turn, while it is not."""
+    db = make_engine(db_url)
+    loop_thread = threading.get_ident()
+
+    def on_the_loop() -> bool:
+        return threading.get_ident() == loop_thread
+
+    assert await written(db, on_the_loop)
+    with another_thread_writing(db) as done:
+        asyncio.get_running_loop().call_later(0.05, done.set)
+        assert not await written(db, on_the_loop), "in a thread, once the other writer is done"
+    db.dispose()
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_on_postgresql_an_inbox_write_is_made_in_a_thread(db_url: str) -> None:
+    db = make_engine(db_url)
+    loop_thread = threading.get_ident()
+    assert not await written(db, lambda: threading.get_ident() == loop_thread), "its statements wait on the network"
+    db.dispose()
 
 
 def inbox_is_empty(url: str) -> Callable[[], bool]:
