@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, true
+from sqlalchemy import CTE, Boolean, Table, bindparam, delete, func, insert, literal, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -45,6 +45,24 @@ DIALECTS = ("postgresql", "sqlite")
 _ENDED = {d: _counted(d, ROLEPLAYS, "played", "scenario_id", "user_id", "outcome", "best") for d in DIALECTS}
 _FACT = {d: _counted(d, FACTS, "count", "scenario_id", "user_id", "fact") for d in DIALECTS}
 _MISSED = {d: _counted(d, UNMATCHED, "count", "scenario_id", "user_id", "state", "digest", "text") for d in DIALECTS}
+
+
+def missed_line(dialect: str) -> CTE:
+    """PostgreSQL: the counting of `tally_unmatched` as a part of another statement (a role-play
+    turn's, storage/roleplays.py), so a line the customer missed costs no round trip of its own.
+    It counts only when the bound `missed` is true; its values are bound as `line_<column>`."""
+    names = ("scenario_id", "digest", "user_id", "state", "text")
+    values = select(*(bindparam(f"line_{name}", type_=UNMATCHED.c[name].type) for name in names), literal(1)).where(bindparam("missed", type_=Boolean()))
+    statement = upsert(dialect, UNMATCHED).from_select([*names, "count"], values)
+    counted = statement.on_conflict_do_update(index_elements=list(UNMATCHED.primary_key.columns.keys()), set_={"count": UNMATCHED.c.count + 1})
+    return counted.cte("missed_line")
+
+
+def line_values(roleplay: RolePlay, said: str, state: str, missed: bool) -> dict[str, Any]:
+    """The values `missed_line` binds (the line is keyed only when it was missed)."""
+    text, digest = line_key(said) if missed else ("", "")
+    line = {"scenario_id": roleplay.scenario_id, "digest": digest, "user_id": roleplay.user_id, "state": state, "text": text}
+    return {"missed": missed, **{f"line_{name}": value for name, value in line.items()}}
 
 
 def line_key(said: str) -> tuple[str, str]:

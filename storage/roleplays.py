@@ -15,7 +15,7 @@ from storage.dialog_state import StaleState
 from storage.exports import write_csv, write_jsonl
 from storage.models import RolePlay, RolePlayTurn
 from storage.prepared import Prepared
-from storage.roleplay_tallies import tally_finished, tally_unmatched
+from storage.roleplay_tallies import line_values, missed_line, tally_finished, tally_unmatched
 
 ROLEPLAY: Table = RolePlay.__table__  # type: ignore[attr-defined]
 TURN: Table = RolePlayTurn.__table__  # type: ignore[attr-defined]
@@ -33,6 +33,7 @@ _KEEP_WITH_TURN = Prepared(
     .where(ROLEPLAY.c.id == bindparam("roleplay_id"))
     .values({name: bindparam(name, type_=ROLEPLAY.c[name].type) for name in PROGRESS})
     .add_cte(insert(TURN).values({name: bindparam(name, type_=TURN.c[name].type) for name in TURN_COLUMNS}).cte("turn"))
+    .add_cte(missed_line("postgresql"))
 )
 RESULT = ("outcome", "score", "finished_at", "facts_uncovered", "question_counts")
 
@@ -68,8 +69,8 @@ def record_turn(
     at: datetime,
 ) -> None:
     """Store one exchange (a RolePlayTurn row) together with where it left the customer (already
-    set on `roleplay`): one UPDATE and one INSERT, in one statement on PostgreSQL; a line the
-    customer did not understand (no `move`) is counted for /results as well."""
+    set on `roleplay`), and count a line the customer did not understand (no `move`) for
+    /results: an UPDATE, an INSERT and that count, in one statement on PostgreSQL."""
     connection = session.connection()
     progress = {"roleplay_id": roleplay.id, **{name: getattr(roleplay, name) for name in PROGRESS}}
     turn = {
@@ -82,16 +83,17 @@ def record_turn(
         "customer_text": customer_text,
         "at": at,
     }
+    before = verdict.get("state") or ""
     try:
         if connection.dialect.name == "postgresql":
-            _KEEP_WITH_TURN.run(connection, {**progress, **turn})
-        else:
-            _KEEP.run(connection, progress)
-            _ADD_TURN.run(connection, turn)
+            _KEEP_WITH_TURN.run(connection, {**progress, **turn, **line_values(roleplay, rep_text, before, move is None)})
+            return
+        _KEEP.run(connection, progress)
+        _ADD_TURN.run(connection, turn)
     except IntegrityError as exc:
         raise StaleState from exc  # another event of this rep's took the turn number first: play it again
     if move is None:
-        tally_unmatched(session, roleplay, rep_text, verdict.get("state") or "")
+        tally_unmatched(session, roleplay, rep_text, before)
 
 
 def turns_of(session: Session, roleplay_id: int) -> list[RolePlayTurn]:

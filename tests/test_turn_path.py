@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
+import psycopg
 import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
@@ -20,6 +21,7 @@ from dialogs.core.events import Event, Reply
 from dialogs.engine import Engine, Outbox
 from storage.dialog_state import Snapshot, StaleState, save_state
 from storage.models import RolePlay, User, utcnow
+from storage.roleplay_tallies import unmatched_lines
 from storage.roleplays import record_turn
 from storage.users import meet
 from tests.chat import Chat, shown
@@ -186,6 +188,28 @@ def test_on_postgresql_every_turn_goes_to_a_thread(engine: Engine) -> None:
     ann.send("/roleplay plum")
     engine.warmed.set()
     assert engine.handle_here(Event(11, 11, "Ann", "en", text="Who are the plums for?")) is None
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_on_postgresql_a_line_the_customer_missed_is_counted_in_the_turns_own_statement(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """For /results' lines not understood, at no round trip of its own; an understood line is not counted."""
+    ann = Chat(engine, 11, lang="en")
+    ann.send("/roleplay plum")
+    sent: list[str] = []
+    execute = psycopg.Cursor.execute
+
+    def noting(cursor: psycopg.Cursor[object], query: object, *args: object, **kwargs: object) -> object:
+        sent.append(str(query))
+        return execute(cursor, query, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", noting)
+    ann.send("Nice weather today.")
+    ann.send("What kind would you like?")
+    monkeypatch.undo()
+    counting = [statement for statement in sent if "unmatchedtally" in statement]
+    assert len(counting) == 2 and all("INSERT INTO roleplayturn" in statement for statement in counting), "one statement a turn"
+    with Session(engine.db) as session:
+        assert [(line.text, line.count) for line in unmatched_lines(session, "plum", None)] == [("nice weather today.", 1)]
 
 
 @ON_SQLITE
