@@ -48,8 +48,8 @@ class RolePlayDialog(Dialog):
     play: Trigger
     conclude: Trigger
     initial = "choosing"
-    # A turn of the scene: 1-2 ms. The scene's last turn also draws the rep's turn chart, about
-    # 65 ms (300 ms the first time after a start, when matplotlib loads).
+    # A turn of the scene: 1-2 ms; the scene's last turn about 5 ms, its turn chart drawn when sent
+    # (about 100 ms the first time after a start, when the chart fonts load).
     quick_states = frozenset({"playing"})
 
     def __init__(self, ctx: Ctx) -> None:
