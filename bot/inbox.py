@@ -29,7 +29,7 @@ from telegram.ext import Application
 from bot.failures import retry_after
 from bot.metrics import TOO_MANY_REQUESTS
 from storage import inbox
-from storage.db import writer_lock
+from storage.db import writer_lock_if_free
 from storage.inbox import MAX_TRIES, MAX_UPDATE_ID, Incoming
 from storage.updates import forget_processed
 
@@ -71,12 +71,9 @@ async def written(db: DbEngine, write: Callable[..., T], *args: Any) -> T:
     lock taken by a turn, which then went to a thread too (bench/roleplay_bench.py --inbox).
     As with Engine.handle_here, another process writing the same SQLite file (a `salescoach`
     command) holds the loop for as long as its write."""
-    lock = writer_lock(db)
-    if lock is not None and lock.acquire(blocking=False):
-        try:
+    with writer_lock_if_free(db) as held:
+        if held:
             return write(*args)
-        finally:
-            lock.release()
     return await asyncio.to_thread(write, *args)
 
 

@@ -24,7 +24,7 @@ from dialogs.roleplay.customer import prepare as prepare_customer
 from dialogs.router import route
 from dialogs.understanding.classifier import warm as warm_understanding
 from knowledge.loader import Knowledge
-from storage.db import writer_lock
+from storage.db import writer_lock_if_free
 from storage.dialog_state import StaleState, save_state
 from storage.models import utcnow
 from storage.updates import claim_update
@@ -122,13 +122,8 @@ class Engine:
         as long as its write."""
         if not (self.warmed.is_set() and event.text and event.command is None and event.user_id in self._quick):
             return None
-        lock = writer_lock(self.db)
-        if lock is None or not lock.acquire(blocking=False):
-            return None
-        try:
-            return self.handle(event, outbox)
-        finally:
-            lock.release()
+        with writer_lock_if_free(self.db) as held:
+            return self.handle(event, outbox) if held else None
 
     def _handle_once(self, event: Event, outbox: Outbox | None) -> list[Reply]:
         with Session(self.db) as session:

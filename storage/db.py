@@ -8,6 +8,8 @@ import threading
 import time
 import weakref
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Table, event, func, text
@@ -256,6 +258,22 @@ def writer_lock(engine: Engine) -> FairLock | None:
     SQLAlchemy; None where there is none (PostgreSQL)."""
     queue = _QUEUES.get(engine)
     return queue.lock if queue is not None else None
+
+
+@contextmanager
+def writer_lock_if_free(engine: Engine) -> Iterator[bool]:
+    """Holds this process's SQLite writer lock for the block when it is free this instant, so
+    what the block writes waits on no other thread; yields whether it does (never on PostgreSQL,
+    which has no such lock). For work the event loop may do itself only when it cannot wait:
+    Engine.handle_here, bot/inbox.written."""
+    lock = writer_lock(engine)
+    if lock is None or not lock.acquire(blocking=False):
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()
 
 
 def upsert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
