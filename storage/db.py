@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Table, event, func, text
+from sqlalchemy import Table, bindparam, event, func, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DisconnectionError
@@ -26,6 +26,7 @@ DEFAULT_URL = "sqlite:///salescoach.db"
 BUSY_TIMEOUT_S = 5.0
 WRITER = "salescoach_writer"  # key in a connection's info: where it stands with the write lock
 HELD, ENDING, WAITED = "held", "ending", "waited"
+DIALECTS = ("postgresql", "sqlite")  # statements built once for each (storage/pace.py, leases.py, …)
 IDLE_PING_S = 1.0  # a pooled PostgreSQL connection unused for longer is tried before use (IdlePing)
 RETURNED_AT = "salescoach_returned_at"  # key in a pooled connection's info: when it was last given back
 _NO_FSYNC = text("SET LOCAL synchronous_commit TO OFF")
@@ -280,6 +281,19 @@ def upsert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
     """An INSERT into `table` that can say what to do ON CONFLICT, for this database
     ("postgresql" or "sqlite"): each has its own, the same to write."""
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def tallied(dialect: str, table: Table, counter: str, highest: str | None = None) -> postgresql.Insert | sqlite.Insert:
+    """A tally's row counted by `by`: inserted with every other column bound by its name and
+    `counter` at `by`, or, when its key is there already, `by` added to its `counter` and its
+    `highest` column (if any) the higher of the two (the needs board's and /results' tallies)."""
+    statement = upsert(dialect, table)
+    statement = statement.values({column.name: bindparam("by" if column.name == counter else column.name) for column in table.c})
+    updates = {counter: table.c[counter] + statement.excluded[counter]}
+    if highest is not None:
+        higher = func.greatest if dialect == "postgresql" else func.max
+        updates[highest] = higher(table.c[highest], statement.excluded[highest])
+    return statement.on_conflict_do_update(index_elements=list(table.primary_key.columns.keys()), set_=updates)
 
 
 def without_fsync(statement: UpdateBase) -> UpdateBase:

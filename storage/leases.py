@@ -15,7 +15,7 @@ from sqlalchemy import Float, Table, bindparam, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from storage.db import upsert
+from storage.db import DIALECTS, upsert
 from storage.models import JobLease
 
 LEASES: Table = JobLease.__table__  # type: ignore[attr-defined]
@@ -31,7 +31,7 @@ def _statement(dialect: str) -> Any:
     ).returning(LEASES.c.holder)
 
 
-_HOLD = {dialect: _statement(dialect) for dialect in ("postgresql", "sqlite")}
+_HOLD = {dialect: _statement(dialect) for dialect in DIALECTS}
 _LET_GO = update(LEASES).where(LEASES.c.name == bindparam("job"), LEASES.c.holder == bindparam("me")).values(expires=0.0)
 
 

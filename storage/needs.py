@@ -8,11 +8,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Table, bindparam, delete, func, insert, tuple_
+from sqlalchemy import Row, Table, delete, func, insert, tuple_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from storage.db import upsert
+from storage.db import DIALECTS, tallied
 from storage.models import Membership, Need, NeedChange, NeedDraft, NeedTag, NeedTally, Team, User
 
 SOURCES = ("field", "roleplay")
@@ -104,18 +104,12 @@ def record_need(
     return need
 
 
-def _tally_statement(dialect: str) -> Any:
-    tally = upsert(dialect, NEED_TALLY).values(rep_id=bindparam("rep"), status=bindparam("status"), source=bindparam("source"), count=bindparam("by"))
-    return tally.on_conflict_do_update(index_elements=["rep_id", "status", "source"], set_={"count": NEED_TALLY.c.count + bindparam("by")})
-
-
-# Built once per dialect, as storage/pace.py does.
-_TALLY = {dialect: _tally_statement(dialect) for dialect in ("postgresql", "sqlite")}
+_TALLY = {dialect: tallied(dialect, NEED_TALLY, "count") for dialect in DIALECTS}
 
 
 def _tally(session: Session, rep_id: int, status: str, source: str, by: int) -> None:
     """One rep's count of needs of this status and source moves `by` (NeedTally), in the caller's transaction."""
-    session.connection().execute(_TALLY[session.get_bind().dialect.name], {"rep": rep_id, "status": status, "source": source, "by": by})
+    session.connection().execute(_TALLY[session.get_bind().dialect.name], {"rep_id": rep_id, "status": status, "source": source, "by": by})
 
 
 def recount(session: Session) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Float, Table, bindparam, case, delete, select
 from sqlalchemy.engine import Connection, Engine
 
-from storage.db import commit_without_fsync, upsert
+from storage.db import DIALECTS, commit_without_fsync, upsert
 from storage.models import SendPace
 
 PACE: Table = SendPace.__table__  # type: ignore[attr-defined]
@@ -68,7 +68,7 @@ def _statements(dialect: str) -> tuple[Any, Any]:
 
 
 # Built once per dialect: constructing a statement costs more than running it on SQLite.
-_STATEMENTS = {dialect: _statements(dialect) for dialect in ("postgresql", "sqlite")}
+_STATEMENTS = {dialect: _statements(dialect) for dialect in DIALECTS}
 _TAT = select(PACE.c.tat).where(PACE.c.chat_id == bindparam("chat"))
 
 

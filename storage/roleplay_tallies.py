@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import CTE, Boolean, Table, bindparam, delete, func, insert, literal, select, true
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from storage.db import upsert
+from storage.db import DIALECTS, tallied, upsert
 from storage.models import FactTally, RolePlay, RolePlayTally, RolePlayTurn, UnmatchedTally, User
 
 ROLEPLAYS: Table = RolePlayTally.__table__  # type: ignore[attr-defined]
@@ -29,28 +28,16 @@ ABANDONED = "abandoned"  # how a role-play finished without an outcome is counte
 RECOUNT_BATCH = 2_000
 
 
-def _counted(dialect: str, table: Table, counter: str, *names: str) -> postgresql.Insert | sqlite.Insert:
-    """A row of `table` with the values bound to `names` and `counter` at 1, or, when its key is
-    already there, that counter one more and its best score the better of the two."""
-    statement = upsert(dialect, table).values({name: bindparam(name) for name in names} | {counter: 1})
-    updates = {counter: table.c[counter] + 1}
-    if "best" in names:
-        bigger = func.greatest if dialect == "postgresql" else func.max
-        updates["best"] = bigger(table.c.best, statement.excluded.best)
-    return statement.on_conflict_do_update(index_elements=list(table.primary_key.columns.keys()), set_=updates)
-
-
-# Built once per dialect, as storage/pace.py does.
-DIALECTS = ("postgresql", "sqlite")
-_ENDED = {d: _counted(d, ROLEPLAYS, "played", "scenario_id", "user_id", "outcome", "best") for d in DIALECTS}
-_FACT = {d: _counted(d, FACTS, "count", "scenario_id", "user_id", "fact") for d in DIALECTS}
-_MISSED = {d: _counted(d, UNMATCHED, "count", "scenario_id", "user_id", "state", "digest", "text") for d in DIALECTS}
+_ENDED = {d: tallied(d, ROLEPLAYS, "played", highest="best") for d in DIALECTS}
+_FACT = {d: tallied(d, FACTS, "count") for d in DIALECTS}
+_MISSED = {d: tallied(d, UNMATCHED, "count") for d in DIALECTS}
 
 
 def missed_line(dialect: str) -> CTE:
     """PostgreSQL: the counting of `tally_unmatched` as a part of another statement (a role-play
     turn's, storage/roleplays.py), so a line the customer missed costs no round trip of its own.
-    It counts only when the bound `missed` is true; its values are bound as `line_<column>`."""
+    It counts only when the bound `missed` is true, by one; its values are bound as `line_<column>`
+    (storage/db.tallied builds the same count for a statement of its own)."""
     names = ("scenario_id", "digest", "user_id", "state", "text")
     values = select(*(bindparam(f"line_{name}", type_=UNMATCHED.c[name].type) for name in names), literal(1)).where(bindparam("missed", type_=Boolean()))
     statement = upsert(dialect, UNMATCHED).from_select([*names, "count"], values)
@@ -75,7 +62,7 @@ def tally_finished(session: Session, roleplay: RolePlay) -> None:
     """Count a role-play that has just finished (its outcome, score and facts set), in the caller's transaction."""
     connection = session.connection()
     dialect = connection.dialect.name
-    who = {"scenario_id": roleplay.scenario_id, "user_id": roleplay.user_id}
+    who = {"scenario_id": roleplay.scenario_id, "user_id": roleplay.user_id, "by": 1}
     connection.execute(_ENDED[dialect], {**who, "outcome": roleplay.outcome or ABANDONED, "best": roleplay.score or 0})
     if roleplay.facts_uncovered:
         connection.execute(_FACT[dialect], [{**who, "fact": fact} for fact in roleplay.facts_uncovered])
@@ -85,7 +72,7 @@ def tally_unmatched(session: Session, roleplay: RolePlay, said: str, state: str)
     """Count a line the customer did not understand, said in `state`, in the caller's transaction."""
     text, digest = line_key(said)
     connection = session.connection()
-    row = {"scenario_id": roleplay.scenario_id, "user_id": roleplay.user_id, "state": state, "digest": digest, "text": text}
+    row = {"scenario_id": roleplay.scenario_id, "user_id": roleplay.user_id, "state": state, "digest": digest, "text": text, "by": 1}
     connection.execute(_MISSED[connection.dialect.name], row)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import Table, bindparam, select as core_select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
-from storage.db import upsert
+from storage.db import DIALECTS, upsert
 from storage.dialog_state import STATE, STATE_COLUMNS, Snapshot, load_state, snapshot
 from storage.models import User, utcnow
 from storage.prepared import Prepared
@@ -32,7 +32,7 @@ _FIND_EACH = {
     "postgresql": Prepared(_WITH_STATE.select_from(USER.join(STATE, STATE.c.user_id == USER.c.id)).with_for_update(of=[USER, STATE])),
 }
 _FIND_ALONE = Prepared(USER.select().where(USER.c.id == bindparam("id")).with_for_update())  # PostgreSQL, a user with no state
-_CREATE = {dialect: Prepared(upsert(dialect, USER).on_conflict_do_nothing()) for dialect in ("sqlite", "postgresql")}
+_CREATE = {dialect: Prepared(upsert(dialect, USER).on_conflict_do_nothing()) for dialect in DIALECTS}
 _CHANGE = Prepared(update(USER).where(USER.c.id == bindparam("user_id")))
 
 
