@@ -50,6 +50,7 @@ async def running(app: Application) -> AsyncIterator[InboxWorker]:
             await worker.stop()
             await working
             await app.stop()
+            await app.bot_data["outbox"].close()
             for lease in app.bot_data.get("leases", []):
                 await lease.let_go()
 

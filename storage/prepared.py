@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Select
 from sqlalchemy.engine import Connection, Dialect, Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql.dml import UpdateBase
 
 from storage.db import before_write
@@ -106,26 +106,35 @@ class Prepared:
         """Execute on a driver's own connection (no writer lock taken: the caller holds it)."""
         return self._execute(self._compiled_for(dialect, params), driver_connection, dialect, params)
 
+    async def run_async(self, driver_connection: Any, dialect: Dialect, params: Mapping[str, Any]) -> Ran:
+        """Execute on an asyncio driver connection (psycopg's AsyncConnection), awaiting the database
+        instead of blocking a thread; in whatever transaction that connection is in."""
+        compiled = self._compiled_for(dialect, params)
+        arguments = _arguments(compiled, params)
+        cursor = driver_connection.cursor()
+        try:
+            await cursor.execute(compiled.sql, arguments)
+            raw = await cursor.fetchall() if compiled.results else []
+            rowcount = cursor.rowcount
+        except dialect.loaded_dbapi.Error as exc:
+            raise _raised(compiled, arguments, exc, dialect, driver_connection, cursor) from exc
+        finally:
+            await cursor.close()
+        return _ran(compiled, raw, rowcount)
+
     @staticmethod
     def _execute(compiled: _Compiled, driver_connection: Any, dialect: Dialect, params: Mapping[str, Any]) -> Ran:
-        values: dict[str, Any] = {}
-        for name, process, fixed in compiled.binds:
-            value = params.get(name, fixed)
-            values[name] = process(value) if process is not None else value
-        arguments: Sequence[Any] | dict[str, Any] = values if compiled.positional is None else tuple(values[name] for name in compiled.positional)
+        arguments = _arguments(compiled, params)
         cursor = driver_connection.cursor()
         try:
             cursor.execute(compiled.sql, arguments)
             raw = cursor.fetchall() if compiled.results else []  # not a primary key PostgreSQL returns unasked
             rowcount = cursor.rowcount
         except dialect.loaded_dbapi.Error as exc:
-            lost = dialect.is_disconnect(exc, driver_connection, cursor)  # told apart as SQLAlchemy does
-            raise DBAPIError.instance(compiled.sql, arguments, exc, dialect.loaded_dbapi.Error, connection_invalidated=lost) from exc
+            raise _raised(compiled, arguments, exc, dialect, driver_connection, cursor) from exc
         finally:
             cursor.close()
-        processors = compiled.results
-        rows = [tuple(p(v) if p is not None else v for p, v in zip(processors, row, strict=True)) for row in raw]
-        return Ran(compiled.keys, rows, rowcount)
+        return _ran(compiled, raw, rowcount)
 
     def _compiled_for(self, dialect: Dialect, params: Mapping[str, Any]) -> _Compiled:
         key = (dialect.name, tuple(params))
@@ -133,3 +142,26 @@ class Prepared:
         if compiled is None:
             compiled = self._compiled[key] = self._compile(dialect, key[1])
         return compiled
+
+
+def _arguments(compiled: _Compiled, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+    """The driver's parameters: each value through its type processor, in the statement's order."""
+    values: dict[str, Any] = {}
+    for name, process, fixed in compiled.binds:
+        value = params.get(name, fixed)
+        values[name] = process(value) if process is not None else value
+    return values if compiled.positional is None else tuple(values[name] for name in compiled.positional)
+
+
+def _ran(compiled: _Compiled, raw: Sequence[Sequence[Any]], rowcount: int) -> Ran:
+    """The rows as SQLAlchemy would give them (each value through its result processor)."""
+    processors = compiled.results
+    rows = [tuple(p(v) if p is not None else v for p, v in zip(processors, row, strict=True)) for row in raw]
+    return Ran(compiled.keys, rows, rowcount)
+
+
+def _raised(compiled: _Compiled, arguments: Any, exc: Any, dialect: Dialect, driver_connection: Any, cursor: Any) -> StatementError:
+    """A driver's error as SQLAlchemy raises it, with whether the connection was lost (told apart as SQLAlchemy does)."""
+    lost = dialect.is_disconnect(exc, driver_connection, cursor)
+    error: StatementError = DBAPIError.instance(compiled.sql, arguments, exc, dialect.loaded_dbapi.Error, connection_invalidated=lost)
+    return error

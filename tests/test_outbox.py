@@ -387,3 +387,42 @@ def test_on_sqlite_a_sent_reply_is_recorded_at_once_and_never_waits_for_a_writer
     assert outbox.mark_sent(engine.db, calls[1], "host:1:me", message_id=102), "the thread's way still works alongside"
     with Session(engine.db) as session:
         assert session.exec(select(OutboxMessage.message_id).order_by(col(OutboxMessage.id))).all() == [101, 102, None]
+
+
+async def test_on_postgresql_the_event_loop_records_a_sent_reply_and_a_thread_does_if_its_connection_failed(engine: Engine) -> None:
+    """The loop awaits the record on a connection of its own instead of handing it to a thread.
+    When that connection has died, the record answers None (nothing recorded) so that the caller
+    records it in a thread, and the next record opens a new connection."""
+    if not outbox.AwaitedMarks.usable(engine.db):
+        pytest.skip("SQLite's replies are recorded by storage/outbox.SentMarks")
+    marks = outbox.AwaitedMarks(engine.db)
+    with Session(engine.db) as session:
+        calls = outbox.queue(session, 1, [Outgoing(7, "message", {"text": f"第 {n} 句", "markup": []}) for n in range(3)], "host:1:me")[7]
+        session.commit()
+    assert await marks.mark_sent(calls[0], "host:1:me", message_id=101) is True
+    assert await marks.mark_sent(calls[1], "host:2:someone-else", message_id=102) is False, "not this sender's call"
+    with engine.db.connect() as connection:
+        connection.exec_driver_sql(f"SELECT pg_terminate_backend({marks.held[0].info.backend_pid})")
+    assert await marks.mark_sent(calls[1], "host:1:me", message_id=102) is None
+    assert statuses(engine, 7) == ["sent", "sending", "sending"]
+    assert await marks.mark_sent(calls[1], "host:1:me", message_id=102) is True
+    await marks.close()
+    assert marks.held == []
+    with Session(engine.db) as session:
+        assert session.exec(select(OutboxMessage.message_id).order_by(col(OutboxMessage.id))).all() == [101, 102, None]
+
+
+async def test_a_reply_the_event_loop_could_not_record_is_recorded_in_a_thread(settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    telegram = await telegram_with(RecordingRequest(), settings, engine)
+    box = outbox_of(telegram)
+    if box.awaited is None:
+        pytest.skip("on SQLite a record the loop cannot make is storage/outbox.SentMarks' test's")
+
+    async def failed(*_: Any) -> None:
+        return None
+
+    monkeypatch.setattr(box.awaited, "mark_sent", failed)
+    await telegram.send(7, "/help", lang="en")
+    assert statuses(engine, 7) == ["sent"]
+    await telegram.app.shutdown()
+    await box.close()
