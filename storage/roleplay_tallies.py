@@ -13,7 +13,7 @@ import hashlib
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import CTE, Boolean, Table, bindparam, delete, func, insert, literal, select, true
 from sqlmodel import Session, col
@@ -33,6 +33,17 @@ _FACT = {d: tallied(d, FACTS, "count") for d in DIALECTS}
 _MISSED = {d: tallied(d, UNMATCHED, "count") for d in DIALECTS}
 
 
+class Played(Protocol):
+    """Whose line it was: a rep's role-play of a scenario (a RolePlay row, or a turn's
+    storage/roleplays.Scene)."""
+
+    @property
+    def scenario_id(self) -> str: ...
+
+    @property
+    def user_id(self) -> int: ...
+
+
 def missed_line(dialect: str) -> CTE:
     """PostgreSQL: the counting of `tally_unmatched` as a part of another statement (a role-play
     turn's, storage/roleplays.py), so a line the customer missed costs no round trip of its own.
@@ -45,7 +56,7 @@ def missed_line(dialect: str) -> CTE:
     return counted.cte("missed_line")
 
 
-def line_values(roleplay: RolePlay, said: str, state: str, missed: bool) -> dict[str, Any]:
+def line_values(roleplay: Played, said: str, state: str, missed: bool) -> dict[str, Any]:
     """The values `missed_line` binds (the line is keyed only when it was missed)."""
     text, digest = line_key(said) if missed else ("", "")
     line = {"scenario_id": roleplay.scenario_id, "digest": digest, "user_id": roleplay.user_id, "state": state, "text": text}
@@ -68,7 +79,7 @@ def tally_finished(session: Session, roleplay: RolePlay) -> None:
         connection.execute(_FACT[dialect], [{**who, "fact": fact} for fact in roleplay.facts_uncovered])
 
 
-def tally_unmatched(session: Session, roleplay: RolePlay, said: str, state: str) -> None:
+def tally_unmatched(session: Session, roleplay: Played, said: str, state: str) -> None:
     """Count a line the customer did not understand, said in `state`, in the caller's transaction."""
     text, digest = line_key(said)
     connection = session.connection()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO
 
@@ -37,6 +38,17 @@ _KEEP_WITH_TURN = Prepared(
 )
 RESULT = ("outcome", "score", "finished_at", "facts_uncovered", "question_counts")
 
+
+@dataclass(frozen=True)
+class Scene:
+    """Which role-play a turn belongs to: its id, its rep and its scenario (what a turn writes
+    besides the customer's progress; the turn needs no more of the row, so it does not read it)."""
+
+    id: int
+    user_id: int
+    scenario_id: str
+
+
 # Role-plays are read and written here with SQLAlchemy Core on the session's connection, a
 # turn's statements prepared (storage/prepared.py): a role-play turn reads its row and writes it
 # back with a new turn, and the ORM's identity map and unit of work cost more on that path than
@@ -58,7 +70,8 @@ def load_roleplay(session: Session, roleplay_id: int) -> RolePlay | None:
 
 def record_turn(
     session: Session,
-    roleplay: RolePlay,
+    scene: Scene,
+    progress: Mapping[str, Any],
     *,
     number: int,
     rep_text: str,
@@ -68,13 +81,13 @@ def record_turn(
     customer_text: str,
     at: datetime,
 ) -> None:
-    """Store one exchange (a RolePlayTurn row) together with where it left the customer (already
-    set on `roleplay`), and count a line the customer did not understand (no `move`) for
-    /results: an UPDATE, an INSERT and that count, in one statement on PostgreSQL."""
+    """Store one exchange (a RolePlayTurn row) together with where it left the customer
+    (`progress`: the row's PROGRESS columns), and count a line the customer did not understand
+    (no `move`) for /results: an UPDATE, an INSERT and that count, in one statement on PostgreSQL."""
     connection = session.connection()
-    progress = {"roleplay_id": roleplay.id, **{name: getattr(roleplay, name) for name in PROGRESS}}
+    kept = {"roleplay_id": scene.id, **{name: progress[name] for name in PROGRESS}}
     turn = {
-        "roleplay_id": roleplay.id,
+        "roleplay_id": scene.id,
         "number": number,
         "rep_text": rep_text,
         "suggested": suggested,
@@ -86,14 +99,14 @@ def record_turn(
     before = verdict.get("state") or ""
     try:
         if connection.dialect.name == "postgresql":
-            _KEEP_WITH_TURN.run(connection, {**progress, **turn, **line_values(roleplay, rep_text, before, move is None)})
+            _KEEP_WITH_TURN.run(connection, {**kept, **turn, **line_values(scene, rep_text, before, move is None)})
             return
-        _KEEP.run(connection, progress)
+        _KEEP.run(connection, kept)
         _ADD_TURN.run(connection, turn)
     except IntegrityError as exc:
         raise StaleState from exc  # another event of this rep's took the turn number first: play it again
     if move is None:
-        tally_unmatched(session, roleplay, rep_text, before)
+        tally_unmatched(session, scene, rep_text, before)
 
 
 def turns_of(session: Session, roleplay_id: int) -> list[RolePlayTurn]:

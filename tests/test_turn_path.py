@@ -20,9 +20,9 @@ from sqlmodel import Session, select
 from dialogs.core.events import Event, Reply
 from dialogs.engine import Engine, Outbox
 from storage.dialog_state import Snapshot, StaleState, save_state
-from storage.models import RolePlay, User, utcnow
+from storage.models import DialogState, RolePlay, User, utcnow
 from storage.roleplay_tallies import unmatched_lines
-from storage.roleplays import record_turn
+from storage.roleplays import PROGRESS, Scene, record_turn
 from storage.users import meet
 from tests.chat import Chat, shown
 from tests.telegram_fake import FakeTelegram, texts
@@ -94,19 +94,40 @@ def test_last_seen_is_written_only_when_a_minute_old(engine: Engine) -> None:
 
 
 @ON_SQLITE
-def test_a_roleplay_turn_is_five_statements_and_no_orm_flush(engine: Engine) -> None:
-    """The user and their dialog state are read in one statement (a join), so SELECT user names both."""
+def test_a_roleplay_turn_is_four_statements_and_no_orm_flush(engine: Engine) -> None:
+    """The user and their dialog state are read in one statement (a join), so SELECT user names
+    both; where the customer stands is kept in the state too, so the role-play's row is not read."""
     ann = Chat(engine, 11, lang="en")
     ann.send("/roleplay plum")
     with recorded(engine) as (statements, flushes):
         assert ann.keys("What do you usually buy?") == ["roleplay_customer"]
-    assert statements == ["SELECT user", "SELECT roleplay", "UPDATE roleplay", "INSERT roleplayturn", "UPDATE dialogstate", "COMMIT"]
+    assert statements == ["SELECT user", "UPDATE roleplay", "INSERT roleplayturn", "UPDATE dialogstate", "COMMIT"]
     assert flushes == []
+
+
+def test_the_progress_a_turn_keeps_in_the_state_is_the_role_play_s_and_a_scene_saved_without_it_goes_on(engine: Engine) -> None:
+    ann = Chat(engine, 11, lang="en")
+    ann.send("/roleplay plum")
+    for line in ("How is business these days?", "What do you usually buy?", "Who are the plums for?"):
+        ann.send(line)
+    with Session(engine.db) as session:
+        roleplay = session.exec(select(RolePlay)).one()
+        state = session.get(DialogState, 11)
+        assert state is not None and state.data["progress"] == {name: getattr(roleplay, name) for name in PROGRESS}
+        assert roleplay.turns == 3
+        state.data = {key: value for key, value in state.data.items() if key != "progress"}  # as scenes were saved before session 10
+        session.add(state)
+        session.commit()
+    assert ann.keys("How many people at home?") == ["roleplay_customer"]
+    with Session(engine.db) as session:
+        roleplay = session.exec(select(RolePlay)).one()
+        state = session.get(DialogState, 11)
+        assert roleplay.turns == 4 and state is not None and state.data["progress"]["turns"] == 4
 
 
 @ON_SQLITE
 async def test_a_roleplay_turn_from_telegram_commits_once_before_its_reply_is_sent(telegram: FakeTelegram) -> None:
-    """The update's record, the turn and the reply's outbox row go in one transaction of eight
+    """The update's record, the turn and the reply's outbox row go in one transaction of seven
     statements; the reply's place in the send budget every process shares (the bot's and the
     chat's) is the second, and recording the reply as sent the third (from the event loop, on the
     outbox's own connection: storage/outbox.SentMarks)."""
@@ -118,7 +139,6 @@ async def test_a_roleplay_turn_from_telegram_commits_once_before_its_reply_is_se
         "INSERT processedupdate",
         "DELETE inboxupdate",
         "SELECT user",
-        "SELECT roleplay",
         "UPDATE roleplay",
         "INSERT roleplayturn",
         "UPDATE dialogstate",
@@ -140,8 +160,11 @@ def test_a_turn_number_another_event_took_first_makes_the_event_play_again(engin
     ann.send("What do you usually buy?")
     with Session(engine.db) as session:
         roleplay = session.exec(select(RolePlay)).one()
+        scene, progress = Scene(roleplay.id or 0, roleplay.user_id, roleplay.scenario_id), {name: getattr(roleplay, name) for name in PROGRESS}
         with pytest.raises(StaleState):
-            record_turn(session, roleplay, number=1, rep_text="Who are the plums for?", suggested=False, verdict={}, move=None, customer_text="", at=utcnow())
+            record_turn(
+                session, scene, progress, number=1, rep_text="Who are the plums for?", suggested=False, verdict={}, move=None, customer_text="", at=utcnow()
+            )
 
 
 def test_what_the_warm_up_loaded_is_set_aside_from_the_garbage_collector(engine: Engine) -> None:

@@ -4,13 +4,14 @@ The rep types freely (zh or en) or taps a suggested move; every message is class
 played against the scenario's customer machine (`dialogs.roleplay.customer`). /hint suggests a good
 next move with the reason, /end stops early, and every role-play ends with a scorecard.
 The customer's state lives in the `RolePlay` row, so a role-play survives restarts and may
-continue in any bot process.
+continue in any bot process; each turn keeps a copy of it in the dialog's state, which the
+next turn reads instead of the row.
 """
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from dialogs.core.base import Dialog, Trigger
@@ -24,7 +25,7 @@ from knowledge.schema import Scenario, Suggestion
 from storage.models import RolePlay, RolePlayTurn
 from storage.needs import record_need
 from storage.reviews import ACT, REVIEWED_ACTS, SPIN, missed
-from storage.roleplays import attempts_at, finish_roleplay, finished_of, load_roleplay, record_turn, start_roleplay, turns_of
+from storage.roleplays import PROGRESS, Scene, attempts_at, finish_roleplay, finished_of, load_roleplay, record_turn, start_roleplay, turns_of
 from storage.spin_progress import spin_completed
 
 MAX_SUGGESTIONS = 3
@@ -116,7 +117,7 @@ class RolePlayDialog(Dialog):
         good = next((s for s in ideas if s.quality == "good"), None)
         tip = good.text.get(self.ctx.lang) if good else ""
         why = good.why.get(self.ctx.lang) if good else ""
-        state = next(s for s in self.scenario.states if s.id == self.roleplay.state)
+        state = next(s for s in self.scenario.states if s.id == self.progress().state)
         waiting = state.waiting_for.get(self.ctx.lang) if state.waiting_for else ""
         buttons = [[Button("💬 " + _short(tip), f"rps:{ideas.index(good)}")]] if good else []
         self.ctx.say("roleplay_hint", buttons, text=tip, why=why, waiting=waiting)
@@ -126,7 +127,7 @@ class RolePlayDialog(Dialog):
         if self.state != "playing":
             self.ctx.say("roleplay_none")
             return
-        self.conclude(outcome=end_early_outcome(self.scenario, self.roleplay.state), early=True)
+        self.conclude(outcome=end_early_outcome(self.scenario, self.progress().state), early=True)
 
     def on_cancel(self) -> None:
         """/cancel mid-role-play: it is stored as abandoned (the needs found so far still count)."""
@@ -148,7 +149,11 @@ class RolePlayDialog(Dialog):
         return self._row
 
     def progress(self) -> Progress:
-        return progress_of(self.roleplay)
+        """Where the customer stands. Each turn keeps it in the dialog's state as well as in the
+        role-play's row (one transaction writes both), so a turn reads it with the state and not
+        the row; a scene saved before it was kept there reads the row."""
+        kept = self.data.get("progress")
+        return unpacked(kept) if kept is not None else progress_of(self.roleplay)
 
     def prepare(self, scenario_id: str, **_: Any) -> None:
         if self.data.get("roleplay_id") and self.state == "playing":
@@ -158,7 +163,7 @@ class RolePlayDialog(Dialog):
         attempt = attempts_at(self.ctx.session, self.ctx.user.id, scenario_id)
         row = start_roleplay(self.ctx.session, self.ctx.user.id, scenario_id, scenario.initial, self.ctx.lang, self.ctx.now)
         self.data.clear()
-        self.data.update(scenario_id=scenario_id, roleplay_id=row.id, attempt=attempt)
+        self.data.update(scenario_id=scenario_id, roleplay_id=row.id, attempt=attempt, progress=packed(progress_of(row)))
         self._row = row
 
     def open_scene(self, **_: Any) -> None:
@@ -196,13 +201,15 @@ class RolePlayDialog(Dialog):
         progress = self.progress()
         before = progress.state  # kept with the turn: trainers see where a line the customer missed was said
         response = respond(sc, progress, text, verdict, lang)
-        row = self.roleplay
-        keep_progress(row, progress)
+        kept = packed(progress)
+        self.data["progress"] = kept  # a new version: older buttons expire and racing turns retry
+        self._row = None  # the row is read again if the scene ends now: it has this turn's progress
         customer_text = "\n".join(response.lines)
         stored = {**verdict.as_dict(), "moves": list(response.moves), "state": before}
         record_turn(
             self.ctx.session,
-            row,
+            Scene(self.data["roleplay_id"], self.ctx.user.id, sc.id),
+            kept,
             number=progress.turn,
             rep_text=text,
             suggested=suggested,
@@ -211,7 +218,6 @@ class RolePlayDialog(Dialog):
             customer_text=customer_text,
             at=self.ctx.now,
         )
-        self.data["turn"] = progress.turn  # a new version: older buttons expire and racing turns retry
         buttons = [] if response.outcome else self.play_buttons()
         self.ctx.say(
             "roleplay_customer", buttons, customer=sc.persona.name.get(lang), lines=list(response.lines), verdict=verdict.as_dict(), left=response.left
@@ -335,16 +341,26 @@ def in_list_order(scenarios: Iterable[Scenario]) -> list[Scenario]:
 
 def progress_of(row: RolePlay) -> Progress:
     """Where the customer of a stored role-play stands."""
-    marks = dict(row.marks)
+    return unpacked({name: getattr(row, name) for name in PROGRESS})
+
+
+def unpacked(kept: Mapping[str, Any]) -> Progress:
+    """The customer's progress from the role-play's PROGRESS columns (as `packed` gives them)."""
+    marks = dict(kept["marks"])
     unheard, puzzled = marks.pop(UNHEARD, 0), marks.pop(PUZZLED, 0)
-    return Progress(state=row.state, turn=row.turns, strikes=row.strikes, goodwill=row.goodwill, marks=marks, unheard=unheard, puzzled=puzzled)
+    return Progress(state=kept["state"], turn=kept["turns"], strikes=kept["strikes"], goodwill=kept["goodwill"], marks=marks, unheard=unheard, puzzled=puzzled)
 
 
-def keep_progress(row: RolePlay, progress: Progress) -> None:
-    """Copy the customer's new state onto the stored role-play."""
-    row.state, row.turns, row.strikes, row.goodwill = progress.state, progress.turn, progress.strikes, progress.goodwill
+def packed(progress: Progress) -> dict[str, Any]:
+    """The customer's progress as the role-play's PROGRESS columns hold it."""
     counters = {name: value for name, value in ((UNHEARD, progress.unheard), (PUZZLED, progress.puzzled)) if value}
-    row.marks = {**progress.marks, **counters}
+    return {
+        "state": progress.state,
+        "turns": progress.turn,
+        "strikes": progress.strikes,
+        "goodwill": progress.goodwill,
+        "marks": {**progress.marks, **counters},
+    }
 
 
 def best_roleplay_scores(ctx: Ctx) -> dict[str, int]:
