@@ -364,15 +364,21 @@ def test_on_postgresql_a_reply_is_recorded_as_sent_without_waiting_for_the_disk(
         assert session.exec(select(OutboxMessage.status, OutboxMessage.message_id)).one() == ("sent", 101)
 
 
+def three_replies_to_send(engine: Engine) -> list[outbox.Call]:
+    """Three replies to chat 7 committed, claimed by sender host:1:me to send now."""
+    with Session(engine.db) as session:
+        calls = outbox.queue(session, 1, [Outgoing(7, "message", {"text": f"第 {n} 句", "markup": []}) for n in range(3)], "host:1:me")[7]
+        session.commit()
+    return calls
+
+
 def test_on_sqlite_a_sent_reply_is_recorded_at_once_and_never_waits_for_a_writer(engine: Engine) -> None:
     """The event loop records a reply as sent itself only when nothing else is writing; otherwise
     it records nothing and leaves the record to a thread (bot/outbox.py), so it never waits."""
     if not outbox.SentMarks.usable(engine.db):
-        pytest.skip("PostgreSQL records every reply in a thread")
+        pytest.skip("PostgreSQL's replies are recorded by storage/outbox.AwaitedMarks")
     marks = outbox.SentMarks(engine.db)
-    with Session(engine.db) as session:
-        calls = outbox.queue(session, 1, [Outgoing(7, "message", {"text": f"第 {n} 句", "markup": []}) for n in range(3)], "host:1:me")[7]
-        session.commit()
+    calls = three_replies_to_send(engine)
     with another_thread_writing(engine.db):
         assert marks.mark_sent(calls[0], "host:1:me", message_id=101) is None
     other_process = sqlite3.connect(engine.db.url.database or "", isolation_level=None)
@@ -396,9 +402,7 @@ async def test_on_postgresql_the_event_loop_records_a_sent_reply_and_a_thread_do
     if not outbox.AwaitedMarks.usable(engine.db):
         pytest.skip("SQLite's replies are recorded by storage/outbox.SentMarks")
     marks = outbox.AwaitedMarks(engine.db)
-    with Session(engine.db) as session:
-        calls = outbox.queue(session, 1, [Outgoing(7, "message", {"text": f"第 {n} 句", "markup": []}) for n in range(3)], "host:1:me")[7]
-        session.commit()
+    calls = three_replies_to_send(engine)
     assert await marks.mark_sent(calls[0], "host:1:me", message_id=101) is True
     assert await marks.mark_sent(calls[1], "host:2:someone-else", message_id=102) is False, "not this sender's call"
     with engine.db.connect() as connection:
