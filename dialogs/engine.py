@@ -116,8 +116,8 @@ class Engine:
         PostgreSQL, whose statements wait on the network. A turn then costs no thread hop and no
         contest with the loop for the interpreter: bench/roleplay_bench.py, see bench/README.md.
         The loop does nothing else meanwhile: 1-2 ms a turn, 5 ms for a scene's last turn (its
-        chart is drawn when sent, after the commit; 100 ms the first time after a start, which
-        loads the fonts).
+        chart is drawn when sent, after the commit, where matplotlib and the fonts load; 15 ms
+        the first time after a start).
         Another process writing the same SQLite file (a `salescoach` command) holds the loop for
         as long as its write."""
         if not (self.warmed.is_set() and event.text and event.command is None and event.user_id in self._quick):

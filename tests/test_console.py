@@ -96,6 +96,7 @@ def test_without_a_chinese_font_the_console_gives_the_chart_in_words_and_the_log
         raise fonts.MissingCjkFont("no CJK font found for drawing Chinese labels; install Debian's fonts-noto-cjk")
 
     monkeypatch.setattr(fonts, "cjk_font_files", no_font)
+    fonts.installed_cjk_fonts.cache_clear()
     fonts.families.cache_clear()
     try:
         setup_results(engine)
@@ -103,6 +104,7 @@ def test_without_a_chinese_font_the_console_gives_the_chart_in_words_and_the_log
         trainer.send("/results plum_case")
         shown = output(trainer)
     finally:
+        fonts.installed_cjk_fonts.cache_clear()
         fonts.families.cache_clear()
     assert "📊 Chart: the scores of the 2 reps who finished" in shown and "picture saved" not in shown
     assert not (tmp_path / "files").exists() or list((tmp_path / "files").iterdir()) == []

@@ -6,10 +6,13 @@ import asyncio
 import gc
 import re
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -274,3 +277,33 @@ def test_the_second_of_two_events_at_once_reads_the_state_the_first_left(engine:
     first.close()
     waiting.join(10)
     assert read[0].version == saved and read[0].data["seen_by"] == "the first event"
+
+
+SCENE_TO_ITS_END = """
+import sys
+from dialogs.core.events import Event
+from dialogs.engine import Engine
+from knowledge.validate import cached_knowledge
+from storage.db import make_engine
+
+engine = Engine(make_engine("sqlite:///{db}"), cached_knowledge())
+engine.warm()
+said = lambda **what: [reply.key for reply in engine.handle(Event(user_id=11, chat_id=11, lang_hint="en", **what))]
+said(command="roleplay", args="plum")
+said(text="How is business these days?")
+said(text="Who are the plums for?")
+ended = said(command="end")
+assert any(reply == "roleplay_turn_mix" for reply in ended), ended
+print("matplotlib" in sys.modules)
+"""
+
+
+def test_a_scene_s_chart_does_not_load_matplotlib_on_the_engine_s_path(tmp_path: Path) -> None:
+    """The reply only says what to draw; the fonts and matplotlib load where it is drawn, when it
+    is sent (in a thread). Loading them took 100-200 ms, which the first scene's end after a start
+    spent holding the writer lock (and, handled on it, the event loop). A process of its own: in
+    this one another test may have loaded matplotlib already."""
+    script = SCENE_TO_ITS_END.format(db=tmp_path / "bot.db")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=Path(__file__).parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

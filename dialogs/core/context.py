@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from dialogs.core.catalogue import Catalogue
 from dialogs.core.events import Button, Event, Picture, Reply
-from dialogs.pictures.fonts import MissingCjkFont, families
+from dialogs.pictures.fonts import MissingCjkFont, installed_cjk_fonts
 from knowledge.copy import copy_text
 from knowledge.loader import Knowledge
 from storage.access import roles_of
@@ -90,7 +90,7 @@ class Ctx:
         machine without fonts-noto-cjk; the Telegram bot refuses to start there) the rep gets the
         caption alone, and the log says once what to install."""
         try:
-            families()
+            installed_cjk_fonts()  # not `families()`: loading the fonts takes 100-200 ms, left to the drawing
             picture: Picture | None = Picture(filename, drawing, args)
         except MissingCjkFont as exc:
             _warn_once(str(exc))

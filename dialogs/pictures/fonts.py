@@ -40,12 +40,20 @@ def cjk_font_files(dirs: tuple[Path, ...] | None = None) -> list[Path]:
 
 
 @cache
+def installed_cjk_fonts() -> tuple[Path, ...]:
+    """`cjk_font_files` of the usual folders, looked up once per process (while there is none,
+    each call looks again and raises MissingCjkFont). A reply with a picture checks this; the
+    fonts are loaded only where the picture is drawn, when it is sent, off the engine's path."""
+    return tuple(cjk_font_files())
+
+
+@cache
 def families() -> tuple[str, ...]:
     """Registers the CJK fonts with matplotlib (once per process) and returns the font family
     list to draw with: the CJK family first, DejaVu Sans for what it lacks."""
     from matplotlib import font_manager
 
-    files = cjk_font_files()
+    files = installed_cjk_fonts()
     for path in files:
         font_manager.fontManager.addfont(str(path))
     registered = {entry.name for entry in font_manager.fontManager.ttflist if Path(entry.fname) in files}

@@ -49,8 +49,8 @@ class RolePlayDialog(Dialog):
     play: Trigger
     conclude: Trigger
     initial = "choosing"
-    # A turn of the scene: 1-2 ms; the scene's last turn about 5 ms, its turn chart drawn when sent
-    # (about 100 ms the first time after a start, when the chart fonts load).
+    # A turn of the scene: 1-2 ms; the scene's last turn about 5 ms (15 ms the first time after a
+    # start), its turn chart drawn when sent, where matplotlib and the fonts load.
     quick_states = frozenset({"playing"})
 
     def __init__(self, ctx: Ctx) -> None:
