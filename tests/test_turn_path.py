@@ -23,7 +23,7 @@ from sqlmodel import Session, select
 from dialogs.core.events import Event, Reply
 from dialogs.engine import Engine, Outbox
 from storage.dialog_state import Snapshot, StaleState, save_state
-from storage.models import DialogState, RolePlay, User, utcnow
+from storage.models import DialogState, RolePlay, RolePlayTurn, User, utcnow
 from storage.roleplay_tallies import unmatched_lines
 from storage.roleplays import PROGRESS, Scene, record_turn
 from storage.users import meet
@@ -277,6 +277,31 @@ def test_the_second_of_two_events_at_once_reads_the_state_the_first_left(engine:
     first.close()
     waiting.join(10)
     assert read[0].version == saved and read[0].data["seen_by"] == "the first event"
+
+
+def test_a_turn_an_older_process_played_is_noticed_and_the_row_read(engine: Engine) -> None:
+    """A rolling deploy: a process still running the code from before the copy plays a turn. It
+    moves the row and the state's `turn` on, not the copy; the next turn here must play on from
+    the row (from the stale copy it would take a turn number already used, and retry in vain)."""
+    ann = Chat(engine, 11, lang="en")
+    ann.send("/roleplay plum")
+    ann.send("How is business these days?")
+    with Session(engine.db) as session:  # the older process's turn
+        roleplay = session.exec(select(RolePlay)).one()
+        state = session.get(DialogState, 11)
+        assert state is not None and roleplay.id is not None
+        roleplay.turns += 1
+        session.add(roleplay)
+        session.add(
+            RolePlayTurn(roleplay_id=roleplay.id, number=roleplay.turns, rep_text="What do you usually buy?", verdict={}, customer_text="…", at=utcnow())
+        )
+        state.data = {**state.data, "turn": roleplay.turns}
+        session.add(state)
+        session.commit()
+    assert ann.keys("Who are the plums for?") == ["roleplay_customer"]
+    with Session(engine.db) as session:
+        numbers = session.exec(select(RolePlayTurn.number).order_by(RolePlayTurn.number)).all()  # type: ignore[arg-type]
+        assert list(numbers) == [1, 2, 3]
 
 
 SCENE_TO_ITS_END = """

@@ -151,9 +151,13 @@ class RolePlayDialog(Dialog):
     def progress(self) -> Progress:
         """Where the customer stands. Each turn keeps it in the dialog's state as well as in the
         role-play's row (one transaction writes both), so a turn reads it with the state and not
-        the row; a scene saved before it was kept there reads the row."""
+        the row. The copy counts only while its turn number is the state's `turn`: a scene saved
+        before the copy was kept has none, and a process still running that older code (a rolling
+        deploy) moves `turn` on without the copy; either way the row is read."""
         kept = self.data.get("progress")
-        return unpacked(kept) if kept is not None else progress_of(self.roleplay)
+        if kept is not None and kept["turns"] == self.data.get("turn"):
+            return unpacked(kept)
+        return progress_of(self.roleplay)
 
     def prepare(self, scenario_id: str, **_: Any) -> None:
         if self.data.get("roleplay_id") and self.state == "playing":
@@ -163,7 +167,7 @@ class RolePlayDialog(Dialog):
         attempt = attempts_at(self.ctx.session, self.ctx.user.id, scenario_id)
         row = start_roleplay(self.ctx.session, self.ctx.user.id, scenario_id, scenario.initial, self.ctx.lang, self.ctx.now)
         self.data.clear()
-        self.data.update(scenario_id=scenario_id, roleplay_id=row.id, attempt=attempt, progress=packed(progress_of(row)))
+        self.data.update(scenario_id=scenario_id, roleplay_id=row.id, attempt=attempt, progress=packed(progress_of(row)), turn=row.turns)
         self._row = row
 
     def open_scene(self, **_: Any) -> None:
@@ -202,7 +206,7 @@ class RolePlayDialog(Dialog):
         before = progress.state  # kept with the turn: trainers see where a line the customer missed was said
         response = respond(sc, progress, text, verdict, lang)
         kept = packed(progress)
-        self.data["progress"] = kept  # a new version: older buttons expire and racing turns retry
+        self.data["progress"], self.data["turn"] = kept, progress.turn  # a new version: older buttons expire and racing turns retry
         self._row = None  # the row is read again if the scene ends now: it has this turn's progress
         customer_text = "\n".join(response.lines)
         stored = {**verdict.as_dict(), "moves": list(response.moves), "state": before}
