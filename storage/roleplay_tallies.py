@@ -59,8 +59,12 @@ def missed_line(dialect: str) -> CTE:
 def line_values(roleplay: Played, said: str, state: str, missed: bool) -> dict[str, Any]:
     """The values `missed_line` binds (the line is keyed only when it was missed)."""
     text, digest = line_key(said) if missed else ("", "")
-    line = {"scenario_id": roleplay.scenario_id, "digest": digest, "user_id": roleplay.user_id, "state": state, "text": text}
-    return {"missed": missed, **{f"line_{name}": value for name, value in line.items()}}
+    return {"missed": missed, **{f"line_{name}": value for name, value in _line(roleplay, state, text, digest).items()}}
+
+
+def _line(roleplay: Played, state: str, text: str, digest: str) -> dict[str, Any]:
+    """An unmatched line's key columns and text, as its tally row holds them."""
+    return {"scenario_id": roleplay.scenario_id, "digest": digest, "user_id": roleplay.user_id, "state": state, "text": text}
 
 
 def line_key(said: str) -> tuple[str, str]:
@@ -81,10 +85,8 @@ def tally_finished(session: Session, roleplay: RolePlay) -> None:
 
 def tally_unmatched(session: Session, roleplay: Played, said: str, state: str) -> None:
     """Count a line the customer did not understand, said in `state`, in the caller's transaction."""
-    text, digest = line_key(said)
     connection = session.connection()
-    row = {"scenario_id": roleplay.scenario_id, "user_id": roleplay.user_id, "state": state, "digest": digest, "text": text, "by": 1}
-    connection.execute(_MISSED[connection.dialect.name], row)
+    connection.execute(_MISSED[connection.dialect.name], {**_line(roleplay, state, *line_key(said)), "by": 1})
 
 
 def _list_items(session: Session, column: Any) -> Any:

@@ -20,7 +20,7 @@ from storage.roleplay_tallies import line_values, missed_line, tally_finished, t
 
 ROLEPLAY: Table = RolePlay.__table__  # type: ignore[attr-defined]
 TURN: Table = RolePlayTurn.__table__  # type: ignore[attr-defined]
-# Built once: a role-play turn runs these, and constructing a statement costs more than running it on SQLite.
+# Built once: role-play turns and scenes run these, and constructing a statement costs more than running it on SQLite.
 _LOAD = Prepared(ROLEPLAY.select().where(ROLEPLAY.c.id == bindparam("roleplay_id")))
 _START = insert(ROLEPLAY).returning(ROLEPLAY.c.id)
 _KEEP = Prepared(update(ROLEPLAY).where(ROLEPLAY.c.id == bindparam("roleplay_id")))
@@ -50,9 +50,10 @@ class Scene:
 
 
 # Role-plays are read and written here with SQLAlchemy Core on the session's connection, a
-# turn's statements prepared (storage/prepared.py): a role-play turn reads its row and writes it
-# back with a new turn, and the ORM's identity map and unit of work cost more on that path than
-# they give. The RolePlay objects returned are not in the session; these functions write their changes.
+# turn's statements prepared (storage/prepared.py): a role-play turn writes the customer's
+# progress back with a new turn (it has the progress from the dialog's state, not from the row),
+# and the ORM's identity map and unit of work cost more on that path than they give. The RolePlay
+# objects returned are not in the session; these functions write their changes.
 
 
 def start_roleplay(session: Session, user_id: int, scenario_id: str, state: str, lang: str, at: datetime) -> RolePlay:
