@@ -42,10 +42,10 @@ def token_checked(settings: Settings) -> None:
 def fonts_checked() -> None:
     """Stops the command (exit 1) when no font draws Chinese: charts and certificates would
     otherwise fail, or show boxes, in the middle of a rep's conversation."""
-    from dialogs.pictures.fonts import MissingCjkFont, cjk_font_files
+    from dialogs.pictures.fonts import MissingCjkFont, installed_cjk_fonts
 
     try:
-        cjk_font_files()
+        installed_cjk_fonts()  # found once: every picture after checks the same
     except MissingCjkFont as exc:
         raise CliError(str(exc)) from exc
 
