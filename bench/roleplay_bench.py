@@ -35,7 +35,7 @@ from telegram import Update  # noqa: E402  (needs the repository root on sys.pat
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters  # noqa: E402
 from telegram.request import RequestData  # noqa: E402
 
-from bot.inbox import InboxWorker  # noqa: E402
+from bot.inbox import InboxWorker, worker_for  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.telegram_app import build_application  # noqa: E402
 from dialogs.engine import Engine  # noqa: E402
@@ -157,7 +157,7 @@ async def measure(url: str, concurrency: int, inbox: bool) -> None:
     replies = Replies()
     bot = build_application(settings, engine, request=replies, rate_limited=False)
     await bot.initialize()
-    worker = InboxWorker(bot, engine.db, bot.bot_data["owner"])
+    worker = worker_for(bot)
     working = asyncio.create_task(worker.run())
 
     def turn(rep: int, text: str) -> Awaitable[float]:
@@ -184,6 +184,7 @@ async def measure(url: str, concurrency: int, inbox: bool) -> None:
     await worker.stop()
     await working
     await bot.shutdown()
+    await bot.bot_data["outbox"].close()
     await anchor.shutdown()
     engine.db.dispose()
     turns_per_s, echo_per_s = len(turn_lat) / turn_time, len(echo_lat) / echo_time

@@ -31,6 +31,7 @@ from bot.metrics import TOO_MANY_REQUESTS
 from storage import inbox
 from storage.db import writer_lock_if_free
 from storage.inbox import MAX_TRIES, MAX_UPDATE_ID, Incoming
+from storage.loop_connection import LoopConnection
 from storage.updates import forget_processed
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,9 @@ async def written(db: DbEngine, write: Callable[..., T], *args: Any) -> T:
     In a thread each write cost two thread hops and, with updates in flight, often found the
     lock taken by a turn, which then went to a thread too (bench/roleplay_bench.py --inbox).
     As with Engine.handle_here, another process writing the same SQLite file (a `salescoach`
-    command) holds the loop for as long as its write."""
+    command) holds the loop for as long as its write. On PostgreSQL the worker makes the two
+    writes of every update (storing it, finishing it) on the event loop's own connection instead
+    (`InboxWorker.loop_db`)."""
     with writer_lock_if_free(db) as held:
         if held:
             return write(*args)
@@ -78,10 +81,23 @@ async def written(db: DbEngine, write: Callable[..., T], *args: Any) -> T:
 
 
 class InboxWorker:
-    """Handles the inbox's updates through `app`'s handlers; several processes may share an inbox."""
+    """Handles the inbox's updates through `app`'s handlers; several processes may share an inbox.
 
-    def __init__(self, app: Application, db: DbEngine, owner: str, *, lease: timedelta = timedelta(minutes=2), parallel: int = 8) -> None:
-        self.app, self.db, self.owner, self.lease, self.parallel = app, db, owner, lease, parallel
+    With `loop_db` (PostgreSQL: the outbox's, storage/loop_connection.py), storing an update and
+    finishing it are each one statement awaited on the event loop, not a transaction in a thread;
+    the thread's way remains for when that connection fails."""
+
+    def __init__(
+        self,
+        app: Application,
+        db: DbEngine,
+        owner: str,
+        *,
+        loop_db: LoopConnection | None = None,
+        lease: timedelta = timedelta(minutes=2),
+        parallel: int = 8,
+    ) -> None:
+        self.app, self.db, self.owner, self.loop_db, self.lease, self.parallel = app, db, owner, loop_db, lease, parallel
         self.working: dict[int, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         self._stopping = False
@@ -95,13 +111,29 @@ class InboxWorker:
         as they are stored and handled at once; the rest wait for the worker's next round.
         """
         room = len(self.working) < self.parallel and not self._stopping
-        claimed = await written(self.db, inbox.receive, self.db, storable(updates), self.owner if room else "")
+        claimed = await self._stored(storable(updates), self.owner if room else "")
         received = {update.update_id: update for update in updates}
         for item in claimed:
             self._start(item, received[item.update_id])
         if len(claimed) < len(updates):
             self._left = True
             self.wake()
+
+    async def _stored(self, rows: list[tuple[int, int, dict[str, Any]]], owner: str) -> list[Incoming]:
+        """The updates committed to the inbox; those claimed for `owner`."""
+        if self.loop_db is not None:
+            claimed = await inbox.receive_on_loop(self.loop_db, rows, owner)
+            if claimed is not None:
+                return claimed
+        return await written(self.db, inbox.receive, self.db, rows, owner)
+
+    async def _finished(self, item: Incoming) -> Incoming | None:
+        """`item` gone from the inbox; the person's next update, now claimed here, if there is one free."""
+        if self.loop_db is not None:
+            following = await inbox.next_on_loop(self.loop_db, item, self.owner, self.lease)
+            if following is not None:
+                return following[0] if following else None
+        return await written(self.db, inbox.finish_and_next, self.db, item, self.owner, self.lease)
 
     def _start(self, item: Incoming, update: Update | None = None) -> None:
         """Work `item`'s person from `item` on (`update` is it, already read), in a task of their own."""
@@ -148,7 +180,7 @@ class InboxWorker:
         try:
             while item is not None and not self._stopping:
                 await self._handle(item, update if item is first else None)
-                item = await written(self.db, inbox.finish_and_next, self.db, item, self.owner, self.lease)
+                item = await self._finished(item)
         except Exception:  # the claim runs out and the update is handled again
             log.exception("the inbox could not go on with an update")
         finally:
@@ -177,6 +209,12 @@ class InboxWorker:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
         await asyncio.to_thread(inbox.release, self.db, self.owner)
+
+
+def worker_for(app: Application) -> InboxWorker:
+    """The inbox worker of the bot `app` (bot/telegram_app.build_application); on PostgreSQL it
+    writes on the outbox's event-loop connection, one per process."""
+    return InboxWorker(app, app.bot_data["engine"].db, app.bot_data["owner"], loop_db=app.bot_data["outbox"].loop_db)
 
 
 async def poll(app: Application, worker: InboxWorker, allowed_updates: list[str], stop: asyncio.Event) -> None:

@@ -40,7 +40,8 @@ from dialogs.core.events import Button, Picture, Reply
 from dialogs.pictures.drawings import draw
 from knowledge.templates import render
 from storage import outbox
-from storage.outbox import GIVEN_UP_UNSURE, AwaitedMarks, Call, Outgoing, SentMarks
+from storage.loop_connection import LoopConnection
+from storage.outbox import GIVEN_UP_UNSURE, Call, Outgoing, SentMarks
 
 log = logging.getLogger(__name__)
 NOTICE_LIMIT = 200
@@ -143,7 +144,7 @@ class Outbox:
         self.parallel = asyncio.Semaphore(parallel)
         self._chats: dict[int, tuple[asyncio.Lock, list[int]]] = {}
         self.marks = SentMarks(db) if SentMarks.usable(db) else None
-        self.awaited = AwaitedMarks(db) if AwaitedMarks.usable(db) else None
+        self.loop_db = LoopConnection(db) if LoopConnection.usable(db) else None
 
     def posting(self, chat_id: int, update_id: int | None, query_id: str = "", pressed: int | None = None) -> Posting:
         """What the engine writes one event's replies with."""
@@ -280,22 +281,22 @@ class Outbox:
     async def _record_sent(self, call: Call, message_id: int | None, poll_id: str | None) -> bool:
         """Record the call as sent: at once on SQLite when it can be written without waiting
         (storage/outbox.SentMarks), awaited on the event loop on PostgreSQL
-        (storage/outbox.AwaitedMarks), else in a thread; a poll or a push's progress message is
+        (storage/loop_connection.py), else in a thread; a poll or a push's progress message is
         recorded with it, in a thread."""
         if outbox.recorded_alone(call, poll_id):
             done = None
             if self.marks is not None:
                 done = self.marks.mark_sent(call, self.owner, message_id)
-            elif self.awaited is not None:
-                done = await self.awaited.mark_sent(call, self.owner, message_id)
+            elif self.loop_db is not None:
+                done = await outbox.mark_sent_on_loop(self.loop_db, call, self.owner, message_id)
             if done is not None:
                 return done
         return await asyncio.to_thread(outbox.mark_sent, self.db, call, self.owner, message_id, poll_id)
 
     async def close(self) -> None:
-        """Let go of the connection the event loop records replies on (PostgreSQL)."""
-        if self.awaited is not None:
-            await self.awaited.close()
+        """Let go of the connection the event loop writes on (PostgreSQL; the inbox shares it)."""
+        if self.loop_db is not None:
+            await self.loop_db.close()
 
     def _failed(self, call: Call, exc: TelegramError) -> bool:
         """Records a failed call: given up (True: the chat goes on) or back in the queue (False)."""

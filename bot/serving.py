@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from telegram.ext import Application
 
 from bot.claims import release_dead
-from bot.inbox import InboxWorker, poll
+from bot.inbox import InboxWorker, poll, worker_for
 from bot.operations import health_server
 
 
@@ -42,7 +42,7 @@ async def running(app: Application) -> AsyncIterator[InboxWorker]:
             await app.post_init(app)
         await asyncio.to_thread(release_dead, engine.db, owner)
         await app.start()
-        worker = InboxWorker(app, engine.db, owner)
+        worker = worker_for(app)
         working = asyncio.create_task(worker.run(), name="inbox")
         try:
             yield worker

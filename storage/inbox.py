@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, union_all, update
+from sqlalchemy import JSON, BigInteger, Boolean, Table, and_, bindparam, case, column, delete, exists, func, insert, null, or_, select, union_all, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col
 
 from storage.changed import changed_rows
+from storage.loop_connection import LoopConnection
 from storage.models import InboxUpdate, ProcessedUpdate, utcnow
+from storage.prepared import Prepared
 
 # The ids a BIGINT column holds; Telegram's are far smaller, so a larger one is no update.
 MAX_UPDATE_ID = 2**63 - 1
@@ -33,6 +36,56 @@ _KNOWN = union_all(
 _WAITING = select(INBOX.c.user_key).where(INBOX.c.user_key.in_(bindparam("keys", expanding=True))).distinct()
 _ADD = insert(INBOX)
 _QUEUE = select(INBOX).where(INBOX.c.user_key == bindparam("key")).order_by(INBOX.c.update_id).limit(2)
+
+
+def _received_on_loop() -> Prepared:
+    """`receive` as one PostgreSQL statement (`receive_on_loop`): the batch arrives as one JSON
+    array, whatever its length, so the statement is prepared once. An update already stored or
+    handled is left out; one stored by another process at the same moment inserts nothing."""
+    incoming = (
+        func.json_to_recordset(bindparam("batch", type_=JSON))
+        .table_valued(column("update_id", BigInteger), column("user_key", BigInteger), column("payload", JSON))
+        .render_derived(name="incoming", with_types=True)
+    )
+    first_of_person = func.row_number().over(partition_by=incoming.c.user_key, order_by=incoming.c.update_id) == 1
+    nothing_waiting = ~exists().where(INBOX.c.user_key == incoming.c.user_key)
+    new = (
+        select(incoming, and_(bindparam("claiming", type_=Boolean), first_of_person, nothing_waiting).label("mine"))
+        .where(~exists().where(INBOX.c.update_id == incoming.c.update_id), ~exists().where(PROCESSED.c.update_id == incoming.c.update_id))
+        .cte("new")
+    )
+    now = bindparam("now", type_=INBOX.c.received_at.type)
+    rows = select(
+        new.c.update_id,
+        new.c.user_key,
+        new.c.payload,
+        now,
+        case((new.c.mine, bindparam("owner", type_=INBOX.c.claimed_by.type)), else_=""),
+        case((new.c.mine, now), else_=null()),
+        case((new.c.mine, 1), else_=0),
+    )
+    columns = ["update_id", "user_key", "payload", "received_at", "claimed_by", "claimed_at", "tries"]
+    statement = postgresql.insert(INBOX).from_select(columns, rows).on_conflict_do_nothing()
+    return Prepared(statement.returning(INBOX.c.update_id, INBOX.c.user_key, INBOX.c.tries))
+
+
+def _next_on_loop() -> Prepared:
+    """`finish_and_next` as one PostgreSQL statement (`next_on_loop`): the handled update goes (if the
+    engine's transaction has not already taken it) and the person's next update is claimed if it is free."""
+    gone = delete(INBOX).where(INBOX.c.update_id == bindparam("done"), INBOX.c.claimed_by == bindparam("owner")).cte("gone")
+    following = select(INBOX.c.update_id).where(INBOX.c.user_key == bindparam("key"), INBOX.c.update_id != bindparam("done"))
+    free = or_(INBOX.c.claimed_by == "", and_(INBOX.c.claimed_at.is_not(None), INBOX.c.claimed_at < bindparam("expired")))
+    claim = (
+        update(INBOX)
+        .add_cte(gone)
+        .where(INBOX.c.update_id == following.order_by(INBOX.c.update_id).limit(1).scalar_subquery(), free)
+        .values(claimed_by=bindparam("owner"), claimed_at=bindparam("now"), tries=INBOX.c.tries + 1)
+    )
+    return Prepared(claim.returning(INBOX.c.update_id, INBOX.c.user_key, INBOX.c.payload, INBOX.c.tries))
+
+
+_RECEIVE_ON_LOOP = _received_on_loop()
+_NEXT_ON_LOOP = _next_on_loop()
 
 
 @dataclass(frozen=True)
@@ -78,6 +131,33 @@ def receive(engine: Engine, updates: list[tuple[int, int, dict[str, Any]]], owne
             if mine:
                 claimed.append(Incoming(update_id, key, payload, 1))
     return claimed
+
+
+async def receive_on_loop(loop: LoopConnection, updates: list[tuple[int, int, dict[str, Any]]], owner: str = "") -> list[Incoming] | None:
+    """`receive` on PostgreSQL, awaited on the event loop (storage/loop_connection.py) in one
+    statement, its commit as durable as `receive`'s; None when it could not be made there (the
+    caller then stores the updates in a thread: those already stored are known and left out).
+
+    If the connection is lost after the server committed, updates this call claimed are not
+    handed to the caller: they are handled once the claim's lease runs out."""
+    if not updates:
+        return []
+    batch = [{"update_id": update_id, "user_key": key, "payload": payload} for update_id, key, payload in updates]
+    stored = await loop.run(_RECEIVE_ON_LOOP, {"batch": batch, "claiming": bool(owner), "owner": owner, "now": utcnow()}, "store updates")
+    if stored is None:
+        return None
+    payloads = {update_id: payload for update_id, _, payload in updates}
+    return [Incoming(update_id, key, payloads[update_id], tries) for update_id, key, tries in sorted(stored.rows) if tries]
+
+
+async def next_on_loop(loop: LoopConnection, done: Incoming, owner: str, lease: timedelta) -> list[Incoming] | None:
+    """`finish_and_next` on PostgreSQL, awaited on the event loop in one statement: the person's
+    next update now owned by `owner` (a list of one), or none; None when it could not be made
+    there (the caller then does it in a thread)."""
+    now = utcnow()
+    params = {"done": done.update_id, "owner": owner, "key": done.user_key, "now": now, "expired": now - lease}
+    taken = await loop.run(_NEXT_ON_LOOP, params, f"finish update {done.update_id}")
+    return None if taken is None else [Incoming(*row) for row in taken.rows]
 
 
 def _free(now: datetime, lease: timedelta) -> Any:

@@ -10,8 +10,6 @@ sent by someone else is left alone until that claim's lease runs out.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import sqlite3
 import weakref
 from dataclasses import dataclass
@@ -20,16 +18,14 @@ from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, case, delete, exists, func, insert, literal, null, or_, select as core_select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from storage.changed import changed_rows
 from storage.db import sqlite_file, without_fsync, writer_lock
+from storage.loop_connection import LoopConnection
 from storage.models import Assignment, OutboxMessage, utcnow
 from storage.prepared import Prepared
 from storage.quiz_polls import record_poll
-
-log = logging.getLogger(__name__)
 
 OPEN = ("pending", "sending")
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
@@ -295,67 +291,14 @@ class SentMarks:
             self.lock.release()
 
 
-class AwaitedMarks:
-    """PostgreSQL: a reply recorded as sent from the event loop, which awaits the database on a
-    connection of its own (psycopg's AsyncConnection, autocommit) instead of handing the record to
-    a thread.
-
-    A role-play turn's reply is recorded right after Telegram takes it. In a worker thread that
-    cost two thread hops besides the round trip; on a shared 2-core machine each hop is a wake-up
-    that waits for a core, and the threads' caches go cold. Here the loop sends the statement
-    and goes on with other work until the answer comes. The record is the same statement as
-    `mark_sent`'s (one round trip, its commit not waiting for the disk: `_FINISH`). When the
-    connection cannot be opened or fails, `mark_sent` answers None and the caller records the
-    reply in a thread as before; the connection is opened again for the next reply. Used from
-    the event loop's thread only.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine, self.dialect = engine, engine.dialect
-        self.held: list[Any] = []  # the open connection, if any
-        self.opening = asyncio.Lock()
-        weakref.finalize(self, _hang_up, self.held)
-
-    @staticmethod
-    def usable(engine: Engine) -> bool:
-        """Whether the database is PostgreSQL."""
-        return engine.dialect.name == "postgresql"
-
-    async def mark_sent(self, call: Call, owner: str, message_id: int | None) -> bool | None:
-        """As `mark_sent` (the module's), for a call `recorded_alone`; None when the record could
-        not be made here (nothing was recorded, or it is not known whether it was: recording it
-        again is harmless, the second finds the call already finished)."""
-        try:
-            connection = await self._connected()
-            done = await _FINISH["postgresql"].run_async(connection, self.dialect, _finished(call, owner, _sent(call, message_id)))
-        except (OSError, DBAPIError, self.dialect.loaded_dbapi.Error) as exc:
-            log.warning("could not record reply %s as sent from the event loop (%s); recording it in a thread", call.id, exc)
-            await self.close()
-            return None
-        return done.rowcount == 1
-
-    async def _connected(self) -> Any:
-        async with self.opening:
-            if not self.held or self.held[0].closed:
-                import psycopg  # only on PostgreSQL, whose engine has imported it already
-
-                args, kwargs = self.dialect.create_connect_args(self.engine.url)
-                self.held[:] = [await psycopg.AsyncConnection.connect(*args, autocommit=True, **kwargs)]
-            return self.held[0]
-
-    async def close(self) -> None:
-        """Close the connection (it is opened again if another reply is recorded)."""
-        held, self.held[:] = list(self.held), []
-        for connection in held:
-            if not connection.closed:
-                await connection.close()
-
-
-def _hang_up(held: list[Any]) -> None:
-    """The connection of an AwaitedMarks thrown away without `close` ends without the event loop."""
-    for connection in held:
-        if not connection.closed:
-            connection.pgconn.finish()
+async def mark_sent_on_loop(loop: LoopConnection, call: Call, owner: str, message_id: int | None) -> bool | None:
+    """As `mark_sent`, for a call `recorded_alone`, awaited on the event loop (PostgreSQL,
+    storage/loop_connection.py) instead of in a thread: the same one statement, its commit not
+    waiting for the disk (`_FINISH`). None when the record could not be made there (nothing was
+    recorded, or it is not known whether it was: recording it again in a thread is harmless, the
+    second finds the call already finished)."""
+    done = await loop.run(_FINISH["postgresql"], _finished(call, owner, _sent(call, message_id)), f"record reply {call.id} as sent")
+    return None if done is None else done.rowcount == 1
 
 
 def _sent(call: Call, message_id: int | None) -> dict[str, Any]:

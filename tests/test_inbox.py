@@ -23,13 +23,15 @@ from telegram.request import RequestData
 
 import storage.inbox
 from bot.claims import release_dead
-from bot.inbox import InboxWorker, poll, written
+from bot.inbox import InboxWorker, poll, worker_for, written
 from bot.settings import Settings
 from bot.telegram_app import build_application
 from bot.webhook import MAX_BODY, SECRET_HEADER, WebhookApp
 from dialogs.engine import Engine
 from knowledge.loader import Knowledge
 from storage.db import make_engine
+from storage.inbox import Incoming
+from storage.loop_connection import LoopConnection
 from storage.models import InboxUpdate, NeedDraft, ProcessedUpdate, utcnow
 from storage.users import preset_language
 from tests.telegram_fake import RecordingRequest, texts
@@ -59,7 +61,7 @@ class BotProcess:
     def __init__(self, url: str, knowledge: Knowledge, settings: Settings, request: RecordingRequest) -> None:
         self.engine = Engine(make_engine(url), knowledge, settings.engine_settings())
         self.app = build_application(settings, self.engine, request=request)
-        self.worker = InboxWorker(self.app, self.engine.db, self.app.bot_data["owner"])
+        self.worker = worker_for(self.app)
 
     async def __aenter__(self) -> BotProcess:
         await self.app.initialize()
@@ -70,6 +72,7 @@ class BotProcess:
         await self.worker.stop()
         await self.working
         await self.app.shutdown()
+        await self.app.bot_data["outbox"].close()
         self.engine.db.dispose()
 
     async def die(self) -> None:
@@ -137,6 +140,55 @@ async def test_on_postgresql_an_inbox_write_is_made_in_a_thread(db_url: str) -> 
     loop_thread = threading.get_ident()
     assert not await written(db, lambda: threading.get_ident() == loop_thread), "its statements wait on the network"
     db.dispose()
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_on_postgresql_storing_and_finishing_an_update_are_one_statement_each_on_the_event_loop(db_url: str) -> None:
+    """As `receive` and `finish_and_next` do in a thread: a person's first update is claimed as it
+    is stored and their next waits; an update stored or handled before is left out; finishing
+    an update claims the person's next. A cut connection answers None, and the next write opens
+    a new one."""
+    db = make_engine(db_url)
+    loop_db = LoopConnection(db)
+    lease = timedelta(minutes=2)
+    rows = [(2, 7, {"text": "二"}), (1, 7, {"text": "一"}), (3, 8, {"text": "三"})]
+    first, other = Incoming(1, 7, {"text": "一"}, 1), Incoming(3, 8, {"text": "三"}, 1)
+    assert await storage.inbox.receive_on_loop(loop_db, rows, "me") == [first, other]
+    assert await storage.inbox.receive_on_loop(loop_db, [*rows, (4, 9, {})], "") == [], "stored before, or stored unclaimed"
+    with Session(db) as session:
+        session.add(ProcessedUpdate(update_id=5, created_at=utcnow()))
+        session.commit()
+    assert await storage.inbox.receive_on_loop(loop_db, [(5, 10, {}), (6, 9, {})], "me") == [], "5 was handled; 4 waits before 6"
+    assert await storage.inbox.next_on_loop(loop_db, first, "me", lease) == [Incoming(2, 7, {"text": "二"}, 1)]
+    assert await storage.inbox.next_on_loop(loop_db, Incoming(2, 7, {"text": "二"}, 1), "me", lease) == []
+    assert await storage.inbox.next_on_loop(loop_db, other, "someone else", lease) == [], "not that process's update"
+    with Session(db) as session:
+        assert session.exec(select(InboxUpdate.update_id, InboxUpdate.claimed_by).order_by(InboxUpdate.update_id)).all() == [(3, "me"), (4, ""), (6, "")]
+    with db.connect() as connection:
+        connection.exec_driver_sql(f"SELECT pg_terminate_backend({loop_db.held[0].info.backend_pid})")
+    assert await storage.inbox.receive_on_loop(loop_db, [(7, 11, {})], "me") is None
+    assert await storage.inbox.receive_on_loop(loop_db, [(7, 11, {})], "me") == [Incoming(7, 11, {}, 1)]
+    await loop_db.close()
+    db.dispose()
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_on_postgresql_the_worker_stores_and_finishes_updates_on_the_event_loop(
+    db_url: str, knowledge: Knowledge, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rep's two messages are stored, handled in order and finished with no inbox write in a thread."""
+
+    def in_a_thread(*_: Any) -> Any:
+        raise AssertionError("an inbox write went to a thread")
+
+    for write in ("receive", "finish_and_next"):
+        monkeypatch.setattr(storage.inbox, write, in_a_thread)
+    request = RecordingRequest()
+    async with BotProcess(db_url, knowledge, settings, request) as process:
+        await process.worker.receive([Update.de_json(said(50, REP, "/help"), process.app.bot), Update.de_json(said(51, REP, "/whoami"), process.app.bot)])
+        await until(inbox_is_empty(db_url))
+    replies = texts(request.calls)
+    assert len(replies) == 2 and "/lang" in replies[0] and str(REP) in replies[1]
 
 
 def inbox_is_empty(url: str) -> Callable[[], bool]:
@@ -229,6 +281,12 @@ class PollingTelegram(RecordingRequest):
         return 200, json.dumps({"ok": True, "result": self.pending}).encode()
 
 
+async def loop_connection_away(*_: Any) -> None:
+    """storage.inbox.receive_on_loop when the event loop's connection has failed (PostgreSQL): the
+    worker stores the updates in a thread instead, where these tests make the database fail."""
+    return None
+
+
 async def test_polling_confirms_an_update_to_telegram_only_once_it_is_stored(
     db_url: str, knowledge: Knowledge, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -241,6 +299,7 @@ async def test_polling_confirms_an_update_to_telegram_only_once_it_is_stored(
                 raise failures.pop()
             return real(*args)
 
+        monkeypatch.setattr(storage.inbox, "receive_on_loop", loop_connection_away)
         monkeypatch.setattr(storage.inbox, "receive", receive)
         stop = asyncio.Event()
         polling = asyncio.create_task(poll(process.app, process.worker, [], stop))
@@ -272,13 +331,14 @@ async def test_the_webhook_answers_200_only_once_the_update_is_stored(
     engine = Engine(make_engine(db_url), knowledge, settings.engine_settings())
     app = build_application(settings, engine, request=request)
     await app.initialize()
-    worker = InboxWorker(app, engine.db, app.bot_data["owner"])
+    worker = worker_for(app)
     body = json.dumps(said(40, REP, "/help")).encode()
 
     def away(*_: Any) -> Any:
         raise RuntimeError("the database is away")
 
     with monkeypatch.context() as patch:
+        patch.setattr(storage.inbox, "receive_on_loop", loop_connection_away)
         patch.setattr(storage.inbox, "receive", away)
         assert await post(app, worker, body) == 500, "Telegram must send it again"
     assert texts(request.calls) == []
@@ -288,4 +348,5 @@ async def test_the_webhook_answers_200_only_once_the_update_is_stored(
     with Session(engine.db) as session:
         assert session.get(ProcessedUpdate, 40) is not None and session.exec(select(InboxUpdate)).all() == []
     await app.shutdown()
+    await app.bot_data["outbox"].close()
     engine.db.dispose()

@@ -29,6 +29,7 @@ from dialogs.core.events import Button, Picture, Reply
 from dialogs.engine import Engine
 from dialogs.pictures import charts, drawings
 from storage import claims, outbox
+from storage.loop_connection import LoopConnection
 from storage.models import DialogState, OutboxMessage, utcnow
 from storage.outbox import Outgoing
 from storage.prepared import Prepared
@@ -376,7 +377,7 @@ def test_on_sqlite_a_sent_reply_is_recorded_at_once_and_never_waits_for_a_writer
     """The event loop records a reply as sent itself only when nothing else is writing; otherwise
     it records nothing and leaves the record to a thread (bot/outbox.py), so it never waits."""
     if not outbox.SentMarks.usable(engine.db):
-        pytest.skip("PostgreSQL's replies are recorded by storage/outbox.AwaitedMarks")
+        pytest.skip("PostgreSQL's replies are recorded by storage/outbox.mark_sent_on_loop")
     marks = outbox.SentMarks(engine.db)
     calls = three_replies_to_send(engine)
     with another_thread_writing(engine.db):
@@ -399,19 +400,19 @@ async def test_on_postgresql_the_event_loop_records_a_sent_reply_and_a_thread_do
     """The loop awaits the record on a connection of its own instead of handing it to a thread.
     When that connection has died, the record answers None (nothing recorded) so that the caller
     records it in a thread, and the next record opens a new connection."""
-    if not outbox.AwaitedMarks.usable(engine.db):
+    if not LoopConnection.usable(engine.db):
         pytest.skip("SQLite's replies are recorded by storage/outbox.SentMarks")
-    marks = outbox.AwaitedMarks(engine.db)
+    loop_db = LoopConnection(engine.db)
     calls = three_replies_to_send(engine)
-    assert await marks.mark_sent(calls[0], "host:1:me", message_id=101) is True
-    assert await marks.mark_sent(calls[1], "host:2:someone-else", message_id=102) is False, "not this sender's call"
+    assert await outbox.mark_sent_on_loop(loop_db, calls[0], "host:1:me", message_id=101) is True
+    assert await outbox.mark_sent_on_loop(loop_db, calls[1], "host:2:someone-else", message_id=102) is False, "not this sender's call"
     with engine.db.connect() as connection:
-        connection.exec_driver_sql(f"SELECT pg_terminate_backend({marks.held[0].info.backend_pid})")
-    assert await marks.mark_sent(calls[1], "host:1:me", message_id=102) is None
+        connection.exec_driver_sql(f"SELECT pg_terminate_backend({loop_db.held[0].info.backend_pid})")
+    assert await outbox.mark_sent_on_loop(loop_db, calls[1], "host:1:me", message_id=102) is None
     assert statuses(engine, 7) == ["sent", "sending", "sending"]
-    assert await marks.mark_sent(calls[1], "host:1:me", message_id=102) is True
-    await marks.close()
-    assert marks.held == []
+    assert await outbox.mark_sent_on_loop(loop_db, calls[1], "host:1:me", message_id=102) is True
+    await loop_db.close()
+    assert loop_db.held == []
     with Session(engine.db) as session:
         assert session.exec(select(OutboxMessage.message_id).order_by(col(OutboxMessage.id))).all() == [101, 102, None]
 
@@ -419,13 +420,13 @@ async def test_on_postgresql_the_event_loop_records_a_sent_reply_and_a_thread_do
 async def test_a_reply_the_event_loop_could_not_record_is_recorded_in_a_thread(settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     telegram = await telegram_with(RecordingRequest(), settings, engine)
     box = outbox_of(telegram)
-    if box.awaited is None:
+    if box.loop_db is None:
         pytest.skip("on SQLite a record the loop cannot make is storage/outbox.SentMarks' test's")
 
     async def failed(*_: Any) -> None:
         return None
 
-    monkeypatch.setattr(box.awaited, "mark_sent", failed)
+    monkeypatch.setattr(box.loop_db, "run", failed)
     await telegram.send(7, "/help", lang="en")
     assert statuses(engine, 7) == ["sent"]
     await telegram.app.shutdown()
