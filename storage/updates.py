@@ -9,6 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from storage.db import without_fsync
 from storage.models import InboxUpdate, ProcessedUpdate, utcnow
 from storage.prepared import Prepared
 
@@ -16,11 +17,12 @@ PROCESSED: Table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
 INBOX: Table = InboxUpdate.__table__  # type: ignore[attr-defined]
 # Every update runs these (storage/prepared.py); an update id already recorded inserts nothing,
 # and the update leaves the inbox. PostgreSQL does both in one statement (a DELETE in WITH runs
-# whatever the INSERT does); SQLite has no DELETE in WITH, so there it is a second statement.
+# whatever the INSERT does), and an update that was in the inbox has its transaction's commit not
+# wait for the disk (see `claim_update`); SQLite has no DELETE in WITH, so there it is a second statement.
 _LEAVE_INBOX = delete(INBOX).where(INBOX.c.update_id == bindparam("leaving"))
 _RECORD: dict[str, tuple[Prepared, Prepared | None]] = {
     "sqlite": (Prepared(sqlite.insert(PROCESSED).on_conflict_do_nothing()), Prepared(_LEAVE_INBOX)),
-    "postgresql": (Prepared(postgresql.insert(PROCESSED).on_conflict_do_nothing().add_cte(_LEAVE_INBOX.cte("left_inbox"))), None),
+    "postgresql": (Prepared(postgresql.insert(PROCESSED).on_conflict_do_nothing().add_cte(without_fsync(_LEAVE_INBOX).cte("left_inbox"))), None),
 }
 
 
@@ -36,6 +38,15 @@ def claim_update(session: Session, update_id: int) -> bool:
     PostgreSQL makes the insert wait for that transaction and inserts nothing if it
     committed, so the update is recognised as handled (its inbox row goes either way: the
     inbox worker finishes an update whatever the engine made of it).
+
+    On PostgreSQL, when the update was in the inbox, the transaction's commit does not wait for
+    the disk (storage/db.without_fsync, set as the inbox row goes). The update itself was stored
+    durably before Telegram was told it arrived (storage/inbox.py), so a crash of the database
+    server that loses this commit loses it together with the inbox row's deletion, and with every
+    commit after it (PostgreSQL writes its log in order, and any durable commit flushes what came
+    before it): the update is handled again, from the state it was first handled in, and the rep
+    may see its reply twice. An update handled without the inbox (tests, the benchmark) commits
+    durably, as before.
     """
     connection = session.connection()
     record, leave_inbox = _RECORD[connection.dialect.name]

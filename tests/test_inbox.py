@@ -33,6 +33,7 @@ from storage.db import make_engine
 from storage.inbox import Incoming
 from storage.loop_connection import LoopConnection
 from storage.models import InboxUpdate, NeedDraft, ProcessedUpdate, utcnow
+from storage.updates import claim_update
 from storage.users import preset_language
 from tests.telegram_fake import RecordingRequest, texts
 from tests.writers import another_thread_writing
@@ -189,6 +190,23 @@ async def test_on_postgresql_the_worker_stores_and_finishes_updates_on_the_event
         await until(inbox_is_empty(db_url))
     replies = texts(request.calls)
     assert len(replies) == 2 and "/lang" in replies[0] and str(REP) in replies[1]
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_on_postgresql_handling_an_update_from_the_inbox_commits_without_waiting_for_the_disk(db_url: str) -> None:
+    """The inbox holds the update durably until the commit of its handling takes it out, so that
+    commit need not wait for the disk: if the database loses it, the update is handled again. An
+    update handled without the inbox commits durably."""
+    db = make_engine(db_url)
+    storage.inbox.receive(db, [(60, REP, said(60, REP, "/help"))])
+    for update_id, synchronous_commit in ((60, "off"), (61, "on")):
+        with Session(db) as session:
+            session.connection().exec_driver_sql("SET LOCAL synchronous_commit = on")  # as on a production server
+            assert claim_update(session, update_id)
+            assert session.connection().exec_driver_sql("SHOW synchronous_commit").scalar() == synchronous_commit
+            session.commit()
+    assert storage.inbox.waiting(db) == 0
+    db.dispose()
 
 
 def inbox_is_empty(url: str) -> Callable[[], bool]:
