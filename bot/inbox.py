@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -71,9 +71,8 @@ async def written(db: DbEngine, write: Callable[..., T], *args: Any) -> T:
     In a thread each write cost two thread hops and, with updates in flight, often found the
     lock taken by a turn, which then went to a thread too (bench/roleplay_bench.py --inbox).
     As with Engine.handle_here, another process writing the same SQLite file (a `salescoach`
-    command) holds the loop for as long as its write. On PostgreSQL the worker makes the two
-    writes of every update (storing it, finishing it) on the event loop's own connection instead
-    (`InboxWorker.loop_db`)."""
+    command) holds the loop for as long as its write. On PostgreSQL the worker makes these writes
+    on the event loop's own connection instead (`InboxWorker.loop_db`)."""
     with writer_lock_if_free(db) as held:
         if held:
             return write(*args)
@@ -83,9 +82,9 @@ async def written(db: DbEngine, write: Callable[..., T], *args: Any) -> T:
 class InboxWorker:
     """Handles the inbox's updates through `app`'s handlers; several processes may share an inbox.
 
-    With `loop_db` (PostgreSQL: the outbox's, storage/loop_connection.py), storing an update and
-    finishing it are each one statement awaited on the event loop, not a transaction in a thread;
-    the thread's way remains for when that connection fails."""
+    With `loop_db` (PostgreSQL: the outbox's, storage/loop_connection.py), storing updates,
+    claiming those waiting and finishing one are each one statement awaited on the event loop,
+    not a transaction in a thread; the thread's way remains for when that connection fails."""
 
     def __init__(
         self,
@@ -111,7 +110,7 @@ class InboxWorker:
         as they are stored and handled at once; the rest wait for the worker's next round.
         """
         room = len(self.working) < self.parallel and not self._stopping
-        claimed = await self._stored(storable(updates), self.owner if room else "")
+        claimed = await self._write(inbox.receive_on_loop, inbox.receive, storable(updates), self.owner if room else "")
         received = {update.update_id: update for update in updates}
         for item in claimed:
             self._start(item, received[item.update_id])
@@ -119,21 +118,14 @@ class InboxWorker:
             self._left = True
             self.wake()
 
-    async def _stored(self, rows: list[tuple[int, int, dict[str, Any]]], owner: str) -> list[Incoming]:
-        """The updates committed to the inbox; those claimed for `owner`."""
+    async def _write(self, on_loop: Callable[..., Awaitable[T | None]], in_thread: Callable[..., T], *args: Any) -> T:
+        """`on_loop(self.loop_db, *args)`, one statement awaited on the event loop (PostgreSQL);
+        `in_thread(self.db, *args)` (`written`) elsewhere, or when that could not be made."""
         if self.loop_db is not None:
-            claimed = await inbox.receive_on_loop(self.loop_db, rows, owner)
-            if claimed is not None:
-                return claimed
-        return await written(self.db, inbox.receive, self.db, rows, owner)
-
-    async def _finished(self, item: Incoming) -> Incoming | None:
-        """`item` gone from the inbox; the person's next update, now claimed here, if there is one free."""
-        if self.loop_db is not None:
-            following = await inbox.next_on_loop(self.loop_db, item, self.owner, self.lease)
-            if following is not None:
-                return following[0] if following else None
-        return await written(self.db, inbox.finish_and_next, self.db, item, self.owner, self.lease)
+            done = await on_loop(self.loop_db, *args)
+            if done is not None:
+                return done
+        return await written(self.db, in_thread, self.db, *args)
 
     def _start(self, item: Incoming, update: Update | None = None) -> None:
         """Work `item`'s person from `item` on (`update` is it, already read), in a task of their own."""
@@ -153,7 +145,7 @@ class InboxWorker:
             self._left = True
             if free > 0:
                 try:
-                    heads, self._left = await written(self.db, inbox.claim_heads, self.db, self.owner, self.lease, free, set(self.working))
+                    heads, self._left = await self._write(inbox.heads_on_loop, inbox.claim_heads, self.owner, self.lease, free, set(self.working))
                 except Exception:  # the database may be back at the next sweep
                     log.exception("could not read the inbox")
                     heads = []
@@ -180,7 +172,8 @@ class InboxWorker:
         try:
             while item is not None and not self._stopping:
                 await self._handle(item, update if item is first else None)
-                item = await self._finished(item)
+                following = await self._write(inbox.next_on_loop, inbox.finish_and_next, item, self.owner, self.lease)
+                item = following[0] if following else None
         except Exception:  # the claim runs out and the update is handled again
             log.exception("the inbox could not go on with an update")
         finally:

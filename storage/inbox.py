@@ -14,7 +14,28 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Table, and_, bindparam, case, column, delete, exists, func, insert, null, or_, select, union_all, update
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Table,
+    all_,
+    and_,
+    bindparam,
+    case,
+    column,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col
@@ -84,8 +105,29 @@ def _next_on_loop() -> Prepared:
     return Prepared(claim.returning(INBOX.c.update_id, INBOX.c.user_key, INBOX.c.payload, INBOX.c.tries))
 
 
+def _heads_on_loop() -> Prepared:
+    """`claim_heads` as one PostgreSQL statement (`heads_on_loop`). It always returns a row, with
+    how many people's first updates were free: none taken, the row's update is NULL."""
+    free = or_(INBOX.c.claimed_by == "", and_(INBOX.c.claimed_at.is_not(None), INBOX.c.claimed_at < bindparam("expired")))
+    first = select(func.min(INBOX.c.update_id)).group_by(INBOX.c.user_key).scalar_subquery()
+    waiting = select(INBOX.c.update_id, INBOX.c.user_key).where(INBOX.c.update_id.in_(first), free).cte("waiting")
+    skip = bindparam("skip", type_=postgresql.ARRAY(BigInteger))
+    chosen = select(waiting.c.update_id).where(waiting.c.user_key != all_(skip)).order_by(waiting.c.update_id).limit(bindparam("limit"))
+    taken = (
+        update(INBOX)
+        .where(INBOX.c.update_id.in_(chosen), free)
+        .values(claimed_by=bindparam("owner"), claimed_at=bindparam("now"), tries=INBOX.c.tries + 1)
+        .returning(INBOX.c.update_id, INBOX.c.user_key, INBOX.c.payload, INBOX.c.tries)
+        .cte("taken")
+    )
+    one = select(literal(1).label("one")).subquery("one")
+    count = select(func.count()).select_from(waiting).scalar_subquery().label("waiting")
+    return Prepared(select(taken.c.update_id, taken.c.user_key, taken.c.payload, taken.c.tries, count).select_from(one.outerjoin(taken, true())))
+
+
 _RECEIVE_ON_LOOP = _received_on_loop()
 _NEXT_ON_LOOP = _next_on_loop()
+_HEADS_ON_LOOP = _heads_on_loop()
 
 
 @dataclass(frozen=True)
@@ -196,9 +238,22 @@ def claim_heads(engine: Engine, owner: str, lease: timedelta, limit: int, skip: 
     return taken, left
 
 
-def finish_and_next(engine: Engine, done: Incoming, owner: str, lease: timedelta, now: datetime | None = None) -> Incoming | None:
+async def heads_on_loop(loop: LoopConnection, owner: str, lease: timedelta, limit: int, skip: set[int]) -> tuple[list[Incoming], bool] | None:
+    """`claim_heads` on PostgreSQL, awaited on the event loop in one statement; None when it could
+    not be made there (the caller then does it in a thread)."""
+    now = utcnow()
+    params = {"owner": owner, "now": now, "expired": now - lease, "limit": limit, "skip": sorted(skip)}
+    found = await loop.run(_HEADS_ON_LOOP, params, "claim the inbox's waiting updates")
+    if found is None:
+        return None
+    taken = sorted((Incoming(*row[:4]) for row in found.rows if row[0] is not None), key=lambda item: item.update_id)
+    return taken, found.rows[0][4] > len(taken)
+
+
+def finish_and_next(engine: Engine, done: Incoming, owner: str, lease: timedelta, now: datetime | None = None) -> list[Incoming]:
     """Forget the handled update (the engine's transaction usually has) and claim the same
-    person's next one, if nobody has it; a read alone when there is nothing to do."""
+    person's next one, if nobody has it (a list of one, or none); a read alone when there is
+    nothing to do."""
     now = now or utcnow()
     with engine.begin() as connection:
         rows = connection.execute(_QUEUE, {"key": done.user_key}).all()
@@ -206,7 +261,8 @@ def finish_and_next(engine: Engine, done: Incoming, owner: str, lease: timedelta
             connection.execute(delete(INBOX).where(INBOX.c.update_id == done.update_id, INBOX.c.claimed_by == owner))
             rows = rows[1:]
         free = rows and (not rows[0].claimed_by or (rows[0].claimed_at is not None and rows[0].claimed_at < now - lease))
-        return _take(connection, rows[0], owner, now, lease) if free else None
+        taken = _take(connection, rows[0], owner, now, lease) if free else None
+        return [taken] if taken is not None else []
 
 
 def release(engine: Engine, owner: str) -> None:

@@ -174,6 +174,35 @@ async def test_on_postgresql_storing_and_finishing_an_update_are_one_statement_e
 
 
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+@pytest.mark.parametrize("where", ["event loop", "thread"])
+async def test_on_postgresql_a_sweep_claims_the_first_waiting_update_of_each_person_nobody_handles(db_url: str, where: str) -> None:
+    """One statement on the event loop claims what `claim_heads` claims in a thread: people's first
+    updates, oldest first, up to the limit, none of a person this process works already, and
+    one whose claim's lease ran out; and it says whether free ones were left."""
+    db = make_engine(db_url)
+    loop_db = LoopConnection(db)
+    lease = timedelta(minutes=2)
+
+    async def sweep(owner: str, limit: int, skip: set[int]) -> tuple[list[Incoming], bool]:
+        if where == "thread":
+            return storage.inbox.claim_heads(db, owner, lease, limit, skip)
+        found = await storage.inbox.heads_on_loop(loop_db, owner, lease, limit, skip)
+        assert found is not None
+        return found
+
+    storage.inbox.receive(db, [(1, 7, {}), (2, 7, {}), (3, 8, {}), (4, 9, {}), (5, 10, {})])
+    assert await sweep("me", 2, {8}) == ([Incoming(1, 7, {}, 1), Incoming(4, 9, {}, 1)], True)
+    assert await sweep("me", 5, set()) == ([Incoming(3, 8, {}, 1), Incoming(5, 10, {}, 1)], False)
+    assert await sweep("me", 5, set()) == ([], False), "7's second update waits behind the first"
+    with Session(db) as session:
+        session.exec(update(InboxUpdate).where(InboxUpdate.update_id == 3).values(claimed_at=utcnow() - 2 * lease))
+        session.commit()
+    assert await sweep("another process", 5, set()) == ([Incoming(3, 8, {}, 2)], False)
+    await loop_db.close()
+    db.dispose()
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 async def test_on_postgresql_the_worker_stores_and_finishes_updates_on_the_event_loop(
     db_url: str, knowledge: Knowledge, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -182,7 +211,7 @@ async def test_on_postgresql_the_worker_stores_and_finishes_updates_on_the_event
     def in_a_thread(*_: Any) -> Any:
         raise AssertionError("an inbox write went to a thread")
 
-    for write in ("receive", "finish_and_next"):
+    for write in ("receive", "claim_heads", "finish_and_next"):
         monkeypatch.setattr(storage.inbox, write, in_a_thread)
     request = RecordingRequest()
     async with BotProcess(db_url, knowledge, settings, request) as process:
