@@ -71,6 +71,12 @@ class PostgresServer:
     def start(self) -> None:
         """Create the cluster, start the server and prepare the template every test database is copied from."""
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
+        self._serve()
+        self._admin(f"CREATE DATABASE {TEMPLATE}")
+        template = make_engine(self.url(TEMPLATE))
+        template.dispose()
+
+    def _serve(self) -> None:
         options = " ".join(
             [
                 f"-p {self.port}",
@@ -82,13 +88,21 @@ class PostgresServer:
             ]
         )
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-o", options, "-w", "-t", "60", "start")
-        self._admin(f"CREATE DATABASE {TEMPLATE}")
-        template = make_engine(self.url(TEMPLATE))
-        template.dispose()
 
     def stop(self) -> None:
         """Stop the server at once (its data is thrown away anyway)."""
         self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def crash_and_restart(self) -> None:
+        """The server dies at once, as in a crash: what it had not written out of its memory (the
+        log of commits that did not wait for the disk) is lost. Then it starts again and recovers."""
+        self.stop()
+        self._serve()
+
+    def configure(self, setting: str, value: str) -> None:
+        """Change one server setting from now on (ALTER SYSTEM, then a reload)."""
+        self._admin(f"ALTER SYSTEM SET {setting} = '{value}'")
+        self._admin("SELECT pg_reload_conf()")
 
     def url(self, database: str) -> str:
         """The SQLAlchemy URL of one database on this server."""

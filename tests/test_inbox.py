@@ -35,6 +35,7 @@ from storage.loop_connection import LoopConnection
 from storage.models import InboxUpdate, NeedDraft, ProcessedUpdate, utcnow
 from storage.updates import claim_update
 from storage.users import preset_language
+from tests.postgres import postgres_server
 from tests.telegram_fake import RecordingRequest, texts
 from tests.writers import another_thread_writing
 
@@ -236,6 +237,35 @@ def test_on_postgresql_handling_an_update_from_the_inbox_commits_without_waiting
             session.commit()
     assert storage.inbox.waiting(db) == 0
     db.dispose()
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_a_crash_of_postgresql_may_lose_a_handled_updates_commit_but_never_the_update(knowledge: Knowledge, settings: Settings) -> None:
+    """The rep's message is stored durably; the commit of its handling does not wait for the disk
+    and is lost when the database and the bot die together. After the restart the message is in
+    the inbox again and is answered again: the rep sees the answer twice, and nothing is lost."""
+    request = RecordingRequest()
+    with postgres_server(durable=True) as server, server.fresh_database() as url:
+        server.configure("wal_writer_delay", "10s")  # the handling's commit stays in the server's memory
+        server.configure("autovacuum", "off")  # and no other commit writes it out before the crash
+        crashed = await BotProcess(url, knowledge, settings, request).__aenter__()
+        await crashed.receive(said(70, REP, "/help"))
+        await until(lambda: texts(request.calls))
+        await crashed.die()
+        server.crash_and_restart()
+        db = make_engine(url)
+        with Session(db) as session:
+            assert session.get(ProcessedUpdate, 70) is None, "the handling's commit was lost"
+        assert storage.inbox.waiting(db) == 1, "the message itself was not"
+        async with BotProcess(url, knowledge, settings, request) as restarted:
+            release_dead(restarted.engine.db, restarted.app.bot_data["owner"])
+            restarted.worker.wake()
+            await until(inbox_is_empty(url))
+        with Session(db) as session:
+            assert session.get(ProcessedUpdate, 70) is not None
+        db.dispose()
+    answers = [t for t in texts(request.calls) if "/lang" in t]
+    assert len(answers) == 2, "answered before the crash, and again after it"
 
 
 def inbox_is_empty(url: str) -> Callable[[], bool]:
