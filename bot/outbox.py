@@ -289,6 +289,8 @@ class Outbox:
                 done = self.marks.mark_sent(call, self.owner, message_id)
             elif self.loop_db is not None:
                 done = await outbox.mark_sent_on_loop(self.loop_db, call, self.owner, message_id)
+                if done is None:
+                    return await asyncio.to_thread(outbox.mark_sent_in_doubt, self.db, call, self.owner, message_id)
             if done is not None:
                 return done
         return await asyncio.to_thread(outbox.mark_sent, self.db, call, self.owner, message_id, poll_id)

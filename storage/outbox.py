@@ -242,6 +242,17 @@ def mark_sent(engine: Engine, call: Call, owner: str, message_id: int | None, po
     return _finish(engine, call, owner, poll_id, **_sent(call, message_id))
 
 
+def mark_sent_in_doubt(engine: Engine, call: Call, owner: str, message_id: int | None) -> bool:
+    """`mark_sent` for a call whose record may have been made already: the event loop's
+    connection failed without saying whether the server had committed its record
+    (`mark_sent_on_loop`). True also when the call is found recorded as sent with this message."""
+    if mark_sent(engine, call, owner, message_id):
+        return True
+    with engine.connect() as connection:
+        found = connection.execute(core_select(OUTBOX.c.status, OUTBOX.c.message_id).where(OUTBOX.c.id == call.id)).first()
+    return found is not None and tuple(found) == ("sent", message_id)
+
+
 class SentMarks:
     """SQLite: a reply recorded as sent straight from the event loop, when the database can be
     written at once.

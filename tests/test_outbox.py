@@ -417,17 +417,27 @@ async def test_on_postgresql_the_event_loop_records_a_sent_reply_and_a_thread_do
         assert session.exec(select(OutboxMessage.message_id).order_by(col(OutboxMessage.id))).all() == [101, 102, None]
 
 
-async def test_a_reply_the_event_loop_could_not_record_is_recorded_in_a_thread(settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("committed", [False, True], ids=["nothing recorded", "recorded, its answer lost"])
+async def test_a_reply_the_event_loop_could_not_record_is_recorded_in_a_thread(
+    settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, committed: bool
+) -> None:
+    """When the event loop's connection fails, a thread records the reply. If the loop's record
+    had been committed after all (the connection was cut before the answer came), the reply is
+    not taken for one sent after this sender's claim ran out."""
     telegram = await telegram_with(RecordingRequest(), settings, engine)
     box = outbox_of(telegram)
     if box.loop_db is None:
         pytest.skip("on SQLite a record the loop cannot make is storage/outbox.SentMarks' test's")
+    run = box.loop_db.run
 
-    async def failed(*_: Any) -> None:
+    async def failed(*args: Any) -> None:
+        if committed:
+            await run(*args)
         return None
 
     monkeypatch.setattr(box.loop_db, "run", failed)
     await telegram.send(7, "/help", lang="en")
     assert statuses(engine, 7) == ["sent"]
+    assert "claim had run out" not in caplog.text
     await telegram.app.shutdown()
     await box.close()
