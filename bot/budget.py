@@ -5,7 +5,8 @@ budget in the database).
 Replies and pushes draw on one budget. Replies may use a burst of 10 overall and 4 per chat (a
 long answer in several messages goes at once); pushes only 5 overall and strictly one a second
 per chat, so a push running at full rate leaves replies room to go first. Only calls that show a
-new message count (sendMessage, sendDocument): Telegram's broadcast limit is about those. A call
+new message count (sendMessage, sendDocument, sendPhoto, sendPoll): Telegram's broadcast limit
+is about those. A call
 that has taken its place here says so to the process's own cap on calls (bot/telegram_app.py:
 OverallLimit), which then lets it through uncounted: counted twice, a push at the full 30 a second
 left the cap no room for the trainer's progress edits, and each edit took an invitation's turn.
@@ -25,7 +26,7 @@ from telegram.ext import ContextTypes, ExtBot
 from storage import pace
 from storage.pace import Rule, Taken
 
-COUNTED = frozenset({"message", "document"})
+COUNTED = frozenset({"message", "document", "photo", "poll"})
 BURST, BULK_BURST = 10, 5
 CHAT_BURST = 4
 LONGEST_WAIT = 2.0  # a reply waits this long for its chat at most; longer, it goes back to the outbox

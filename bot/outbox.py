@@ -213,6 +213,7 @@ class Outbox:
                 type=Poll.QUIZ,
                 correct_option_ids=[data["correct"]],
                 explanation=data["explanation"] or None,
+                **paced,
             )
             return sent.message_id, sent.poll.id if sent.poll is not None else None
         if call.kind == "photo":
@@ -224,6 +225,7 @@ class Outbox:
                 caption=data["text"] or None,
                 parse_mode=ParseMode.HTML,
                 reply_markup=keyboard(data["markup"]),
+                **paced,
             )
             return sent.message_id, None
         if call.kind == "edit" and call.edit_message_id is not None:

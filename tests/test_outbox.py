@@ -30,9 +30,10 @@ from dialogs.engine import Engine
 from dialogs.pictures import charts, drawings
 from storage import claims, outbox
 from storage.loop_connection import LoopConnection
-from storage.models import DialogState, OutboxMessage, utcnow
+from storage.models import DialogState, OutboxMessage, QuizAttempt, utcnow
 from storage.outbox import Outgoing
 from storage.prepared import Prepared
+from storage.quiz_polls import PollTarget
 from tests.pictures import assert_picture
 from tests.telegram_fake import TOKEN, Call, FakeTelegram, RecordingRequest, photos, telegram_with, texts
 from tests.test_results import setup as setup_results
@@ -241,11 +242,28 @@ async def test_every_call_the_shared_budget_does_not_pace_goes_through_the_overa
     assert time.monotonic() - started >= 0.9, "20 calls at 10 a second take about a second"
 
 
-async def test_replies_paced_by_the_shared_budget_leave_the_processs_own_cap_to_the_rest(engine: Engine) -> None:
-    """With a cap of 10 calls an hour, twenty reps' replies still go: each took its place in the
-    budget all processes share, so the process's cap does not count it a second time."""
+NEW_MESSAGES = {
+    "message": ("sendMessage", {"text": "您好", "markup": []}, None),
+    "photo": ("sendPhoto", {"text": "📊 图表", "markup": [], "filename": "chart.png", "drawing": "quiz_scores", "args": {}}, b"\x89PNG"),
+    "poll": ("sendPoll", {"question": "[1/1] 开放式问题是?", "options": ["为什么", "是不是"], "correct": 0, "explanation": ""}, None),
+}
+
+
+def asked(kind: str, chat: int) -> dict[str, Any]:
+    """What a quiz poll to `chat` asks (nothing for other kinds)."""
+    return {"target": PollTarget(chat, 1, "spin_basics", "q1", ("a", "b")).to_json()} if kind == "poll" else {}
+
+
+@pytest.mark.parametrize("kind", NEW_MESSAGES)
+async def test_replies_paced_by_the_shared_budget_leave_the_processs_own_cap_to_the_rest(engine: Engine, kind: str) -> None:
+    """With a cap of 10 calls an hour, twenty reps' replies still go: each new message (text, a
+    chart, a quiz poll) took its place in the budget all processes share, so the process's cap
+    does not count it a second time."""
+    method, payload, content = NEW_MESSAGES[kind]
     with Session(engine.db) as session:
-        outbox.queue(session, 1, [Outgoing(chat, "message", {"text": "您好", "markup": []}) for chat in range(100, 120)], "")
+        session.add(QuizAttempt(id=1, user_id=100, quiz_id="spin_basics"))  # what the polls ask belongs to an attempt
+        session.commit()
+        outbox.queue(session, 1, [Outgoing(chat, kind, payload | asked(kind, chat), content) for chat in range(100, 120)], "")
         session.execute(update(OutboxMessage).values(status="pending", claimed_by="", claimed_at=None))  # due for the sender's job
         session.commit()
     cap = OverallLimit()
@@ -255,7 +273,7 @@ async def test_replies_paced_by_the_shared_budget_leave_the_processs_own_cap_to_
     await bot.initialize()
     sender = Outbox(engine.db, new_owner(), budget=SendBudget(engine.db))
     await asyncio.wait_for(sender.work(bot), timeout=30)
-    assert sorted(int(c.params["chat_id"]) for c in request.calls if c.method == "sendMessage") == list(range(100, 120))
+    assert sorted(int(c.params["chat_id"]) for c in request.calls if c.method == method) == list(range(100, 120))
     await bot.shutdown()
 
 
