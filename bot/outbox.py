@@ -285,16 +285,14 @@ class Outbox:
         (storage/outbox.SentMarks), awaited on the event loop on PostgreSQL
         (storage/loop_connection.py), else in a thread; a poll or a push's progress message is
         recorded with it, in a thread."""
-        if outbox.recorded_alone(call, poll_id):
-            done = None
-            if self.marks is not None:
-                done = self.marks.mark_sent(call, self.owner, message_id)
-            elif self.loop_db is not None:
-                done = await outbox.mark_sent_on_loop(self.loop_db, call, self.owner, message_id)
-                if done is None:
-                    return await asyncio.to_thread(outbox.mark_sent_in_doubt, self.db, call, self.owner, message_id)
+        alone = outbox.recorded_alone(call, poll_id)
+        if alone and self.marks is not None:
+            done = self.marks.mark_sent(call, self.owner, message_id)
             if done is not None:
                 return done
+        elif alone and self.loop_db is not None:
+            done = await outbox.mark_sent_on_loop(self.loop_db, call, self.owner, message_id)
+            return done if done is not None else await asyncio.to_thread(outbox.mark_sent_in_doubt, self.db, call, self.owner, message_id)
         return await asyncio.to_thread(outbox.mark_sent, self.db, call, self.owner, message_id, poll_id)
 
     async def close(self) -> None:

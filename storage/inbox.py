@@ -59,6 +59,11 @@ _ADD = insert(INBOX)
 _QUEUE = select(INBOX).where(INBOX.c.user_key == bindparam("key")).order_by(INBOX.c.update_id).limit(2)
 
 
+def _free(expired: Any) -> Any:
+    """An update nobody holds: never claimed, or claimed before `expired` (the claim's lease ran out)."""
+    return or_(INBOX.c.claimed_by == "", and_(INBOX.c.claimed_at.is_not(None), INBOX.c.claimed_at < expired))
+
+
 def _received_on_loop() -> Prepared:
     """`receive` as one PostgreSQL statement (`receive_on_loop`): the batch arrives as one JSON
     array, whatever its length, so the statement is prepared once. An update already stored or
@@ -95,7 +100,7 @@ def _next_on_loop() -> Prepared:
     engine's transaction has not already taken it) and the person's next update is claimed if it is free."""
     gone = delete(INBOX).where(INBOX.c.update_id == bindparam("done"), INBOX.c.claimed_by == bindparam("owner")).cte("gone")
     following = select(INBOX.c.update_id).where(INBOX.c.user_key == bindparam("key"), INBOX.c.update_id != bindparam("done"))
-    free = or_(INBOX.c.claimed_by == "", and_(INBOX.c.claimed_at.is_not(None), INBOX.c.claimed_at < bindparam("expired")))
+    free = _free(bindparam("expired"))
     claim = (
         update(INBOX)
         .add_cte(gone)
@@ -108,7 +113,7 @@ def _next_on_loop() -> Prepared:
 def _heads_on_loop() -> Prepared:
     """`claim_heads` as one PostgreSQL statement (`heads_on_loop`). It always returns a row, with
     how many people's first updates were free: none taken, the row's update is NULL."""
-    free = or_(INBOX.c.claimed_by == "", and_(INBOX.c.claimed_at.is_not(None), INBOX.c.claimed_at < bindparam("expired")))
+    free = _free(bindparam("expired"))
     first = select(func.min(INBOX.c.update_id)).group_by(INBOX.c.user_key).scalar_subquery()
     waiting = select(INBOX.c.update_id, INBOX.c.user_key).where(INBOX.c.update_id.in_(first), free).cte("waiting")
     skip = bindparam("skip", type_=postgresql.ARRAY(BigInteger))
@@ -202,14 +207,10 @@ async def next_on_loop(loop: LoopConnection, done: Incoming, owner: str, lease: 
     return None if taken is None else [Incoming(*row) for row in taken.rows]
 
 
-def _free(now: datetime, lease: timedelta) -> Any:
-    return or_(INBOX.c.claimed_by == "", and_(INBOX.c.claimed_at.is_not(None), INBOX.c.claimed_at < now - lease))
-
-
 def _take(connection: Connection, row: Any, owner: str, now: datetime, lease: timedelta) -> Incoming | None:
     """Claim the stored update `row` for `owner` unless someone holds it."""
     won = connection.execute(
-        update(INBOX).where(INBOX.c.update_id == row.update_id, _free(now, lease)).values(claimed_by=owner, claimed_at=now, tries=row.tries + 1)
+        update(INBOX).where(INBOX.c.update_id == row.update_id, _free(now - lease)).values(claimed_by=owner, claimed_at=now, tries=row.tries + 1)
     )
     if won.rowcount != 1:
         return None
@@ -226,7 +227,7 @@ def claim_heads(engine: Engine, owner: str, lease: timedelta, limit: int, skip: 
     left = False
     with engine.begin() as connection:
         rows = connection.execute(
-            select(INBOX).where(INBOX.c.update_id.in_(first), _free(now, lease)).order_by(INBOX.c.update_id).limit(limit + len(skip) + 1)
+            select(INBOX).where(INBOX.c.update_id.in_(first), _free(now - lease)).order_by(INBOX.c.update_id).limit(limit + len(skip) + 1)
         ).all()
         for row in rows:
             if row.user_key in skip or len(taken) >= limit:

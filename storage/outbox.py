@@ -306,8 +306,8 @@ async def mark_sent_on_loop(loop: LoopConnection, call: Call, owner: str, messag
     """As `mark_sent`, for a call `recorded_alone`, awaited on the event loop (PostgreSQL,
     storage/loop_connection.py) instead of in a thread: the same one statement, its commit not
     waiting for the disk (`_FINISH`). None when the record could not be made there (nothing was
-    recorded, or it is not known whether it was: recording it again in a thread is harmless, the
-    second finds the call already finished)."""
+    recorded, or it is not known whether it was: the caller records it in a thread with
+    `mark_sent_in_doubt`)."""
     done = await loop.run(_FINISH["postgresql"], _finished(call, owner, _sent(call, message_id)), f"record reply {call.id} as sent")
     return None if done is None else done.rowcount == 1
 
